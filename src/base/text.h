@@ -1,0 +1,15 @@
+// Small text helpers shared by dissectors and sinks.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace trawl {
+
+bool is_valid_utf8(std::string_view s);
+std::string base64_encode(std::string_view s);
+std::string to_lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+std::string_view trim(std::string_view s);
+
+}  // namespace trawl

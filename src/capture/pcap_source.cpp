@@ -1,0 +1,243 @@
+#include "capture/pcap_source.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace trawl {
+
+namespace {
+
+constexpr uint32_t kPcapMagicMicro = 0xA1B2C3D4;
+constexpr uint32_t kPcapMagicNano = 0xA1B23C4D;
+constexpr uint32_t kPcapngSectionHeader = 0x0A0D0D0A;
+constexpr uint32_t kPcapngByteOrder = 0x1A2B3C4D;
+constexpr uint32_t kMaxBlock = 64 << 20;  // larger blocks mean a damaged file
+
+enum BlockType : uint32_t {
+  kInterfaceDescription = 1,
+  kPacketObsolete = 2,
+  kSimplePacket = 3,
+  kEnhancedPacket = 6,
+};
+
+uint32_t bswap32(uint32_t v) { return __builtin_bswap32(v); }
+
+// LINKTYPE_* values in files that differ from the host's DLT_* values.
+int dlt_from_linktype(int linktype) {
+  switch (linktype) {
+    case 101: return 12;  // LINKTYPE_RAW -> DLT_RAW on Linux
+    default: return linktype;
+  }
+}
+
+}  // namespace
+
+PcapSource::PcapSource(const std::string& path) {
+  if (path == "-") {
+    file_ = stdin;
+  } else {
+    file_ = std::fopen(path.c_str(), "rb");
+    if (!file_) throw std::runtime_error(path + ": " + std::strerror(errno));
+    owns_file_ = true;
+  }
+  uint32_t magic;
+  if (!read_exact(&magic, 4)) throw std::runtime_error(path + ": empty or unreadable input");
+  if (magic == kPcapngSectionHeader) {
+    pcapng_ = true;
+    // Read blocks up to the first interface so link_type() is known.
+    uint8_t rest[8];
+    if (!read_exact(rest, 8)) throw std::runtime_error(path + ": truncated pcapng header");
+    uint32_t order;
+    std::memcpy(&order, rest + 4, 4);
+    if (order != kPcapngByteOrder && bswap32(order) != kPcapngByteOrder)
+      throw std::runtime_error(path + ": bad pcapng byte-order magic");
+    swapped_ = order != kPcapngByteOrder;
+    uint32_t total = u32(rest);
+    if (total < 28 || total > kMaxBlock) throw std::runtime_error(path + ": bad pcapng section");
+    block_.resize(total - 12);
+    if (!read_exact(block_.data(), block_.size()))
+      throw std::runtime_error(path + ": truncated pcapng section");
+    // Packets name an interface declared before them: read up to the first.
+    while (first_link_type_ < 0) {
+      uint32_t type;
+      Bytes body;
+      if (!read_block(type, body))
+        throw std::runtime_error(path + ": pcapng without an interface" +
+                                 (error_.empty() ? "" : " (" + error_ + ")"));
+      if (type == kInterfaceDescription) interface_description(body);
+      if (type == kEnhancedPacket || type == kSimplePacket || type == kPacketObsolete)
+        throw std::runtime_error(path + ": pcapng packet before any interface");
+    }
+    return;
+  }
+  swapped_ = magic == bswap32(kPcapMagicMicro) || magic == bswap32(kPcapMagicNano);
+  uint32_t m = swapped_ ? bswap32(magic) : magic;
+  if (m != kPcapMagicMicro && m != kPcapMagicNano)
+    throw std::runtime_error(path + ": not a pcap or pcapng file");
+  nanoseconds_ = m == kPcapMagicNano;
+  uint8_t header[20];
+  if (!read_exact(header, 20)) throw std::runtime_error(path + ": truncated pcap header");
+  first_link_type_ = dlt_from_linktype(int(u32(header + 16) & 0x0FFFFFFF));
+}
+
+PcapSource::~PcapSource() {
+  if (owns_file_) std::fclose(file_);
+}
+
+bool PcapSource::read_exact(void* out, size_t n) {
+  return std::fread(out, 1, n, file_) == n;
+}
+
+uint16_t PcapSource::u16(const uint8_t* p) const {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return swapped_ ? __builtin_bswap16(v) : v;
+}
+
+uint32_t PcapSource::u32(const uint8_t* p) const {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return swapped_ ? bswap32(v) : v;
+}
+
+bool PcapSource::fail(std::string reason) {
+  error_ = std::move(reason);
+  ended_ = true;
+  return false;
+}
+
+bool PcapSource::next(Frame& frame) {
+  if (ended_) return false;
+  return pcapng_ ? next_pcapng(frame) : next_pcap(frame);
+}
+
+bool PcapSource::next_pcap(Frame& frame) {
+  uint8_t h[16];
+  size_t got = std::fread(h, 1, 16, file_);
+  if (got == 0) return false;
+  if (got < 16) return fail("truncated record header");
+  uint32_t caplen = u32(h + 8);
+  if (caplen > kMaxBlock) return fail("record of " + std::to_string(caplen) + " bytes");
+  block_.resize(caplen);
+  if (!read_exact(block_.data(), caplen)) return fail("truncated record");
+  uint32_t frac = u32(h + 4);
+  frame.timestamp_us = int64_t(u32(h)) * 1000000 + (nanoseconds_ ? frac / 1000 : frac);
+  frame.link_type = first_link_type_;
+  frame.interface = 0;
+  frame.data = Bytes(block_.data(), caplen);
+  frame.wire_length = u32(h + 12);
+  return true;
+}
+
+bool PcapSource::read_block(uint32_t& type, Bytes& body) {
+  uint8_t h[8];
+  size_t got = std::fread(h, 1, 8, file_);
+  if (got == 0) return false;
+  if (got < 8) return fail("truncated block header");
+  uint32_t raw_type;
+  std::memcpy(&raw_type, h, 4);
+  if (raw_type == kPcapngSectionHeader) {
+    // A new section may switch byte order: look at its byte-order magic first.
+    uint32_t order;
+    if (!read_exact(&order, 4)) return fail("truncated section header");
+    swapped_ = order != kPcapngByteOrder;
+    uint32_t total = u32(h + 4);
+    if (total < 28 || total > kMaxBlock) return fail("bad section header length");
+    block_.resize(total - 12);
+    std::memcpy(block_.data(), &order, 4);
+    if (!read_exact(block_.data() + 4, block_.size() - 4)) return fail("truncated section");
+    type = kPcapngSectionHeader;
+    body = Bytes(block_.data(), block_.size() - 4);
+    return true;
+  }
+  type = u32(h);
+  uint32_t total = u32(h + 4);
+  if (total < 12 || total % 4 || total > kMaxBlock)
+    return fail("bad block length " + std::to_string(total));
+  block_.resize(total - 8);
+  if (!read_exact(block_.data(), block_.size())) return fail("truncated block");
+  body = Bytes(block_.data(), block_.size() - 4);  // without the trailing length
+  return true;
+}
+
+void PcapSource::section_header(Bytes) { interfaces_.clear(); }
+
+void PcapSource::interface_description(Bytes body) {
+  Interface iface{-1, 1000000, 0};
+  if (body.size() >= 8) {
+    iface.link_type = dlt_from_linktype(u16(body.data()));
+    size_t pos = 8;
+    while (pos + 4 <= body.size()) {
+      uint16_t code = u16(&body[pos]), len = u16(&body[pos + 2]);
+      pos += 4;
+      if (code == 0 || pos + len > body.size()) break;
+      if (code == 9 && len >= 1) {  // if_tsresol
+        uint8_t v = body[pos];
+        uint64_t units = 1;
+        if (v & 0x80) {
+          units = (v & 0x7F) < 63 ? uint64_t(1) << (v & 0x7F) : 0;
+        } else {
+          for (int i = 0; i < v && units; ++i) units = units > UINT64_MAX / 10 ? 0 : units * 10;
+        }
+        if (units) iface.units_per_second = units;
+      } else if (code == 14 && len >= 8) {  // if_tsoffset
+        uint64_t v;
+        std::memcpy(&v, &body[pos], 8);
+        iface.offset_seconds = int64_t(swapped_ ? __builtin_bswap64(v) : v);
+      }
+      pos += (len + 3u) & ~3u;
+    }
+  }
+  if (first_link_type_ < 0) first_link_type_ = iface.link_type;
+  interfaces_.push_back(iface);
+}
+
+bool PcapSource::next_pcapng(Frame& frame) {
+  while (true) {
+    uint32_t type;
+    Bytes body;
+    if (!read_block(type, body)) return false;
+    switch (type) {
+      case kPcapngSectionHeader: section_header(body); continue;
+      case kInterfaceDescription: interface_description(body); continue;
+      case kEnhancedPacket:
+      case kPacketObsolete: {
+        if (body.size() < 20) return fail("short packet block");
+        uint32_t iface;
+        uint64_t ts;
+        uint32_t caplen, origlen;
+        if (type == kEnhancedPacket) {
+          iface = u32(&body[0]);
+        } else {
+          iface = u16(&body[0]);
+        }
+        ts = uint64_t(u32(&body[4])) << 32 | u32(&body[8]);
+        caplen = u32(&body[12]);
+        origlen = u32(&body[16]);
+        if (iface >= interfaces_.size()) return fail("packet of an undeclared interface");
+        if (caplen > body.size() - 20) return fail("packet longer than its block");
+        const Interface& i = interfaces_[iface];
+        frame.timestamp_us = int64_t((unsigned __int128)ts * 1000000 / i.units_per_second) +
+                             i.offset_seconds * 1000000;
+        frame.link_type = i.link_type;
+        frame.interface = iface;
+        frame.data = body.subspan(20, caplen);
+        frame.wire_length = origlen;
+        return true;
+      }
+      case kSimplePacket: {
+        if (body.size() < 4 || interfaces_.empty()) return fail("bad simple packet block");
+        uint32_t origlen = u32(&body[0]);
+        frame.timestamp_us = 0;
+        frame.link_type = interfaces_[0].link_type;
+        frame.interface = 0;
+        frame.data = body.subspan(4, std::min<size_t>(origlen, body.size() - 4));
+        frame.wire_length = origlen;
+        return true;
+      }
+      default: continue;  // name resolution, statistics, custom blocks
+    }
+  }
+}
+
+}  // namespace trawl

@@ -1,0 +1,70 @@
+// Frames from a pcap or pcapng file, or standard input ("-").
+//
+// The readers are trawl's own: libpcap 1.10 refuses pcapng files whose
+// interfaces differ in snapshot length or link type, and such files are common
+// (captures merged from several interfaces). libpcap still names link types.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+
+namespace trawl {
+
+struct Frame {
+  int64_t timestamp_us = 0;
+  int link_type = 0;  // DLT_* value of the frame's interface
+  uint32_t interface = 0;
+  Bytes data;         // captured bytes
+  uint32_t wire_length = 0;
+};
+
+class PcapSource {
+ public:
+  // Throws std::runtime_error with the reason when the input cannot be opened
+  // or does not start like a pcap/pcapng file.
+  explicit PcapSource(const std::string& path);
+  ~PcapSource();
+  PcapSource(const PcapSource&) = delete;
+  PcapSource& operator=(const PcapSource&) = delete;
+
+  // Next frame, valid until the following call; false at the end of the input.
+  // A damaged or cut input ends the frames early and is reported by error().
+  bool next(Frame& frame);
+  const std::string& error() const { return error_; }
+  // Link type of the first interface (pcap: of the file).
+  int link_type() const { return first_link_type_; }
+
+ private:
+  struct Interface {
+    int link_type;
+    uint64_t units_per_second;
+    int64_t offset_seconds;
+  };
+
+  bool read_exact(void* out, size_t n);
+  bool next_pcap(Frame& frame);
+  bool next_pcapng(Frame& frame);
+  bool read_block(uint32_t& type, Bytes& body);
+  void section_header(Bytes body);
+  void interface_description(Bytes body);
+  uint16_t u16(const uint8_t* p) const;
+  uint32_t u32(const uint8_t* p) const;
+  bool fail(std::string reason);
+
+  std::FILE* file_ = nullptr;
+  bool owns_file_ = false;
+  bool pcapng_ = false;
+  bool swapped_ = false;       // file byte order differs from the host's
+  bool nanoseconds_ = false;   // classic pcap with nanosecond timestamps
+  int first_link_type_ = -1;
+  std::vector<Interface> interfaces_;
+  std::vector<uint8_t> block_;
+  std::string error_;
+  bool ended_ = false;
+};
+
+}  // namespace trawl

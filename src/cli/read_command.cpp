@@ -1,0 +1,82 @@
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+
+#include "capture/pcap_source.h"
+#include "cli/commands.h"
+#include "pipeline/pipeline.h"
+#include "sinks/sinks.h"
+
+namespace trawl {
+
+namespace {
+
+struct ReadOptions {
+  std::string path;
+  bool json = false;
+  bool count = false;
+  bool stats = false;
+  size_t max_body = 64 * 1024;
+};
+
+int run_read(const ReadOptions& o) {
+  std::unique_ptr<PcapSource> source;
+  try {
+    source = std::make_unique<PcapSource>(o.path);
+  } catch (const std::exception& e) {
+    std::cerr << "trawl read: " << e.what() << "\n";
+    return 2;
+  }
+  std::unique_ptr<EntrySink> sink;
+  CountingSink* counting = nullptr;
+  if (o.count) {
+    auto c = std::make_unique<CountingSink>();
+    counting = c.get();
+    sink = std::move(c);
+  } else if (o.json) {
+    sink = std::make_unique<JsonlSink>(stdout);
+  } else {
+    sink = std::make_unique<TableSink>(stdout);
+  }
+  PipelineSettings settings;
+  settings.dissect.max_body = o.max_body;
+  try {
+    Decoder::check_link_type(source->link_type());
+  } catch (const std::exception& e) {
+    std::cerr << "trawl read: " << o.path << ": " << e.what() << "\n";
+    return 2;
+  }
+  auto pipeline = std::make_unique<Pipeline>(*sink, settings);
+  Frame frame;
+  while (source->next(frame)) pipeline->add(frame);
+  pipeline->finish();
+  sink.reset();  // flushes
+  int rc = 0;
+  if (!source->error().empty()) {
+    std::cerr << "trawl read: " << o.path << ": input ended early: " << source->error() << "\n";
+    rc = 1;
+  }
+  if (counting)
+    std::cerr << "counted " << counting->entries() << " entries, " << counting->bytes()
+              << " bytes of JSON\n";
+  if (o.stats) pipeline->print_stats(std::cerr);
+  return rc;
+}
+
+}  // namespace
+
+void add_read_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<ReadOptions>();
+  CLI::App* read = app.add_subcommand("read", "Dissect a pcap/pcapng file (or - for stdin)");
+  read->add_option("file", options->path, "capture file, or - for standard input")->required();
+  read->add_flag("--json", options->json, "one JSON entry per line (entry.md)");
+  read->add_flag("--count", options->count,
+                 "build and serialise entries but only count them (benchmarks)");
+  read->add_flag("--stats", options->stats, "print counters, including every kind of loss, to stderr");
+  read->add_option("--max-body", options->max_body, "decoded body bytes kept per message")
+      ->capture_default_str();
+  read->callback([options, &exit_code]() { exit_code = run_read(*options); });
+}
+
+}  // namespace trawl

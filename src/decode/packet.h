@@ -1,0 +1,49 @@
+// A decoded packet: a view of one L4 datagram/segment, without copying the payload.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "base/bytes.h"
+
+namespace trawl {
+
+struct IpAddress {
+  std::array<uint8_t, 16> bytes{};  // IPv4 uses the first four
+  bool v6 = false;
+
+  bool operator==(const IpAddress&) const = default;
+  auto operator<=>(const IpAddress&) const = default;
+  std::string to_string() const;
+};
+
+enum IpProtocol : uint8_t {
+  kIcmp = 1,
+  kTcp = 6,
+  kUdp = 17,
+  kIcmpv6 = 58,
+  kSctp = 132,
+};
+
+enum TcpFlags : uint8_t {
+  kFin = 0x01,
+  kSyn = 0x02,
+  kRst = 0x04,
+  kPsh = 0x08,
+  kAck = 0x10,
+};
+
+struct Packet {
+  int64_t timestamp_us = 0;
+  IpAddress src, dst;
+  uint8_t protocol = 0;  // IpProtocol
+  uint16_t src_port = 0, dst_port = 0;
+  uint32_t seq = 0, ack = 0;  // TCP
+  uint8_t tcp_flags = 0;
+  Bytes l4;       // the L4 header and payload (ICMP, SCTP parse this)
+  Bytes payload;  // TCP/UDP payload (trimmed to the IP/UDP lengths)
+  uint32_t wire_length = 0;
+};
+
+}  // namespace trawl

@@ -1,0 +1,79 @@
+// The seam between flows and protocols: every protocol implements this interface.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "entries/entry.h"
+
+namespace trawl {
+
+// Direction of bytes on a flow. kAtoB is from the initiator (SYN sender, or the
+// first packet's sender when the start was not captured) to its peer.
+enum class Direction : uint8_t { kAtoB = 0, kBtoA = 1 };
+inline Direction opposite(Direction d) {
+  return d == Direction::kAtoB ? Direction::kBtoA : Direction::kAtoB;
+}
+
+struct FlowContext {
+  std::string stream;  // entry.md `stream`
+  std::string layer4;  // tcp, udp, sctp
+  EntryEndpoint a, b;  // initiator and peer
+  bool datagrams = false;  // each on_data call is one whole datagram (UDP)
+
+  const EntryEndpoint& sender(Direction d) const { return d == Direction::kAtoB ? a : b; }
+  const EntryEndpoint& receiver(Direction d) const { return d == Direction::kAtoB ? b : a; }
+};
+
+// Counters every dissector reports into; the pipeline prints them with --stats.
+struct DissectCounters {
+  uint64_t messages = 0;
+  uint64_t malformed = 0;       // messages that could not be parsed
+  uint64_t gap_entries = 0;     // entries marked "gap in stream"
+  uint64_t resyncs = 0;         // times a parser skipped bytes to find a message start
+  uint64_t unpaired = 0;        // requests without response and responses without request
+  uint64_t body_truncated = 0;  // bodies cut at the body cap
+};
+
+struct DissectorSettings {
+  size_t max_body = 64 * 1024;          // decoded body kept per message
+  size_t max_header_block = 64 * 1024;  // bytes of a message head before giving up on it
+  size_t max_pending = 1024;            // requests waiting for a response per connection
+};
+
+struct DissectorEnv {
+  const FlowContext& flow;
+  EntrySink& sink;
+  DissectCounters& counters;
+  const DissectorSettings& settings;
+};
+
+class StreamDissector {
+ public:
+  virtual ~StreamDissector() = default;
+  // Ordered bytes of one direction (for datagram flows, one datagram).
+  virtual void on_data(Direction dir, Bytes data, int64_t timestamp_us) = 0;
+  // `length` bytes of this direction were lost before the next on_data.
+  virtual void on_gap(Direction dir, uint64_t length, int64_t timestamp_us) = 0;
+  // The flow ended (FIN/RST, timeout or end of input): emit what is pending.
+  virtual void on_close(int64_t timestamp_us) = 0;
+};
+
+enum class Probe { kNo, kMaybe, kYes };
+
+enum Transport : uint8_t { kOverTcp = 1, kOverUdp = 2, kOverSctp = 4 };
+
+struct ProtocolInfo {
+  std::string_view name;  // entry.md protocol.name
+  uint8_t transports;     // Transport bits
+  std::vector<uint16_t> ports;  // well-known ports: only a tie-breaker between probes
+  // Looks at the first bytes one direction sent: cheap, no allocation.
+  Probe (*probe)(Bytes first, Direction dir);
+  std::unique_ptr<StreamDissector> (*create)(const DissectorEnv& env);
+};
+
+}  // namespace trawl

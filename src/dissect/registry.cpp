@@ -1,0 +1,51 @@
+#include "dissect/registry.h"
+
+#include <algorithm>
+#include <array>
+
+#include "protocols/dns/dns.h"
+#include "protocols/http1/http1.h"
+#include "protocols/tls/tls.h"
+
+namespace trawl {
+
+std::span<const ProtocolInfo* const> registered_protocols() {
+  // One line per protocol.
+  static const std::array<const ProtocolInfo*, 3> kProtocols{
+      &http1_protocol(),
+      &tls_protocol(),
+      &dns_protocol(),
+  };
+  return kProtocols;
+}
+
+namespace {
+
+bool has_port(const ProtocolInfo& p, uint16_t a, uint16_t b) {
+  return std::find(p.ports.begin(), p.ports.end(), a) != p.ports.end() ||
+         std::find(p.ports.begin(), p.ports.end(), b) != p.ports.end();
+}
+
+}  // namespace
+
+const ProtocolInfo* detect_protocol(Bytes first, Direction dir, Transport transport,
+                                    uint16_t port_a, uint16_t port_b, bool final_attempt) {
+  const ProtocolInfo* yes = nullptr;
+  const ProtocolInfo* maybe = nullptr;
+  for (const ProtocolInfo* p : registered_protocols()) {
+    if (!(p->transports & transport)) continue;
+    Probe r = p->probe(first, dir);
+    if (r == Probe::kYes) {
+      if (!yes || (!has_port(*yes, port_a, port_b) && has_port(*p, port_a, port_b))) yes = p;
+    } else if (r == Probe::kMaybe) {
+      if (!maybe || (!has_port(*maybe, port_a, port_b) && has_port(*p, port_a, port_b)))
+        maybe = p;
+    }
+  }
+  if (yes) return yes;
+  // A Maybe is only taken at the last attempt, and only when a port agrees.
+  if (final_attempt && maybe && has_port(*maybe, port_a, port_b)) return maybe;
+  return nullptr;
+}
+
+}  // namespace trawl

@@ -1,0 +1,46 @@
+// The entry: trawl's public record of one API call (../shared/spec/entry.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "entries/json.h"
+
+namespace trawl {
+
+struct EntryEndpoint {
+  std::string ip;
+  uint16_t port = 0;
+};
+
+struct Entry {
+  uint64_t id = 0;  // assigned by the pipeline when emitted
+  std::string protocol;  // entry.md protocol.name
+  std::string version;
+  std::string layer4;  // tcp, udp, sctp, icmp
+  EntryEndpoint src, dst;
+  int64_t timestamp_us = 0;
+  double elapsed_ms = 0;
+  Json request = Json::object();
+  std::optional<Json> response;
+  uint64_t request_size = 0, response_size = 0;
+  std::string stream;
+  bool tls = false;
+  std::string error;
+};
+
+// Display abbreviation of a protocol name (entry.md protocol.abbr).
+std::string_view protocol_abbr(std::string_view name);
+
+// Appends the entry as one JSON object (no newline).
+void write_entry_json(std::string& out, const Entry& e);
+
+// Receives entries from dissectors; sinks implement it.
+class EntrySink {
+ public:
+  virtual ~EntrySink() = default;
+  virtual void emit(Entry&& entry) = 0;
+};
+
+}  // namespace trawl

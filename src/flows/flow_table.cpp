@@ -1,0 +1,369 @@
+#include "flows/flow_table.h"
+
+#include <cstring>
+#include <optional>
+
+#include "dissect/registry.h"
+
+namespace trawl {
+
+namespace {
+
+enum FlowClass { kClosedClass = 0, kDatagramClass = 1, kTcpClass = 2 };
+
+const char* sctp_chunk_name(uint8_t type) {
+  switch (type) {
+    case 0: return "DATA";
+    case 1: return "INIT";
+    case 2: return "INIT_ACK";
+    case 3: return "SACK";
+    case 4: return "HEARTBEAT";
+    case 5: return "HEARTBEAT_ACK";
+    case 6: return "ABORT";
+    case 7: return "SHUTDOWN";
+    case 8: return "SHUTDOWN_ACK";
+    case 9: return "ERROR";
+    case 10: return "COOKIE_ECHO";
+    case 11: return "COOKIE_ACK";
+    case 12: return "ECNE";
+    case 13: return "CWR";
+    case 14: return "SHUTDOWN_COMPLETE";
+    case 15: return "AUTH";
+    case 16: return "NR_SACK";
+    case 64: return "I_DATA";
+    case 128: return "ASCONF_ACK";
+    case 130: return "RE_CONFIG";
+    case 132: return "PAD";
+    case 192: return "FORWARD_TSN";
+    case 193: return "ASCONF";
+    case 194: return "I_FORWARD_TSN";
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+struct FlowTable::Flow {
+  Key key;
+  FlowContext ctx;
+  IpAddress a_ip;
+  uint16_t a_port = 0;
+  uint8_t protocol = 0;
+  FlowClass cls = kTcpClass;
+  int64_t first_us = 0, last_us = 0;
+  std::array<uint64_t, 2> packets{}, bytes{}, payload_bytes{};
+  // TCP
+  std::array<TcpReassembler, 2> tcp;
+  std::array<bool, 2> syn{}, fin{};
+  bool syn_ack = false, rst = false, closed = false, timed_out = false;
+  uint32_t isn_a = 0;
+  uint64_t retransmissions = 0;
+  // Protocol detection and dissection
+  std::optional<DissectorEnv> env;
+  std::unique_ptr<StreamDissector> dissector;
+  std::string_view l7;
+  std::array<uint8_t, 2> probe_tries{};
+  bool undetected = false;
+  // SCTP
+  std::array<std::map<std::string, uint64_t>, 2> chunks;
+  std::set<uint32_t> ppids;
+};
+
+size_t FlowTable::KeyHash::operator()(const Key& k) const {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  mix(k.lo_ip.bytes.data(), k.lo_ip.v6 ? 16 : 4);
+  mix(k.hi_ip.bytes.data(), k.hi_ip.v6 ? 16 : 4);
+  uint64_t rest = uint64_t(k.lo_port) << 24 | uint64_t(k.hi_port) << 8 | k.protocol;
+  h ^= rest * 0x9E3779B97F4A7C15ull;
+  return size_t(h ^ (h >> 29));
+}
+
+FlowTable::FlowTable(EntrySink& sink, DissectCounters& dissect_counters,
+                     const DissectorSettings& settings, FlowLimits limits)
+    : sink_(sink), dissect_counters_(dissect_counters), settings_(settings), limits_(limits) {}
+
+FlowTable::~FlowTable() = default;
+
+void FlowTable::add(const Packet& p) {
+  if (p.timestamp_us - last_sweep_us_ >= 1'000'000) {
+    expire(p.timestamp_us);
+    last_sweep_us_ = p.timestamp_us;
+  }
+  Direction dir;
+  Flow& f = lookup(p, dir);
+  int d = int(dir);
+  f.last_us = std::max(f.last_us, p.timestamp_us);
+  ++f.packets[d];
+  f.bytes[d] += p.wire_length;
+  f.payload_bytes[d] += p.payload.size();
+  auto& list = lru_[f.cls];
+  list.splice(list.end(), list, flows_.at(f.key));
+  switch (p.protocol) {
+    case kTcp: tcp_packet(f, dir, p); break;
+    case kUdp:
+      if (!p.payload.empty()) data(f, dir, p.payload, p.timestamp_us);
+      break;
+    case kSctp: sctp_packet(f, dir, p); break;
+  }
+}
+
+FlowTable::Flow& FlowTable::lookup(const Packet& p, Direction& dir) {
+  Key key;
+  bool src_low = std::tie(p.src, p.src_port) < std::tie(p.dst, p.dst_port);
+  key.lo_ip = src_low ? p.src : p.dst;
+  key.hi_ip = src_low ? p.dst : p.src;
+  key.lo_port = src_low ? p.src_port : p.dst_port;
+  key.hi_port = src_low ? p.dst_port : p.src_port;
+  key.protocol = p.protocol;
+  auto it = flows_.find(key);
+  if (it != flows_.end()) {
+    Flow& f = *it->second;
+    bool from_a = f.a_ip == p.src && f.a_port == p.src_port;
+    bool new_syn = p.protocol == kTcp && (p.tcp_flags & (kSyn | kAck)) == kSyn;
+    // A new SYN on a finished connection, or with another initial sequence number,
+    // is a new connection reusing the ports.
+    bool reused = new_syn && (f.closed || f.rst || f.fin[0] || f.fin[1] ||
+                              (f.syn[0] && (!from_a || p.seq != f.isn_a)));
+    if (!reused) {
+      dir = from_a ? Direction::kAtoB : Direction::kBtoA;
+      return f;
+    }
+    end(it->second, p.timestamp_us);
+  }
+  Flow& f = create(p, key);
+  dir = f.a_ip == p.src && f.a_port == p.src_port ? Direction::kAtoB : Direction::kBtoA;
+  return f;
+}
+
+FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
+  if (flows_.size() >= limits_.max_flows) {
+    // Evict the least recently active flow, closed ones first.
+    FlowList* victim = nullptr;
+    for (auto& list : lru_) {
+      if (list.empty()) continue;
+      if (!victim || (victim != &lru_[kClosedClass] &&
+                      list.front().last_us < victim->front().last_us))
+        victim = &list;
+    }
+    ++counters_.flows_evicted_by_cap;
+    end(victim->begin(), p.timestamp_us);
+  }
+  bool a_is_src = true;
+  if (p.protocol == kTcp) {
+    if ((p.tcp_flags & (kSyn | kAck)) == (kSyn | kAck))
+      a_is_src = false;
+    else if (!(p.tcp_flags & kSyn))
+      a_is_src = p.src_port >= p.dst_port;  // mid-stream: the lower port is likely the server
+  }
+  FlowClass cls = p.protocol == kTcp ? kTcpClass : kDatagramClass;
+  auto& list = lru_[cls];
+  list.emplace_back();
+  Flow& f = list.back();
+  flows_.emplace(key, std::prev(list.end()));
+  f.key = key;
+  f.cls = cls;
+  f.protocol = p.protocol;
+  f.a_ip = a_is_src ? p.src : p.dst;
+  f.a_port = a_is_src ? p.src_port : p.dst_port;
+  f.first_us = f.last_us = p.timestamp_us;
+  f.ctx.stream = std::to_string(++next_stream_);
+  f.ctx.a = {f.a_ip.to_string(), f.a_port};
+  f.ctx.b = {(a_is_src ? p.dst : p.src).to_string(), a_is_src ? p.dst_port : p.src_port};
+  switch (p.protocol) {
+    case kTcp:
+      f.ctx.layer4 = "tcp";
+      ++counters_.tcp_flows;
+      break;
+    case kUdp:
+      f.ctx.layer4 = "udp";
+      f.ctx.datagrams = true;
+      ++counters_.udp_flows;
+      break;
+    default:
+      f.ctx.layer4 = "sctp";
+      ++counters_.sctp_flows;
+  }
+  for (auto& r : f.tcp) r.set_budget(&limits_.reassembly, &counters_.reassembly);
+  f.env.emplace(DissectorEnv{f.ctx, sink_, dissect_counters_, settings_});
+  return f;
+}
+
+// Hands one direction's ordered bytes and gaps to the flow's dissector.
+struct FlowTable::DirectionReceiver : TcpReassembler::Receiver {
+  DirectionReceiver(FlowTable& t, Flow& f, Direction d) : table(t), flow(f), dir(d) {}
+  void on_bytes(Bytes data, int64_t ts) override { table.data(flow, dir, data, ts); }
+  void on_gap(uint64_t length, int64_t ts) override {
+    if (flow.dissector) flow.dissector->on_gap(dir, length, ts);
+  }
+  FlowTable& table;
+  Flow& flow;
+  Direction dir;
+};
+
+void FlowTable::tcp_packet(Flow& f, Direction dir, const Packet& p) {
+  int d = int(dir);
+  if (f.closed) return;
+  DirectionReceiver rx(*this, f, dir);
+  if (p.tcp_flags & kSyn) {
+    if (!f.syn[d]) {
+      f.tcp[d].syn(p.seq);
+      if (dir == Direction::kAtoB) f.isn_a = p.seq;
+    }
+    f.syn[d] = true;
+    if (p.tcp_flags & kAck) f.syn_ack = true;
+  }
+  if (!p.payload.empty()) {
+    Bytes payload = p.payload;
+    uint32_t seq = p.seq + ((p.tcp_flags & kSyn) ? 1 : 0);
+    if (f.tcp[d].segment(seq, payload, p.timestamp_us, rx)) ++f.retransmissions;
+  }
+  if (p.tcp_flags & kAck) {
+    DirectionReceiver peer(*this, f, opposite(dir));
+    f.tcp[1 - d].acknowledged(p.ack, p.timestamp_us, peer);
+  }
+  if (p.tcp_flags & kFin) f.fin[d] = true;
+  if (p.tcp_flags & kRst) f.rst = true;
+  if (f.rst || (f.fin[0] && f.fin[1])) close(f, p.timestamp_us);
+}
+
+void FlowTable::sctp_packet(Flow& f, Direction dir, const Packet& p) {
+  int d = int(dir);
+  Bytes rest = p.payload;
+  while (rest.size() >= 4) {
+    uint8_t type = rest[0];
+    uint16_t len = load_be16(&rest[2]);
+    if (len < 4 || len > rest.size()) {
+      ++counters_.sctp_malformed_chunks;
+      break;
+    }
+    const char* name = sctp_chunk_name(type);
+    ++f.chunks[d][name ? std::string(name) : "CHUNK" + std::to_string(type)];
+    if (type == 0 && len >= 16) {  // DATA: TSN, stream id, stream seq, PPID, user data
+      f.ppids.insert(load_be32(&rest[12]));
+      data(f, dir, rest.subspan(16, len - 16), p.timestamp_us);
+    }
+    size_t padded = (size_t(len) + 3) & ~size_t(3);
+    if (padded >= rest.size()) break;
+    rest = rest.subspan(padded);
+  }
+}
+
+void FlowTable::data(Flow& f, Direction dir, Bytes bytes, int64_t ts) {
+  if (f.dissector) {
+    f.dissector->on_data(dir, bytes, ts);
+    return;
+  }
+  if (f.undetected || bytes.empty()) return;
+  int d = int(dir);
+  bool final_attempt = ++f.probe_tries[d] >= limits_.probe_attempts;
+  Transport transport = f.protocol == kTcp ? kOverTcp : f.protocol == kUdp ? kOverUdp : kOverSctp;
+  const ProtocolInfo* p =
+      detect_protocol(bytes, dir, transport, f.ctx.a.port, f.ctx.b.port, final_attempt);
+  if (p) {
+    f.l7 = p->name;
+    f.dissector = p->create(*f.env);
+    f.dissector->on_data(dir, bytes, ts);
+  } else if (f.probe_tries[0] >= limits_.probe_attempts &&
+             f.probe_tries[1] >= limits_.probe_attempts) {
+    f.undetected = true;
+  }
+}
+
+void FlowTable::close(Flow& f, int64_t ts) {
+  if (f.closed) return;
+  f.closed = true;
+  for (int d = 0; d < 2; ++d) {
+    DirectionReceiver rx(*this, f, Direction(d));
+    f.tcp[d].flush(ts, rx);
+  }
+  if (f.dissector) f.dissector->on_close(ts);
+  if (f.cls != kClosedClass) {
+    auto& to = lru_[kClosedClass];
+    to.splice(to.end(), lru_[f.cls], flows_.at(f.key));
+    f.cls = kClosedClass;
+  }
+}
+
+void FlowTable::end(FlowList::iterator it, int64_t ts) {
+  Flow& f = *it;
+  close(f, std::min(ts, f.last_us));
+  if (!f.dissector && f.payload_bytes[0] + f.payload_bytes[1] > 0) ++counters_.undetected_flows;
+
+  Entry e;
+  e.protocol = f.ctx.layer4;
+  e.layer4 = f.ctx.layer4;
+  e.src = f.ctx.a;
+  e.dst = f.ctx.b;
+  e.timestamp_us = f.first_us;
+  e.elapsed_ms = double(f.last_us - f.first_us) / 1000.0;
+  e.stream = f.ctx.stream;
+  e.request_size = f.payload_bytes[0];
+  e.response_size = f.payload_bytes[1];
+  Json* sides[2] = {&e.request, &e.response.emplace(Json::object())};
+  for (int d = 0; d < 2; ++d) {
+    sides[d]->set("packets", f.packets[d]);
+    sides[d]->set("bytes", f.bytes[d]);
+    sides[d]->set("payloadBytes", f.payload_bytes[d]);
+    if (f.protocol == kSctp) {
+      Json chunks = Json::object();
+      for (const auto& [name, n] : f.chunks[d]) chunks.set(name, n);
+      sides[d]->set("chunks", std::move(chunks));
+    }
+  }
+  if (f.protocol == kTcp) {
+    const char* state = f.rst                     ? "reset"
+                        : f.fin[0] && f.fin[1]    ? "closed"
+                        : f.fin[0] || f.fin[1]    ? "half-closed"
+                        : f.timed_out             ? "timeout"
+                        : f.syn[0] && f.syn_ack   ? "established"
+                        : f.syn[0]                ? "handshake"
+                                                  : "midstream";
+    e.request.set("state", state);
+    Json flags = Json::array();
+    if (f.syn[0] || f.syn[1]) flags.push("SYN");
+    if (f.syn_ack) flags.push("SYN-ACK");
+    if (f.fin[0] || f.fin[1]) flags.push("FIN");
+    if (f.rst) flags.push("RST");
+    e.request.set("flags", std::move(flags));
+    e.request.set("retransmissions", f.retransmissions);
+  } else if (f.protocol == kSctp) {
+    Json ppids = Json::array();
+    for (uint32_t id : f.ppids) ppids.push(id);
+    e.request.set("ppids", std::move(ppids));
+  }
+  Json l7 = Json::array();
+  if (!f.l7.empty()) l7.push(std::string(f.l7));
+  e.request.set("l7", std::move(l7));
+
+  f.dissector.reset();
+  flows_.erase(f.key);
+  lru_[f.cls].erase(it);
+  sink_.emit(std::move(e));
+}
+
+void FlowTable::expire(int64_t now) {
+  const int64_t timeouts[3] = {limits_.closed_linger_us, limits_.udp_timeout_us,
+                               limits_.tcp_timeout_us};
+  for (int c = 0; c < 3; ++c) {
+    auto& list = lru_[c];
+    while (!list.empty() && now - list.front().last_us > timeouts[c]) {
+      Flow& f = list.front();
+      if (c != kClosedClass) {
+        f.timed_out = true;
+        ++counters_.timed_out;
+      }
+      end(list.begin(), now);
+    }
+  }
+}
+
+void FlowTable::finish() {
+  for (auto& list : lru_)
+    while (!list.empty()) end(list.begin(), list.front().last_us);
+}
+
+}  // namespace trawl

@@ -1,0 +1,85 @@
+// Owns every TCP, UDP and SCTP flow: orders TCP bytes, detects each flow's
+// protocol, feeds its dissector, and emits a flow entry when the flow ends.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "decode/packet.h"
+#include "dissect/dissector.h"
+#include "flows/tcp_reassembler.h"
+
+namespace trawl {
+
+struct FlowLimits {
+  size_t max_flows = 262144;             // flows tracked at once
+  int64_t tcp_timeout_us = 600'000'000;  // idle TCP connection
+  int64_t udp_timeout_us = 120'000'000;  // idle UDP/SCTP flow
+  int64_t closed_linger_us = 10'000'000; // a closed TCP connection stays to absorb stragglers
+  size_t probe_attempts = 8;             // data chunks per direction offered to the probes
+  ReassemblyBudget reassembly;
+};
+
+struct FlowCounters {
+  uint64_t tcp_flows = 0, udp_flows = 0, sctp_flows = 0;
+  uint64_t flows_evicted_by_cap = 0;  // flows ended early to respect max_flows
+  uint64_t timed_out = 0;
+  uint64_t undetected_flows = 0;      // flows with payload whose protocol was not recognised
+  uint64_t sctp_malformed_chunks = 0;
+  ReassemblyCounters reassembly;
+};
+
+class FlowTable {
+ public:
+  FlowTable(EntrySink& sink, DissectCounters& dissect_counters,
+            const DissectorSettings& settings, FlowLimits limits = {});
+  ~FlowTable();
+
+  void add(const Packet& p);
+  // End of input: close every flow.
+  void finish();
+
+  const FlowCounters& counters() const { return counters_; }
+  size_t active_flows() const { return flows_.size(); }
+
+ private:
+  struct Key {
+    IpAddress lo_ip, hi_ip;
+    uint16_t lo_port, hi_port;
+    uint8_t protocol;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
+  struct Flow;
+  struct DirectionReceiver;
+  using FlowList = std::list<Flow>;
+
+  Flow& lookup(const Packet& p, Direction& dir);
+  Flow& create(const Packet& p, const Key& key);
+  void tcp_packet(Flow& f, Direction dir, const Packet& p);
+  void sctp_packet(Flow& f, Direction dir, const Packet& p);
+  void data(Flow& f, Direction dir, Bytes bytes, int64_t ts);
+  void close(Flow& f, int64_t ts);
+  void end(FlowList::iterator it, int64_t ts);
+  void expire(int64_t now);
+
+  EntrySink& sink_;
+  DissectCounters& dissect_counters_;
+  const DissectorSettings& settings_;
+  FlowLimits limits_;
+  FlowCounters counters_;
+  std::array<FlowList, 3> lru_;  // closed, UDP/SCTP, TCP: least recently active first
+  std::unordered_map<Key, FlowList::iterator, KeyHash> flows_;
+  uint64_t next_stream_ = 0;
+  int64_t last_sweep_us_ = 0;
+};
+
+}  // namespace trawl

@@ -1,0 +1,121 @@
+#include "flows/tcp_reassembler.h"
+
+namespace trawl {
+
+TcpReassembler::~TcpReassembler() { release(buffered_); }
+
+void TcpReassembler::release(size_t n) {
+  buffered_ -= n;
+  if (budget_) budget_->buffered -= n;
+}
+
+void TcpReassembler::syn(uint32_t isn) {
+  if (started_) return;
+  started_ = true;
+  next_seq_ = isn + 1;
+}
+
+void TcpReassembler::deliver(Bytes data, int64_t timestamp_us, Receiver& out) {
+  next_seq_ += uint32_t(data.size());
+  next_pos_ += int64_t(data.size());
+  out.on_bytes(data, timestamp_us);
+}
+
+bool TcpReassembler::segment(uint32_t seq, Bytes payload, int64_t timestamp_us, Receiver& out) {
+  if (payload.empty()) return false;
+  ++counters_->segments;
+  if (!started_) {
+    started_ = true;
+    next_seq_ = seq;
+  }
+  int64_t pos = position_of(seq);
+  int64_t end = pos + int64_t(payload.size());
+  if (end <= next_pos_) {
+    ++counters_->retransmitted;
+    return true;
+  }
+  if (pos < next_pos_) {
+    ++counters_->overlaps;
+    payload = payload.subspan(size_t(next_pos_ - pos));
+    pos = next_pos_;
+  }
+  if (pos == next_pos_) {
+    deliver(payload, timestamp_us, out);
+    if (!pending_.empty()) drain(out);
+    return false;
+  }
+  // Ahead of a hole: buffer it, within the caps.
+  auto it = pending_.find(pos);
+  if (it != pending_.end() && it->second.bytes.size() >= payload.size()) {
+    ++counters_->retransmitted;
+    return true;
+  }
+  size_t grow = payload.size() - (it != pending_.end() ? it->second.bytes.size() : 0);
+  if (budget_->buffered + grow > budget_->max_bytes) {
+    ++counters_->global_cap_drops;
+    counters_->global_cap_dropped_bytes += payload.size();
+    return false;
+  }
+  ++counters_->out_of_order;
+  buffered_ += grow;
+  budget_->buffered += grow;
+  Pending& p = pending_[pos];
+  p.bytes.assign(payload.begin(), payload.end());
+  p.timestamp_us = timestamp_us;
+  if (buffered_ > budget_->per_connection) {
+    ++counters_->connection_cap_hits;
+    skip_to_first_pending(timestamp_us, out);
+  }
+  return false;
+}
+
+void TcpReassembler::drain(Receiver& out) {
+  while (!pending_.empty()) {
+    auto it = pending_.begin();
+    int64_t pos = it->first;
+    if (pos > next_pos_) return;
+    Pending p = std::move(it->second);
+    pending_.erase(it);
+    release(p.bytes.size());
+    int64_t end = pos + int64_t(p.bytes.size());
+    if (end <= next_pos_) {
+      ++counters_->retransmitted;
+      continue;
+    }
+    Bytes data(p.bytes);
+    if (pos < next_pos_) {
+      ++counters_->overlaps;
+      data = data.subspan(size_t(next_pos_ - pos));
+    }
+    deliver(data, p.timestamp_us, out);
+  }
+}
+
+void TcpReassembler::skip_to_first_pending(int64_t timestamp_us, Receiver& out) {
+  if (pending_.empty()) return;
+  int64_t hole = pending_.begin()->first - next_pos_;
+  if (hole > 0) {
+    ++counters_->gaps;
+    counters_->gap_bytes += uint64_t(hole);
+    next_seq_ += uint32_t(hole);
+    next_pos_ += hole;
+    out.on_gap(uint64_t(hole), timestamp_us);
+  }
+  drain(out);
+}
+
+void TcpReassembler::acknowledged(uint32_t ack, int64_t timestamp_us, Receiver& out) {
+  if (!started_ || pending_.empty()) return;
+  // The peer has everything up to `ack`; if that reaches buffered data the hole
+  // before it will never be filled in this capture.
+  while (!pending_.empty() && position_of(ack) > next_pos_ &&
+         position_of(ack) >= pending_.begin()->first) {
+    skip_to_first_pending(timestamp_us, out);
+  }
+}
+
+void TcpReassembler::flush(int64_t timestamp_us, Receiver& out) {
+  while (!pending_.empty()) skip_to_first_pending(timestamp_us, out);
+}
+
+}  // namespace trawl

@@ -1,0 +1,91 @@
+// Orders the bytes of one TCP direction.
+//
+// Policy: the first copy of a byte wins. Bytes already delivered are never
+// delivered again (retransmissions and overlaps are trimmed, and counted); an
+// out-of-order segment is buffered until the hole before it fills. A hole is
+// declared a gap, and skipped, when the peer acknowledges data past it, when
+// the connection's buffer cap is reached, or when the connection ends.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "base/bytes.h"
+
+namespace trawl {
+
+struct ReassemblyCounters {
+  uint64_t segments = 0;
+  uint64_t out_of_order = 0;     // segments buffered ahead of a hole
+  uint64_t retransmitted = 0;    // segments wholly delivered before
+  uint64_t overlaps = 0;         // segments partly delivered before
+  uint64_t gaps = 0;             // holes skipped
+  uint64_t gap_bytes = 0;
+  uint64_t connection_cap_hits = 0;  // holes skipped to respect the per-connection cap
+  uint64_t global_cap_drops = 0;     // segments dropped to respect the global cap
+  uint64_t global_cap_dropped_bytes = 0;
+};
+
+// Shared by all connections of a flow table: the global cap on buffered bytes.
+struct ReassemblyBudget {
+  size_t max_bytes = 32 << 20;
+  size_t per_connection = 1 << 20;
+  size_t buffered = 0;
+};
+
+class TcpReassembler {
+ public:
+  class Receiver {
+   public:
+    virtual ~Receiver() = default;
+    virtual void on_bytes(Bytes data, int64_t timestamp_us) = 0;
+    virtual void on_gap(uint64_t length, int64_t timestamp_us) = 0;
+  };
+
+  TcpReassembler() = default;
+  TcpReassembler(const TcpReassembler&) = delete;
+  TcpReassembler& operator=(const TcpReassembler&) = delete;
+  ~TcpReassembler();
+
+  void set_budget(ReassemblyBudget* budget, ReassemblyCounters* counters) {
+    budget_ = budget;
+    counters_ = counters;
+  }
+
+  // SYN seen: the stream starts at isn + 1.
+  void syn(uint32_t isn);
+  // A segment's payload. Without a prior SYN the first segment starts the stream.
+  // Returns true when every byte of it had been seen before (a retransmission).
+  bool segment(uint32_t seq, Bytes payload, int64_t timestamp_us, Receiver& out);
+  // The peer acknowledged everything before `ack`: holes before it are lost.
+  void acknowledged(uint32_t ack, int64_t timestamp_us, Receiver& out);
+  // End of the connection: deliver what is buffered, holes as gaps.
+  void flush(int64_t timestamp_us, Receiver& out);
+
+  bool started() const { return started_; }
+  size_t buffered() const { return buffered_; }
+
+ private:
+  struct Pending {
+    std::vector<uint8_t> bytes;
+    int64_t timestamp_us;
+  };
+
+  // Stream position of `seq` relative to the next expected byte.
+  int64_t position_of(uint32_t seq) const { return next_pos_ + int32_t(seq - next_seq_); }
+  void deliver(Bytes data, int64_t timestamp_us, Receiver& out);
+  void drain(Receiver& out);
+  void skip_to_first_pending(int64_t timestamp_us, Receiver& out);
+  void release(size_t n);
+
+  bool started_ = false;
+  uint32_t next_seq_ = 0;   // sequence number of the next byte to deliver
+  int64_t next_pos_ = 0;    // its position in the stream (unwrapped)
+  std::map<int64_t, Pending> pending_;  // by stream position
+  size_t buffered_ = 0;
+  ReassemblyBudget* budget_ = nullptr;
+  ReassemblyCounters* counters_ = nullptr;
+};
+
+}  // namespace trawl

@@ -1,0 +1,262 @@
+#include "protocols/http1/http1.h"
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "base/decompress.h"
+#include "base/text.h"
+#include "protocols/http1/http1_parser.h"
+#include "protocols/http1/http_fields.h"
+
+namespace trawl {
+
+namespace {
+
+constexpr size_t kCompressedKeep = 1 << 20;  // compressed body kept to decode max_body
+
+Json headers_json(const std::vector<std::pair<std::string, std::string>>& headers) {
+  Json out = Json::object();
+  for (const auto& [name, value] : headers) {
+    std::string key = to_lower(name);
+    Json& slot = out[key];
+    if (slot.is_null()) {
+      slot = Json(value);
+    } else {
+      slot = Json(slot.str() + ", " + value);
+    }
+  }
+  return out;
+}
+
+class Http1Dissector : public StreamDissector {
+ public:
+  explicit Http1Dissector(const DissectorEnv& env)
+      : env_(env),
+        sides_{Side(*this, Direction::kAtoB), Side(*this, Direction::kBtoA)} {}
+
+  void on_data(Direction dir, Bytes data, int64_t ts) override {
+    sides_[int(dir)].parser.feed(data, ts);
+  }
+
+  void on_gap(Direction dir, uint64_t length, int64_t ts) override {
+    Side& s = sides_[int(dir)];
+    s.gap_pending = true;
+    if (!pending_.empty() && dir == request_dir_) pairing_uncertain_ = true;
+    s.parser.gap(length, ts);
+  }
+
+  void on_close(int64_t ts) override {
+    for (Side& s : sides_) s.parser.close(ts);
+    while (!pending_.empty()) {
+      Exchange ex = std::move(pending_.front());
+      pending_.pop_front();
+      emit(std::move(ex));
+    }
+  }
+
+ private:
+  struct Exchange {
+    Http1Message request;
+    bool request_complete = false;
+    std::optional<Http1Message> response;
+    Direction request_dir = Direction::kAtoB;
+    bool uncertain = false;  // paired after a gap on the request side
+  };
+
+  struct Side : Http1Parser::Handler {
+    Side(Http1Dissector& d, Direction dir)
+        : owner(d),
+          dir(dir),
+          parser(*this, d.env_.settings.max_header_block, d.env_.settings.max_body) {}
+    bool message_may_have_body(const Http1Message& head) override {
+      return owner.may_have_body(*this, head);
+    }
+    void on_message(Http1Message&& m) override { owner.message(*this, std::move(m)); }
+    void on_resync() override { ++owner.env_.counters.resyncs; }
+    Side(const Side&) = delete;  // the parser holds a reference to its handler
+
+    Http1Dissector& owner;
+    Direction dir;
+    Http1Parser parser;
+    bool gap_pending = false;
+    Exchange* current = nullptr;  // the request being received on this side
+  };
+
+  bool may_have_body(Side& side, const Http1Message& head) {
+    std::string_view ce = head.header("content-encoding");
+    bool encoded = codec_from_content_encoding(ce) != Codec::kIdentity;
+    side.parser.set_body_keep(encoded ? kCompressedKeep : env_.settings.max_body);
+    if (head.is_request) {
+      // Queue the request now, so a response that comes before its body ends
+      // (100 Continue, an early error) still pairs with it.
+      if (pending_.empty()) request_dir_ = side.dir;
+      if (pending_.size() >= env_.settings.max_pending) {
+        for (Side& s : sides_)
+          if (s.current == &pending_.front()) s.current = nullptr;
+        Exchange old = std::move(pending_.front());
+        pending_.pop_front();
+        emit(std::move(old));
+      }
+      pending_.emplace_back();
+      pending_.back().request_dir = side.dir;
+      side.current = &pending_.back();
+      return true;
+    }
+    if (head.status / 100 == 1 || head.status == 204 || head.status == 304) return false;
+    const Exchange* ex = answered_by(side);
+    return !(ex && ex->request.method == "HEAD");
+  }
+
+  // The exchange a response on `side` answers: the oldest request from the other side.
+  Exchange* answered_by(const Side& side) {
+    for (Exchange& ex : pending_)
+      if (ex.request_dir != side.dir) return &ex;
+    return nullptr;
+  }
+
+  void message(Side& side, Http1Message&& m) {
+    ++env_.counters.messages;
+    if (side.gap_pending) {
+      m.gap = true;
+      side.gap_pending = false;
+    }
+    if (m.is_request) {
+      Exchange* ex = side.current;
+      side.current = nullptr;
+      if (!ex) return;
+      ex->request = std::move(m);
+      ex->request_complete = true;
+      if (ex->request.method == "CONNECT") side.parser.stop();
+      flush_ready();
+      return;
+    }
+    if (m.status / 100 == 1 && m.status != 101) return;  // interim response
+    Exchange* ex = answered_by(side);
+    if (!ex) {
+      // A response whose request was not captured.
+      Exchange orphan;
+      orphan.request_dir = opposite(side.dir);
+      orphan.response = std::move(m);
+      emit(std::move(orphan));
+      return;
+    }
+    ex->uncertain = pairing_uncertain_;
+    ex->response = std::move(m);
+    if (ex->response->status == 101 ||
+        (ex->request.method == "CONNECT" && ex->response->status / 100 == 2)) {
+      // The connection now carries another protocol.
+      for (Side& s : sides_) s.parser.stop();
+    }
+    flush_ready();
+  }
+
+  // Emits, in order, the exchanges that are complete.
+  void flush_ready() {
+    while (!pending_.empty() && pending_.front().request_complete && pending_.front().response) {
+      Exchange ex = std::move(pending_.front());
+      pending_.pop_front();
+      emit(std::move(ex));
+    }
+    if (pending_.empty()) pairing_uncertain_ = false;
+  }
+
+  void emit(Exchange&& ex) {
+    Entry e;
+    e.protocol = "http";
+    e.layer4 = env_.flow.layer4;
+    e.stream = env_.flow.stream;
+    e.src = env_.flow.sender(ex.request_dir);
+    e.dst = env_.flow.receiver(ex.request_dir);
+    const size_t max_body = env_.settings.max_body;
+    bool have_request = ex.request_complete || !ex.request.method.empty();
+    bool gap = ex.uncertain;
+    bool truncated = false;
+    if (have_request) {
+      const Http1Message& r = ex.request;
+      e.version = r.version;
+      e.timestamp_us = r.first_us;
+      e.request_size = r.wire_bytes;
+      gap = gap || r.gap;
+      truncated = truncated || r.truncated;
+      Json& q = e.request;
+      q.set("method", r.method);
+      q.set("url", r.target);
+      std::string_view target = r.target;
+      size_t qmark = target.find('?');
+      q.set("path", target.substr(0, qmark));
+      q.set("queryString", qmark == std::string_view::npos ? Json::object()
+                                                           : parse_query_string(target.substr(qmark + 1)));
+      q.set("host", r.header("host"));
+      q.set("headers", headers_json(r.headers));
+      set_body_fields(q, r.body, r.body_bytes, r.body_capped, r.header("content-encoding"),
+                      max_body);
+      if (!r.trailers.empty()) q.set("trailers", headers_json(r.trailers));
+    }
+    if (ex.response) {
+      const Http1Message& r = *ex.response;
+      if (e.version.empty()) e.version = r.version;
+      if (!have_request) e.timestamp_us = r.first_us;
+      e.elapsed_ms = double(r.last_us - e.timestamp_us) / 1000.0;
+      e.response_size = r.wire_bytes;
+      gap = gap || r.gap;
+      truncated = truncated || r.truncated;
+      Json& s = e.response.emplace(Json::object());
+      s.set("status", r.status);
+      s.set("statusText", r.reason);
+      s.set("headers", headers_json(r.headers));
+      set_body_fields(s, r.body, r.body_bytes, r.body_capped, r.header("content-encoding"),
+                      max_body);
+      if (!r.trailers.empty()) s.set("trailers", headers_json(r.trailers));
+    }
+    if (gap) {
+      e.error = "gap in stream";
+      ++env_.counters.gap_entries;
+    } else if (truncated) {
+      e.error = "truncated";
+    } else if (!ex.response) {
+      e.error = "no response";
+      ++env_.counters.unpaired;
+    } else if (!have_request) {
+      e.error = "no request";
+      ++env_.counters.unpaired;
+    }
+    env_.sink.emit(std::move(e));
+  }
+
+  DissectorEnv env_;
+  Side sides_[2];
+  std::deque<Exchange> pending_;  // requests in order, waiting for their responses
+  Direction request_dir_ = Direction::kAtoB;
+  bool pairing_uncertain_ = false;
+};
+
+Probe probe_http1(Bytes first, Direction) {
+  std::string_view t = as_text(first.first(std::min<size_t>(first.size(), 32)));
+  if (t.substr(0, 7) == "HTTP/1.") return Probe::kYes;
+  if (t.substr(0, 8) == "PRI * HT") return Probe::kNo;  // the HTTP/2 preface
+  // An upper-case method token, a space, then a request-target.
+  size_t i = 0;
+  while (i < t.size() && i < 20 && ((t[i] >= 'A' && t[i] <= 'Z') || t[i] == '-' || t[i] == '_'))
+    ++i;
+  if (i >= 3 && i + 1 < t.size() && t[i] == ' ') {
+    char c = t[i + 1];
+    if (c == '/' || c == '*' || c == 'h' || (i == 7 && t.substr(0, 7) == "CONNECT"))
+      return Probe::kYes;
+  }
+  return Probe::kNo;
+}
+
+std::unique_ptr<StreamDissector> create_http1(const DissectorEnv& env) {
+  return std::make_unique<Http1Dissector>(env);
+}
+
+}  // namespace
+
+const ProtocolInfo& http1_protocol() {
+  static const ProtocolInfo info{"http", kOverTcp | kOverSctp, {80, 8080, 8000, 3128},
+                                 probe_http1, create_http1};
+  return info;
+}
+
+}  // namespace trawl

@@ -1,0 +1,434 @@
+#include "protocols/http1/http1_parser.h"
+
+#include <array>
+#include <charconv>
+#include <cstring>
+
+#include "base/text.h"
+
+namespace trawl {
+
+namespace {
+
+constexpr size_t kResyncPeek = 16;   // bytes needed to judge a candidate message start
+constexpr size_t kMaxLine = 4096;    // chunk-size and trailer lines
+constexpr size_t kMaxTrailers = 64;
+
+constexpr std::array<std::string_view, 34> kMethods{
+    "GET",      "POST",     "PUT",       "DELETE",    "HEAD",        "OPTIONS", "PATCH",
+    "TRACE",    "CONNECT",  "PROPFIND",  "PROPPATCH", "MKCOL",       "COPY",    "MOVE",
+    "LOCK",     "UNLOCK",   "SEARCH",    "REPORT",    "MKACTIVITY",  "CHECKOUT", "MERGE",
+    "M-SEARCH", "NOTIFY",   "SUBSCRIBE", "UNSUBSCRIBE", "PURGE",     "LINK",    "UNLINK",
+    "BIND",     "REBIND",   "UNBIND",    "ACL",       "MKCALENDAR",  "VERSION-CONTROL"};
+
+bool is_token_char(char c) {
+  return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+}
+
+// Index just past the blank line ending a message head, or npos.
+size_t find_head_end(std::string_view text, size_t from) {
+  size_t i = from;
+  while (true) {
+    const void* nl = std::memchr(text.data() + i, '\n', text.size() - i);
+    if (!nl) return std::string_view::npos;
+    i = size_t(static_cast<const char*>(nl) - text.data()) + 1;
+    if (i < text.size() && text[i] == '\n') return i + 1;
+    if (i + 1 < text.size() && text[i] == '\r' && text[i + 1] == '\n') return i + 2;
+    if (i >= text.size() || (i + 1 == text.size() && text[i] == '\r'))
+      return std::string_view::npos;
+  }
+}
+
+// A strong signal of a message start, used after a gap or garbage.
+bool resync_candidate(std::string_view t) {
+  if (t.size() >= 13 && t.substr(0, 7) == "HTTP/1." && t[8] == ' ' && t[9] >= '1' &&
+      t[9] <= '5' && t[10] >= '0' && t[10] <= '9' && t[11] >= '0' && t[11] <= '9')
+    return true;
+  for (std::string_view m : kMethods) {
+    if (t.size() > m.size() + 1 && t.substr(0, m.size()) == m && t[m.size()] == ' ') {
+      char c = t[m.size() + 1];
+      return c == '/' || c == '*' || c == 'h';
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view Http1Message::header(std::string_view lower_name) const {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, lower_name)) return v;
+  return {};
+}
+
+bool Http1Parser::looks_like_start_line(std::string_view t) {
+  if (t.size() >= 5 && t.substr(0, 5) == "HTTP/") return true;
+  if (t.size() < 5 && std::string_view("HTTP/").substr(0, t.size()) == t) return true;
+  size_t i = 0;
+  while (i < t.size() && i < 24 && is_token_char(t[i])) ++i;
+  if (i == t.size()) return i < 24;  // still reading the method
+  return i >= 3 && t[i] == ' ';
+}
+
+void Http1Parser::feed(Bytes data, int64_t ts) {
+  while (!data.empty()) {
+    size_t used = 0;
+    switch (state_) {
+      case State::kStopped: return;
+      case State::kStart: {
+        size_t i = 0;
+        while (i < data.size() && (data[i] == '\r' || data[i] == '\n')) ++i;
+        if (i) {
+          data = data.subspan(i);
+          continue;
+        }
+        msg_ = Http1Message{};
+        msg_.first_us = ts;
+        buffer_.clear();
+        state_ = State::kHead;
+        continue;
+      }
+      case State::kHead: used = consume_head(data, ts); break;
+      case State::kBodyLength:
+      case State::kChunkData: {
+        size_t n = size_t(std::min<uint64_t>(remaining_, data.size()));
+        append_body(data.first(n));
+        remaining_ -= n;
+        used = n;
+        msg_.wire_bytes += n;
+        msg_.last_us = ts;
+        if (remaining_ == 0) {
+          if (state_ == State::kBodyLength) {
+            finish(ts);
+          } else {
+            buffer_.clear();
+            state_ = State::kChunkEnd;
+          }
+        }
+        break;
+      }
+      case State::kChunkSize:
+      case State::kChunkEnd:
+      case State::kTrailers: {
+        bool complete = false;
+        used = consume_line(data, buffer_, complete);
+        msg_.wire_bytes += used;
+        msg_.last_us = ts;
+        if (!complete) {
+          if (buffer_.size() > kMaxLine) lost_sync();
+          break;
+        }
+        std::string_view line = trim(buffer_);
+        if (state_ == State::kChunkEnd) {
+          state_ = State::kChunkSize;
+        } else if (state_ == State::kChunkSize) {
+          line = line.substr(0, line.find(';'));
+          uint64_t size = 0;
+          auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
+          if (ec != std::errc() || p != line.data() + line.size() || line.empty()) {
+            msg_.gap = true;  // unreadable chunk size: deliver what we have
+            finish(ts);
+            lost_sync();
+          } else if (size == 0) {
+            state_ = State::kTrailers;
+          } else {
+            remaining_ = size;
+            state_ = State::kChunkData;
+          }
+        } else if (line.empty()) {
+          finish(ts);
+        } else if (msg_.trailers.size() < kMaxTrailers) {
+          size_t colon = line.find(':');
+          if (colon != std::string_view::npos)
+            msg_.trailers.emplace_back(std::string(trim(line.substr(0, colon))),
+                                       std::string(trim(line.substr(colon + 1))));
+        }
+        buffer_.clear();
+        break;
+      }
+      case State::kCloseDelimited:
+        append_body(data);
+        msg_.wire_bytes += data.size();
+        msg_.last_us = ts;
+        used = data.size();
+        break;
+      case State::kResync: {
+        used = resync(data);
+        if (state_ == State::kStart && !buffer_.empty()) {
+          // The candidate began in bytes carried over from the previous call.
+          std::string carried = std::move(buffer_);
+          buffer_.clear();
+          feed(Bytes(reinterpret_cast<const uint8_t*>(carried.data()), carried.size()), ts);
+        }
+        break;
+      }
+    }
+    data = data.subspan(used);
+  }
+}
+
+size_t Http1Parser::consume_line(Bytes data, std::string& line, bool& complete) {
+  std::string_view text = as_text(data);
+  size_t nl = text.find('\n');
+  complete = nl != std::string_view::npos;
+  size_t used = complete ? nl + 1 : text.size();
+  line.append(text.substr(0, complete ? nl : used));
+  return used;
+}
+
+size_t Http1Parser::consume_head(Bytes data, int64_t ts) {
+  std::string_view text = as_text(data);
+  msg_.last_us = ts;
+  if (buffer_.empty()) {
+    if (!looks_like_start_line(text.substr(0, 32))) {
+      lost_sync();
+      return 0;
+    }
+    size_t end = find_head_end(text, 0);
+    if (end != std::string_view::npos) {
+      msg_.wire_bytes += end;
+      if (!parse_head(text.substr(0, end))) {
+        lost_sync();
+        return end;
+      }
+      begin_body();
+      return end;
+    }
+  }
+  size_t old = buffer_.size();
+  size_t take = std::min(text.size(), max_head_ + 4 - std::min(old, max_head_));
+  buffer_.append(text.substr(0, take));
+  if (!looks_like_start_line(std::string_view(buffer_).substr(0, 32))) {
+    lost_sync();
+    return take;
+  }
+  size_t end = find_head_end(buffer_, old >= 3 ? old - 3 : 0);
+  if (end == std::string_view::npos) {
+    if (buffer_.size() > max_head_) lost_sync();
+    return take;
+  }
+  size_t used = end - old;
+  msg_.wire_bytes += end;
+  bool ok = parse_head(std::string_view(buffer_).substr(0, end));
+  buffer_.clear();
+  if (!ok) {
+    lost_sync();
+    return used;
+  }
+  begin_body();
+  return used;
+}
+
+bool Http1Parser::parse_head(std::string_view head) {
+  auto next_line = [&head]() {
+    size_t nl = head.find('\n');
+    std::string_view line = head.substr(0, nl);
+    head = nl == std::string_view::npos ? std::string_view() : head.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  };
+  std::string_view start = next_line();
+  if (start.substr(0, 5) == "HTTP/") {
+    // HTTP/1.1 200 OK
+    if (start.size() < 12 || start[8] != ' ') return false;
+    msg_.is_request = false;
+    msg_.version = std::string(start.substr(5, 3));
+    int status = 0;
+    auto [p, ec] = std::from_chars(start.data() + 9, start.data() + 12, status);
+    if (ec != std::errc() || p != start.data() + 12) return false;
+    msg_.status = status;
+    msg_.reason = std::string(trim(start.substr(std::min<size_t>(13, start.size()))));
+  } else {
+    // METHOD SP request-target SP HTTP/x.y
+    size_t sp1 = start.find(' ');
+    size_t sp2 = start.rfind(' ');
+    if (sp1 == std::string_view::npos || sp2 == sp1) return false;
+    std::string_view version = start.substr(sp2 + 1);
+    if (version.substr(0, 5) != "HTTP/") return false;
+    msg_.is_request = true;
+    msg_.method = std::string(start.substr(0, sp1));
+    msg_.target = std::string(trim(start.substr(sp1 + 1, sp2 - sp1 - 1)));
+    msg_.version = std::string(version.substr(5));
+  }
+  while (!head.empty()) {
+    std::string_view line = next_line();
+    if (line.empty()) break;
+    if ((line[0] == ' ' || line[0] == '\t') && !msg_.headers.empty()) {  // obsolete folding
+      msg_.headers.back().second += ' ';
+      msg_.headers.back().second += trim(line);
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    msg_.headers.emplace_back(std::string(trim(line.substr(0, colon))),
+                              std::string(trim(line.substr(colon + 1))));
+  }
+  return true;
+}
+
+void Http1Parser::begin_body() {
+  if (!handler_.message_may_have_body(msg_)) {
+    finish(msg_.last_us);
+    return;
+  }
+  std::string_view te = msg_.header("transfer-encoding");
+  if (!te.empty()) {
+    // Transfer-Encoding wins over Content-Length (RFC 9112 6.3); chunked must be last.
+    std::string_view last = trim(te.substr(te.rfind(',') == std::string_view::npos
+                                               ? 0
+                                               : te.rfind(',') + 1));
+    if (iequals(last, "chunked")) {
+      buffer_.clear();
+      state_ = State::kChunkSize;
+    } else if (!msg_.is_request) {
+      state_ = State::kCloseDelimited;
+    } else {
+      finish(msg_.last_us);
+    }
+    return;
+  }
+  std::string_view cl = msg_.header("content-length");
+  if (!cl.empty()) {
+    cl = trim(cl.substr(0, cl.find(',')));
+    uint64_t n = 0;
+    auto [p, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), n);
+    if (ec == std::errc() && p == cl.data() + cl.size()) {
+      if (n == 0) {
+        finish(msg_.last_us);
+      } else {
+        remaining_ = n;
+        state_ = State::kBodyLength;
+      }
+      return;
+    }
+  }
+  if (msg_.is_request) {
+    finish(msg_.last_us);
+  } else {
+    state_ = State::kCloseDelimited;
+  }
+}
+
+void Http1Parser::append_body(Bytes data) {
+  msg_.body_bytes += data.size();
+  size_t room = body_keep_ > msg_.body.size() ? body_keep_ - msg_.body.size() : 0;
+  if (data.size() > room) msg_.body_capped = true;
+  msg_.body.append(as_text(data.first(std::min(room, data.size()))));
+}
+
+void Http1Parser::finish(int64_t ts) {
+  msg_.last_us = ts;
+  state_ = State::kStart;  // before the handler, which may stop() this parser
+  handler_.on_message(std::move(msg_));
+  msg_ = Http1Message{};
+}
+
+void Http1Parser::lost_sync() {
+  state_ = State::kResync;
+  buffer_.clear();
+  at_line_start_ = false;
+  handler_.on_resync();
+}
+
+size_t Http1Parser::resync(Bytes data) {
+  std::string_view text = as_text(data);
+  if (!buffer_.empty()) {
+    // A candidate start was cut at the end of the previous data: complete it.
+    size_t need = kResyncPeek - buffer_.size();
+    size_t take = std::min(need, text.size());
+    buffer_.append(text.substr(0, take));
+    if (buffer_.size() < kResyncPeek) return take;
+    if (resync_candidate(buffer_)) {
+      buffer_.resize(buffer_.size() - take);  // feed() replays the carried part
+      state_ = State::kStart;
+      return 0;
+    }
+    buffer_.clear();
+    at_line_start_ = false;
+  }
+  size_t pos = 0;
+  if (!at_line_start_) {
+    size_t nl = text.find('\n');
+    if (nl == std::string_view::npos) return text.size();
+    pos = nl + 1;
+  }
+  while (true) {
+    std::string_view rest = text.substr(pos);
+    if (rest.empty()) {
+      at_line_start_ = true;
+      return text.size();
+    }
+    if (rest.size() < kResyncPeek) {
+      buffer_.assign(rest);
+      at_line_start_ = false;
+      return text.size();
+    }
+    if (resync_candidate(rest)) {
+      state_ = State::kStart;
+      at_line_start_ = false;
+      return pos;
+    }
+    size_t nl = rest.find('\n');
+    if (nl == std::string_view::npos) {
+      at_line_start_ = false;
+      return text.size();
+    }
+    pos += nl + 1;
+  }
+}
+
+void Http1Parser::gap(uint64_t length, int64_t ts) {
+  switch (state_) {
+    case State::kStopped: return;
+    case State::kBodyLength:
+    case State::kChunkData:
+      msg_.gap = true;
+      msg_.body_bytes += std::min(length, remaining_);
+      msg_.body_capped = true;  // the kept body has a hole
+      if (length < remaining_) {
+        remaining_ -= length;
+        return;
+      }
+      if (length == remaining_ && state_ == State::kBodyLength) {
+        finish(ts);
+        return;
+      }
+      finish(ts);
+      break;
+    case State::kCloseDelimited:
+      msg_.gap = true;
+      msg_.body_bytes += length;
+      msg_.body_capped = true;
+      return;
+    case State::kChunkSize:
+    case State::kChunkEnd:
+    case State::kTrailers:
+      msg_.gap = true;
+      finish(ts);
+      break;
+    case State::kHead:
+    case State::kStart:
+    case State::kResync:
+      break;
+  }
+  lost_sync();
+  at_line_start_ = true;  // segments after a loss often start a message
+}
+
+void Http1Parser::close(int64_t ts) {
+  switch (state_) {
+    case State::kCloseDelimited: finish(ts); break;
+    case State::kBodyLength:
+    case State::kChunkSize:
+    case State::kChunkData:
+    case State::kChunkEnd:
+    case State::kTrailers:
+      msg_.truncated = true;
+      finish(ts);
+      break;
+    default: break;
+  }
+  state_ = State::kStopped;
+}
+
+}  // namespace trawl

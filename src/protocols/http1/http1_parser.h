@@ -1,0 +1,96 @@
+// Incremental parser of one direction of an HTTP/1.x connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/bytes.h"
+
+namespace trawl {
+
+struct Http1Message {
+  bool is_request = false;
+  std::string method, target;
+  std::string version;  // "1.1", "1.0"
+  int status = 0;
+  std::string reason;
+  std::vector<std::pair<std::string, std::string>> headers;  // names as sent
+  std::vector<std::pair<std::string, std::string>> trailers;
+  std::string body;         // after transfer decoding, up to the keep limit
+  uint64_t body_bytes = 0;  // whole transfer-decoded length
+  bool body_capped = false;
+  uint64_t wire_bytes = 0;
+  int64_t first_us = 0, last_us = 0;
+  bool gap = false;        // bytes of this message were lost
+  bool truncated = false;  // the connection ended inside this message
+
+  std::string_view header(std::string_view lower_name) const;
+};
+
+class Http1Parser {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    // Called once the head is parsed; returns false when the message has no body
+    // whatever its headers say (response to HEAD, 1xx, 204, 304).
+    virtual bool message_may_have_body(const Http1Message& head) = 0;
+    virtual void on_message(Http1Message&& message) = 0;
+    // Bytes that could not be parsed were skipped to find the next message.
+    virtual void on_resync() = 0;
+  };
+
+  Http1Parser(Handler& handler, size_t max_head, size_t body_keep)
+      : handler_(handler), max_head_(max_head), body_keep_(body_keep) {}
+
+  void feed(Bytes data, int64_t timestamp_us);
+  void gap(uint64_t length, int64_t timestamp_us);
+  // End of the connection: a close-delimited body ends here, other partial
+  // messages are delivered marked incomplete.
+  void close(int64_t timestamp_us);
+  // After an upgrade or CONNECT the rest of the direction is not HTTP/1.
+  void stop() { state_ = State::kStopped; }
+  bool stopped() const { return state_ == State::kStopped; }
+  // Sets how many body bytes are kept (compressed bodies keep more).
+  void set_body_keep(size_t n) { body_keep_ = n; }
+
+  // True when `text` starts like a request line or a status line.
+  static bool looks_like_start_line(std::string_view text);
+
+ private:
+  enum class State {
+    kStart,
+    kHead,
+    kBodyLength,
+    kChunkSize,
+    kChunkData,
+    kChunkEnd,
+    kTrailers,
+    kCloseDelimited,
+    kResync,
+    kStopped
+  };
+
+  size_t consume_head(Bytes data, int64_t ts);
+  size_t consume_line(Bytes data, std::string& line, bool& complete);
+  bool parse_head(std::string_view head);
+  void begin_body();
+  void append_body(Bytes data);
+  void finish(int64_t ts);
+  size_t resync(Bytes data);
+  void lost_sync();
+
+  Handler& handler_;
+  size_t max_head_;
+  size_t body_keep_;
+  State state_ = State::kStart;
+  std::string buffer_;  // partial head, chunk-size line or trailer line
+  uint64_t remaining_ = 0;
+  bool at_line_start_ = true;  // resync: the next byte starts a line
+  Http1Message msg_;
+};
+
+}  // namespace trawl

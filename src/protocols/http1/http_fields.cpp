@@ -1,0 +1,96 @@
+#include "protocols/http1/http_fields.h"
+
+#include "base/decompress.h"
+#include "base/text.h"
+
+namespace trawl {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+               hex_value(s[i + 2]) >= 0) {
+      out += char(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Json parse_query_string(std::string_view query) {
+  Json out = Json::object();
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string name = url_decode(pair.substr(0, eq));
+    std::string value = eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
+    Json& slot = out[name];
+    if (slot.is_null()) {
+      slot = Json(std::move(value));
+    } else if (slot.is_array()) {
+      slot.push(std::move(value));
+    } else {
+      Json list = Json::array();
+      list.push(std::move(slot));
+      list.push(std::move(value));
+      slot = std::move(list);
+    }
+  }
+  return out;
+}
+
+void set_body_fields(Json& side, std::string_view kept, uint64_t body_size,
+                     bool wire_body_capped, std::string_view content_encoding, size_t max_body) {
+  if (body_size == 0) {
+    side.set("bodySize", 0);
+    return;
+  }
+  Codec codec = codec_from_content_encoding(content_encoding);
+  std::string decoded_storage;
+  std::string_view body = kept;
+  bool truncated = wire_body_capped;
+  uint64_t size = body_size;
+  if (codec != Codec::kIdentity && codec != Codec::kUnknown) {
+    Decompressed d = decompress(codec, kept, max_body);
+    if (d.ok) {
+      decoded_storage = std::move(d.data);
+      body = decoded_storage;
+      truncated = truncated || d.truncated;
+      size = truncated ? body_size : body.size();  // the decoded length is known only when whole
+    } else {
+      side.set("bodyDecodeError", "corrupt " + std::string(content_encoding) + " body");
+    }
+  }
+  if (body.size() > max_body) {
+    body = body.substr(0, max_body);
+    truncated = true;
+  }
+  if (is_valid_utf8(body)) {
+    side.set("body", body);
+  } else {
+    side.set("bodyBase64", base64_encode(body));
+  }
+  side.set("bodySize", size);
+  if (truncated) side.set("bodyTruncated", true);
+}
+
+}  // namespace trawl

@@ -1,0 +1,18 @@
+// Entry fields shared by the HTTP family: query strings and bodies.
+#pragma once
+
+#include <string_view>
+
+#include "entries/json.h"
+
+namespace trawl {
+
+// "a=1&b=2&a=3" -> {"a": ["1", "3"], "b": "2"}, percent- and plus-decoded.
+Json parse_query_string(std::string_view query);
+
+// Sets body / bodyBase64, bodySize and bodyTruncated on `side`, undoing
+// Content-Encoding first. `wire_body_capped` says the kept bytes are a prefix.
+void set_body_fields(Json& side, std::string_view kept, uint64_t body_size,
+                     bool wire_body_capped, std::string_view content_encoding, size_t max_body);
+
+}  // namespace trawl

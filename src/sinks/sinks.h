@@ -1,0 +1,63 @@
+// Output sinks: JSON Lines, a human table, and a counter for benchmarks.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "entries/entry.h"
+
+namespace trawl {
+
+// Buffers output and writes it in large blocks.
+class FileOutput {
+ public:
+  explicit FileOutput(std::FILE* f) : file_(f) {}
+  ~FileOutput() { flush(); }
+  std::string& buffer() { return buffer_; }
+  void maybe_flush() {
+    if (buffer_.size() >= (1 << 20)) flush();
+  }
+  void flush();
+
+ private:
+  std::FILE* file_;
+  std::string buffer_;
+};
+
+class JsonlSink : public EntrySink {
+ public:
+  explicit JsonlSink(std::FILE* f) : out_(f) {}
+  void emit(Entry&& e) override;
+  void flush() { out_.flush(); }
+
+ private:
+  FileOutput out_;
+};
+
+// Serialises entries as JSON but only counts the bytes (measures everything but the write).
+class CountingSink : public EntrySink {
+ public:
+  void emit(Entry&& e) override;
+  uint64_t bytes() const { return bytes_; }
+  uint64_t entries() const { return entries_; }
+
+ private:
+  std::string buffer_;
+  uint64_t bytes_ = 0, entries_ = 0;
+};
+
+class TableSink : public EntrySink {
+ public:
+  explicit TableSink(std::FILE* f);
+  void emit(Entry&& e) override;
+  void flush() { out_.flush(); }
+
+ private:
+  FileOutput out_;
+};
+
+// One-line summary and status of an entry, as the table shows them.
+std::string entry_summary(const Entry& e);
+std::string entry_status(const Entry& e);
+
+}  // namespace trawl
