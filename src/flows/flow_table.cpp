@@ -56,7 +56,8 @@ struct FlowTable::Flow {
   std::array<TcpReassembler, 2> tcp;
   std::array<bool, 2> syn{}, fin{};
   bool syn_ack = false, rst = false, closed = false, timed_out = false;
-  uint32_t isn_a = 0;
+  uint32_t isn_a = 0;  // initiator's initial sequence number, from its SYN or the SYN-ACK
+  bool isn_known = false;
   uint64_t retransmissions = 0;
   // Protocol detection and dissection
   std::optional<DissectorEnv> env;
@@ -125,9 +126,11 @@ FlowTable::Flow& FlowTable::lookup(const Packet& p, Direction& dir) {
     bool from_a = f.a_ip == p.src && f.a_port == p.src_port;
     bool new_syn = p.protocol == kTcp && (p.tcp_flags & (kSyn | kAck)) == kSyn;
     // A new SYN on a finished connection, or with another initial sequence number,
-    // is a new connection reusing the ports.
-    bool reused = new_syn && (f.closed || f.rst || f.fin[0] || f.fin[1] ||
-                              (f.syn[0] && (!from_a || p.seq != f.isn_a)));
+    // is a new connection reusing the ports; a late copy of this connection's own
+    // SYN is not.
+    bool own_syn = f.isn_known && from_a && p.seq == f.isn_a;
+    bool reused = new_syn && !own_syn &&
+                  (f.closed || f.rst || f.fin[0] || f.fin[1] || (f.isn_known && from_a));
     if (!reused) {
       dir = from_a ? Direction::kAtoB : Direction::kBtoA;
       return f;
@@ -211,10 +214,19 @@ void FlowTable::tcp_packet(Flow& f, Direction dir, const Packet& p) {
   if (p.tcp_flags & kSyn) {
     if (!f.syn[d]) {
       f.tcp[d].syn(p.seq);
-      if (dir == Direction::kAtoB) f.isn_a = p.seq;
+      if (dir == Direction::kAtoB) {
+        f.isn_a = p.seq;
+        f.isn_known = true;
+      }
     }
     f.syn[d] = true;
-    if (p.tcp_flags & kAck) f.syn_ack = true;
+    if (p.tcp_flags & kAck) {
+      f.syn_ack = true;
+      if (dir == Direction::kBtoA && !f.isn_known) {
+        f.isn_a = p.ack - 1;
+        f.isn_known = true;
+      }
+    }
   }
   if (!p.payload.empty()) {
     Bytes payload = p.payload;

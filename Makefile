@@ -1,0 +1,69 @@
+# trawl: the two commands a new user runs are `make run` and `make test`.
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+SHARED ?= ../shared
+JOBS ?= 2
+
+.PHONY: all bootstrap build run test unit asan-test fuzz-build fuzz-smoke integration oracle bench fixtures format clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: bootstrap $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(JOBS)
+
+# Until live capture lands: dissect a capture the project made of real servers.
+run: build
+	$(BUILD)/trawl read fixtures/demo.pcap --stats
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+$(ASAN_BUILD)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTRAWL_SANITIZE=ON
+
+# Unit tests and every capture (the project's and ../shared's) under ASan+UBSan.
+asan-test: bootstrap $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+	scripts/run_captures.sh $(ASAN_BUILD)/trawl $(SHARED)
+
+$(FUZZ_BUILD)/build.ninja:
+	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAWL_FUZZ=ON
+
+fuzz-build: bootstrap $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD) -j $(JOBS)
+
+# A short run of every fuzz target, seeded from the captures.
+fuzz-smoke: fuzz-build
+	scripts/fuzz.sh $(FUZZ_BUILD) $(SHARED) 20
+
+integration: build
+	tests/integration/run.sh $(BUILD)/trawl
+
+oracle: build
+	@if [ -d $(SHARED)/pcaps ]; then scripts/oracle.sh $(BUILD)/trawl $(SHARED); \
+	else echo "oracle: $(SHARED)/pcaps not found, skipped"; fi
+
+test: build unit asan-test fuzz-smoke integration oracle
+	@echo "make test: all suites passed"
+
+bench: build
+	bench/run.sh $(BUILD)/trawl
+
+# Re-record fixtures/demo.pcap from real servers (nginx, dnsmasq) in namespaces.
+fixtures: build
+	tests/integration/make_demo_capture.sh fixtures/demo.pcap
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

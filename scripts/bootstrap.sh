@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages trawl needs to build, test and benchmark, when missing.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build g++ clang pkg-config libclang-rt-14-dev
+  libpcap-dev libcli11-dev zlib1g-dev libbrotli-dev libssl-dev libgtest-dev
+  # tests: real servers and clients, captures, the tshark oracle
+  tshark tcpdump nginx-light dnsmasq-base bind9-dnsutils iproute2 iputils-ping
+  openssl curl python3 procps
+  # benchmarks
+  wrk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "bootstrap: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+# tshark asks whether non-root users may capture; answer for it.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+$SUDO apt-get update -q -o DPkg::Lock::Timeout=600
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q -o DPkg::Lock::Timeout=600 "${missing[@]}"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Scores trawl against tshark on ../shared/pcaps and fails below 0.98 on the
+# protocol directories the engine covers.
+set -euo pipefail
+trawl=$1
+shared=${2:-../shared}
+kinds=http.req,http.resp,dns.q,dns.r,tls.ch,tls.sh,icmp,icmp.reply,sctp.chunk,tcp.conv,udp.conv
+out=$(python3 "$shared/tools/oracle.py" corpus "$shared/pcaps" --skip "$shared/pcaps/oracle-skip.tsv" \
+        --kinds "$kinds" --jobs 2 --worst 10 --trawl "$trawl read {} --json")
+echo "$out"
+summary=$(echo "$out" | grep '^{"overall"')
+python3 - "$summary" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+dirs = ["http1", "dns", "tls", "icmp", "udp", "sctp", "tcp_reassembly"]
+low = {d: s["protocols"].get(d, 0.0) for d in dirs if s["protocols"].get(d, 0.0) < 0.98}
+if s.get("trawl_failures"):
+    print("oracle: trawl failed on %d captures" % s["trawl_failures"]); sys.exit(1)
+if low:
+    print("oracle: below 0.98:", low); sys.exit(1)
+print("oracle: every engine directory >= 0.98")
+PY

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Integration test: real servers and clients in namespaces, captured with tcpdump,
+# dissected by trawl, checked field by field against what the clients did.
+set -euo pipefail
+trawl=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(mktemp -d /tmp/trawl-integration.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+"$here/traffic.sh" "$out/traffic.pcap"
+"$trawl" read "$out/traffic.pcap" --json > "$out/entries.jsonl"
+# The same capture through standard input gives the same entries.
+"$trawl" read - --json < "$out/traffic.pcap" | cmp - "$out/entries.jsonl"
+python3 "$here/check_entries.py" "$out/entries.jsonl"
