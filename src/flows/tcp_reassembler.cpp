@@ -1,5 +1,8 @@
 #include "flows/tcp_reassembler.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace trawl {
 
 TcpReassembler::~TcpReassembler() { release(buffered_); }
@@ -44,24 +47,40 @@ bool TcpReassembler::segment(uint32_t seq, Bytes payload, int64_t timestamp_us, 
     if (!pending_.empty()) drain(out);
     return false;
   }
-  // Ahead of a hole: buffer it, within the caps.
-  auto it = pending_.find(pos);
-  if (it != pending_.end() && it->second.bytes.size() >= payload.size()) {
+  // Ahead of a hole: buffer the parts no earlier copy covers, within the caps.
+  std::vector<std::pair<int64_t, int64_t>> pieces;  // [start, end) not yet buffered
+  int64_t cur = pos;
+  auto it = pending_.upper_bound(pos);
+  if (it != pending_.begin()) {
+    auto prev = std::prev(it);
+    cur = std::max(cur, prev->first + int64_t(prev->second.bytes.size()));
+  }
+  for (; it != pending_.end() && it->first < end; ++it) {
+    if (it->first > cur) pieces.emplace_back(cur, it->first);
+    cur = std::max(cur, it->first + int64_t(it->second.bytes.size()));
+  }
+  if (cur < end) pieces.emplace_back(cur, end);
+  if (pieces.empty()) {
     ++counters_->retransmitted;
     return true;
   }
-  size_t grow = payload.size() - (it != pending_.end() ? it->second.bytes.size() : 0);
+  size_t grow = 0;
+  for (auto [from, to] : pieces) grow += size_t(to - from);
   if (budget_->buffered + grow > budget_->max_bytes) {
     ++counters_->global_cap_drops;
     counters_->global_cap_dropped_bytes += payload.size();
     return false;
   }
+  if (grow < payload.size()) ++counters_->overlaps;
   ++counters_->out_of_order;
   buffered_ += grow;
   budget_->buffered += grow;
-  Pending& p = pending_[pos];
-  p.bytes.assign(payload.begin(), payload.end());
-  p.timestamp_us = timestamp_us;
+  for (auto [from, to] : pieces) {
+    Pending& p = pending_[from];
+    auto first = payload.begin() + (from - pos);
+    p.bytes.assign(first, first + (to - from));
+    p.timestamp_us = timestamp_us;
+  }
   if (buffered_ > budget_->per_connection) {
     ++counters_->connection_cap_hits;
     skip_to_first_pending(timestamp_us, out);

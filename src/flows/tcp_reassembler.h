@@ -1,8 +1,9 @@
 // Orders the bytes of one TCP direction.
 //
 // Policy: the first copy of a byte wins. Bytes already delivered are never
-// delivered again (retransmissions and overlaps are trimmed, and counted); an
-// out-of-order segment is buffered until the hole before it fills. A hole is
+// delivered again, and bytes already buffered are not replaced (retransmissions
+// and overlaps are trimmed, and counted); an out-of-order segment is buffered
+// until the hole before it fills. A hole is
 // declared a gap, and skipped, when the peer acknowledges data past it, when
 // the connection's buffer cap is reached, or when the connection ends.
 #pragma once

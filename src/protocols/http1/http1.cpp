@@ -41,9 +41,9 @@ class Http1Dissector : public StreamDissector {
 
   void on_gap(Direction dir, uint64_t length, int64_t ts) override {
     Side& s = sides_[int(dir)];
-    s.gap_pending = true;
-    if (!pending_.empty() && dir == request_dir_) pairing_uncertain_ = true;
-    s.parser.gap(length, ts);
+    bool in_sync = s.parser.gap(length, ts);
+    // Requests lost whole would shift the in-order pairing of later responses.
+    if (!in_sync && dir == request_dir_) pairing_uncertain_ = true;
   }
 
   void on_close(int64_t ts) override {
@@ -79,7 +79,6 @@ class Http1Dissector : public StreamDissector {
     Http1Dissector& owner;
     Direction dir;
     Http1Parser parser;
-    bool gap_pending = false;
     Exchange* current = nullptr;  // the request being received on this side
   };
 
@@ -117,10 +116,6 @@ class Http1Dissector : public StreamDissector {
 
   void message(Side& side, Http1Message&& m) {
     ++env_.counters.messages;
-    if (side.gap_pending) {
-      m.gap = true;
-      side.gap_pending = false;
-    }
     if (m.is_request) {
       Exchange* ex = side.current;
       side.current = nullptr;

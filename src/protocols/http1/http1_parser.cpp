@@ -377,9 +377,9 @@ size_t Http1Parser::resync(Bytes data) {
   }
 }
 
-void Http1Parser::gap(uint64_t length, int64_t ts) {
+bool Http1Parser::gap(uint64_t length, int64_t ts) {
   switch (state_) {
-    case State::kStopped: return;
+    case State::kStopped: return true;
     case State::kBodyLength:
     case State::kChunkData:
       msg_.gap = true;
@@ -387,11 +387,11 @@ void Http1Parser::gap(uint64_t length, int64_t ts) {
       msg_.body_capped = true;  // the kept body has a hole
       if (length < remaining_) {
         remaining_ -= length;
-        return;
+        return true;
       }
       if (length == remaining_ && state_ == State::kBodyLength) {
         finish(ts);
-        return;
+        return true;
       }
       finish(ts);
       break;
@@ -399,7 +399,7 @@ void Http1Parser::gap(uint64_t length, int64_t ts) {
       msg_.gap = true;
       msg_.body_bytes += length;
       msg_.body_capped = true;
-      return;
+      return true;
     case State::kChunkSize:
     case State::kChunkEnd:
     case State::kTrailers:
@@ -413,6 +413,7 @@ void Http1Parser::gap(uint64_t length, int64_t ts) {
   }
   lost_sync();
   at_line_start_ = true;  // segments after a loss often start a message
+  return false;
 }
 
 void Http1Parser::close(int64_t ts) {

@@ -47,7 +47,8 @@ class Http1Parser {
       : handler_(handler), max_head_(max_head), body_keep_(body_keep) {}
 
   void feed(Bytes data, int64_t timestamp_us);
-  void gap(uint64_t length, int64_t timestamp_us);
+  // Returns false when message boundaries were lost (the parser resynchronises).
+  bool gap(uint64_t length, int64_t timestamp_us);
   // End of the connection: a close-delimited body ends here, other partial
   // messages are delivered marked incomplete.
   void close(int64_t timestamp_us);

@@ -1,0 +1,76 @@
+#include "entries/json.h"
+
+#include <gtest/gtest.h>
+
+#include "entries/entry.h"
+
+namespace trawl {
+namespace {
+
+TEST(Json, WritesObjectsInInsertionOrder) {
+  Json j = Json::object();
+  j.set("b", 1);
+  j.set("a", "x");
+  Json arr = Json::array();
+  arr.push(true);
+  arr.push(Json());
+  arr.push(1.25);
+  j.set("list", std::move(arr));
+  EXPECT_EQ(j.dump(), R"({"b":1,"a":"x","list":[true,null,1.25]})");
+}
+
+TEST(Json, EscapesControlCharactersAndQuotes) {
+  EXPECT_EQ(Json(std::string("a\"b\\c\n\t\x01")).dump(), R"("a\"b\\c\n\t\u0001")");
+}
+
+TEST(Json, KeepsValidUtf8AndMapsInvalidBytesToLatin1) {
+  EXPECT_EQ(Json("h\xc3\xa9").dump(), "\"h\xc3\xa9\"");
+  // 0xE9 alone is not UTF-8: written as U+00E9.
+  EXPECT_EQ(Json(std::string("h\xe9!")).dump(), "\"h\xc3\xa9!\"");
+  // A truncated sequence at the end.
+  EXPECT_EQ(Json(std::string("\xe2\x82")).dump(), "\"\xc3\xa2\xc2\x82\"");
+}
+
+TEST(Json, DoublesAreCompact) {
+  EXPECT_EQ(Json(2.0).dump(), "2");
+  EXPECT_EQ(Json(0.5).dump(), "0.5");
+  EXPECT_EQ(Json(1.23456).dump(), "1.235");
+}
+
+TEST(Json, IndexOperatorFindsOrAppends) {
+  Json j = Json::object();
+  j["x"] = 1;
+  j["x"] = 2;
+  EXPECT_EQ(j.dump(), R"({"x":2})");
+  EXPECT_EQ(j.find("x")->integer(), 2);
+  EXPECT_EQ(j.find("y"), nullptr);
+}
+
+TEST(Entry, WritesEveryCommonField) {
+  Entry e;
+  e.id = 3;
+  e.protocol = "http";
+  e.version = "1.1";
+  e.layer4 = "tcp";
+  e.src = {"10.0.0.1", 1234};
+  e.dst = {"::1", 80};
+  e.timestamp_us = 1700000000123456;
+  e.elapsed_ms = 1.5;
+  e.request.set("method", "GET");
+  e.response.emplace(Json::object()).set("status", 200);
+  e.request_size = 10;
+  e.response_size = 20;
+  e.stream = "9";
+  e.error = "gap in stream";
+  std::string out;
+  write_entry_json(out, e);
+  EXPECT_EQ(out,
+            R"({"id":"3","protocol":{"name":"http","abbr":"HTTP","version":"1.1","layer4":"tcp"},)"
+            R"("src":{"ip":"10.0.0.1","port":1234},"dst":{"ip":"::1","port":80},)"
+            R"("timestamp":1700000000123,"timestampUs":1700000000123456,"elapsedTime":1.5,)"
+            R"("request":{"method":"GET"},"response":{"status":200},"requestSize":10,)"
+            R"("responseSize":20,"stream":"9","tls":false,"error":"gap in stream"})");
+}
+
+}  // namespace
+}  // namespace trawl

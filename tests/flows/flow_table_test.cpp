@@ -1,0 +1,221 @@
+#include "flows/flow_table.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "tests/support.h"
+
+namespace trawl {
+namespace {
+
+using testing::bytes;
+using testing::num;
+using testing::str;
+
+IpAddress ip4(uint8_t last) {
+  IpAddress a;
+  a.bytes[0] = 10;
+  a.bytes[3] = last;
+  return a;
+}
+
+class FlowTableTest : public ::testing::Test {
+ protected:
+  Packet tcp(bool from_client, uint8_t flags, uint32_t seq, uint32_t ack, std::string_view data,
+             int64_t ts) {
+    Packet p;
+    p.timestamp_us = ts;
+    p.protocol = kTcp;
+    p.src = from_client ? ip4(1) : ip4(2);
+    p.dst = from_client ? ip4(2) : ip4(1);
+    p.src_port = from_client ? client_port : server_port;
+    p.dst_port = from_client ? server_port : client_port;
+    p.seq = seq;
+    p.ack = ack;
+    p.tcp_flags = flags;
+    p.payload = bytes(data);
+    p.wire_length = 54 + data.size();
+    return p;
+  }
+  void add(const Packet& p) { table.add(p); }
+  std::vector<const Entry*> of(std::string_view proto) {
+    std::vector<const Entry*> out;
+    for (const auto& e : sink.entries)
+      if (e.protocol == proto) out.push_back(&e);
+    return out;
+  }
+
+  uint16_t client_port = 40000, server_port = 12345;  // HTTP on an unusual port
+  testing::CapturingSink sink;
+  DissectCounters counters;
+  DissectorSettings settings;
+  FlowTable table{sink, counters, settings};
+};
+
+TEST_F(FlowTableTest, HttpFoundByContentWithBothDirectionsInterleaved) {
+  add(tcp(true, kSyn, 100, 0, "", 1));
+  add(tcp(false, kSyn | kAck, 500, 101, "", 2));
+  add(tcp(true, kAck, 101, 501, "", 3));
+  add(tcp(true, kAck | kPsh, 101, 501, "GET /a HTTP/1.1\r\nHost: x\r\n", 4));
+  add(tcp(false, kAck, 501, 127, "", 5));
+  add(tcp(true, kAck | kPsh, 127, 501, "\r\n", 6));
+  add(tcp(false, kAck | kPsh, 501, 129, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 7));
+  add(tcp(true, kAck | kFin, 129, 539, "", 8));
+  add(tcp(false, kAck | kFin, 539, 130, "", 9));
+  table.finish();
+  auto http = of("http");
+  ASSERT_EQ(http.size(), 1u);
+  EXPECT_EQ(str(http[0]->request, "url"), "/a");
+  EXPECT_EQ(num(*http[0]->response, "status"), 200);
+  EXPECT_EQ(http[0]->dst.port, 12345);
+  EXPECT_EQ(http[0]->timestamp_us, 4);
+  EXPECT_DOUBLE_EQ(http[0]->elapsed_ms, 0.003);
+  auto flows = of("tcp");
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(str(flows[0]->request, "state"), "closed");
+  EXPECT_EQ(num(flows[0]->request, "packets"), 5);
+  EXPECT_EQ(num(flows[0]->response.value(), "packets"), 4);
+  EXPECT_EQ(flows[0]->request.find("l7")->dump(), R"(["http"])");
+  EXPECT_EQ(flows[0]->stream, http[0]->stream);
+}
+
+TEST_F(FlowTableTest, OutOfOrderRequestIsReassembled) {
+  add(tcp(true, kSyn, 0, 0, "", 1));
+  add(tcp(true, kAck, 12, 1, "HTTP/1.1\r\n\r\n", 2));  // second half first
+  add(tcp(true, kAck, 1, 1, "GET /x?y=1 ", 3));
+  table.finish();
+  auto http = of("http");
+  ASSERT_EQ(http.size(), 1u);
+  EXPECT_EQ(str(http[0]->request, "url"), "/x?y=1");
+  EXPECT_EQ(http[0]->error, "no response");
+}
+
+TEST_F(FlowTableTest, LostSegmentMarksTheEntryAndTheNextRequestIsFound) {
+  add(tcp(true, kSyn, 0, 0, "", 1));
+  add(tcp(false, kSyn | kAck, 0, 1, "", 2));
+  std::string req1 = "POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
+  add(tcp(true, kAck, 1, 1, req1 + "01234", 3));
+  // bytes "56789" lost; the next request follows
+  uint32_t next = 1 + uint32_t(req1.size()) + 10;
+  add(tcp(true, kAck, next, 1, "GET /b HTTP/1.1\r\n\r\n", 4));
+  add(tcp(false, kAck, 1, next + 19, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 5));
+  add(tcp(false, kAck, 39, next + 19, "HTTP/1.1 404 No\r\nContent-Length: 0\r\n\r\n", 6));
+  table.finish();
+  auto http = of("http");
+  ASSERT_EQ(http.size(), 2u);
+  EXPECT_EQ(str(http[0]->request, "url"), "/a");
+  EXPECT_EQ(http[0]->error, "gap in stream");
+  EXPECT_EQ(str(http[1]->request, "url"), "/b");
+  EXPECT_EQ(num(*http[1]->response, "status"), 404);
+  EXPECT_EQ(table.counters().reassembly.gaps, 1u);
+  EXPECT_EQ(table.counters().reassembly.gap_bytes, 5u);
+}
+
+TEST_F(FlowTableTest, MidstreamPickupWithoutSyn) {
+  add(tcp(false, kAck, 9000, 100, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc", 1));
+  add(tcp(true, kAck, 100, 9041, "GET /next HTTP/1.1\r\n\r\n", 2));
+  add(tcp(false, kAck, 9041, 122, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 3));
+  table.finish();
+  auto http = of("http");
+  ASSERT_EQ(http.size(), 2u);
+  EXPECT_EQ(http[0]->error, "no request");
+  EXPECT_EQ(num(*http[0]->response, "status"), 200);
+  EXPECT_EQ(str(http[1]->request, "url"), "/next");
+  EXPECT_EQ(num(*http[1]->response, "status"), 201);
+  auto flows = of("tcp");
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0]->src.port, 40000);  // the higher port is taken as the client
+  EXPECT_EQ(str(flows[0]->request, "state"), "midstream");
+}
+
+TEST_F(FlowTableTest, PortReuseAfterCloseIsANewFlow) {
+  for (int i = 0; i < 2; ++i) {
+    uint32_t isn = 1000u * (i + 1);
+    add(tcp(true, kSyn, isn, 0, "", 10 * i + 1));
+    add(tcp(false, kSyn | kAck, 7, isn + 1, "", 10 * i + 2));
+    add(tcp(true, kFin | kAck, isn + 1, 8, "", 10 * i + 3));
+    add(tcp(false, kFin | kAck, 8, isn + 2, "", 10 * i + 4));
+  }
+  table.finish();
+  auto flows = of("tcp");
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_NE(flows[0]->stream, flows[1]->stream);
+}
+
+TEST_F(FlowTableTest, LateCopyOfTheSynIsNotANewConnection) {
+  add(tcp(false, kSyn | kAck, 7, 1001, "", 1));
+  add(tcp(true, kAck, 1001, 8, "", 2));
+  add(tcp(true, kFin | kAck, 1001, 8, "", 3));
+  add(tcp(false, kFin | kAck, 8, 1002, "", 4));
+  add(tcp(true, kSyn, 1000, 0, "", 5));
+  table.finish();
+  EXPECT_EQ(of("tcp").size(), 1u);
+}
+
+TEST_F(FlowTableTest, ResetClosesAndIdleTimeoutEnds) {
+  add(tcp(true, kSyn, 1, 0, "", 1));
+  add(tcp(false, kRst | kAck, 0, 2, "", 2));
+  client_port = 40001;
+  add(tcp(true, kAck, 5, 5, "x", 3));
+  // Far later: the idle connection times out when the table sweeps.
+  client_port = 40002;
+  add(tcp(true, kSyn, 1, 0, "", 3 + 700'000'000));
+  auto flows = of("tcp");
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(str(flows[0]->request, "state"), "reset");
+  EXPECT_EQ(str(flows[1]->request, "state"), "timeout");
+  EXPECT_EQ(table.counters().timed_out, 1u);
+}
+
+TEST_F(FlowTableTest, FlowCapEvictsTheOldestAndCounts) {
+  FlowLimits limits;
+  limits.max_flows = 2;
+  FlowTable small(sink, counters, settings, limits);
+  for (uint16_t i = 0; i < 3; ++i) {
+    client_port = uint16_t(50000 + i);
+    small.add(tcp(true, kSyn, 1, 0, "", i + 1));
+  }
+  EXPECT_EQ(small.counters().flows_evicted_by_cap, 1u);
+  EXPECT_EQ(small.active_flows(), 2u);
+  ASSERT_EQ(of("tcp").size(), 1u);
+  EXPECT_EQ(of("tcp")[0]->src.port, 50000);
+}
+
+TEST_F(FlowTableTest, UdpDatagramsGoToTheDissectorOneByOne) {
+  // A DNS query and its response on a non-standard port.
+  const uint8_t query[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+                           1,    'a',  3,    'c',  'o', 'm', 0, 0, 1, 0, 1};
+  uint8_t response[sizeof query + 16];
+  std::memcpy(response, query, sizeof query);
+  response[2] = 0x81;
+  response[3] = 0x80;
+  response[7] = 1;
+  const uint8_t answer[] = {0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4};
+  std::memcpy(response + sizeof query, answer, sizeof answer);
+  Packet q;
+  q.protocol = kUdp;
+  q.src = ip4(1);
+  q.dst = ip4(2);
+  q.src_port = 5555;
+  q.dst_port = 5300;
+  q.payload = Bytes(query, sizeof query);
+  q.timestamp_us = 10;
+  Packet r = q;
+  std::swap(r.src, r.dst);
+  std::swap(r.src_port, r.dst_port);
+  r.payload = Bytes(response, sizeof response);
+  r.timestamp_us = 30;
+  table.add(q);
+  table.add(r);
+  table.finish();
+  auto dns = of("dns");
+  ASSERT_EQ(dns.size(), 1u);
+  EXPECT_EQ(dns[0]->response->find("answers")->dump(),
+            R"([{"name":"a.com","type":"A","class":"IN","ttl":60,"data":"1.2.3.4"}])");
+  EXPECT_DOUBLE_EQ(dns[0]->elapsed_ms, 0.02);
+  ASSERT_EQ(of("udp").size(), 1u);
+}
+
+}  // namespace
+}  // namespace trawl

@@ -1,0 +1,214 @@
+#include "protocols/http1/http1.h"
+
+#include <brotli/encode.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include "tests/support.h"
+
+namespace trawl {
+namespace {
+
+using testing::DissectorHarness;
+using testing::num;
+using testing::str;
+
+std::string gzip(const std::string& in) {
+  z_stream zs{};
+  deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+  std::string out(compressBound(in.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = in.size();
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = out.size();
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string brotli(const std::string& in) {
+  size_t size = BrotliEncoderMaxCompressedSize(in.size());
+  std::string out(size, '\0');
+  BrotliEncoderCompress(5, 22, BROTLI_MODE_TEXT, in.size(),
+                        reinterpret_cast<const uint8_t*>(in.data()), &size,
+                        reinterpret_cast<uint8_t*>(out.data()));
+  out.resize(size);
+  return out;
+}
+
+struct Http1Test : ::testing::Test {
+  DissectorHarness h{http1_protocol()};
+  const std::vector<Entry>& entries() { return h.sink.entries; }
+};
+
+TEST_F(Http1Test, ProbeIsByContent) {
+  auto probe = http1_protocol().probe;
+  EXPECT_EQ(probe(testing::bytes("GET /x HTTP/1.1\r\n"), Direction::kAtoB), Probe::kYes);
+  EXPECT_EQ(probe(testing::bytes("HTTP/1.1 200 OK\r\n"), Direction::kBtoA), Probe::kYes);
+  EXPECT_EQ(probe(testing::bytes("PROPFIND /dav HTTP/1.1"), Direction::kAtoB), Probe::kYes);
+  EXPECT_EQ(probe(testing::bytes("PRI * HTTP/2.0\r\n"), Direction::kAtoB), Probe::kNo);
+  EXPECT_EQ(probe(testing::bytes("\x16\x03\x01\x02\x00\x01"), Direction::kAtoB), Probe::kNo);
+  EXPECT_EQ(probe(testing::bytes("get / http/1.1"), Direction::kAtoB), Probe::kNo);
+}
+
+TEST_F(Http1Test, RequestAndResponseWithFields) {
+  h.a("GET /api/x?a=1&b=two%20words&a=3 HTTP/1.1\r\nHost: svc\r\nX-Dup: 1\r\nx-dup: 2\r\n\r\n", 100);
+  h.b("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}", 600);
+  ASSERT_EQ(entries().size(), 1u);
+  const Entry& e = entries()[0];
+  EXPECT_EQ(e.protocol, "http");
+  EXPECT_EQ(e.version, "1.1");
+  EXPECT_EQ(str(e.request, "method"), "GET");
+  EXPECT_EQ(str(e.request, "url"), "/api/x?a=1&b=two%20words&a=3");
+  EXPECT_EQ(str(e.request, "path"), "/api/x");
+  EXPECT_EQ(e.request.find("queryString")->dump(), R"({"a":["1","3"],"b":"two words"})");
+  EXPECT_EQ(str(e.request, "host"), "svc");
+  EXPECT_EQ(str(*e.request.find("headers"), "x-dup"), "1, 2");
+  EXPECT_EQ(num(*e.response, "status"), 200);
+  EXPECT_EQ(str(*e.response, "statusText"), "OK");
+  EXPECT_EQ(str(*e.response, "body"), "{\"a\":1}");
+  EXPECT_EQ(num(*e.response, "bodySize"), 7);
+  EXPECT_DOUBLE_EQ(e.elapsed_ms, 0.5);
+  EXPECT_EQ(e.src.ip, "10.0.0.1");
+  EXPECT_EQ(e.error, "");
+}
+
+TEST_F(Http1Test, PipelinedRequestsPairInOrder) {
+  h.a("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\n");
+  h.b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n");  // HEAD: no body despite the length
+  h.a("GET /4 HTTP/1.1\r\n\r\n");
+  h.b("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n");
+  ASSERT_EQ(entries().size(), 4u);
+  EXPECT_EQ(str(entries()[0].request, "url"), "/1");
+  EXPECT_EQ(str(*entries()[0].response, "body"), "A");
+  EXPECT_EQ(num(*entries()[1].response, "status"), 404);
+  EXPECT_EQ(str(entries()[2].request, "method"), "HEAD");
+  EXPECT_EQ(num(*entries()[2].response, "bodySize"), 0);
+  EXPECT_EQ(num(*entries()[3].response, "status"), 304);
+}
+
+TEST_F(Http1Test, ChunkedWithTrailersFedByteByByte) {
+  std::string req = "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n";
+  for (char c : req) h.a(std::string(1, c));
+  h.b("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_EQ(entries().size(), 1u);
+  EXPECT_EQ(str(entries()[0].request, "body"), "hello world");
+  EXPECT_EQ(str(*entries()[0].request.find("trailers"), "x-checksum"), "abc");
+  EXPECT_EQ(entries()[0].request_size, req.size());
+}
+
+TEST_F(Http1Test, TransferEncodingWinsOverContentLength) {
+  h.a("POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+      "GET /smuggled HTTP/1.1\r\n\r\n");
+  h.close();
+  ASSERT_EQ(entries().size(), 2u);
+  EXPECT_EQ(str(entries()[1].request, "url"), "/smuggled");
+}
+
+TEST_F(Http1Test, CloseDelimitedBodyEndsAtClose) {
+  h.a("GET / HTTP/1.0\r\n\r\n");
+  h.b("HTTP/1.0 200 OK\r\n\r\nall of ");
+  h.b("this");
+  EXPECT_TRUE(entries().empty());
+  h.close();
+  ASSERT_EQ(entries().size(), 1u);
+  EXPECT_EQ(str(*entries()[0].response, "body"), "all of this");
+  EXPECT_EQ(entries()[0].version, "1.0");
+}
+
+TEST_F(Http1Test, ContinueIsSkippedAndFinalResponsePairs) {
+  h.a("PUT /f HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+  h.b("HTTP/1.1 100 Continue\r\n\r\n");
+  h.a("abc");
+  h.b("HTTP/1.1 204 No Content\r\n\r\n");
+  ASSERT_EQ(entries().size(), 1u);
+  EXPECT_EQ(num(*entries()[0].response, "status"), 204);
+  EXPECT_EQ(str(entries()[0].request, "body"), "abc");
+}
+
+TEST_F(Http1Test, GzipDeflateAndBrotliBodiesAreDecoded) {
+  std::string text = std::string(2000, 'z') + " the end";
+  std::string gz = gzip(text), br = brotli(text);
+  h.a("GET /gz HTTP/1.1\r\n\r\nGET /br HTTP/1.1\r\n\r\n");
+  h.b("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + std::to_string(gz.size()) +
+      "\r\n\r\n" + gz);
+  h.b("HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: " + std::to_string(br.size()) +
+      "\r\n\r\n" + br);
+  ASSERT_EQ(entries().size(), 2u);
+  EXPECT_EQ(str(*entries()[0].response, "body"), text);
+  EXPECT_EQ(num(*entries()[0].response, "bodySize"), int64_t(text.size()));
+  EXPECT_EQ(str(*entries()[1].response, "body"), text);
+}
+
+TEST_F(Http1Test, BinaryBodyIsBase64AndLargeBodyIsCapped) {
+  DissectorHarness small{http1_protocol()};
+  small.settings.max_body = 4;
+  small.dissector = http1_protocol().create(
+      DissectorEnv{small.flow, small.sink, small.counters, small.settings});
+  small.a("GET / HTTP/1.1\r\n\r\n");
+  small.b("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n" "\xff\xfe" "abcd");
+  ASSERT_EQ(small.sink.entries.size(), 1u);
+  const Json& r = *small.sink.entries[0].response;
+  EXPECT_EQ(str(r, "bodyBase64"), "//5hYg==");
+  EXPECT_EQ(num(r, "bodySize"), 6);
+  EXPECT_EQ(r.find("bodyTruncated")->dump(), "true");
+}
+
+TEST_F(Http1Test, UpgradeEndsHttpParsing) {
+  h.a("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+  h.b("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi");
+  h.a("\x81\x82xxxx\x10\x11");
+  h.close();
+  ASSERT_EQ(entries().size(), 1u);
+  EXPECT_EQ(num(*entries()[0].response, "status"), 101);
+  EXPECT_EQ(entries()[0].error, "");
+}
+
+TEST_F(Http1Test, GapInBodyMarksEntryAndParsingContinues) {
+  h.a("POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\n01234");
+  h.dissector->on_gap(Direction::kAtoB, 5, 1500);
+  h.a("GET /b HTTP/1.1\r\n\r\n");
+  h.b("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_EQ(entries().size(), 2u);
+  EXPECT_EQ(entries()[0].error, "gap in stream");
+  EXPECT_EQ(num(entries()[0].request, "bodySize"), 10);
+  EXPECT_EQ(str(entries()[1].request, "url"), "/b");
+  EXPECT_EQ(entries()[1].error, "");
+}
+
+TEST_F(Http1Test, ResynchronisesAfterAGapInsideAHead) {
+  h.a("GET /lost HTTP/1.1\r\nHost: a");
+  h.dissector->on_gap(Direction::kAtoB, 100, 1500);
+  h.a("rest-of-a-header: x\r\n\r\nGET /found HTTP/1.1\r\n\r\n");
+  h.b("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  h.close();
+  ASSERT_GE(entries().size(), 1u);
+  EXPECT_EQ(str(entries()[0].request, "url"), "/found");
+  EXPECT_EQ(entries()[0].error, "gap in stream");  // pairing after a loss is uncertain
+  EXPECT_GE(h.counters.resyncs, 1u);
+}
+
+TEST_F(Http1Test, GarbageIsSkippedAndUnpairedAreReported) {
+  h.a("GET /1 HTTP/1.1\r\n\r\n");
+  h.b("\x01\x02garbage\r\nHTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
+  h.a("GET /2 HTTP/1.1\r\n\r\n");
+  h.close();
+  ASSERT_EQ(entries().size(), 2u);
+  EXPECT_EQ(num(*entries()[0].response, "status"), 500);
+  EXPECT_EQ(entries()[1].error, "no response");
+}
+
+TEST_F(Http1Test, TruncatedMessageAtClose) {
+  h.a("GET / HTTP/1.1\r\n\r\n");
+  h.b("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this");
+  h.close();
+  ASSERT_EQ(entries().size(), 1u);
+  EXPECT_EQ(entries()[0].error, "truncated");
+  EXPECT_EQ(str(*entries()[0].response, "body"), "only this");
+}
+
+}  // namespace
+}  // namespace trawl

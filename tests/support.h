@@ -1,0 +1,64 @@
+// Helpers shared by the unit tests.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dissect/dissector.h"
+#include "entries/entry.h"
+
+namespace trawl::testing {
+
+class CapturingSink : public EntrySink {
+ public:
+  void emit(Entry&& e) override { entries.push_back(std::move(e)); }
+  std::vector<Entry> entries;
+};
+
+inline Bytes bytes(std::string_view s) {
+  return Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+inline std::string str(const Json& j, std::string_view key) {
+  const Json* v = j.find(key);
+  return v && v->is_string() ? v->str() : "";
+}
+inline int64_t num(const Json& j, std::string_view key) {
+  const Json* v = j.find(key);
+  return v && v->is_int() ? v->integer() : -1;
+}
+
+// A dissector wired to a capturing sink, as the flow table would create it.
+struct DissectorHarness {
+  explicit DissectorHarness(const ProtocolInfo& p, bool datagrams = false) {
+    flow.stream = "7";
+    flow.layer4 = datagrams ? "udp" : "tcp";
+    flow.datagrams = datagrams;
+    flow.a = {"10.0.0.1", 40000};
+    flow.b = {"10.0.0.2", 80};
+    dissector = p.create(DissectorEnv{flow, sink, counters, settings});
+  }
+  void a(std::string_view s, int64_t ts = 1000) {
+    dissector->on_data(Direction::kAtoB, bytes(s), ts);
+  }
+  void b(std::string_view s, int64_t ts = 2000) {
+    dissector->on_data(Direction::kBtoA, bytes(s), ts);
+  }
+  void close() { dissector->on_close(9000); }
+
+  FlowContext flow;
+  CapturingSink sink;
+  DissectCounters counters;
+  DissectorSettings settings;
+  std::unique_ptr<StreamDissector> dissector;
+};
+
+// ../shared/pcaps when present (a developer's machine or CI), else empty.
+inline std::filesystem::path shared_pcaps() {
+  std::filesystem::path p = std::filesystem::path(TRAWL_SOURCE_DIR) / ".." / "shared" / "pcaps";
+  return std::filesystem::exists(p) ? p : std::filesystem::path();
+}
+
+}  // namespace trawl::testing
