@@ -40,6 +40,19 @@ PcapSource::PcapSource(const std::string& path) {
     if (!file_) throw std::runtime_error(path + ": " + std::strerror(errno));
     owns_file_ = true;
   }
+  try {
+    read_file_header(path);
+  } catch (...) {
+    if (owns_file_) std::fclose(file_);
+    throw;
+  }
+}
+
+PcapSource::PcapSource(std::FILE* stream, const std::string& name) : file_(stream) {
+  read_file_header(name);
+}
+
+void PcapSource::read_file_header(const std::string& path) {
   uint32_t magic;
   if (!read_exact(&magic, 4)) throw std::runtime_error(path + ": empty or unreadable input");
   if (magic == kPcapngSectionHeader) {

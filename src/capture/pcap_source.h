@@ -27,6 +27,8 @@ class PcapSource {
   // Throws std::runtime_error with the reason when the input cannot be opened
   // or does not start like a pcap/pcapng file.
   explicit PcapSource(const std::string& path);
+  // Reads an already open stream (not closed by the source); `name` is for errors.
+  PcapSource(std::FILE* stream, const std::string& name);
   ~PcapSource();
   PcapSource(const PcapSource&) = delete;
   PcapSource& operator=(const PcapSource&) = delete;
@@ -45,6 +47,7 @@ class PcapSource {
     int64_t offset_seconds;
   };
 
+  void read_file_header(const std::string& name);
   bool read_exact(void* out, size_t n);
   bool next_pcap(Frame& frame);
   bool next_pcapng(Frame& frame);

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Writes fuzz seed corpora from real captures, in each target's input format.
+
+Usage: fuzz_seeds.py OUT_DIR CAPTURE...
+  OUT_DIR/pcap_fuzz     the capture files themselves (small ones)
+  OUT_DIR/decode_fuzz   frames as [link index][len16][frame]...
+  OUT_DIR/{http1,dns,tls}_fuzz  each TCP/UDP flow as stream records
+                        [direction][len16][payload]... (see fuzz/stream_harness.h)
+  OUT_DIR/flows_fuzz    TCP segments as [flags][seq16][ack16][len8][payload]
+  OUT_DIR/icmp_fuzz     ICMP messages as [family][len8][message]
+"""
+import hashlib
+import os
+import struct
+import sys
+
+LINKS = [1, 113, 276, 12, 0, 108, 9, 51, 104, 228, 229]  # order of fuzz/decode_fuzz.cpp
+
+
+def frames(path):
+    """(linktype, bytes) of every frame of a pcap or pcapng file."""
+    data = open(path, "rb").read()
+    if data[:4] == b"\x0a\x0d\x0d\x0a":
+        links, pos, endian = [], 0, "<"
+        while pos + 12 <= len(data):
+            btype, blen = struct.unpack_from(endian + "II", data, pos)
+            if btype == 0x0A0D0D0A:
+                endian = "<" if data[pos + 8:pos + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+                btype, blen = struct.unpack_from(endian + "II", data, pos)
+                links = []
+            if blen < 12:
+                return
+            body = data[pos + 8:pos + blen - 4]
+            if btype == 1:
+                links.append(struct.unpack_from(endian + "H", body)[0])
+            elif btype == 6 and len(body) >= 20:
+                iface, _, _, caplen, _ = struct.unpack_from(endian + "IIIII", body)
+                if iface < len(links):
+                    yield links[iface], body[20:20 + caplen]
+            pos += blen
+        return
+    magic = data[:4]
+    endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    link = struct.unpack_from(endian + "I", data, 20)[0] & 0x0FFFFFFF
+    pos = 24
+    while pos + 16 <= len(data):
+        caplen = struct.unpack_from(endian + "I", data, pos + 8)[0]
+        yield link, data[pos + 16:pos + 16 + caplen]
+        pos += 16 + caplen
+
+
+def ip_payload(link, frame):
+    """(proto, src, dst, l4 bytes) for IPv4/IPv6 frames, else None."""
+    if link == 1:
+        off, etype = 14, frame[12:14]
+        while etype in (b"\x81\x00", b"\x88\xa8"):
+            etype, off = frame[off + 2:off + 4], off + 4
+        ip = frame[off:]
+    elif link == 113:
+        ip = frame[16:]
+    elif link == 276:
+        ip = frame[20:]
+    elif link in (0, 108):
+        ip = frame[4:]
+    else:
+        ip = frame
+    if len(ip) >= 20 and ip[0] >> 4 == 4:
+        hl = (ip[0] & 15) * 4
+        total = struct.unpack_from(">H", ip, 2)[0] or len(ip)
+        return ip[9], ip[12:16], ip[16:20], ip[hl:total]
+    if len(ip) >= 40 and ip[0] >> 4 == 6:
+        return ip[6], ip[8:24], ip[24:40], ip[40:]
+    return None
+
+
+def main():
+    out, captures = sys.argv[1], sys.argv[2:]
+    targets = ["pcap_fuzz", "decode_fuzz", "http1_fuzz", "dns_fuzz", "tls_fuzz", "flows_fuzz",
+               "icmp_fuzz"]
+    for t in targets:
+        os.makedirs(os.path.join(out, t), exist_ok=True)
+
+    def write(target, blob):
+        if blob:
+            name = hashlib.sha1(blob).hexdigest()
+            with open(os.path.join(out, target, name), "wb") as f:
+                f.write(blob[:1 << 20])
+
+    for cap in captures:
+        if os.path.getsize(cap) <= 256 * 1024:
+            write("pcap_fuzz", open(cap, "rb").read())
+        streams, segments, icmp, decoded = {}, {}, b"", b""
+        try:
+            for link, frame in frames(cap):
+                if link in LINKS and len(decoded) < 65536:
+                    decoded += bytes([LINKS.index(link)]) + struct.pack(">H", len(frame)) + frame
+                p = ip_payload(link, frame)
+                if not p:
+                    continue
+                proto, src, dst, l4 = p
+                if proto in (1, 58):
+                    icmp += bytes([proto == 58]) + bytes([min(len(l4), 255)]) + l4[:255]
+                    continue
+                if proto not in (6, 17) or len(l4) < 8:
+                    continue
+                sport, dport = struct.unpack_from(">HH", l4)
+                key = tuple(sorted([(src, sport), (dst, dport)]))
+                direction = 0 if (src, sport) == key[0] else 1
+                if proto == 6:
+                    payload = l4[(l4[12] >> 4) * 4:]
+                    seq, ack = struct.unpack_from(">II", l4, 4)
+                    seg = segments.setdefault(key, [])
+                    seg.append(bytes([(0x80 if direction else 0) | (l4[13] & 0x1F)]) +
+                               struct.pack(">HHB", seq & 0xFFFF, ack & 0xFFFF, min(len(payload), 255)) +
+                               payload[:255])
+                else:
+                    payload = l4[8:]
+                if payload:
+                    rec = bytes([direction]) + struct.pack(">H", len(payload)) + payload
+                    streams[key] = streams.get(key, b"") + rec
+        except (struct.error, IndexError):
+            pass
+        write("decode_fuzz", decoded)
+        write("icmp_fuzz", icmp)
+        for s in streams.values():
+            for t in ("http1_fuzz", "dns_fuzz", "tls_fuzz"):
+                write(t, s)
+        for segs in segments.values():
+            write("flows_fuzz", b"".join(segs))
+
+
+if __name__ == "__main__":
+    main()
