@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace trawl {
 
@@ -68,45 +69,92 @@ size_t utf8_sequence_length(const unsigned char* p, size_t left) {
 
 }  // namespace
 
-void write_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size(), i = 0, run = 0;  // run: start of bytes copied verbatim
-  auto flush = [&](size_t upto) { out.append(s.data() + run, upto - run); };
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      ++i;
-      continue;
+// True when one of the eight bytes needs attention: a control character, '"',
+// '\\' or a byte >= 0x80 (SWAR: no per-byte branch on plain text).
+inline bool word_needs_escape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  uint64_t control = (w - kOnes * 0x20) & ~w & kHigh;  // bytes < 0x20
+  return (w & kHigh) || control || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
+}
+
+// The JSON form of each ASCII byte, padded to 8 so it is copied branch-free.
+struct EscapeTable {
+  struct Form {
+    char text[7];
+    uint8_t length;
+  };
+  Form ascii[128];
+  constexpr EscapeTable() : ascii() {
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int c = 0; c < 128; ++c) {
+      Form& f = ascii[c];
+      if (c < 0x20) {
+        f = {{'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15], 0}, 6};
+      } else {
+        f = {{char(c), 0, 0, 0, 0, 0, 0}, 1};
+      }
     }
-    if (c >= 0x80) {
-      if (size_t len = utf8_sequence_length(p + i, n - i)) {
-        i += len;
+    const char pairs[][2] = {{'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'},
+                             {'\b', 'b'}, {'\f', 'f'}};
+    for (const auto& pr : pairs) ascii[uint8_t(pr[0])] = {{'\\', pr[1], 0, 0, 0, 0, 0}, 2};
+  }
+};
+constexpr EscapeTable kEscape;
+
+// A byte >= 0x80 at p[i]: a valid UTF-8 sequence is copied, an invalid byte is
+// written as its Latin-1 code point. Returns the new output position; advances i.
+char* write_non_ascii(const unsigned char* p, size_t n, size_t& i, char* q) {
+  if (size_t len = utf8_sequence_length(p + i, n - i)) {
+    std::memcpy(q, p + i, len);
+    i += len;
+    return q + len;
+  }
+  unsigned char c = p[i++];
+  *q++ = char(0xC0 | (c >> 6));
+  *q++ = char(0x80 | (c & 0x3F));
+  return q;
+}
+
+void write_json_string(std::string& out, std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  // Escaped output goes through a stack buffer appended in blocks; a block of
+  // 8 input bytes writes at most 48.
+  char buf[4096 + 128];
+  char* const flush_at = buf + 4096;
+  char* q = buf;
+  *q++ = '"';
+  size_t i = 0;
+  while (i < n) {
+    if (q > flush_at) {
+      out.append(buf, size_t(q - buf));
+      q = buf;
+    }
+    if (n - i >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (!word_needs_escape(w)) {
+        std::memcpy(q, p + i, 8);
+        q += 8;
+        i += 8;
         continue;
       }
-      flush(i);
-      out += char(0xC0 | (c >> 6));  // Latin-1 byte as a UTF-8 code point
-      out += char(0x80 | (c & 0x3F));
-      run = ++i;
-      continue;
     }
-    flush(i);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
+    for (size_t stop = std::min(i + 8, n); i < stop;) {
+      unsigned char c = p[i];
+      if (c < 0x80) {
+        const EscapeTable::Form& f = kEscape.ascii[c];
+        std::memcpy(q, f.text, 8);  // 8 bytes copied, `length` of them kept
+        q += f.length;
+        ++i;
+      } else {
+        q = write_non_ascii(p, n, i, q);
+      }
     }
-    run = ++i;
   }
-  flush(n);
-  out += '"';
+  *q++ = '"';
+  out.append(buf, size_t(q - buf));
 }
 
 void Json::write(std::string& out) const {

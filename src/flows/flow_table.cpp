@@ -162,6 +162,14 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
     else if (!(p.tcp_flags & kSyn))
       a_is_src = p.src_port >= p.dst_port;  // mid-stream: the lower port is likely the server
   }
+  std::string stream;
+  if (auto r = timed_out_.find(key); r != timed_out_.end()) {
+    if (!(p.tcp_flags & kSyn)) {
+      stream = std::move(r->second.stream);
+      a_is_src = r->second.a_ip == p.src && r->second.a_port == p.src_port;
+    }
+    timed_out_.erase(r);
+  }
   FlowClass cls = p.protocol == kTcp ? kTcpClass : kDatagramClass;
   auto& list = lru_[cls];
   list.emplace_back();
@@ -173,7 +181,7 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
   f.a_ip = a_is_src ? p.src : p.dst;
   f.a_port = a_is_src ? p.src_port : p.dst_port;
   f.first_us = f.last_us = p.timestamp_us;
-  f.ctx.stream = std::to_string(++next_stream_);
+  f.ctx.stream = stream.empty() ? std::to_string(++next_stream_) : std::move(stream);
   f.ctx.a = {f.a_ip.to_string(), f.a_port};
   f.ctx.b = {(a_is_src ? p.dst : p.src).to_string(), a_is_src ? p.dst_port : p.src_port};
   switch (p.protocol) {
@@ -367,6 +375,12 @@ void FlowTable::expire(int64_t now) {
       if (c != kClosedClass) {
         f.timed_out = true;
         ++counters_.timed_out;
+        if (timed_out_order_.size() >= limits_.max_resumable) {
+          timed_out_.erase(timed_out_order_.front());
+          timed_out_order_.pop_front();
+        }
+        timed_out_[f.key] = Resumable{f.ctx.stream, f.a_ip, f.a_port};
+        timed_out_order_.push_back(f.key);
       }
       end(list.begin(), now);
     }

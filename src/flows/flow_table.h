@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@ struct FlowLimits {
   int64_t udp_timeout_us = 120'000'000;  // idle UDP/SCTP flow
   int64_t closed_linger_us = 10'000'000; // a closed TCP connection stays to absorb stragglers
   size_t probe_attempts = 8;             // data chunks per direction offered to the probes
+  size_t max_resumable = 65536;          // timed-out flows remembered to continue their stream
   ReassemblyBudget reassembly;
 };
 
@@ -78,6 +80,15 @@ class FlowTable {
   FlowCounters counters_;
   std::array<FlowList, 3> lru_;  // closed, UDP/SCTP, TCP: least recently active first
   std::unordered_map<Key, FlowList::iterator, KeyHash> flows_;
+  // Flows that timed out while still open: a later packet of the same flow
+  // continues it under the same stream id (a long idle connection is one stream).
+  struct Resumable {
+    std::string stream;
+    IpAddress a_ip;
+    uint16_t a_port;
+  };
+  std::unordered_map<Key, Resumable, KeyHash> timed_out_;
+  std::deque<Key> timed_out_order_;  // oldest first, to bound timed_out_
   uint64_t next_stream_ = 0;
   int64_t last_sweep_us_ = 0;
 };

@@ -168,6 +168,17 @@ TEST_F(FlowTableTest, ResetClosesAndIdleTimeoutEnds) {
   EXPECT_EQ(table.counters().timed_out, 1u);
 }
 
+TEST_F(FlowTableTest, IdleFlowThatTimedOutContinuesItsStream) {
+  add(tcp(true, kAck, 1, 1, "x", 1));
+  add(tcp(false, kAck, 1, 2, "y", 2 + 700'000'000));  // past the idle timeout
+  table.finish();
+  auto flows = of("tcp");
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(str(flows[0]->request, "state"), "timeout");
+  EXPECT_EQ(flows[0]->stream, flows[1]->stream);
+  EXPECT_EQ(flows[1]->src.port, 40000);  // the same orientation as before
+}
+
 TEST_F(FlowTableTest, FlowCapEvictsTheOldestAndCounts) {
   FlowLimits limits;
   limits.max_flows = 2;

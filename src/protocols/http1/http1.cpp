@@ -168,7 +168,7 @@ class Http1Dissector : public StreamDissector {
     bool gap = ex.uncertain;
     bool truncated = false;
     if (have_request) {
-      const Http1Message& r = ex.request;
+      Http1Message& r = ex.request;
       e.version = r.version;
       e.timestamp_us = r.first_us;
       e.request_size = r.wire_bytes;
@@ -184,12 +184,12 @@ class Http1Dissector : public StreamDissector {
                                                            : parse_query_string(target.substr(qmark + 1)));
       q.set("host", r.header("host"));
       q.set("headers", headers_json(r.headers));
-      set_body_fields(q, r.body, r.body_bytes, r.body_capped, r.header("content-encoding"),
+      set_body_fields(q, std::move(r.body), r.body_bytes, r.body_capped, r.header("content-encoding"),
                       max_body);
       if (!r.trailers.empty()) q.set("trailers", headers_json(r.trailers));
     }
     if (ex.response) {
-      const Http1Message& r = *ex.response;
+      Http1Message& r = *ex.response;
       if (e.version.empty()) e.version = r.version;
       if (!have_request) e.timestamp_us = r.first_us;
       e.elapsed_ms = double(r.last_us - e.timestamp_us) / 1000.0;
@@ -200,7 +200,7 @@ class Http1Dissector : public StreamDissector {
       s.set("status", r.status);
       s.set("statusText", r.reason);
       s.set("headers", headers_json(r.headers));
-      set_body_fields(s, r.body, r.body_bytes, r.body_capped, r.header("content-encoding"),
+      set_body_fields(s, std::move(r.body), r.body_bytes, r.body_capped, r.header("content-encoding"),
                       max_body);
       if (!r.trailers.empty()) s.set("trailers", headers_json(r.trailers));
     }

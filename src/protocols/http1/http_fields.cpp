@@ -58,22 +58,20 @@ Json parse_query_string(std::string_view query) {
   return out;
 }
 
-void set_body_fields(Json& side, std::string_view kept, uint64_t body_size,
+void set_body_fields(Json& side, std::string kept, uint64_t body_size,
                      bool wire_body_capped, std::string_view content_encoding, size_t max_body) {
   if (body_size == 0) {
     side.set("bodySize", 0);
     return;
   }
   Codec codec = codec_from_content_encoding(content_encoding);
-  std::string decoded_storage;
-  std::string_view body = kept;
+  std::string body = std::move(kept);
   bool truncated = wire_body_capped;
   uint64_t size = body_size;
   if (codec != Codec::kIdentity && codec != Codec::kUnknown) {
-    Decompressed d = decompress(codec, kept, max_body);
+    Decompressed d = decompress(codec, body, max_body);
     if (d.ok) {
-      decoded_storage = std::move(d.data);
-      body = decoded_storage;
+      body = std::move(d.data);
       truncated = truncated || d.truncated;
       size = truncated ? body_size : body.size();  // the decoded length is known only when whole
     } else {
@@ -81,11 +79,11 @@ void set_body_fields(Json& side, std::string_view kept, uint64_t body_size,
     }
   }
   if (body.size() > max_body) {
-    body = body.substr(0, max_body);
+    body.resize(max_body);
     truncated = true;
   }
   if (is_valid_utf8(body)) {
-    side.set("body", body);
+    side.set("body", std::move(body));
   } else {
     side.set("bodyBase64", base64_encode(body));
   }
