@@ -50,8 +50,11 @@ struct FlowTable::Flow {
   uint16_t a_port = 0;
   uint8_t protocol = 0;
   FlowClass cls = kTcpClass;
-  int64_t first_us = 0, last_us = 0;
+  // Counters cover the interval since the last flow entry (IPFIX-style: a long
+  // flow's entries share its stream id and add up to its totals).
+  int64_t interval_start_us = 0, last_us = 0;
   std::array<uint64_t, 2> packets{}, bytes{}, payload_bytes{};
+  bool had_payload = false;
   // TCP
   std::array<TcpReassembler, 2> tcp;
   std::array<bool, 2> syn{}, fin{};
@@ -97,10 +100,19 @@ void FlowTable::add(const Packet& p) {
   Direction dir;
   Flow& f = lookup(p, dir);
   int d = int(dir);
+  if (p.timestamp_us - f.interval_start_us >= limits_.report_interval_us) {
+    sink_.emit(flow_entry(f, false));
+    f.packets = f.bytes = f.payload_bytes = {};
+    f.retransmissions = 0;
+    for (auto& c : f.chunks) c.clear();
+    f.ppids.clear();
+    f.interval_start_us = p.timestamp_us;
+  }
   f.last_us = std::max(f.last_us, p.timestamp_us);
   ++f.packets[d];
   f.bytes[d] += p.wire_length;
   f.payload_bytes[d] += p.payload.size();
+  f.had_payload = f.had_payload || !p.payload.empty();
   auto& list = lru_[f.cls];
   list.splice(list.end(), list, flows_.at(f.key));
   switch (p.protocol) {
@@ -180,7 +192,7 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
   f.protocol = p.protocol;
   f.a_ip = a_is_src ? p.src : p.dst;
   f.a_port = a_is_src ? p.src_port : p.dst_port;
-  f.first_us = f.last_us = p.timestamp_us;
+  f.interval_start_us = f.last_us = p.timestamp_us;
   f.ctx.stream = stream.empty() ? std::to_string(++next_stream_) : std::move(stream);
   f.ctx.a = {f.a_ip.to_string(), f.a_port};
   f.ctx.b = {(a_is_src ? p.dst : p.src).to_string(), a_is_src ? p.dst_port : p.src_port};
@@ -311,15 +323,22 @@ void FlowTable::close(Flow& f, int64_t ts) {
 void FlowTable::end(FlowList::iterator it, int64_t ts) {
   Flow& f = *it;
   close(f, std::min(ts, f.last_us));
-  if (!f.dissector && f.payload_bytes[0] + f.payload_bytes[1] > 0) ++counters_.undetected_flows;
+  if (!f.dissector && f.had_payload) ++counters_.undetected_flows;
+  Entry e = flow_entry(f, true);
+  f.dissector.reset();
+  flows_.erase(f.key);
+  lru_[f.cls].erase(it);
+  sink_.emit(std::move(e));
+}
 
+Entry FlowTable::flow_entry(const Flow& f, bool final) const {
   Entry e;
   e.protocol = f.ctx.layer4;
   e.layer4 = f.ctx.layer4;
   e.src = f.ctx.a;
   e.dst = f.ctx.b;
-  e.timestamp_us = f.first_us;
-  e.elapsed_ms = double(f.last_us - f.first_us) / 1000.0;
+  e.timestamp_us = f.interval_start_us;
+  e.elapsed_ms = double(f.last_us - f.interval_start_us) / 1000.0;
   e.stream = f.ctx.stream;
   e.request_size = f.payload_bytes[0];
   e.response_size = f.payload_bytes[1];
@@ -339,6 +358,7 @@ void FlowTable::end(FlowList::iterator it, int64_t ts) {
                         : f.fin[0] && f.fin[1]    ? "closed"
                         : f.fin[0] || f.fin[1]    ? "half-closed"
                         : f.timed_out             ? "timeout"
+                        : !final                  ? "active"
                         : f.syn[0] && f.syn_ack   ? "established"
                         : f.syn[0]                ? "handshake"
                                                   : "midstream";
@@ -358,11 +378,8 @@ void FlowTable::end(FlowList::iterator it, int64_t ts) {
   Json l7 = Json::array();
   if (!f.l7.empty()) l7.push(std::string(f.l7));
   e.request.set("l7", std::move(l7));
-
-  f.dissector.reset();
-  flows_.erase(f.key);
-  lru_[f.cls].erase(it);
-  sink_.emit(std::move(e));
+  if (!final) e.request.set("interim", true);
+  return e;
 }
 
 void FlowTable::expire(int64_t now) {

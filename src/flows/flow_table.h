@@ -24,7 +24,8 @@ struct FlowLimits {
   int64_t udp_timeout_us = 120'000'000;  // idle UDP/SCTP flow
   int64_t closed_linger_us = 10'000'000; // a closed TCP connection stays to absorb stragglers
   size_t probe_attempts = 8;             // data chunks per direction offered to the probes
-  size_t max_resumable = 65536;          // timed-out flows remembered to continue their stream
+  size_t max_resumable = 65536;
+  int64_t report_interval_us = 60'000'000;  // a long flow gets an entry per interval          // timed-out flows remembered to continue their stream
   ReassemblyBudget reassembly;
 };
 
@@ -71,6 +72,7 @@ class FlowTable {
   void data(Flow& f, Direction dir, Bytes bytes, int64_t ts);
   void close(Flow& f, int64_t ts);
   void end(FlowList::iterator it, int64_t ts);
+  Entry flow_entry(const Flow& f, bool final) const;
   void expire(int64_t now);
 
   EntrySink& sink_;

@@ -179,6 +179,57 @@ TEST_F(FlowTableTest, IdleFlowThatTimedOutContinuesItsStream) {
   EXPECT_EQ(flows[1]->src.port, 40000);  // the same orientation as before
 }
 
+TEST_F(FlowTableTest, LongFlowsAreReportedPeriodically) {
+  add(tcp(true, kSyn, 1, 0, "", 0));
+  add(tcp(false, kSyn | kAck, 1, 2, "", 30'000'000));
+  add(tcp(true, kAck, 2, 2, "", 61'000'000));  // a minute on: an interim entry
+  add(tcp(true, kAck | kFin, 2, 2, "", 62'000'000));
+  add(tcp(false, kAck | kFin, 2, 3, "", 63'000'000));
+  table.finish();
+  auto flows = of("tcp");
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(str(flows[0]->request, "state"), "active");
+  EXPECT_EQ(flows[0]->request.find("interim")->dump(), "true");
+  EXPECT_EQ(num(flows[0]->request, "packets"), 1);
+  EXPECT_EQ(num(*flows[0]->response, "packets"), 1);
+  EXPECT_EQ(str(flows[1]->request, "state"), "closed");
+  EXPECT_EQ(num(flows[1]->request, "packets"), 2);  // counts of its own interval
+  EXPECT_EQ(num(*flows[1]->response, "packets"), 1);
+  EXPECT_EQ(flows[1]->timestamp_us, 61'000'000);
+  EXPECT_EQ(flows[0]->stream, flows[1]->stream);
+}
+
+TEST_F(FlowTableTest, SctpChunksAreCountedAndDataIsDissected) {
+  // INIT, then a packet with DATA (carrying an HTTP request) and SACK, from the client.
+  std::vector<uint8_t> init = {1, 0, 0, 20, 0, 0, 0, 1, 0, 1, 0, 0, 0, 10, 0, 10, 0, 0, 0, 1};
+  std::string http = "GET /sctp HTTP/1.1\r\n\r\n";
+  std::vector<uint8_t> data = {0, 3, 0, uint8_t(16 + http.size()), 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+  data.insert(data.end(), http.begin(), http.end());
+  while (data.size() % 4) data.push_back(0);
+  std::vector<uint8_t> sack = {3, 0, 0, 16, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0};
+  data.insert(data.end(), sack.begin(), sack.end());
+  data.push_back(99);  // a trailing partial chunk header is malformed
+  for (auto* chunks : {&init, &data}) {
+    Packet p;
+    p.protocol = kSctp;
+    p.src = ip4(1);
+    p.dst = ip4(2);
+    p.src_port = 5000;
+    p.dst_port = 80;
+    p.payload = Bytes(*chunks);
+    p.timestamp_us = 5;
+    table.add(p);
+  }
+  table.finish();
+  auto flows = of("sctp");
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0]->request.find("chunks")->dump(), R"({"DATA":1,"INIT":1,"SACK":1})");
+  auto http_entries = of("http");
+  ASSERT_EQ(http_entries.size(), 1u);
+  EXPECT_EQ(str(http_entries[0]->request, "url"), "/sctp");
+  EXPECT_EQ(http_entries[0]->layer4, "sctp");
+}
+
 TEST_F(FlowTableTest, FlowCapEvictsTheOldestAndCounts) {
   FlowLimits limits;
   limits.max_flows = 2;
