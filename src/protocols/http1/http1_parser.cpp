@@ -407,6 +407,12 @@ bool Http1Parser::gap(uint64_t length, int64_t ts) {
       finish(ts);
       break;
     case State::kHead:
+      if (salvage_head()) {
+        msg_.gap = true;
+        handler_.message_may_have_body(msg_);
+        finish(ts);
+      }
+      break;
     case State::kStart:
     case State::kResync:
       break;
@@ -414,6 +420,32 @@ bool Http1Parser::gap(uint64_t length, int64_t ts) {
   lost_sync();
   at_line_start_ = true;  // segments after a loss often start a message
   return false;
+}
+
+// A head cut by a gap: keeps its start line (as much of the request-target as
+// arrived) so the message is reported, marked, instead of vanishing.
+bool Http1Parser::salvage_head() {
+  std::string_view head = buffer_;
+  std::string_view line = head.substr(0, head.find_first_of("\r\n"));
+  if (line.substr(0, 7) == "HTTP/1." && line.size() >= 12) {
+    int status = 0;
+    auto [p, ec] = std::from_chars(line.data() + 9, line.data() + 12, status);
+    if (ec != std::errc() || p != line.data() + 12) return false;
+    msg_.is_request = false;
+    msg_.version = std::string(line.substr(5, 3));
+    msg_.status = status;
+    return true;
+  }
+  size_t sp = line.find(' ');
+  if (sp == std::string_view::npos || sp < 3 || !looks_like_start_line(line)) return false;
+  std::string_view rest = line.substr(sp + 1);
+  size_t end = rest.find(' ');
+  msg_.is_request = true;
+  msg_.method = std::string(line.substr(0, sp));
+  msg_.target = std::string(rest.substr(0, end));
+  if (end != std::string_view::npos && rest.substr(end + 1, 5) == "HTTP/")
+    msg_.version = std::string(rest.substr(end + 6, 3));
+  return true;
 }
 
 void Http1Parser::close(int64_t ts) {

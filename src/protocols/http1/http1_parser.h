@@ -78,6 +78,7 @@ class Http1Parser {
   size_t consume_head(Bytes data, int64_t ts);
   size_t consume_line(Bytes data, std::string& line, bool& complete);
   bool parse_head(std::string_view head);
+  bool salvage_head();
   void begin_body();
   void append_body(Bytes data);
   void finish(int64_t ts);
