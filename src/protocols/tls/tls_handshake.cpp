@@ -41,6 +41,16 @@ std::vector<std::string> alpn_list(Bytes data) {
   return out;
 }
 
+// Fetched once: OpenSSL 3 looks algorithms up again on every implicit use.
+const EVP_MD* md5() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  return md;
+}
+const EVP_MD* sha256() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 std::string digest_hex(const EVP_MD* md, std::string_view input) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -145,7 +155,7 @@ std::string ja3_string(const ClientHello& ch) {
          join_decimal(ch.ec_point_formats);
 }
 
-std::string ja3_hash(const ClientHello& ch) { return digest_hex(EVP_md5(), ja3_string(ch)); }
+std::string ja3_hash(const ClientHello& ch) { return digest_hex(md5(), ja3_string(ch)); }
 
 std::string ja4(const ClientHello& ch) {
   uint16_t version = 0;
@@ -197,7 +207,7 @@ std::string ja4(const ClientHello& ch) {
     return out;
   };
   auto hash12 = [](const std::string& s) {
-    return s.empty() ? std::string(12, '0') : digest_hex(EVP_sha256(), s).substr(0, 12);
+    return s.empty() ? std::string(12, '0') : digest_hex(sha256(), s).substr(0, 12);
   };
   std::string b = hash12(joined(ciphers, true));
   std::string c_input = joined(exts, true);
