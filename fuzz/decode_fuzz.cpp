@@ -8,9 +8,9 @@
 #include "decode/decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static constexpr std::array<int, 11> kLinks{DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,
-                                              DLT_NULL,   DLT_LOOP,      DLT_PPP,        DLT_PPP_ETHER,
-                                              DLT_C_HDLC, DLT_IPV4,      DLT_IPV6};
+  static constexpr std::array<int, 11> kLinks{
+      DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,  DLT_NULL, DLT_LOOP,
+      DLT_PPP,    DLT_PPP_ETHER, DLT_C_HDLC,     DLT_IPV4, DLT_IPV6};
   if (size < 1) return 0;
   trawl::Decoder decoder;
   trawl::Frame frame;

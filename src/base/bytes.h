@@ -11,8 +11,12 @@ namespace trawl {
 
 using Bytes = std::span<const uint8_t>;
 
-inline uint16_t load_be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-inline uint32_t load_be24(const uint8_t* p) { return uint32_t(p[0]) << 16 | p[1] << 8 | p[2]; }
+inline uint16_t load_be16(const uint8_t* p) {
+  return uint16_t(p[0] << 8 | p[1]);
+}
+inline uint32_t load_be24(const uint8_t* p) {
+  return uint32_t(p[0]) << 16 | p[1] << 8 | p[2];
+}
 inline uint32_t load_be32(const uint8_t* p) {
   return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
 }
@@ -28,7 +32,6 @@ class Reader {
   explicit Reader(Bytes data) : data_(data) {}
 
   bool ok() const { return ok_; }
-  size_t offset() const { return pos_; }
   size_t remaining() const { return ok_ ? data_.size() - pos_ : 0; }
   Bytes rest() const { return ok_ ? data_.subspan(pos_) : Bytes{}; }
 

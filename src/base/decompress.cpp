@@ -85,16 +85,19 @@ Decompressed brotli(std::string_view input, size_t max_output) {
 
 Decompressed decompress(Codec codec, std::string_view input, size_t max_output) {
   switch (codec) {
-    case Codec::kGzip: return inflate_with(input, max_output, 15 + 16);
+    case Codec::kGzip:
+      return inflate_with(input, max_output, 15 + 16);
     case Codec::kDeflate: {
       // "deflate" is meant to be zlib-wrapped, but many servers send raw deflate.
       bool zlib_header = input.size() >= 2 && (uint8_t(input[0]) & 0x0F) == 8 &&
                          ((uint8_t(input[0]) << 8 | uint8_t(input[1])) % 31) == 0;
       return inflate_with(input, max_output, zlib_header ? 15 : -15);
     }
-    case Codec::kBrotli: return brotli(input, max_output);
+    case Codec::kBrotli:
+      return brotli(input, max_output);
     case Codec::kIdentity:
-    case Codec::kUnknown: break;
+    case Codec::kUnknown:
+      break;
   }
   Decompressed out;
   out.data.assign(input.substr(0, max_output));

@@ -20,13 +20,17 @@ enum BlockType : uint32_t {
   kEnhancedPacket = 6,
 };
 
-uint32_t bswap32(uint32_t v) { return __builtin_bswap32(v); }
+uint32_t bswap32(uint32_t v) {
+  return __builtin_bswap32(v);
+}
 
 // LINKTYPE_* values in files that differ from the host's DLT_* values.
 int dlt_from_linktype(int linktype) {
   switch (linktype) {
-    case 101: return 12;  // LINKTYPE_RAW -> DLT_RAW on Linux
-    default: return linktype;
+    case 101:
+      return 12;  // LINKTYPE_RAW -> DLT_RAW on Linux
+    default:
+      return linktype;
   }
 }
 
@@ -173,7 +177,9 @@ bool PcapSource::read_block(uint32_t& type, Bytes& body) {
   return true;
 }
 
-void PcapSource::section_header(Bytes) { interfaces_.clear(); }
+void PcapSource::section_header(Bytes) {
+  interfaces_.clear();
+}
 
 void PcapSource::interface_description(Bytes body) {
   Interface iface{-1, 1000000, 0};
@@ -211,8 +217,12 @@ bool PcapSource::next_pcapng(Frame& frame) {
     Bytes body;
     if (!read_block(type, body)) return false;
     switch (type) {
-      case kPcapngSectionHeader: section_header(body); continue;
-      case kInterfaceDescription: interface_description(body); continue;
+      case kPcapngSectionHeader:
+        section_header(body);
+        continue;
+      case kInterfaceDescription:
+        interface_description(body);
+        continue;
       case kEnhancedPacket:
       case kPacketObsolete: {
         if (body.size() < 20) return fail("short packet block");
@@ -248,7 +258,8 @@ bool PcapSource::next_pcapng(Frame& frame) {
         frame.wire_length = origlen;
         return true;
       }
-      default: continue;  // name resolution, statistics, custom blocks
+      default:
+        continue;  // name resolution, statistics, custom blocks
     }
   }
 }

@@ -18,7 +18,7 @@ struct Frame {
   int64_t timestamp_us = 0;
   int link_type = 0;  // DLT_* value of the frame's interface
   uint32_t interface = 0;
-  Bytes data;         // captured bytes
+  Bytes data;  // captured bytes
   uint32_t wire_length = 0;
 };
 
@@ -61,8 +61,8 @@ class PcapSource {
   std::FILE* file_ = nullptr;
   bool owns_file_ = false;
   bool pcapng_ = false;
-  bool swapped_ = false;       // file byte order differs from the host's
-  bool nanoseconds_ = false;   // classic pcap with nanosecond timestamps
+  bool swapped_ = false;      // file byte order differs from the host's
+  bool nanoseconds_ = false;  // classic pcap with nanosecond timestamps
   int first_link_type_ = -1;
   std::vector<Interface> interfaces_;
   std::vector<uint8_t> block_;

@@ -73,7 +73,8 @@ void add_read_command(CLI::App& app, int& exit_code) {
   read->add_flag("--json", options->json, "one JSON entry per line (entry.md)");
   read->add_flag("--count", options->count,
                  "build and serialise entries but only count them (benchmarks)");
-  read->add_flag("--stats", options->stats, "print counters, including every kind of loss, to stderr");
+  read->add_flag("--stats", options->stats,
+                 "print counters, including every kind of loss, to stderr");
   read->add_option("--max-body", options->max_body, "decoded body bytes kept per message")
       ->capture_default_str();
   read->callback([options, &exit_code]() { exit_code = run_read(*options); });

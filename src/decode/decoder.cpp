@@ -136,8 +136,10 @@ DecodeResult Decoder::ethertype(uint16_t type, Bytes d, Packet& out) {
 DecodeResult Decoder::ip(Bytes d, Packet& out) {
   if (d.empty()) return malformed();
   switch (d[0] >> 4) {
-    case 4: return ipv4(d, out);
-    case 6: return ipv6(d, out);
+    case 4:
+      return ipv4(d, out);
+    case 6:
+      return ipv6(d, out);
   }
   ++counters_.not_ip;
   return DecodeResult::kSkipped;
@@ -220,8 +222,8 @@ DecodeResult Decoder::ipv6(Bytes d, Packet& out) {
           rest = body;
           break;
         }
-        Bytes whole = defrag_.add(out.src, out.dst, id, protocol, offset, more, body,
-                                  out.timestamp_us);
+        Bytes whole =
+            defrag_.add(out.src, out.dst, id, protocol, offset, more, body, out.timestamp_us);
         if (whole.empty()) {
           ++counters_.fragments_pending;
           return DecodeResult::kSkipped;

@@ -13,10 +13,10 @@ namespace trawl {
 struct DecodeCounters {
   uint64_t frames = 0;
   uint64_t bytes = 0;
-  uint64_t decoded = 0;       // packets handed to the flow stage
-  uint64_t not_ip = 0;        // ARP, LLDP and other non-IP frames
-  uint64_t malformed = 0;     // truncated or inconsistent headers
-  uint64_t other_l4 = 0;      // IP protocols trawl does not follow (ESP, GRE, ...)
+  uint64_t decoded = 0;    // packets handed to the flow stage
+  uint64_t not_ip = 0;     // ARP, LLDP and other non-IP frames
+  uint64_t malformed = 0;  // truncated or inconsistent headers
+  uint64_t other_l4 = 0;   // IP protocols trawl does not follow (ESP, GRE, ...)
   uint64_t fragments_pending = 0;
   uint64_t unsupported_link = 0;  // frames of interfaces with an unsupported link type
 };

@@ -20,9 +20,8 @@ void Defragmenter::expire(int64_t now_us) {
   }
 }
 
-Bytes Defragmenter::add(const IpAddress& src, const IpAddress& dst, uint32_t id,
-                        uint8_t protocol, uint32_t offset, bool more, Bytes data,
-                        int64_t now_us) {
+Bytes Defragmenter::add(const IpAddress& src, const IpAddress& dst, uint32_t id, uint8_t protocol,
+                        uint32_t offset, bool more, Bytes data, int64_t now_us) {
   ++counters_.fragments;
   if ((counters_.fragments & 1023) == 0) expire(now_us);
   size_t end = size_t(offset) + data.size();
@@ -60,8 +59,7 @@ Bytes Defragmenter::add(const IpAddress& src, const IpAddress& dst, uint32_t id,
   }
   if (!more) d.total = end;
   if (d.total == 0 || d.bytes.size() < d.total) return {};
-  if (!std::all_of(d.have.begin(), d.have.begin() + d.total, [](bool b) { return b; }))
-    return {};
+  if (!std::all_of(d.have.begin(), d.have.begin() + d.total, [](bool b) { return b; })) return {};
   assembled_.assign(d.bytes.begin(), d.bytes.begin() + d.total);
   buffered_ -= d.bytes.size();
   pending_.erase(it);

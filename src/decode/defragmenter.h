@@ -10,17 +10,17 @@
 namespace trawl {
 
 struct DefragLimits {
-  size_t max_datagrams = 4096;        // datagrams being reassembled at once
-  size_t max_bytes = 16 << 20;        // bytes buffered across them
-  int64_t timeout_us = 30'000'000;    // a datagram incomplete this long is dropped
+  size_t max_datagrams = 4096;      // datagrams being reassembled at once
+  size_t max_bytes = 16 << 20;      // bytes buffered across them
+  int64_t timeout_us = 30'000'000;  // a datagram incomplete this long is dropped
 };
 
 struct DefragCounters {
   uint64_t fragments = 0;
   uint64_t reassembled = 0;
-  uint64_t timed_out = 0;   // datagrams dropped incomplete
-  uint64_t cap_dropped = 0; // fragments dropped by a limit
-  uint64_t malformed = 0;   // overlapping with different bytes, too long
+  uint64_t timed_out = 0;    // datagrams dropped incomplete
+  uint64_t cap_dropped = 0;  // fragments dropped by a limit
+  uint64_t malformed = 0;    // overlapping with different bytes, too long
 };
 
 class Defragmenter {

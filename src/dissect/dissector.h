@@ -20,9 +20,9 @@ inline Direction opposite(Direction d) {
 }
 
 struct FlowContext {
-  std::string stream;  // entry.md `stream`
-  std::string layer4;  // tcp, udp, sctp
-  EntryEndpoint a, b;  // initiator and peer
+  std::string stream;      // entry.md `stream`
+  std::string layer4;      // tcp, udp, sctp
+  EntryEndpoint a, b;      // initiator and peer
   bool datagrams = false;  // each on_data call is one whole datagram (UDP)
 
   const EntryEndpoint& sender(Direction d) const { return d == Direction::kAtoB ? a : b; }
@@ -68,8 +68,8 @@ enum class Probe { kNo, kMaybe, kYes };
 enum Transport : uint8_t { kOverTcp = 1, kOverUdp = 2, kOverSctp = 4 };
 
 struct ProtocolInfo {
-  std::string_view name;  // entry.md protocol.name
-  uint8_t transports;     // Transport bits
+  std::string_view name;        // entry.md protocol.name
+  uint8_t transports;           // Transport bits
   std::vector<uint16_t> ports;  // well-known ports: only a tie-breaker between probes
   // Looks at the first bytes one direction sent: cheap, no allocation.
   Probe (*probe)(Bytes first, Direction dir);

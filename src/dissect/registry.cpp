@@ -38,8 +38,7 @@ const ProtocolInfo* detect_protocol(Bytes first, Direction dir, Transport transp
     if (r == Probe::kYes) {
       if (!yes || (!has_port(*yes, port_a, port_b) && has_port(*p, port_a, port_b))) yes = p;
     } else if (r == Probe::kMaybe) {
-      if (!maybe || (!has_port(*maybe, port_a, port_b) && has_port(*p, port_a, port_b)))
-        maybe = p;
+      if (!maybe || (!has_port(*maybe, port_a, port_b) && has_port(*p, port_a, port_b))) maybe = p;
     }
   }
   if (yes) return yes;

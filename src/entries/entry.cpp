@@ -7,10 +7,21 @@ namespace trawl {
 
 std::string_view protocol_abbr(std::string_view name) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 15> kAbbr{{
-      {"http", "HTTP"}, {"http2", "HTTP/2"}, {"grpc", "gRPC"}, {"graphql", "GQL"},
-      {"websocket", "WS"}, {"amqp", "AMQP"}, {"kafka", "KAFKA"}, {"redis", "REDIS"},
-      {"ldap", "LDAP"}, {"dns", "DNS"}, {"icmp", "ICMP"}, {"tls", "TLS"}, {"tcp", "TCP"},
-      {"udp", "UDP"}, {"sctp", "SCTP"},
+      {"http", "HTTP"},
+      {"http2", "HTTP/2"},
+      {"grpc", "gRPC"},
+      {"graphql", "GQL"},
+      {"websocket", "WS"},
+      {"amqp", "AMQP"},
+      {"kafka", "KAFKA"},
+      {"redis", "REDIS"},
+      {"ldap", "LDAP"},
+      {"dns", "DNS"},
+      {"icmp", "ICMP"},
+      {"tls", "TLS"},
+      {"tcp", "TCP"},
+      {"udp", "UDP"},
+      {"sctp", "SCTP"},
   }};
   for (const auto& [n, a] : kAbbr)
     if (n == name) return a;

@@ -15,7 +15,7 @@ struct EntryEndpoint {
 };
 
 struct Entry {
-  uint64_t id = 0;  // assigned by the pipeline when emitted
+  uint64_t id = 0;       // assigned by the pipeline when emitted
   std::string protocol;  // entry.md protocol.name
   std::string version;
   std::string layer4;  // tcp, udp, sctp, icmp

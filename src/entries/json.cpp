@@ -95,8 +95,8 @@ struct EscapeTable {
         f = {{char(c), 0, 0, 0, 0, 0, 0}, 1};
       }
     }
-    const char pairs[][2] = {{'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'},
-                             {'\b', 'b'}, {'\f', 'f'}};
+    const char pairs[][2] = {{'"', '"'},  {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'},
+                             {'\t', 't'}, {'\b', 'b'},  {'\f', 'f'}};
     for (const auto& pr : pairs) ascii[uint8_t(pr[0])] = {{'\\', pr[1], 0, 0, 0, 0, 0}, 2};
   }
 };
@@ -159,9 +159,15 @@ void write_json_string(std::string& out, std::string_view s) {
 
 void Json::write(std::string& out) const {
   switch (v_.index()) {
-    case 0: out += "null"; break;
-    case 1: out += std::get<bool>(v_) ? "true" : "false"; break;
-    case 2: out += std::to_string(std::get<int64_t>(v_)); break;
+    case 0:
+      out += "null";
+      break;
+    case 1:
+      out += std::get<bool>(v_) ? "true" : "false";
+      break;
+    case 2:
+      out += std::to_string(std::get<int64_t>(v_));
+      break;
     case 3: {
       double d = std::get<double>(v_);
       if (!std::isfinite(d)) {
@@ -176,7 +182,9 @@ void Json::write(std::string& out) const {
       out.append(buf, len);
       break;
     }
-    case 4: write_json_string(out, std::get<std::string>(v_)); break;
+    case 4:
+      write_json_string(out, std::get<std::string>(v_));
+      break;
     case 5: {
       out += '[';
       bool first = true;

@@ -13,30 +13,54 @@ enum FlowClass { kClosedClass = 0, kDatagramClass = 1, kTcpClass = 2 };
 
 const char* sctp_chunk_name(uint8_t type) {
   switch (type) {
-    case 0: return "DATA";
-    case 1: return "INIT";
-    case 2: return "INIT_ACK";
-    case 3: return "SACK";
-    case 4: return "HEARTBEAT";
-    case 5: return "HEARTBEAT_ACK";
-    case 6: return "ABORT";
-    case 7: return "SHUTDOWN";
-    case 8: return "SHUTDOWN_ACK";
-    case 9: return "ERROR";
-    case 10: return "COOKIE_ECHO";
-    case 11: return "COOKIE_ACK";
-    case 12: return "ECNE";
-    case 13: return "CWR";
-    case 14: return "SHUTDOWN_COMPLETE";
-    case 15: return "AUTH";
-    case 16: return "NR_SACK";
-    case 64: return "I_DATA";
-    case 128: return "ASCONF_ACK";
-    case 130: return "RE_CONFIG";
-    case 132: return "PAD";
-    case 192: return "FORWARD_TSN";
-    case 193: return "ASCONF";
-    case 194: return "I_FORWARD_TSN";
+    case 0:
+      return "DATA";
+    case 1:
+      return "INIT";
+    case 2:
+      return "INIT_ACK";
+    case 3:
+      return "SACK";
+    case 4:
+      return "HEARTBEAT";
+    case 5:
+      return "HEARTBEAT_ACK";
+    case 6:
+      return "ABORT";
+    case 7:
+      return "SHUTDOWN";
+    case 8:
+      return "SHUTDOWN_ACK";
+    case 9:
+      return "ERROR";
+    case 10:
+      return "COOKIE_ECHO";
+    case 11:
+      return "COOKIE_ACK";
+    case 12:
+      return "ECNE";
+    case 13:
+      return "CWR";
+    case 14:
+      return "SHUTDOWN_COMPLETE";
+    case 15:
+      return "AUTH";
+    case 16:
+      return "NR_SACK";
+    case 64:
+      return "I_DATA";
+    case 128:
+      return "ASCONF_ACK";
+    case 130:
+      return "RE_CONFIG";
+    case 132:
+      return "PAD";
+    case 192:
+      return "FORWARD_TSN";
+    case 193:
+      return "ASCONF";
+    case 194:
+      return "I_FORWARD_TSN";
   }
   return nullptr;
 }
@@ -116,11 +140,15 @@ void FlowTable::add(const Packet& p) {
   auto& list = lru_[f.cls];
   list.splice(list.end(), list, flows_.at(f.key));
   switch (p.protocol) {
-    case kTcp: tcp_packet(f, dir, p); break;
+    case kTcp:
+      tcp_packet(f, dir, p);
+      break;
     case kUdp:
       if (!p.payload.empty()) data(f, dir, p.payload, p.timestamp_us);
       break;
-    case kSctp: sctp_packet(f, dir, p); break;
+    case kSctp:
+      sctp_packet(f, dir, p);
+      break;
   }
 }
 
@@ -160,8 +188,8 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
     FlowList* victim = nullptr;
     for (auto& list : lru_) {
       if (list.empty()) continue;
-      if (!victim || (victim != &lru_[kClosedClass] &&
-                      list.front().last_us < victim->front().last_us))
+      if (!victim ||
+          (victim != &lru_[kClosedClass] && list.front().last_us < victim->front().last_us))
         victim = &list;
     }
     ++counters_.flows_evicted_by_cap;
@@ -354,14 +382,14 @@ Entry FlowTable::flow_entry(const Flow& f, bool final) const {
     }
   }
   if (f.protocol == kTcp) {
-    const char* state = f.rst                     ? "reset"
-                        : f.fin[0] && f.fin[1]    ? "closed"
-                        : f.fin[0] || f.fin[1]    ? "half-closed"
-                        : f.timed_out             ? "timeout"
-                        : !final                  ? "active"
-                        : f.syn[0] && f.syn_ack   ? "established"
-                        : f.syn[0]                ? "handshake"
-                                                  : "midstream";
+    const char* state = f.rst                   ? "reset"
+                        : f.fin[0] && f.fin[1]  ? "closed"
+                        : f.fin[0] || f.fin[1]  ? "half-closed"
+                        : f.timed_out           ? "timeout"
+                        : !final                ? "active"
+                        : f.syn[0] && f.syn_ack ? "established"
+                        : f.syn[0]              ? "handshake"
+                                                : "midstream";
     e.request.set("state", state);
     Json flags = Json::array();
     if (f.syn[0] || f.syn[1]) flags.push("SYN");

@@ -19,13 +19,14 @@
 namespace trawl {
 
 struct FlowLimits {
-  size_t max_flows = 262144;             // flows tracked at once
-  int64_t tcp_timeout_us = 600'000'000;  // idle TCP connection
-  int64_t udp_timeout_us = 120'000'000;  // idle UDP/SCTP flow
-  int64_t closed_linger_us = 10'000'000; // a closed TCP connection stays to absorb stragglers
-  size_t probe_attempts = 8;             // data chunks per direction offered to the probes
+  size_t max_flows = 262144;              // flows tracked at once
+  int64_t tcp_timeout_us = 600'000'000;   // idle TCP connection
+  int64_t udp_timeout_us = 120'000'000;   // idle UDP/SCTP flow
+  int64_t closed_linger_us = 10'000'000;  // a closed TCP connection stays to absorb stragglers
+  size_t probe_attempts = 8;              // data chunks per direction offered to the probes
   size_t max_resumable = 65536;
-  int64_t report_interval_us = 60'000'000;  // a long flow gets an entry per interval          // timed-out flows remembered to continue their stream
+  int64_t report_interval_us = 60'000'000;  // a long flow gets an entry per interval          //
+                                            // timed-out flows remembered to continue their stream
   ReassemblyBudget reassembly;
 };
 
@@ -33,15 +34,15 @@ struct FlowCounters {
   uint64_t tcp_flows = 0, udp_flows = 0, sctp_flows = 0;
   uint64_t flows_evicted_by_cap = 0;  // flows ended early to respect max_flows
   uint64_t timed_out = 0;
-  uint64_t undetected_flows = 0;      // flows with payload whose protocol was not recognised
+  uint64_t undetected_flows = 0;  // flows with payload whose protocol was not recognised
   uint64_t sctp_malformed_chunks = 0;
   ReassemblyCounters reassembly;
 };
 
 class FlowTable {
  public:
-  FlowTable(EntrySink& sink, DissectCounters& dissect_counters,
-            const DissectorSettings& settings, FlowLimits limits = {});
+  FlowTable(EntrySink& sink, DissectCounters& dissect_counters, const DissectorSettings& settings,
+            FlowLimits limits = {});
   ~FlowTable();
 
   void add(const Packet& p);

@@ -5,7 +5,9 @@
 
 namespace trawl {
 
-TcpReassembler::~TcpReassembler() { release(buffered_); }
+TcpReassembler::~TcpReassembler() {
+  release(buffered_);
+}
 
 void TcpReassembler::release(size_t n) {
   buffered_ -= n;

@@ -18,10 +18,10 @@ namespace trawl {
 
 struct ReassemblyCounters {
   uint64_t segments = 0;
-  uint64_t out_of_order = 0;     // segments buffered ahead of a hole
-  uint64_t retransmitted = 0;    // segments wholly delivered before
-  uint64_t overlaps = 0;         // segments partly delivered before
-  uint64_t gaps = 0;             // holes skipped
+  uint64_t out_of_order = 0;   // segments buffered ahead of a hole
+  uint64_t retransmitted = 0;  // segments wholly delivered before
+  uint64_t overlaps = 0;       // segments partly delivered before
+  uint64_t gaps = 0;           // holes skipped
   uint64_t gap_bytes = 0;
   uint64_t connection_cap_hits = 0;  // holes skipped to respect the per-connection cap
   uint64_t global_cap_drops = 0;     // segments dropped to respect the global cap
@@ -81,8 +81,8 @@ class TcpReassembler {
   void release(size_t n);
 
   bool started_ = false;
-  uint32_t next_seq_ = 0;   // sequence number of the next byte to deliver
-  int64_t next_pos_ = 0;    // its position in the stream (unwrapped)
+  uint32_t next_seq_ = 0;               // sequence number of the next byte to deliver
+  int64_t next_pos_ = 0;                // its position in the stream (unwrapped)
   std::map<int64_t, Pending> pending_;  // by stream position
   size_t buffered_ = 0;
   ReassemblyBudget* budget_ = nullptr;

@@ -57,8 +57,7 @@ void Pipeline::print_stats(std::ostream& os) const {
   os << "entries:\n";
   line("total", entries_);
   for (const auto& [name, n] : entries_by_protocol_) line(name.c_str(), n);
-  for (const auto& [kind, n] : entry_errors_)
-    os << "  error \"" << kind << "\": " << n << "\n";
+  for (const auto& [kind, n] : entry_errors_) os << "  error \"" << kind << "\": " << n << "\n";
   os << "loss:\n";
   line("malformed_packets", d.malformed);
   line("fragments_timed_out", f.timed_out);

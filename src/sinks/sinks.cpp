@@ -71,8 +71,8 @@ std::string entry_summary(const Entry& e) {
     return s;
   }
   if (e.protocol == "tcp" || e.protocol == "udp" || e.protocol == "sctp") {
-    std::string s = field(q, "packets") + "+" + (e.response ? field(*e.response, "packets") : "0") +
-                    " pkts";
+    std::string s =
+        field(q, "packets") + "+" + (e.response ? field(*e.response, "packets") : "0") + " pkts";
     std::string l7 = field(q, "l7");
     if (l7 != "[]") s += " " + l7;
     return s;
@@ -103,7 +103,7 @@ void TableSink::emit(Entry&& e) {
   std::time_t secs = e.timestamp_us / 1000000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char when[40];
+  char when[80];
   std::snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 int(e.timestamp_us % 1000000 / 1000));

@@ -1,7 +1,6 @@
 #include "base/text.h"
 
 #include <gtest/gtest.h>
-
 #include <zlib.h>
 
 #include "base/decompress.h"
@@ -13,8 +12,8 @@ TEST(Text, Utf8Validation) {
   EXPECT_TRUE(is_valid_utf8("plain"));
   EXPECT_TRUE(is_valid_utf8("\xe2\x82\xac"));
   EXPECT_FALSE(is_valid_utf8("\xe2\x82"));
-  EXPECT_FALSE(is_valid_utf8("\xc0\x80"));          // overlong
-  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xc0\x80"));      // overlong
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));  // surrogate
 }
 
 TEST(Text, Base64) {

@@ -1,29 +1,33 @@
 #include "capture/pcap_source.h"
 
-#include <pcap/pcap.h>
 #include <gtest/gtest.h>
+#include <pcap/pcap.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 #include <stdexcept>
 
 namespace trawl {
 namespace {
 
 struct TempFile {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("trawl-test-" + std::to_string(::getpid()) + "-" +
-                                std::to_string(counter++));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() /
+      ("trawl-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   ~TempFile() { std::filesystem::remove(path); }
   void write(const std::string& s) { std::ofstream(path, std::ios::binary) << s; }
   static inline int counter = 0;
 };
 
-std::string le32(uint32_t v) { return std::string(reinterpret_cast<char*>(&v), 4); }
-std::string le16(uint16_t v) { return std::string(reinterpret_cast<char*>(&v), 2); }
+std::string le32(uint32_t v) {
+  return std::string(reinterpret_cast<char*>(&v), 4);
+}
+std::string le16(uint16_t v) {
+  return std::string(reinterpret_cast<char*>(&v), 2);
+}
 
 std::string block(uint32_t type, const std::string& body) {
   std::string padded = body + std::string((4 - body.size() % 4) % 4, '\0');
@@ -47,8 +51,8 @@ TEST(PcapSource, ClassicPcapWithNanosecondTimestamps) {
 }
 
 TEST(PcapSource, PcapngWithInterfacesOfDifferentLinkTypesAndSnaplens) {
-  std::string shb = block(0x0A0D0D0A, le32(0x1A2B3C4D) + le16(1) + le16(0) + le32(0xFFFFFFFF) +
-                                          le32(0xFFFFFFFF));
+  std::string shb =
+      block(0x0A0D0D0A, le32(0x1A2B3C4D) + le16(1) + le16(0) + le32(0xFFFFFFFF) + le32(0xFFFFFFFF));
   // Interface 0: Ethernet, snaplen 65535, microseconds. Interface 1: raw IP,
   // snaplen 8192, nanoseconds (if_tsresol = 9).
   std::string idb0 = block(1, le16(DLT_EN10MB) + le16(0) + le32(65535));

@@ -1,7 +1,7 @@
 #include "decode/decoder.h"
 
-#include <pcap/pcap.h>
 #include <gtest/gtest.h>
+#include <pcap/pcap.h>
 
 #include <stdexcept>
 #include <vector>
@@ -17,8 +17,26 @@ Buf ipv4_udp(const Buf& payload, uint16_t id = 1, uint16_t frag = 0, size_t pad 
   udp[4] = uint8_t(ulen >> 8);
   udp[5] = uint8_t(ulen);
   udp.insert(udp.end(), payload.begin(), payload.end());
-  Buf ip = {0x45, 0, 0, 0, uint8_t(id >> 8), uint8_t(id), uint8_t(frag >> 8), uint8_t(frag), 64, 17,
-            0, 0, 192, 168, 0, 1, 192, 168, 0, 2};
+  Buf ip = {0x45,
+            0,
+            0,
+            0,
+            uint8_t(id >> 8),
+            uint8_t(id),
+            uint8_t(frag >> 8),
+            uint8_t(frag),
+            64,
+            17,
+            0,
+            0,
+            192,
+            168,
+            0,
+            1,
+            192,
+            168,
+            0,
+            2};
   uint16_t total = uint16_t(20 + udp.size());
   ip[2] = uint8_t(total >> 8);
   ip[3] = uint8_t(total);
@@ -55,7 +73,8 @@ TEST(Decoder, EthernetIpv4UdpWithPaddingTrimmed) {
 
 TEST(Decoder, VlanAndQinQ) {
   Decoder d;
-  Buf eth = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x88, 0xA8, 0, 10, 0x81, 0x00, 0, 20, 0x08, 0x00};
+  Buf eth = {0,  1,    2,    3, 4,  5,    6,    7, 8,  9,    10,
+             11, 0x88, 0xA8, 0, 10, 0x81, 0x00, 0, 20, 0x08, 0x00};
   Packet p;
   Buf data = concat(eth, ipv4_udp({'x'}));
   ASSERT_EQ(d.decode(frame(DLT_EN10MB, data), p), DecodeResult::kPacket);
@@ -73,9 +92,12 @@ TEST(Decoder, CookedRawNullAndPpp) {
   struct Case {
     int link;
     Buf data;
-  } cases[] = {{DLT_LINUX_SLL, concat(sll, ip)}, {DLT_LINUX_SLL2, concat(sll2, ip)},
-               {DLT_RAW, ip},                    {DLT_NULL, concat(null_hdr, ip)},
-               {DLT_LOOP, concat(null_hdr, ip)}, {DLT_PPP, concat(ppp, ip)},
+  } cases[] = {{DLT_LINUX_SLL, concat(sll, ip)},
+               {DLT_LINUX_SLL2, concat(sll2, ip)},
+               {DLT_RAW, ip},
+               {DLT_NULL, concat(null_hdr, ip)},
+               {DLT_LOOP, concat(null_hdr, ip)},
+               {DLT_PPP, concat(ppp, ip)},
                {DLT_IPV4, ip}};
   for (const auto& c : cases) {
     Decoder d;
@@ -90,7 +112,8 @@ TEST(Decoder, UnknownLinkTypeIsAClearError) {
     Decoder::check_link_type(105);
     FAIL() << "no error";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("unsupported link type 105 (IEEE802_11)"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("unsupported link type 105 (IEEE802_11)"),
+              std::string::npos)
         << e.what();
   }
 }

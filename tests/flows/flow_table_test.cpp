@@ -203,7 +203,8 @@ TEST_F(FlowTableTest, SctpChunksAreCountedAndDataIsDissected) {
   // INIT, then a packet with DATA (carrying an HTTP request) and SACK, from the client.
   std::vector<uint8_t> init = {1, 0, 0, 20, 0, 0, 0, 1, 0, 1, 0, 0, 0, 10, 0, 10, 0, 0, 0, 1};
   std::string http = "GET /sctp HTTP/1.1\r\n\r\n";
-  std::vector<uint8_t> data = {0, 3, 0, uint8_t(16 + http.size()), 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+  std::vector<uint8_t> data = {0, 3, 0, uint8_t(16 + http.size()), 0, 0, 0, 1, 0, 0, 0, 0, 0,
+                               0, 0, 0};
   data.insert(data.end(), http.begin(), http.end());
   while (data.size() % 4) data.push_back(0);
   std::vector<uint8_t> sack = {3, 0, 0, 16, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0};
@@ -246,7 +247,7 @@ TEST_F(FlowTableTest, FlowCapEvictsTheOldestAndCounts) {
 
 TEST_F(FlowTableTest, UdpDatagramsGoToTheDissectorOneByOne) {
   // A DNS query and its response on a non-standard port.
-  const uint8_t query[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+  const uint8_t query[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0, 0, 0, 0, 0, 0,
                            1,    'a',  3,    'c',  'o', 'm', 0, 0, 1, 0, 1};
   uint8_t response[sizeof query + 16];
   std::memcpy(response, query, sizeof query);

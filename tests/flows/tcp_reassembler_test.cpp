@@ -11,9 +11,7 @@ using testing::bytes;
 
 struct Recorder : TcpReassembler::Receiver {
   void on_bytes(Bytes data, int64_t) override { out.append(as_text(data)); }
-  void on_gap(uint64_t length, int64_t) override {
-    out += "[gap " + std::to_string(length) + "]";
-  }
+  void on_gap(uint64_t length, int64_t) override { out += "[gap " + std::to_string(length) + "]"; }
   std::string out;
 };
 

@@ -247,8 +247,8 @@ std::unique_ptr<StreamDissector> create_dns(const DissectorEnv& env) {
 }  // namespace
 
 const ProtocolInfo& dns_protocol() {
-  static const ProtocolInfo info{"dns", kOverUdp | kOverTcp, {53, 5353, 5355}, probe_dns,
-                                 create_dns};
+  static const ProtocolInfo info{
+      "dns", kOverUdp | kOverTcp, {53, 5353, 5355}, probe_dns, create_dns};
   return info;
 }
 

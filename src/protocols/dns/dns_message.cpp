@@ -15,17 +15,17 @@ struct TypeName {
   const char* name;
 };
 constexpr TypeName kTypes[] = {
-    {1, "A"},        {2, "NS"},        {5, "CNAME"},     {6, "SOA"},     {11, "WKS"},
-    {12, "PTR"},     {13, "HINFO"},    {14, "MINFO"},    {15, "MX"},     {16, "TXT"},
-    {17, "RP"},      {18, "AFSDB"},    {24, "SIG"},      {25, "KEY"},    {28, "AAAA"},
-    {29, "LOC"},     {33, "SRV"},      {35, "NAPTR"},    {36, "KX"},     {37, "CERT"},
-    {39, "DNAME"},   {41, "OPT"},      {42, "APL"},      {43, "DS"},     {44, "SSHFP"},
-    {45, "IPSECKEY"}, {46, "RRSIG"},   {47, "NSEC"},     {48, "DNSKEY"}, {49, "DHCID"},
-    {50, "NSEC3"},   {51, "NSEC3PARAM"}, {52, "TLSA"},   {53, "SMIMEA"}, {55, "HIP"},
-    {59, "CDS"},     {60, "CDNSKEY"},  {61, "OPENPGPKEY"}, {62, "CSYNC"}, {63, "ZONEMD"},
-    {64, "SVCB"},    {65, "HTTPS"},    {99, "SPF"},      {108, "EUI48"}, {109, "EUI64"},
-    {249, "TKEY"},   {250, "TSIG"},    {251, "IXFR"},    {252, "AXFR"},  {253, "MAILB"},
-    {254, "MAILA"},  {255, "ANY"},     {256, "URI"},     {257, "CAA"},   {32769, "DLV"},
+    {1, "A"},         {2, "NS"},          {5, "CNAME"},       {6, "SOA"},     {11, "WKS"},
+    {12, "PTR"},      {13, "HINFO"},      {14, "MINFO"},      {15, "MX"},     {16, "TXT"},
+    {17, "RP"},       {18, "AFSDB"},      {24, "SIG"},        {25, "KEY"},    {28, "AAAA"},
+    {29, "LOC"},      {33, "SRV"},        {35, "NAPTR"},      {36, "KX"},     {37, "CERT"},
+    {39, "DNAME"},    {41, "OPT"},        {42, "APL"},        {43, "DS"},     {44, "SSHFP"},
+    {45, "IPSECKEY"}, {46, "RRSIG"},      {47, "NSEC"},       {48, "DNSKEY"}, {49, "DHCID"},
+    {50, "NSEC3"},    {51, "NSEC3PARAM"}, {52, "TLSA"},       {53, "SMIMEA"}, {55, "HIP"},
+    {59, "CDS"},      {60, "CDNSKEY"},    {61, "OPENPGPKEY"}, {62, "CSYNC"},  {63, "ZONEMD"},
+    {64, "SVCB"},     {65, "HTTPS"},      {99, "SPF"},        {108, "EUI48"}, {109, "EUI64"},
+    {249, "TKEY"},    {250, "TSIG"},      {251, "IXFR"},      {252, "AXFR"},  {253, "MAILB"},
+    {254, "MAILA"},   {255, "ANY"},       {256, "URI"},       {257, "CAA"},   {32769, "DLV"},
 };
 
 // Reads a possibly compressed name starting at `pos`; returns the position after
@@ -108,9 +108,7 @@ std::string render_rdata(Bytes msg, size_t offset, size_t length, uint16_t type)
   Bytes rdata = msg.subspan(offset, length);
   Reader r(rdata);
   std::string name, name2;
-  auto name_at = [&](size_t rel, std::string& out) {
-    return read_name(msg, offset + rel, out);
-  };
+  auto name_at = [&](size_t rel, std::string& out) { return read_name(msg, offset + rel, out); };
   switch (type) {
     case 1:  // A
       if (length == 4) {
@@ -164,8 +162,8 @@ std::string render_rdata(Bytes msg, size_t offset, size_t length, uint16_t type)
       uint16_t tag = r.u16();
       uint8_t alg = r.u8(), digest_type = r.u8();
       if (r.ok())
-        return std::to_string(tag) + " " + std::to_string(alg) + " " +
-               std::to_string(digest_type) + " " + to_hex(r.rest());
+        return std::to_string(tag) + " " + std::to_string(alg) + " " + std::to_string(digest_type) +
+               " " + to_hex(r.rest());
       break;
     }
     case 48:
@@ -217,19 +215,24 @@ std::string dns_type_name(uint16_t type) {
 
 std::string dns_class_name(uint16_t cls) {
   switch (cls & 0x7FFF) {  // the top bit is mDNS's unicast-response / cache-flush flag
-    case 1: return "IN";
-    case 3: return "CH";
-    case 4: return "HS";
-    case 254: return "NONE";
-    case 255: return "ANY";
+    case 1:
+      return "IN";
+    case 3:
+      return "CH";
+    case 4:
+      return "HS";
+    case 254:
+      return "NONE";
+    case 255:
+      return "ANY";
   }
   return "CLASS" + std::to_string(cls);
 }
 
 std::string dns_rcode_name(uint8_t rcode) {
-  static const char* const kNames[] = {"NOERROR", "FORMERR",  "SERVFAIL", "NXDOMAIN",
-                                       "NOTIMP",  "REFUSED",  "YXDOMAIN", "YXRRSET",
-                                       "NXRRSET", "NOTAUTH",  "NOTZONE"};
+  static const char* const kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                       "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                       "NXRRSET", "NOTAUTH", "NOTZONE"};
   if (rcode < std::size(kNames)) return kNames[rcode];
   return "RCODE" + std::to_string(rcode);
 }
@@ -261,8 +264,7 @@ std::optional<DnsMessage> parse_dns_message(Bytes m, std::string& error) {
   msg.recursion_desired = m[2] & 0x01;
   msg.recursion_available = m[3] & 0x80;
   msg.rcode = m[3] & 15;
-  uint16_t counts[4] = {load_be16(&m[4]), load_be16(&m[6]), load_be16(&m[8]),
-                        load_be16(&m[10])};
+  uint16_t counts[4] = {load_be16(&m[4]), load_be16(&m[6]), load_be16(&m[8]), load_be16(&m[10])};
   size_t pos = 12;
   for (uint16_t i = 0; i < counts[0]; ++i) {
     DnsQuestion q;

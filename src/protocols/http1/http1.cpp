@@ -32,8 +32,7 @@ Json headers_json(const std::vector<std::pair<std::string, std::string>>& header
 class Http1Dissector : public StreamDissector {
  public:
   explicit Http1Dissector(const DissectorEnv& env)
-      : env_(env),
-        sides_{Side(*this, Direction::kAtoB), Side(*this, Direction::kBtoA)} {}
+      : env_(env), sides_{Side(*this, Direction::kAtoB), Side(*this, Direction::kBtoA)} {}
 
   void on_data(Direction dir, Bytes data, int64_t ts) override {
     sides_[int(dir)].parser.feed(data, ts);
@@ -180,12 +179,13 @@ class Http1Dissector : public StreamDissector {
       std::string_view target = r.target;
       size_t qmark = target.find('?');
       q.set("path", target.substr(0, qmark));
-      q.set("queryString", qmark == std::string_view::npos ? Json::object()
-                                                           : parse_query_string(target.substr(qmark + 1)));
+      q.set("queryString", qmark == std::string_view::npos
+                               ? Json::object()
+                               : parse_query_string(target.substr(qmark + 1)));
       q.set("host", r.header("host"));
       q.set("headers", headers_json(r.headers));
-      set_body_fields(q, std::move(r.body), r.body_bytes, r.body_capped, r.header("content-encoding"),
-                      max_body);
+      set_body_fields(q, std::move(r.body), r.body_bytes, r.body_capped,
+                      r.header("content-encoding"), max_body);
       if (!r.trailers.empty()) q.set("trailers", headers_json(r.trailers));
     }
     if (ex.response) {
@@ -200,8 +200,8 @@ class Http1Dissector : public StreamDissector {
       s.set("status", r.status);
       s.set("statusText", r.reason);
       s.set("headers", headers_json(r.headers));
-      set_body_fields(s, std::move(r.body), r.body_bytes, r.body_capped, r.header("content-encoding"),
-                      max_body);
+      set_body_fields(s, std::move(r.body), r.body_bytes, r.body_capped,
+                      r.header("content-encoding"), max_body);
       if (!r.trailers.empty()) s.set("trailers", headers_json(r.trailers));
     }
     if (gap) {
@@ -249,8 +249,8 @@ std::unique_ptr<StreamDissector> create_http1(const DissectorEnv& env) {
 }  // namespace
 
 const ProtocolInfo& http1_protocol() {
-  static const ProtocolInfo info{"http", kOverTcp | kOverSctp, {80, 8080, 8000, 3128},
-                                 probe_http1, create_http1};
+  static const ProtocolInfo info{
+      "http", kOverTcp | kOverSctp, {80, 8080, 8000, 3128}, probe_http1, create_http1};
   return info;
 }
 

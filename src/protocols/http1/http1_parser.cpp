@@ -10,16 +10,16 @@ namespace trawl {
 
 namespace {
 
-constexpr size_t kResyncPeek = 16;   // bytes needed to judge a candidate message start
-constexpr size_t kMaxLine = 4096;    // chunk-size and trailer lines
+constexpr size_t kResyncPeek = 16;  // bytes needed to judge a candidate message start
+constexpr size_t kMaxLine = 4096;   // chunk-size and trailer lines
 constexpr size_t kMaxTrailers = 64;
 
 constexpr std::array<std::string_view, 34> kMethods{
-    "GET",      "POST",     "PUT",       "DELETE",    "HEAD",        "OPTIONS", "PATCH",
-    "TRACE",    "CONNECT",  "PROPFIND",  "PROPPATCH", "MKCOL",       "COPY",    "MOVE",
-    "LOCK",     "UNLOCK",   "SEARCH",    "REPORT",    "MKACTIVITY",  "CHECKOUT", "MERGE",
-    "M-SEARCH", "NOTIFY",   "SUBSCRIBE", "UNSUBSCRIBE", "PURGE",     "LINK",    "UNLINK",
-    "BIND",     "REBIND",   "UNBIND",    "ACL",       "MKCALENDAR",  "VERSION-CONTROL"};
+    "GET",      "POST",    "PUT",       "DELETE",      "HEAD",       "OPTIONS",        "PATCH",
+    "TRACE",    "CONNECT", "PROPFIND",  "PROPPATCH",   "MKCOL",      "COPY",           "MOVE",
+    "LOCK",     "UNLOCK",  "SEARCH",    "REPORT",      "MKACTIVITY", "CHECKOUT",       "MERGE",
+    "M-SEARCH", "NOTIFY",  "SUBSCRIBE", "UNSUBSCRIBE", "PURGE",      "LINK",           "UNLINK",
+    "BIND",     "REBIND",  "UNBIND",    "ACL",         "MKCALENDAR", "VERSION-CONTROL"};
 
 bool is_token_char(char c) {
   return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
@@ -41,8 +41,8 @@ size_t find_head_end(std::string_view text, size_t from) {
 
 // A strong signal of a message start, used after a gap or garbage.
 bool resync_candidate(std::string_view t) {
-  if (t.size() >= 13 && t.substr(0, 7) == "HTTP/1." && t[8] == ' ' && t[9] >= '1' &&
-      t[9] <= '5' && t[10] >= '0' && t[10] <= '9' && t[11] >= '0' && t[11] <= '9')
+  if (t.size() >= 13 && t.substr(0, 7) == "HTTP/1." && t[8] == ' ' && t[9] >= '1' && t[9] <= '5' &&
+      t[10] >= '0' && t[10] <= '9' && t[11] >= '0' && t[11] <= '9')
     return true;
   for (std::string_view m : kMethods) {
     if (t.size() > m.size() + 1 && t.substr(0, m.size()) == m && t[m.size()] == ' ') {
@@ -74,7 +74,8 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
   while (!data.empty()) {
     size_t used = 0;
     switch (state_) {
-      case State::kStopped: return;
+      case State::kStopped:
+        return;
       case State::kStart: {
         size_t i = 0;
         while (i < data.size() && (data[i] == '\r' || data[i] == '\n')) ++i;
@@ -88,7 +89,9 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
         state_ = State::kHead;
         continue;
       }
-      case State::kHead: used = consume_head(data, ts); break;
+      case State::kHead:
+        used = consume_head(data, ts);
+        break;
       case State::kBodyLength:
       case State::kChunkData: {
         size_t n = size_t(std::min<uint64_t>(remaining_, data.size()));
@@ -274,9 +277,8 @@ void Http1Parser::begin_body() {
   std::string_view te = msg_.header("transfer-encoding");
   if (!te.empty()) {
     // Transfer-Encoding wins over Content-Length (RFC 9112 6.3); chunked must be last.
-    std::string_view last = trim(te.substr(te.rfind(',') == std::string_view::npos
-                                               ? 0
-                                               : te.rfind(',') + 1));
+    std::string_view last =
+        trim(te.substr(te.rfind(',') == std::string_view::npos ? 0 : te.rfind(',') + 1));
     if (iequals(last, "chunked")) {
       buffer_.clear();
       state_ = State::kChunkSize;
@@ -379,7 +381,8 @@ size_t Http1Parser::resync(Bytes data) {
 
 bool Http1Parser::gap(uint64_t length, int64_t ts) {
   switch (state_) {
-    case State::kStopped: return true;
+    case State::kStopped:
+      return true;
     case State::kBodyLength:
     case State::kChunkData:
       msg_.gap = true;
@@ -450,7 +453,9 @@ bool Http1Parser::salvage_head() {
 
 void Http1Parser::close(int64_t ts) {
   switch (state_) {
-    case State::kCloseDelimited: finish(ts); break;
+    case State::kCloseDelimited:
+      finish(ts);
+      break;
     case State::kBodyLength:
     case State::kChunkSize:
     case State::kChunkData:
@@ -459,7 +464,8 @@ void Http1Parser::close(int64_t ts) {
       msg_.truncated = true;
       finish(ts);
       break;
-    default: break;
+    default:
+      break;
   }
   state_ = State::kStopped;
 }

@@ -54,7 +54,6 @@ class Http1Parser {
   void close(int64_t timestamp_us);
   // After an upgrade or CONNECT the rest of the direction is not HTTP/1.
   void stop() { state_ = State::kStopped; }
-  bool stopped() const { return state_ == State::kStopped; }
   // Sets how many body bytes are kept (compressed bodies keep more).
   void set_body_keep(size_t n) { body_keep_ = n; }
 

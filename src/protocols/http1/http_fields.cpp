@@ -58,8 +58,8 @@ Json parse_query_string(std::string_view query) {
   return out;
 }
 
-void set_body_fields(Json& side, std::string kept, uint64_t body_size,
-                     bool wire_body_capped, std::string_view content_encoding, size_t max_body) {
+void set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,
+                     std::string_view content_encoding, size_t max_body) {
   if (body_size == 0) {
     side.set("bodySize", 0);
     return;

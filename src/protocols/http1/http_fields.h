@@ -13,7 +13,7 @@ Json parse_query_string(std::string_view query);
 // Sets body / bodyBase64, bodySize and bodyTruncated on `side`, undoing
 // Content-Encoding first. `wire_body_capped` says the kept bytes are a prefix.
 // `kept` is taken by value so a body that needs no decoding is moved, not copied.
-void set_body_fields(Json& side, std::string kept, uint64_t body_size,
-                     bool wire_body_capped, std::string_view content_encoding, size_t max_body);
+void set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,
+                     std::string_view content_encoding, size_t max_body);
 
 }  // namespace trawl

@@ -6,45 +6,74 @@ namespace trawl {
 
 namespace {
 
-bool is_echo_request(bool v6, uint8_t type) { return v6 ? type == 128 : type == 8; }
-bool is_echo_reply(bool v6, uint8_t type) { return v6 ? type == 129 : type == 0; }
+bool is_echo_request(bool v6, uint8_t type) {
+  return v6 ? type == 128 : type == 8;
+}
+bool is_echo_reply(bool v6, uint8_t type) {
+  return v6 ? type == 129 : type == 0;
+}
 bool is_error(bool v6, uint8_t type) {
-  return v6 ? (type >= 1 && type <= 4) : (type == 3 || type == 4 || type == 5 || type == 11 ||
-                                          type == 12);
+  return v6 ? (type >= 1 && type <= 4)
+            : (type == 3 || type == 4 || type == 5 || type == 11 || type == 12);
 }
 
 const char* type_name(bool v6, uint8_t type) {
   if (v6) {
     switch (type) {
-      case 1: return "destination-unreachable";
-      case 2: return "packet-too-big";
-      case 3: return "time-exceeded";
-      case 4: return "parameter-problem";
-      case 128: return "echo-request";
-      case 129: return "echo-reply";
-      case 130: return "mld-query";
-      case 131: return "mld-report";
-      case 133: return "router-solicitation";
-      case 134: return "router-advertisement";
-      case 135: return "neighbor-solicitation";
-      case 136: return "neighbor-advertisement";
-      case 137: return "redirect";
-      case 143: return "mldv2-report";
+      case 1:
+        return "destination-unreachable";
+      case 2:
+        return "packet-too-big";
+      case 3:
+        return "time-exceeded";
+      case 4:
+        return "parameter-problem";
+      case 128:
+        return "echo-request";
+      case 129:
+        return "echo-reply";
+      case 130:
+        return "mld-query";
+      case 131:
+        return "mld-report";
+      case 133:
+        return "router-solicitation";
+      case 134:
+        return "router-advertisement";
+      case 135:
+        return "neighbor-solicitation";
+      case 136:
+        return "neighbor-advertisement";
+      case 137:
+        return "redirect";
+      case 143:
+        return "mldv2-report";
     }
     return "other";
   }
   switch (type) {
-    case 0: return "echo-reply";
-    case 3: return "destination-unreachable";
-    case 4: return "source-quench";
-    case 5: return "redirect";
-    case 8: return "echo-request";
-    case 9: return "router-advertisement";
-    case 10: return "router-solicitation";
-    case 11: return "time-exceeded";
-    case 12: return "parameter-problem";
-    case 13: return "timestamp";
-    case 14: return "timestamp-reply";
+    case 0:
+      return "echo-reply";
+    case 3:
+      return "destination-unreachable";
+    case 4:
+      return "source-quench";
+    case 5:
+      return "redirect";
+    case 8:
+      return "echo-request";
+    case 9:
+      return "router-advertisement";
+    case 10:
+      return "router-solicitation";
+    case 11:
+      return "time-exceeded";
+    case 12:
+      return "parameter-problem";
+    case 13:
+      return "timestamp";
+    case 14:
+      return "timestamp-reply";
   }
   return "other";
 }

@@ -193,8 +193,8 @@ std::unique_ptr<StreamDissector> create_tls(const DissectorEnv& env) {
 }  // namespace
 
 const ProtocolInfo& tls_protocol() {
-  static const ProtocolInfo info{"tls", kOverTcp, {443, 8443, 636, 993, 995, 465, 853},
-                                 probe_tls, create_tls};
+  static const ProtocolInfo info{
+      "tls", kOverTcp, {443, 8443, 636, 993, 995, 465, 853}, probe_tls, create_tls};
   return info;
 }
 

@@ -77,16 +77,18 @@ std::string join_decimal(const std::vector<T>& values) {
 
 }  // namespace
 
-bool is_grease(uint16_t v) { return (v & 0x0F0F) == 0x0A0A && (v >> 8) == (v & 0xFF); }
+bool is_grease(uint16_t v) {
+  return (v & 0x0F0F) == 0x0A0A && (v >> 8) == (v & 0xFF);
+}
 
 std::optional<ClientHello> parse_client_hello(Bytes body) {
   Reader r(body);
   ClientHello ch;
   ch.legacy_version = r.u16();
-  r.skip(32);           // random
-  r.skip(r.u8());       // session id
+  r.skip(32);      // random
+  r.skip(r.u8());  // session id
   ch.cipher_suites = u16_list(r.take(r.u16()));
-  r.skip(r.u8());       // compression methods
+  r.skip(r.u8());  // compression methods
   if (!r.ok()) return std::nullopt;
   if (r.remaining() < 2) return ch;  // no extensions (SSL 3.0 style)
   Reader exts(r.take(r.u16()));
@@ -111,15 +113,23 @@ std::optional<ClientHello> parse_client_hello(Bytes body) {
         ch.has_sni = true;
         break;
       }
-      case kSupportedGroups: ch.supported_groups = u16_list(e.take(e.u16())); break;
+      case kSupportedGroups:
+        ch.supported_groups = u16_list(e.take(e.u16()));
+        break;
       case kEcPointFormats: {
         Bytes f = e.take(e.u8());
         ch.ec_point_formats.assign(f.begin(), f.end());
         break;
       }
-      case kSignatureAlgorithms: ch.signature_algorithms = u16_list(e.take(e.u16())); break;
-      case kAlpn: ch.alpn = alpn_list(data); break;
-      case kSupportedVersions: ch.supported_versions = u16_list(e.take(e.u8())); break;
+      case kSignatureAlgorithms:
+        ch.signature_algorithms = u16_list(e.take(e.u16()));
+        break;
+      case kAlpn:
+        ch.alpn = alpn_list(data);
+        break;
+      case kSupportedVersions:
+        ch.supported_versions = u16_list(e.take(e.u8()));
+        break;
     }
   }
   return ch;
@@ -155,7 +165,9 @@ std::string ja3_string(const ClientHello& ch) {
          join_decimal(ch.ec_point_formats);
 }
 
-std::string ja3_hash(const ClientHello& ch) { return digest_hex(md5(), ja3_string(ch)); }
+std::string ja3_hash(const ClientHello& ch) {
+  return digest_hex(md5(), ja3_string(ch));
+}
 
 std::string ja4(const ClientHello& ch) {
   uint16_t version = 0;
@@ -164,13 +176,26 @@ std::string ja4(const ClientHello& ch) {
   if (!version) version = ch.legacy_version;
   std::string v;
   switch (version) {
-    case 0x0304: v = "13"; break;
-    case 0x0303: v = "12"; break;
-    case 0x0302: v = "11"; break;
-    case 0x0301: v = "10"; break;
-    case 0x0300: v = "s3"; break;
-    case 0x0002: v = "s2"; break;
-    default: v = "00";
+    case 0x0304:
+      v = "13";
+      break;
+    case 0x0303:
+      v = "12";
+      break;
+    case 0x0302:
+      v = "11";
+      break;
+    case 0x0301:
+      v = "10";
+      break;
+    case 0x0300:
+      v = "s3";
+      break;
+    case 0x0002:
+      v = "s2";
+      break;
+    default:
+      v = "00";
   }
   std::vector<uint16_t> ciphers, exts;
   for (uint16_t c : ch.cipher_suites)
@@ -221,14 +246,22 @@ std::string ja4(const ClientHello& ch) {
 
 std::string tls_version_name(uint16_t version) {
   switch (version) {
-    case 0x0002: return "SSL 2.0";
-    case 0x0300: return "SSL 3.0";
-    case 0x0301: return "TLS 1.0";
-    case 0x0302: return "TLS 1.1";
-    case 0x0303: return "TLS 1.2";
-    case 0x0304: return "TLS 1.3";
-    case 0xFEFF: return "DTLS 1.0";
-    case 0xFEFD: return "DTLS 1.2";
+    case 0x0002:
+      return "SSL 2.0";
+    case 0x0300:
+      return "SSL 3.0";
+    case 0x0301:
+      return "TLS 1.0";
+    case 0x0302:
+      return "TLS 1.1";
+    case 0x0303:
+      return "TLS 1.2";
+    case 0x0304:
+      return "TLS 1.3";
+    case 0xFEFF:
+      return "DTLS 1.0";
+    case 0xFEFD:
+      return "DTLS 1.2";
   }
   return "0x" + hex4(version);
 }

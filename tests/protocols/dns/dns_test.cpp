@@ -14,12 +14,24 @@ using testing::str;
 using Buf = std::vector<uint8_t>;
 
 Buf header(uint16_t id, bool response, uint16_t qd, uint16_t an, uint8_t rcode = 0) {
-  return {uint8_t(id >> 8), uint8_t(id), uint8_t(response ? 0x81 : 0x01), uint8_t(response ? 0x80 | rcode : 0),
-          0, uint8_t(qd), 0, uint8_t(an), 0, 0, 0, 0};
+  return {uint8_t(id >> 8),
+          uint8_t(id),
+          uint8_t(response ? 0x81 : 0x01),
+          uint8_t(response ? 0x80 | rcode : 0),
+          0,
+          uint8_t(qd),
+          0,
+          uint8_t(an),
+          0,
+          0,
+          0,
+          0};
 }
-void append(Buf& b, const Buf& more) { b.insert(b.end(), more.begin(), more.end()); }
-const Buf kQuestion = {3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-                       0, 1, 0, 1};
+void append(Buf& b, const Buf& more) {
+  b.insert(b.end(), more.begin(), more.end());
+}
+const Buf kQuestion = {3,   'w', 'w', 'w', 7,   'e', 'x', 'a', 'm', 'p', 'l',
+                       'e', 3,   'c', 'o', 'm', 0,   0,   1,   0,   1};
 
 Buf query(uint16_t id) {
   Buf q = header(id, false, 1, 0);
@@ -37,7 +49,9 @@ Buf response(uint16_t id, uint8_t rcode = 0) {
   return r;
 }
 
-std::string text(const Buf& b) { return std::string(b.begin(), b.end()); }
+std::string text(const Buf& b) {
+  return std::string(b.begin(), b.end());
+}
 
 TEST(DnsMessage, ParsesCompressedNamesAndRenderableData) {
   std::string error;

@@ -53,8 +53,10 @@ TEST_F(Http1Test, ProbeIsByContent) {
 }
 
 TEST_F(Http1Test, RequestAndResponseWithFields) {
-  h.a("GET /api/x?a=1&b=two%20words&a=3 HTTP/1.1\r\nHost: svc\r\nX-Dup: 1\r\nx-dup: 2\r\n\r\n", 100);
-  h.b("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}", 600);
+  h.a("GET /api/x?a=1&b=two%20words&a=3 HTTP/1.1\r\nHost: svc\r\nX-Dup: 1\r\nx-dup: 2\r\n\r\n",
+      100);
+  h.b("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}",
+      600);
   ASSERT_EQ(entries().size(), 1u);
   const Entry& e = entries()[0];
   EXPECT_EQ(e.protocol, "http");
@@ -76,7 +78,8 @@ TEST_F(Http1Test, RequestAndResponseWithFields) {
 
 TEST_F(Http1Test, PipelinedRequestsPairInOrder) {
   h.a("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\n");
-  h.b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+  h.b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\nContent-Length: "
+      "0\r\n\r\n"
       "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n");  // HEAD: no body despite the length
   h.a("GET /4 HTTP/1.1\r\n\r\n");
   h.b("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n");
@@ -90,8 +93,9 @@ TEST_F(Http1Test, PipelinedRequestsPairInOrder) {
 }
 
 TEST_F(Http1Test, ChunkedWithTrailersFedByteByByte) {
-  std::string req = "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n";
+  std::string req =
+      "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n";
   for (char c : req) h.a(std::string(1, c));
   h.b("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
   ASSERT_EQ(entries().size(), 1u);
@@ -146,10 +150,13 @@ TEST_F(Http1Test, GzipDeflateAndBrotliBodiesAreDecoded) {
 TEST_F(Http1Test, BinaryBodyIsBase64AndLargeBodyIsCapped) {
   DissectorHarness small{http1_protocol()};
   small.settings.max_body = 4;
-  small.dissector = http1_protocol().create(
-      DissectorEnv{small.flow, small.sink, small.counters, small.settings});
+  small.dissector =
+      http1_protocol().create(DissectorEnv{small.flow, small.sink, small.counters, small.settings});
   small.a("GET / HTTP/1.1\r\n\r\n");
-  small.b("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n" "\xff\xfe" "abcd");
+  small.b(
+      "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n"
+      "\xff\xfe"
+      "abcd");
   ASSERT_EQ(small.sink.entries.size(), 1u);
   const Json& r = *small.sink.entries[0].response;
   EXPECT_EQ(str(r, "bodyBase64"), "//5hYg==");
