@@ -42,7 +42,7 @@ struct DissectCounters {
 struct DissectorSettings {
   size_t max_body = 64 * 1024;          // decoded body kept per message
   size_t max_header_block = 64 * 1024;  // bytes of a message head before giving up on it
-  size_t max_pending = 1024;            // requests waiting for a response per connection
+  size_t max_pending = 256;             // requests waiting for a response per connection
 };
 
 struct DissectorEnv {

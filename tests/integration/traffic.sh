@@ -68,11 +68,14 @@ ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bi
 
 ip netns exec "$NS_BR" tcpdump -i br0 -s 0 -U -w "$out" 2>/dev/null &
 tcpdump_pid=$!
-for _ in $(seq 50); do
-  [ -s "$out" ] && in_cli bash -c "exec 3<>/dev/tcp/$SRV_IP/80" 2>/dev/null && break
+# Wait until tcpdump has written a packet: then the capture is live.
+for _ in $(seq 100); do
+  in_cli bash -c "exec 3<>/dev/tcp/$SRV_IP/80" 2>/dev/null || true
   sleep 0.1
+  [ -s "$out" ] && break
 done
-sleep 0.5
+[ -s "$out" ] || { echo "traffic.sh: tcpdump captured nothing" >&2; exit 1; }
+sleep 0.3
 
 curl_() { in_cli curl -s -o /dev/null --max-time 5 "$@"; }
 
