@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# trawl read from the command line: output modes, standard input, and clear
+# errors (never a crash) for bad input.
+set -uo pipefail
+trawl=$1
+fixtures=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+expect() {  # expect NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failed=1; fi
+}
+
+"$trawl" read "$fixtures/demo.pcap" --json > "$tmp/a.jsonl"
+expect "json lines are JSON objects" python3 -c "
+import json, sys
+lines = open('$tmp/a.jsonl').read().splitlines()
+assert lines and all(json.loads(l)['id'] for l in lines)"
+"$trawl" read - --json < "$fixtures/demo.pcap" > "$tmp/b.jsonl"
+expect "stdin gives the same entries" cmp -s "$tmp/a.jsonl" "$tmp/b.jsonl"
+"$trawl" read "$fixtures/demo.pcap" > "$tmp/table.txt"
+expect "table has a header and one line per entry" test "$(($(wc -l < "$tmp/table.txt") - 1))" -eq "$(wc -l < "$tmp/a.jsonl")"
+expect "table shows a request" grep -q "GET /index.json?x=1&y=2&x=3 .* 200" "$tmp/table.txt"
+"$trawl" read "$fixtures/demo.pcap" --count --stats > "$tmp/count.out" 2> "$tmp/stats.txt"
+expect "--count writes nothing to stdout" test ! -s "$tmp/count.out"
+expect "--stats reports loss counters" grep -q "tcp_gaps: 0" "$tmp/stats.txt"
+
+"$trawl" read /nonexistent.pcap > /dev/null 2> "$tmp/err"; rc=$?
+expect "missing file: exit 2" test $rc -eq 2
+expect "missing file: says why" grep -q "No such file" "$tmp/err"
+echo "not a capture" > "$tmp/text.pcap"
+"$trawl" read "$tmp/text.pcap" > /dev/null 2> "$tmp/err"; rc=$?
+expect "not a capture: exit 2 with a reason" test $rc -eq 2 -a -n "$(grep 'not a pcap or pcapng' "$tmp/err")"
+# A pcap with link type 105 (802.11), which trawl does not decode.
+python3 -c "
+import struct, sys
+sys.stdout.buffer.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 105))" > "$tmp/wifi.pcap"
+"$trawl" read "$tmp/wifi.pcap" > /dev/null 2> "$tmp/err"; rc=$?
+expect "unknown link type: exit 2 naming it" test $rc -eq 2 -a -n "$(grep 'unsupported link type 105 (IEEE802_11)' "$tmp/err")"
+# A capture cut in the middle of a record: what was read is dissected, exit 1.
+head -c 20000 "$fixtures/demo.pcap" > "$tmp/cut.pcap"
+"$trawl" read "$tmp/cut.pcap" --json > "$tmp/cut.jsonl" 2> "$tmp/err"; rc=$?
+expect "cut capture: exit 1" test $rc -eq 1
+expect "cut capture: says so" grep -q "input ended early" "$tmp/err"
+expect "cut capture: entries before the cut" test -s "$tmp/cut.jsonl"
+exit $failed
