@@ -66,8 +66,15 @@ std::string entry_summary(const Entry& e) {
     std::string s = field(q, "typeName");
     if (s.empty() && e.response) s = field(*e.response, "typeName");
     if (q.find("seq")) s += " id=" + field(q, "id") + " seq=" + field(q, "seq");
-    if (const Json* o = q.find("original"); o && o->size())
-      s += " for " + field(*o, "src") + " -> " + field(*o, "dst");
+    if (const Json* o = q.find("original"); o && o->size()) {
+      // The quoted packet this error is about, as "proto src:port -> dst:port".
+      std::string proto = field(*o, "protocol");
+      proto = proto == "6" ? "tcp" : proto == "17" ? "udp" : proto == "132" ? "sctp" : "ip/" + proto;
+      std::string sport = field(*o, "srcPort"), dport = field(*o, "dstPort");
+      s += " code " + field(q, "code") + " for " + proto + " " + field(*o, "src") +
+           (sport.empty() ? "" : ":" + sport) + " -> " + field(*o, "dst") +
+           (dport.empty() ? "" : ":" + dport);
+    }
     return s;
   }
   if (e.protocol == "tcp" || e.protocol == "udp" || e.protocol == "sctp") {
