@@ -51,15 +51,15 @@ int run_read(const ReadOptions& o) {
   Frame frame;
   while (source->next(frame)) pipeline->add(frame);
   pipeline->finish();
+  if (counting)
+    std::cerr << "counted " << counting->entries() << " entries, " << counting->bytes()
+              << " bytes of JSON\n";
   sink.reset();  // flushes
   int rc = 0;
   if (!source->error().empty()) {
     std::cerr << "trawl read: " << o.path << ": input ended early: " << source->error() << "\n";
     rc = 1;
   }
-  if (counting)
-    std::cerr << "counted " << counting->entries() << " entries, " << counting->bytes()
-              << " bytes of JSON\n";
   if (o.stats) pipeline->print_stats(std::cerr);
   return rc;
 }
