@@ -1,6 +1,8 @@
 // Helpers shared by the unit tests.
 #pragma once
 
+#include <zlib.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -54,6 +56,21 @@ struct DissectorHarness {
   DissectorSettings settings;
   std::unique_ptr<StreamDissector> dissector;
 };
+
+// zlib's deflate: window_bits 31 gzip, 15 zlib-wrapped, -15 raw.
+inline std::string deflate_compress(const std::string& in, int window_bits) {
+  z_stream zs{};
+  deflateInit2(&zs, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+  std::string out(compressBound(uLong(in.size())) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = uInt(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = uInt(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
 
 // ../shared/pcaps when present (a developer's machine or CI), else empty.
 inline std::filesystem::path shared_pcaps() {

@@ -1,9 +1,9 @@
 #include "base/text.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include "base/decompress.h"
+#include "tests/support.h"
 
 namespace trawl {
 namespace {
@@ -24,30 +24,16 @@ TEST(Text, Base64) {
   EXPECT_EQ(base64_encode(std::string("\0\xff", 2)), "AP8=");
 }
 
-std::string gzip(const std::string& in, int window_bits) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
-  std::string out(compressBound(in.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = in.size();
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = out.size();
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 TEST(Decompress, GzipZlibAndRawDeflate) {
   std::string text(5000, 'x');
-  EXPECT_EQ(decompress(Codec::kGzip, gzip(text, 31), 1 << 20).data, text);
-  EXPECT_EQ(decompress(Codec::kDeflate, gzip(text, 15), 1 << 20).data, text);
-  EXPECT_EQ(decompress(Codec::kDeflate, gzip(text, -15), 1 << 20).data, text);
+  EXPECT_EQ(decompress(Codec::kGzip, testing::deflate_compress(text, 31), 1 << 20).data, text);
+  EXPECT_EQ(decompress(Codec::kDeflate, testing::deflate_compress(text, 15), 1 << 20).data, text);
+  EXPECT_EQ(decompress(Codec::kDeflate, testing::deflate_compress(text, -15), 1 << 20).data, text);
 }
 
 TEST(Decompress, CapsOutputAndFlagsIt) {
   std::string text(100000, 'y');
-  Decompressed d = decompress(Codec::kGzip, gzip(text, 31), 1000);
+  Decompressed d = decompress(Codec::kGzip, testing::deflate_compress(text, 31), 1000);
   EXPECT_EQ(d.data.size(), 1000u);
   EXPECT_TRUE(d.truncated);
 }
@@ -59,7 +45,7 @@ TEST(Decompress, CorruptInputIsReportedNotThrown) {
 
 TEST(Decompress, CutInputYieldsWhatDecodes) {
   std::string text = "hello world, hello world, hello world";
-  std::string z = gzip(text, 31);
+  std::string z = testing::deflate_compress(text, 31);
   Decompressed d = decompress(Codec::kGzip, z.substr(0, z.size() - 8), 1000);  // no trailer
   EXPECT_TRUE(d.ok);
   EXPECT_EQ(d.data, text);

@@ -2,7 +2,6 @@
 
 #include <brotli/encode.h>
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include "tests/support.h"
 
@@ -12,20 +11,6 @@ namespace {
 using testing::DissectorHarness;
 using testing::num;
 using testing::str;
-
-std::string gzip(const std::string& in) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-  std::string out(compressBound(in.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = in.size();
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = out.size();
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 std::string brotli(const std::string& in) {
   size_t size = BrotliEncoderMaxCompressedSize(in.size());
@@ -135,7 +120,7 @@ TEST_F(Http1Test, ContinueIsSkippedAndFinalResponsePairs) {
 
 TEST_F(Http1Test, GzipDeflateAndBrotliBodiesAreDecoded) {
   std::string text = std::string(2000, 'z') + " the end";
-  std::string gz = gzip(text), br = brotli(text);
+  std::string gz = testing::deflate_compress(text, 31), br = brotli(text);
   h.a("GET /gz HTTP/1.1\r\n\r\nGET /br HTTP/1.1\r\n\r\n");
   h.b("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + std::to_string(gz.size()) +
       "\r\n\r\n" + gz);
