@@ -29,7 +29,8 @@ bool has_port(const ProtocolInfo& p, uint16_t a, uint16_t b) {
 }  // namespace
 
 const ProtocolInfo* detect_protocol(Bytes first, Direction dir, Transport transport,
-                                    uint16_t port_a, uint16_t port_b, bool final_attempt) {
+                                    uint16_t port_a, uint16_t port_b, bool final_attempt,
+                                    bool* any_maybe) {
   const ProtocolInfo* yes = nullptr;
   const ProtocolInfo* maybe = nullptr;
   for (const ProtocolInfo* p : registered_protocols()) {
@@ -41,6 +42,7 @@ const ProtocolInfo* detect_protocol(Bytes first, Direction dir, Transport transp
       if (!maybe || (!has_port(*maybe, port_a, port_b) && has_port(*p, port_a, port_b))) maybe = p;
     }
   }
+  *any_maybe = maybe != nullptr;
   if (yes) return yes;
   // A Maybe is only taken at the last attempt, and only when a port agrees.
   if (final_attempt && maybe && has_port(*maybe, port_a, port_b)) return maybe;

@@ -13,7 +13,9 @@ std::span<const ProtocolInfo* const> registered_protocols();
 // Picks the protocol of a flow from the first bytes of a direction. Returns null
 // while undecided. A Yes wins; between several Yes (or, once `final_attempt`, several
 // Maybe) a protocol whose well-known port is one of the flow's wins.
+// `maybe` is set when some probe answered Maybe (more bytes could decide).
 const ProtocolInfo* detect_protocol(Bytes first, Direction dir, Transport transport,
-                                    uint16_t port_a, uint16_t port_b, bool final_attempt);
+                                    uint16_t port_a, uint16_t port_b, bool final_attempt,
+                                    bool* maybe);
 
 }  // namespace trawl

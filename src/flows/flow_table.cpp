@@ -11,6 +11,8 @@ namespace {
 
 enum FlowClass { kClosedClass = 0, kDatagramClass = 1, kTcpClass = 2 };
 
+constexpr size_t kMaxProbeHeld = 16 * 1024;  // first bytes kept per direction while undecided
+
 const char* sctp_chunk_name(uint8_t type) {
   switch (type) {
     case 0:
@@ -91,6 +93,7 @@ struct FlowTable::Flow {
   std::unique_ptr<StreamDissector> dissector;
   std::string_view l7;
   std::array<uint8_t, 2> probe_tries{};
+  std::array<std::vector<uint8_t>, 2> probe_held;  // undecided first bytes, per direction
   bool undetected = false;
   // SCTP
   std::array<std::map<std::string, uint64_t>, 2> chunks;
@@ -321,15 +324,43 @@ void FlowTable::data(Flow& f, Direction dir, Bytes bytes, int64_t ts) {
   int d = int(dir);
   bool final_attempt = ++f.probe_tries[d] >= limits_.probe_attempts;
   Transport transport = f.protocol == kTcp ? kOverTcp : f.protocol == kUdp ? kOverUdp : kOverSctp;
-  const ProtocolInfo* p =
-      detect_protocol(bytes, dir, transport, f.ctx.a.port, f.ctx.b.port, final_attempt);
+  // On a byte stream, chunks a probe could not yet decide on (Maybe) are kept and
+  // probed again joined with the next one, so a first message split across
+  // segments is still recognised, and none of its bytes are lost.
+  std::vector<uint8_t>& held = f.probe_held[d];
+  Bytes candidate = bytes;
+  if (!held.empty()) {
+    held.insert(held.end(), bytes.begin(), bytes.end());
+    candidate = Bytes(held);
+  }
+  bool maybe = false;
+  const ProtocolInfo* p = detect_protocol(candidate, dir, transport, f.ctx.a.port,
+                                          f.ctx.b.port, final_attempt, &maybe);
+  if (!p && !maybe && candidate.size() != bytes.size()) {
+    // The held bytes led nowhere: this chunk may still start a message.
+    held.clear();
+    candidate = bytes;
+    p = detect_protocol(candidate, dir, transport, f.ctx.a.port, f.ctx.b.port, final_attempt,
+                        &maybe);
+  }
   if (p) {
     f.l7 = p->name;
     f.dissector = p->create(*f.env);
-    f.dissector->on_data(dir, bytes, ts);
-  } else if (f.probe_tries[0] >= limits_.probe_attempts &&
-             f.probe_tries[1] >= limits_.probe_attempts) {
+    f.dissector->on_data(dir, candidate, ts);
+    Direction other = opposite(dir);
+    if (!f.probe_held[int(other)].empty())
+      f.dissector->on_data(other, Bytes(f.probe_held[int(other)]), ts);
+    for (auto& h : f.probe_held) std::vector<uint8_t>().swap(h);
+    return;
+  }
+  if (maybe && !f.ctx.datagrams && candidate.size() <= kMaxProbeHeld) {
+    if (held.empty()) held.assign(bytes.begin(), bytes.end());
+  } else {
+    std::vector<uint8_t>().swap(held);
+  }
+  if (f.probe_tries[0] >= limits_.probe_attempts && f.probe_tries[1] >= limits_.probe_attempts) {
     f.undetected = true;
+    for (auto& h : f.probe_held) std::vector<uint8_t>().swap(h);
   }
 }
 

@@ -231,6 +231,24 @@ TEST_F(FlowTableTest, SctpChunksAreCountedAndDataIsDissected) {
   EXPECT_EQ(http_entries[0]->layer4, "sctp");
 }
 
+TEST_F(FlowTableTest, FirstMessageSplitAcrossSegmentsIsStillDetected) {
+  // A DNS query over TCP whose first segment holds only part of the message:
+  // the probe says Maybe, the bytes are held, and the next segment decides.
+  const uint8_t query[] = {0, 23, 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+                           1, 'a', 3,    'c',  'o',  'm',  0, 0, 1, 0, 1};
+  std::string q(reinterpret_cast<const char*>(query), sizeof query);
+  server_port = 5300;
+  add(tcp(true, kSyn, 0, 0, "", 1));
+  add(tcp(true, kAck, 1, 1, q.substr(0, 16), 2));
+  add(tcp(true, kAck, 17, 1, q.substr(16), 3));
+  table.finish();
+  auto dns = of("dns");
+  ASSERT_EQ(dns.size(), 1u);
+  EXPECT_EQ(dns[0]->request.find("questions")->dump(),
+            R"([{"name":"a.com","type":"A","class":"IN"}])");
+  EXPECT_EQ(dns[0]->timestamp_us, 3);
+}
+
 TEST_F(FlowTableTest, FlowCapEvictsTheOldestAndCounts) {
   FlowLimits limits;
   limits.max_flows = 2;
