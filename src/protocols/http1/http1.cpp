@@ -3,6 +3,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 #include "base/decompress.h"
 #include "base/text.h"
@@ -15,17 +16,23 @@ namespace {
 
 constexpr size_t kCompressedKeep = 1 << 20;  // compressed body kept to decode max_body
 
+// Lower-cased names, repeated headers joined with ", ". Linear in the number of
+// headers: a hostile head of thousands of repeated headers must not stall.
 Json headers_json(const std::vector<std::pair<std::string, std::string>>& headers) {
-  Json out = Json::object();
+  std::vector<std::pair<std::string, std::string>> joined;
+  std::unordered_map<std::string, size_t> index;
   for (const auto& [name, value] : headers) {
-    std::string key = to_lower(name);
-    Json& slot = out[key];
-    if (slot.is_null()) {
-      slot = Json(value);
+    auto [it, fresh] = index.try_emplace(to_lower(name), joined.size());
+    if (fresh) {
+      joined.emplace_back(it->first, value);
     } else {
-      slot = Json(slot.str() + ", " + value);
+      std::string& v = joined[it->second].second;
+      v += ", ";
+      v += value;
     }
   }
+  Json out = Json::object();
+  for (auto& [k, v] : joined) out.set(std::move(k), std::move(v));
   return out;
 }
 

@@ -1,5 +1,8 @@
 #include "protocols/http1/http_fields.h"
 
+#include <unordered_map>
+#include <vector>
+
 #include "base/decompress.h"
 #include "base/text.h"
 
@@ -34,7 +37,10 @@ std::string url_decode(std::string_view s) {
 }  // namespace
 
 Json parse_query_string(std::string_view query) {
-  Json out = Json::object();
+  // Values per name in first-seen order; an index keeps this linear for long
+  // query strings with thousands of parameters.
+  std::vector<std::pair<std::string, std::vector<std::string>>> params;
+  std::unordered_map<std::string, size_t> index;
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
@@ -43,17 +49,19 @@ Json parse_query_string(std::string_view query) {
     size_t eq = pair.find('=');
     std::string name = url_decode(pair.substr(0, eq));
     std::string value = eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
-    Json& slot = out[name];
-    if (slot.is_null()) {
-      slot = Json(std::move(value));
-    } else if (slot.is_array()) {
-      slot.push(std::move(value));
-    } else {
-      Json list = Json::array();
-      list.push(std::move(slot));
-      list.push(std::move(value));
-      slot = std::move(list);
+    auto [it, fresh] = index.try_emplace(name, params.size());
+    if (fresh) params.emplace_back(std::move(name), std::vector<std::string>{});
+    params[it->second].second.push_back(std::move(value));
+  }
+  Json out = Json::object();
+  for (auto& [name, values] : params) {
+    if (values.size() == 1) {
+      out.set(std::move(name), std::move(values[0]));
+      continue;
     }
+    Json list = Json::array();
+    for (auto& v : values) list.push(std::move(v));
+    out.set(std::move(name), std::move(list));
   }
   return out;
 }

@@ -199,6 +199,15 @@ TEST_F(Http1Test, HeadCutByAGapIsReportedWithItsStartLine) {
   EXPECT_EQ(entries()[0].error, "gap in stream");
 }
 
+TEST_F(Http1Test, ThousandsOfRepeatedHeadersAreJoinedQuickly) {
+  std::string head = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 12000; ++i) head += "a:b\r\n";
+  h.a(head + "\r\n");
+  h.close();
+  ASSERT_EQ(entries().size(), 1u);
+  EXPECT_EQ(str(*entries()[0].request.find("headers"), "a").size(), 12000u * 3 - 2);
+}
+
 TEST_F(Http1Test, GarbageIsSkippedAndUnpairedAreReported) {
   h.a("GET /1 HTTP/1.1\r\n\r\n");
   h.b("\x01\x02garbage\r\nHTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
