@@ -334,8 +334,8 @@ void FlowTable::data(Flow& f, Direction dir, Bytes bytes, int64_t ts) {
     candidate = Bytes(held);
   }
   bool maybe = false;
-  const ProtocolInfo* p = detect_protocol(candidate, dir, transport, f.ctx.a.port,
-                                          f.ctx.b.port, final_attempt, &maybe);
+  const ProtocolInfo* p =
+      detect_protocol(candidate, dir, transport, f.ctx.a.port, f.ctx.b.port, final_attempt, &maybe);
   if (!p && !maybe && candidate.size() != bytes.size()) {
     // The held bytes led nowhere: this chunk may still start a message.
     held.clear();

@@ -66,14 +66,17 @@ bool TcpReassembler::segment(uint32_t seq, Bytes payload, int64_t timestamp_us, 
     ++counters_->retransmitted;
     return true;
   }
-  size_t grow = 0;
-  for (auto [from, to] : pieces) grow += size_t(to - from);
+  size_t grow = 0, new_bytes = 0;
+  for (auto [from, to] : pieces) new_bytes += size_t(to - from);
+  // Each buffered piece also costs a map node: counted, so that a flood of tiny
+  // out-of-order segments hits the caps as bytes would.
+  grow = new_bytes + pieces.size() * kPieceOverhead;
   if (budget_->buffered + grow > budget_->max_bytes) {
     ++counters_->global_cap_drops;
     counters_->global_cap_dropped_bytes += payload.size();
     return false;
   }
-  if (grow < payload.size()) ++counters_->overlaps;
+  if (new_bytes < payload.size()) ++counters_->overlaps;
   ++counters_->out_of_order;
   buffered_ += grow;
   budget_->buffered += grow;
@@ -97,7 +100,7 @@ void TcpReassembler::drain(Receiver& out) {
     if (pos > next_pos_) return;
     Pending p = std::move(it->second);
     pending_.erase(it);
-    release(p.bytes.size());
+    release(p.bytes.size() + kPieceOverhead);
     int64_t end = pos + int64_t(p.bytes.size());
     if (end <= next_pos_) {
       ++counters_->retransmitted;

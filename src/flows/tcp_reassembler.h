@@ -44,6 +44,8 @@ class TcpReassembler {
     virtual void on_gap(uint64_t length, int64_t timestamp_us) = 0;
   };
 
+  static constexpr size_t kPieceOverhead = 64;  // bytes a buffered piece costs beyond its data
+
   TcpReassembler() = default;
   TcpReassembler(const TcpReassembler&) = delete;
   TcpReassembler& operator=(const TcpReassembler&) = delete;
@@ -65,6 +67,7 @@ class TcpReassembler {
   void flush(int64_t timestamp_us, Receiver& out);
 
   bool started() const { return started_; }
+  // Bytes held for out-of-order data, including per-piece overhead.
   size_t buffered() const { return buffered_; }
 
  private:

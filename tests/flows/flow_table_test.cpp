@@ -234,8 +234,8 @@ TEST_F(FlowTableTest, SctpChunksAreCountedAndDataIsDissected) {
 TEST_F(FlowTableTest, FirstMessageSplitAcrossSegmentsIsStillDetected) {
   // A DNS query over TCP whose first segment holds only part of the message:
   // the probe says Maybe, the bytes are held, and the next segment decides.
-  const uint8_t query[] = {0, 23, 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-                           1, 'a', 3,    'c',  'o',  'm',  0, 0, 1, 0, 1};
+  const uint8_t query[] = {0, 23, 0x12, 0x34, 0x01, 0x00, 0,   1, 0, 0, 0, 0, 0,
+                           0, 1,  'a',  3,    'c',  'o',  'm', 0, 0, 1, 0, 1};
   std::string q(reinterpret_cast<const char*>(query), sizeof query);
   server_port = 5300;
   add(tcp(true, kSyn, 0, 0, "", 1));

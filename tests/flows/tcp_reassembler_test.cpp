@@ -39,7 +39,7 @@ TEST_F(ReassemblerTest, OutOfOrderIsBufferedUntilTheHoleFills) {
   seg(7, "world");
   seg(12, "!");
   EXPECT_EQ(rec.out, "");
-  EXPECT_EQ(r.buffered(), 6u);
+  EXPECT_EQ(r.buffered(), 6u + 2 * TcpReassembler::kPieceOverhead);
   seg(1, "hello ");
   EXPECT_EQ(rec.out, "hello world!");
   EXPECT_EQ(r.buffered(), 0u);
@@ -125,6 +125,14 @@ TEST_F(ReassemblerTest, PerConnectionCapSkipsTheHoleAndCounts) {
   seg(15, "6789");  // buffered 9 > 8: give up on bytes 2..9
   EXPECT_EQ(rec.out, "a[gap 8]123456789");
   EXPECT_EQ(counters.connection_cap_hits, 1u);
+}
+
+TEST_F(ReassemblerTest, FloodOfTinySegmentsHitsTheCapLikeBytesWould) {
+  budget.per_connection = 64 * 1024;
+  r.syn(0);
+  for (uint32_t i = 0; i < 5000; ++i) seg(10 + 2 * i, "x");  // 1-byte pieces with holes
+  EXPECT_GE(counters.connection_cap_hits, 1u);
+  EXPECT_LE(r.buffered(), budget.per_connection);
 }
 
 TEST_F(ReassemblerTest, GlobalCapDropsSegmentsAndCounts) {
