@@ -49,9 +49,11 @@ class Json {
   size_t size() const;
 
   const std::string& str() const { return std::get<std::string>(v_); }
+  std::string& str_mut() { return std::get<std::string>(v_); }
   int64_t integer() const { return std::get<int64_t>(v_); }
   const Array& items() const { return std::get<Array>(v_); }
   const Object& fields() const { return std::get<Object>(v_); }
+  Object& fields_mut() { return std::get<Object>(v_); }
 
   void write(std::string& out) const;
   std::string dump() const;

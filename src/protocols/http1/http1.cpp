@@ -16,23 +16,31 @@ namespace {
 
 constexpr size_t kCompressedKeep = 1 << 20;  // compressed body kept to decode max_body
 
-// Lower-cased names, repeated headers joined with ", ". Linear in the number of
-// headers: a hostile head of thousands of repeated headers must not stall.
+// Lower-cased names, repeated headers joined with ", ". A usual head is searched
+// linearly; a long one through a hash index, so that a hostile head of thousands
+// of fields stays linear in time.
 Json headers_json(const std::vector<std::pair<std::string, std::string>>& headers) {
-  std::vector<std::pair<std::string, std::string>> joined;
-  std::unordered_map<std::string, size_t> index;
+  constexpr size_t kLinearSearchMax = 32;
+  Json out = Json::object();
+  std::unordered_map<std::string, size_t> index;  // filled only for long heads
+  auto& fields = out.fields_mut();
   for (const auto& [name, value] : headers) {
-    auto [it, fresh] = index.try_emplace(to_lower(name), joined.size());
-    if (fresh) {
-      joined.emplace_back(it->first, value);
+    std::string key = to_lower(name);
+    size_t at = fields.size();
+    if (headers.size() <= kLinearSearchMax) {
+      for (size_t i = 0; i < fields.size(); ++i)
+        if (fields[i].first == key) at = i;
     } else {
-      std::string& v = joined[it->second].second;
+      at = index.try_emplace(key, fields.size()).first->second;
+    }
+    if (at == fields.size()) {
+      fields.emplace_back(std::move(key), Json(value));
+    } else {
+      std::string& v = fields[at].second.str_mut();
       v += ", ";
       v += value;
     }
   }
-  Json out = Json::object();
-  for (auto& [k, v] : joined) out.set(std::move(k), std::move(v));
   return out;
 }
 
