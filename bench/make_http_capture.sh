@@ -24,27 +24,14 @@ orders = [{"id": i, "customer": "customer-%d" % (i % 97), "status": ["new", "pai
           for i in range(24)]
 open(sys.argv[1] + "/orders.json", "w").write(json.dumps({"orders": orders}))
 PY
-cat > "$work/nginx.conf" <<CONF
-user root;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  proxy_temp_path $work/proxy;
-  fastcgi_temp_path $work/fastcgi;
-  uwsgi_temp_path $work/uwsgi;
-  scgi_temp_path $work/scgi;
+. "$(dirname "$0")/../tests/integration/nginx.sh"
+write_nginx_conf "$work" "
   types { application/json json; }
   keepalive_requests 100000;
   server {
     listen 127.0.0.1:$port;
     root $work/www;
-  }
-}
-CONF
+  }"
 nginx -c "$work/nginx.conf"
 tcpdump -i lo -s 0 -B 262144 -w "$out" "tcp port $port" 2> "$work/tcpdump.err" &
 tcpdump_pid=$!

@@ -25,19 +25,8 @@ python3 "$here/www_content.py" "$work/www"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=tls.trawl.test" \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 
-cat > "$work/nginx.conf" <<CONF
-user root;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events {}
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  proxy_temp_path $work/proxy;
-  fastcgi_temp_path $work/fastcgi;
-  uwsgi_temp_path $work/uwsgi;
-  scgi_temp_path $work/scgi;
+. "$here/nginx.sh"
+write_nginx_conf "$work" "
   types { application/json json; text/plain txt; }
   gzip on;
   gzip_types application/json text/plain;
@@ -56,9 +45,7 @@ http {
     ssl_certificate_key $work/key.pem;
     ssl_protocols TLSv1.2 TLSv1.3;
     root $work/www;
-  }
-}
-CONF
+  }"
 in_srv nginx -c "$work/nginx.conf"
 ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
   --listen-address="$SRV_IP" --pid-file="$work/dnsmasq.pid" --user=root \
