@@ -1,5 +1,6 @@
 #include "capture/pcap_source.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -71,8 +72,7 @@ void PcapSource::read_file_header(const std::string& path) {
     swapped_ = order != kPcapngByteOrder;
     uint32_t total = u32(rest);
     if (total < 28 || total > kMaxBlock) throw std::runtime_error(path + ": bad pcapng section");
-    block_.resize(total - 12);
-    if (!read_exact(block_.data(), block_.size()))
+    if (!read_into_block(0, total - 12))
       throw std::runtime_error(path + ": truncated pcapng section");
     // Packets name an interface declared before them: read up to the first.
     while (first_link_type_ < 0) {
@@ -105,6 +105,21 @@ bool PcapSource::read_exact(void* out, size_t n) {
   return std::fread(out, 1, n, file_) == n;
 }
 
+bool PcapSource::read_into_block(size_t offset, size_t n) {
+  // Grows with the bytes that really arrive, so a cut or damaged file that claims
+  // a 64 MiB record costs what it holds, not what it claims.
+  size_t end = offset + n, step = 64 << 10;
+  while (offset < end) {
+    size_t chunk = std::min(step, end - offset);
+    block_.resize(offset + chunk);
+    if (!read_exact(block_.data() + offset, chunk)) return false;
+    offset += chunk;
+    step *= 2;
+  }
+  block_.resize(end);
+  return true;
+}
+
 uint16_t PcapSource::u16(const uint8_t* p) const {
   uint16_t v;
   std::memcpy(&v, p, 2);
@@ -135,8 +150,7 @@ bool PcapSource::next_pcap(Frame& frame) {
   if (got < 16) return fail("truncated record header");
   uint32_t caplen = u32(h + 8);
   if (caplen > kMaxBlock) return fail("record of " + std::to_string(caplen) + " bytes");
-  block_.resize(caplen);
-  if (!read_exact(block_.data(), caplen)) return fail("truncated record");
+  if (!read_into_block(0, caplen)) return fail("truncated record");
   uint32_t frac = u32(h + 4);
   frame.timestamp_us = int64_t(u32(h)) * 1000000 + (nanoseconds_ ? frac / 1000 : frac);
   frame.link_type = first_link_type_;
@@ -160,9 +174,9 @@ bool PcapSource::read_block(uint32_t& type, Bytes& body) {
     swapped_ = order != kPcapngByteOrder;
     uint32_t total = u32(h + 4);
     if (total < 28 || total > kMaxBlock) return fail("bad section header length");
-    block_.resize(total - 12);
+    block_.resize(4);
     std::memcpy(block_.data(), &order, 4);
-    if (!read_exact(block_.data() + 4, block_.size() - 4)) return fail("truncated section");
+    if (!read_into_block(4, total - 16)) return fail("truncated section");
     type = kPcapngSectionHeader;
     body = Bytes(block_.data(), block_.size() - 4);
     return true;
@@ -171,8 +185,7 @@ bool PcapSource::read_block(uint32_t& type, Bytes& body) {
   uint32_t total = u32(h + 4);
   if (total < 12 || total % 4 || total > kMaxBlock)
     return fail("bad block length " + std::to_string(total));
-  block_.resize(total - 8);
-  if (!read_exact(block_.data(), block_.size())) return fail("truncated block");
+  if (!read_into_block(0, total - 8)) return fail("truncated block");
   body = Bytes(block_.data(), block_.size() - 4);  // without the trailing length
   return true;
 }

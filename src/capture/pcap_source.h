@@ -49,6 +49,7 @@ class PcapSource {
 
   void read_file_header(const std::string& name);
   bool read_exact(void* out, size_t n);
+  bool read_into_block(size_t offset, size_t n);
   bool next_pcap(Frame& frame);
   bool next_pcapng(Frame& frame);
   bool read_block(uint32_t& type, Bytes& body);

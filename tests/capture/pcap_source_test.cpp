@@ -92,6 +92,27 @@ TEST(PcapSource, TruncatedFileEndsWithAnError) {
   EXPECT_EQ(src.error(), "truncated record");
 }
 
+TEST(PcapSource, RecordsLargerThanOneReadChunkArriveIntact) {
+  std::string big(300'000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = char(i * 7 + i / 251);
+  std::string header =
+      le32(0xA1B2C3D4) + le16(2) + le16(4) + le32(0) + le32(0) + le32(262144 * 2) + le32(DLT_RAW);
+  auto record = [](const std::string& data) {
+    return le32(1) + le32(0) + le32(uint32_t(data.size())) + le32(uint32_t(data.size())) + data;
+  };
+  TempFile t;
+  t.write(header + record(big) + record("after") + le32(1) + le32(0) + le32(50'000'000) +
+          le32(50'000'000) + "a cut file claiming a 50 MB record");
+  PcapSource src(t.path.string());
+  Frame f;
+  ASSERT_TRUE(src.next(f));
+  EXPECT_EQ(std::string(as_text(f.data)), big);
+  ASSERT_TRUE(src.next(f));
+  EXPECT_EQ(std::string(as_text(f.data)), "after");
+  EXPECT_FALSE(src.next(f));
+  EXPECT_EQ(src.error(), "truncated record");
+}
+
 TEST(PcapSource, NotACaptureIsRefused) {
   TempFile t;
   t.write("this is not a capture file");
