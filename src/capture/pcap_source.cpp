@@ -12,6 +12,7 @@ constexpr uint32_t kPcapMagicMicro = 0xA1B2C3D4;
 constexpr uint32_t kPcapMagicNano = 0xA1B23C4D;
 constexpr uint32_t kPcapngSectionHeader = 0x0A0D0D0A;
 constexpr uint32_t kPcapngByteOrder = 0x1A2B3C4D;
+constexpr int64_t kLatestTimestampUs = 253402300799LL * 1000000;  // 9999-12-31T23:59:59Z
 constexpr uint32_t kMaxBlock = 64 << 20;  // larger blocks mean a damaged file
 
 enum BlockType : uint32_t {
@@ -253,8 +254,10 @@ bool PcapSource::next_pcapng(Frame& frame) {
         if (iface >= interfaces_.size()) return fail("packet of an undeclared interface");
         if (caplen > body.size() - 20) return fail("packet longer than its block");
         const Interface& i = interfaces_[iface];
-        frame.timestamp_us = int64_t((unsigned __int128)ts * 1000000 / i.units_per_second) +
-                             i.offset_seconds * 1000000;
+        // Clamped to years 1970-9999, so that later time arithmetic cannot overflow.
+        __int128 us = (unsigned __int128)ts * 1000000 / i.units_per_second +
+                      (__int128)i.offset_seconds * 1000000;
+        frame.timestamp_us = int64_t(std::clamp<__int128>(us, 0, kLatestTimestampUs));
         frame.link_type = i.link_type;
         frame.interface = iface;
         frame.data = body.subspan(20, caplen);
