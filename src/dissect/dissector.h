@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.h"
@@ -65,6 +66,15 @@ class StreamDissector {
 
 enum class Probe { kNo, kMaybe, kYes };
 
+// What an HTTP/1.1 connection that switched protocols (101) hands to the next
+// protocol's dissector.
+struct UpgradeContext {
+  Direction client = Direction::kAtoB;
+  std::vector<std::pair<std::string, std::string>> request_headers, response_headers;
+  std::string method, target;
+  int64_t timestamp_us = 0;  // the 101 response
+};
+
 enum Transport : uint8_t { kOverTcp = 1, kOverUdp = 2, kOverSctp = 4 };
 
 struct ProtocolInfo {
@@ -74,6 +84,10 @@ struct ProtocolInfo {
   // Looks at the first bytes one direction sent: cheap, no allocation.
   Probe (*probe)(Bytes first, Direction dir);
   std::unique_ptr<StreamDissector> (*create)(const DissectorEnv& env);
+  // The HTTP/1.1 `Upgrade` token this protocol takes over from (empty: none).
+  std::string_view upgrade_token = {};
+  std::unique_ptr<StreamDissector> (*create_upgraded)(const DissectorEnv& env,
+                                                      const UpgradeContext& upgrade) = nullptr;
 };
 
 }  // namespace trawl

@@ -5,14 +5,16 @@
 
 #include "protocols/dns/dns.h"
 #include "protocols/http1/http1.h"
+#include "protocols/http2/http2.h"
 #include "protocols/tls/tls.h"
 
 namespace trawl {
 
 std::span<const ProtocolInfo* const> registered_protocols() {
   // One line per protocol.
-  static const std::array<const ProtocolInfo*, 3> kProtocols{
+  static const std::array<const ProtocolInfo*, 4> kProtocols{
       &http1_protocol(),
+      &http2_protocol(),
       &tls_protocol(),
       &dns_protocol(),
   };
@@ -27,6 +29,15 @@ bool has_port(const ProtocolInfo& p, uint16_t a, uint16_t b) {
 }
 
 }  // namespace
+
+const ProtocolInfo* protocol_for_upgrade(std::string_view token) {
+  for (const ProtocolInfo* p : registered_protocols())
+    if (p->create_upgraded && !token.empty() && p->upgrade_token.size() == token.size() &&
+        std::equal(token.begin(), token.end(), p->upgrade_token.begin(),
+                   [](char a, char b) { return (a | 0x20) == (b | 0x20); }))
+      return p;
+  return nullptr;
+}
 
 const ProtocolInfo* detect_protocol(Bytes first, Direction dir, Transport transport,
                                     uint16_t port_a, uint16_t port_b, bool final_attempt,

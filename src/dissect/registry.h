@@ -10,6 +10,9 @@ namespace trawl {
 // Every protocol trawl dissects, in probing order.
 std::span<const ProtocolInfo* const> registered_protocols();
 
+// The protocol that takes over a connection upgraded to `token` (case-insensitive).
+const ProtocolInfo* protocol_for_upgrade(std::string_view token);
+
 // Picks the protocol of a flow from the first bytes of a direction. Returns null
 // while undecided. A Yes wins; between several Yes (or, once `final_attempt`, several
 // Maybe) a protocol whose well-known port is one of the flow's wins.

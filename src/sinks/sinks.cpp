@@ -42,9 +42,19 @@ std::string endpoint(const EntryEndpoint& ep) {
 
 std::string entry_summary(const Entry& e) {
   const Json& q = e.request;
-  if (e.protocol == "http") {
+  if (e.protocol == "http" || e.protocol == "http2" || e.protocol == "graphql") {
+    if (const Json* op = q.find("operationType"))
+      return "GraphQL " + op->str() + " " + field(q, "operationName");
+    if (field(q, "upgrade") == "h2c") return "(h2c upgrade) " + field(q, "url");
     if (!q.find("method")) return "(response only)";
     return field(q, "method") + " " + field(q, "url");
+  }
+  if (e.protocol == "grpc") return field(q, "service") + "/" + field(q, "rpc");
+  if (e.protocol == "websocket") {
+    std::string s = field(q, "direction") + " " + field(q, "opcode");
+    std::string payload = field(q, "payload");
+    if (!payload.empty()) s += " " + payload.substr(0, 80);
+    return s;
   }
   if (e.protocol == "dns") {
     const Json* qs = q.find("questions");
@@ -69,7 +79,10 @@ std::string entry_summary(const Entry& e) {
     if (const Json* o = q.find("original"); o && o->size()) {
       // The quoted packet this error is about, as "proto src:port -> dst:port".
       std::string proto = field(*o, "protocol");
-      proto = proto == "6" ? "tcp" : proto == "17" ? "udp" : proto == "132" ? "sctp" : "ip/" + proto;
+      proto = proto == "6"     ? "tcp"
+              : proto == "17"  ? "udp"
+              : proto == "132" ? "sctp"
+                               : "ip/" + proto;
       std::string sport = field(*o, "srcPort"), dport = field(*o, "dstPort");
       s += " code " + field(q, "code") + " for " + proto + " " + field(*o, "src") +
            (sport.empty() ? "" : ":" + sport) + " -> " + field(*o, "dst") +
@@ -91,7 +104,12 @@ std::string entry_status(const Entry& e) {
   if (!e.error.empty() && !e.response) return e.error;
   if (!e.response) return "-";
   const Json& r = *e.response;
-  if (e.protocol == "http") return field(r, "status");
+  if (e.protocol == "http" || e.protocol == "http2" || e.protocol == "graphql")
+    return field(r, "status");
+  if (e.protocol == "grpc") {
+    std::string g = field(r, "grpcStatus");
+    return field(r, "status") + (g.empty() ? "" : " grpc " + g);
+  }
   if (e.protocol == "dns") return field(r, "rcodeName");
   if (e.protocol == "tls") return field(r, "version") + " " + field(r, "cipherSuite");
   if (e.protocol == "icmp") return field(r, "typeName");

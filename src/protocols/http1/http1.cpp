@@ -3,10 +3,10 @@
 #include <deque>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 
 #include "base/decompress.h"
 #include "base/text.h"
+#include "dissect/registry.h"
 #include "protocols/http1/http1_parser.h"
 #include "protocols/http1/http_fields.h"
 
@@ -16,44 +16,18 @@ namespace {
 
 constexpr size_t kCompressedKeep = 1 << 20;  // compressed body kept to decode max_body
 
-// Lower-cased names, repeated headers joined with ", ". A usual head is searched
-// linearly; a long one through a hash index, so that a hostile head of thousands
-// of fields stays linear in time.
-Json headers_json(const std::vector<std::pair<std::string, std::string>>& headers) {
-  constexpr size_t kLinearSearchMax = 32;
-  Json out = Json::object();
-  std::unordered_map<std::string, size_t> index;  // filled only for long heads
-  auto& fields = out.fields_mut();
-  for (const auto& [name, value] : headers) {
-    std::string key = to_lower(name);
-    size_t at = fields.size();
-    if (headers.size() <= kLinearSearchMax) {
-      for (size_t i = 0; i < fields.size(); ++i)
-        if (fields[i].first == key) at = i;
-    } else {
-      at = index.try_emplace(key, fields.size()).first->second;
-    }
-    if (at == fields.size()) {
-      fields.emplace_back(std::move(key), Json(value));
-    } else {
-      std::string& v = fields[at].second.str_mut();
-      v += ", ";
-      v += value;
-    }
-  }
-  return out;
-}
-
 class Http1Dissector : public StreamDissector {
  public:
   explicit Http1Dissector(const DissectorEnv& env)
       : env_(env), sides_{Side(*this, Direction::kAtoB), Side(*this, Direction::kBtoA)} {}
 
   void on_data(Direction dir, Bytes data, int64_t ts) override {
+    if (upgraded_) return upgraded_->on_data(dir, data, ts);
     sides_[int(dir)].parser.feed(data, ts);
   }
 
   void on_gap(Direction dir, uint64_t length, int64_t ts) override {
+    if (upgraded_) return upgraded_->on_gap(dir, length, ts);
     Side& s = sides_[int(dir)];
     bool in_sync = s.parser.gap(length, ts);
     // Requests lost whole would shift the in-order pairing of later responses.
@@ -67,6 +41,7 @@ class Http1Dissector : public StreamDissector {
       pending_.pop_front();
       emit(std::move(ex));
     }
+    if (upgraded_) upgraded_->on_close(ts);
   }
 
  private:
@@ -88,6 +63,9 @@ class Http1Dissector : public StreamDissector {
     }
     void on_message(Http1Message&& m) override { owner.message(*this, std::move(m)); }
     void on_resync() override { ++owner.env_.counters.resyncs; }
+    void on_after_stop(Bytes rest, int64_t ts) override {
+      if (owner.upgraded_) owner.upgraded_->on_data(dir, rest, ts);
+    }
     Side(const Side&) = delete;  // the parser holds a reference to its handler
 
     Http1Dissector& owner;
@@ -152,12 +130,31 @@ class Http1Dissector : public StreamDissector {
     }
     ex->uncertain = pairing_uncertain_;
     ex->response = std::move(m);
+    if (ex->response->status == 101) hand_over(*ex);
     if (ex->response->status == 101 ||
         (ex->request.method == "CONNECT" && ex->response->status / 100 == 2)) {
       // The connection now carries another protocol.
       for (Side& s : sides_) s.parser.stop();
     }
     flush_ready();
+  }
+
+  // After 101 Switching Protocols the protocol named by `Upgrade` (websocket,
+  // h2c) dissects the rest of the connection, when trawl knows it.
+  void hand_over(const Exchange& ex) {
+    const Http1Message& resp = *ex.response;
+    std::string_view token = resp.header("upgrade");
+    if (token.empty()) token = ex.request.header("upgrade");
+    const ProtocolInfo* next = protocol_for_upgrade(trim(token));
+    if (!next) return;
+    UpgradeContext up;
+    up.client = ex.request_dir;
+    up.request_headers = ex.request.headers;
+    up.response_headers = resp.headers;
+    up.method = ex.request.method;
+    up.target = ex.request.target;
+    up.timestamp_us = resp.last_us;
+    upgraded_ = next->create_upgraded(env_, up);
   }
 
   // Emits, in order, the exchanges that are complete.
@@ -239,6 +236,7 @@ class Http1Dissector : public StreamDissector {
   std::deque<Exchange> pending_;  // requests in order, waiting for their responses
   Direction request_dir_ = Direction::kAtoB;
   bool pairing_uncertain_ = false;
+  std::unique_ptr<StreamDissector> upgraded_;  // the protocol after a 101
 };
 
 Probe probe_http1(Bytes first, Direction) {

@@ -75,6 +75,7 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
     size_t used = 0;
     switch (state_) {
       case State::kStopped:
+        handler_.on_after_stop(data, ts);
         return;
       case State::kStart: {
         size_t i = 0;

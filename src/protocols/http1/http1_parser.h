@@ -41,6 +41,8 @@ class Http1Parser {
     virtual void on_message(Http1Message&& message) = 0;
     // Bytes that could not be parsed were skipped to find the next message.
     virtual void on_resync() = 0;
+    // Bytes that followed the message after which the parser was stopped.
+    virtual void on_after_stop(Bytes rest, int64_t timestamp_us) = 0;
   };
 
   Http1Parser(Handler& handler, size_t max_head, size_t body_keep)

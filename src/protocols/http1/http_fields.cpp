@@ -66,6 +66,144 @@ Json parse_query_string(std::string_view query) {
   return out;
 }
 
+// A usual head is searched linearly; a long one through a hash index, so that a
+// hostile head of thousands of fields stays linear in time.
+Json headers_json(const HeaderList& headers) {
+  constexpr size_t kLinearSearchMax = 32;
+  Json out = Json::object();
+  std::unordered_map<std::string, size_t> index;  // filled only for long heads
+  auto& fields = out.fields_mut();
+  for (const auto& [name, value] : headers) {
+    std::string key = to_lower(name);
+    size_t at = fields.size();
+    if (headers.size() <= kLinearSearchMax) {
+      for (size_t i = 0; i < fields.size(); ++i)
+        if (fields[i].first == key) at = i;
+    } else {
+      at = index.try_emplace(key, fields.size()).first->second;
+    }
+    if (at == fields.size()) {
+      fields.emplace_back(std::move(key), Json(value));
+    } else {
+      std::string& v = fields[at].second.str_mut();
+      v += ", ";
+      v += value;
+    }
+  }
+  return out;
+}
+
+std::string_view http_reason_phrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 103:
+      return "Early Hints";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 203:
+      return "Non-Authoritative Information";
+    case 204:
+      return "No Content";
+    case 205:
+      return "Reset Content";
+    case 206:
+      return "Partial Content";
+    case 207:
+      return "Multi-Status";
+    case 300:
+      return "Multiple Choices";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 402:
+      return "Payment Required";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 407:
+      return "Proxy Authentication Required";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 417:
+      return "Expectation Failed";
+    case 421:
+      return "Misdirected Request";
+    case 422:
+      return "Unprocessable Content";
+    case 425:
+      return "Too Early";
+    case 426:
+      return "Upgrade Required";
+    case 428:
+      return "Precondition Required";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 451:
+      return "Unavailable For Legal Reasons";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    case 507:
+      return "Insufficient Storage";
+    case 511:
+      return "Network Authentication Required";
+    default:
+      return "";
+  }
+}
+
 void set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,
                      std::string_view content_encoding, size_t max_body) {
   if (body_size == 0) {

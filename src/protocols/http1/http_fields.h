@@ -1,11 +1,23 @@
 // Entry fields shared by the HTTP family: query strings and bodies.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "entries/json.h"
 
 namespace trawl {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// Header fields as entry.md `headers`: lower-cased names, repeated ones joined with ", ".
+Json headers_json(const HeaderList& headers);
+
+// The standard reason phrase of a status code ("" when unassigned); HTTP/2 has none
+// on the wire.
+std::string_view http_reason_phrase(int status);
 
 // "a=1&b=2&a=3" -> {"a": ["1", "3"], "b": "2"}, percent- and plus-decoded.
 Json parse_query_string(std::string_view query);
