@@ -103,4 +103,10 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+bool is_printable_utf8(std::string_view s) {
+  for (unsigned char c : s)
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return false;
+  return is_valid_utf8(s);
+}
+
 }  // namespace trawl

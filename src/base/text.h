@@ -7,6 +7,8 @@
 namespace trawl {
 
 bool is_valid_utf8(std::string_view s);
+// Valid UTF-8 without control bytes other than tab and line breaks: text a person wrote.
+bool is_printable_utf8(std::string_view s);
 std::string base64_encode(std::string_view s);
 std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);

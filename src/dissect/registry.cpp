@@ -7,16 +7,18 @@
 #include "protocols/http1/http1.h"
 #include "protocols/http2/http2.h"
 #include "protocols/tls/tls.h"
+#include "protocols/websocket/websocket.h"
 
 namespace trawl {
 
 std::span<const ProtocolInfo* const> registered_protocols() {
   // One line per protocol.
-  static const std::array<const ProtocolInfo*, 4> kProtocols{
+  static const std::array<const ProtocolInfo*, 5> kProtocols{
       &http1_protocol(),
       &http2_protocol(),
       &tls_protocol(),
       &dns_protocol(),
+      &websocket_protocol(),
   };
   return kProtocols;
 }

@@ -29,19 +29,12 @@ Json integer(uint64_t v) {
   return Json(static_cast<long long>(v));
 }
 
-// Text a person wrote: UTF-8 without control bytes other than tab and line breaks.
-// Nested messages nearly always hold a byte below 0x20 (a small tag or length).
-bool printable_text(std::string_view s) {
-  for (unsigned char c : s)
-    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
-  return is_valid_utf8(s);
-}
-
 bool decode(Bytes b, int depth, Json& out);
 
 Json guess_bytes(Bytes b, int depth) {
   std::string_view text = as_text(b);
-  if (printable_text(text)) return Json(text);
+  // Nested messages nearly always hold a byte below 0x20 (a small tag or length).
+  if (is_printable_utf8(text)) return Json(text);
   Json nested;
   if (depth < kMaxDepth && decode(b, depth + 1, nested)) return nested;
   Json raw = Json::object();

@@ -7,6 +7,7 @@
 #include "base/decompress.h"
 #include "base/text.h"
 #include "dissect/registry.h"
+#include "protocols/graphql/graphql.h"
 #include "protocols/http1/http1_parser.h"
 #include "protocols/http1/http_fields.h"
 
@@ -228,6 +229,7 @@ class Http1Dissector : public StreamDissector {
       e.error = "no request";
       ++env_.counters.unpaired;
     }
+    if (have_request) refine_graphql(e);
     env_.sink.emit(std::move(e));
   }
 

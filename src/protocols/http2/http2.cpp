@@ -7,6 +7,7 @@
 
 #include "base/decompress.h"
 #include "base/text.h"
+#include "protocols/graphql/graphql.h"
 #include "protocols/grpc/grpc.h"
 #include "protocols/http1/http_fields.h"
 #include "protocols/http2/hpack.h"
@@ -582,6 +583,8 @@ class Http2Dissector : public StreamDissector {
       GrpcSide out{resp_body, resp.body_bytes, resp.body_capped, resp.header("grpc-encoding")};
       const HeaderList& status_block = resp.trailers.empty() ? resp.headers : resp.trailers;
       set_grpc_fields(e, req.header(":path"), in, out, status_block, env_.settings.max_body);
+    } else if (!s.upgraded) {
+      refine_graphql(e);
     }
     if (!s.error.empty()) {
       e.error = std::move(s.error);

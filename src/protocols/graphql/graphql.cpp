@@ -1,0 +1,199 @@
+#include "protocols/graphql/graphql.h"
+
+#include <simdjson.h>
+
+#include "base/text.h"
+
+namespace trawl {
+
+namespace {
+
+constexpr int kMaxJsonDepth = 64;
+
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+Json to_json(simdjson::dom::element v, int depth) {
+  using T = simdjson::dom::element_type;
+  switch (v.type()) {
+    case T::OBJECT: {
+      Json o = Json::object();
+      simdjson::dom::object obj;
+      if (depth >= kMaxJsonDepth || v.get(obj)) return o;
+      for (auto field : obj) o.set(std::string(field.key), to_json(field.value, depth + 1));
+      return o;
+    }
+    case T::ARRAY: {
+      Json a = Json::array();
+      simdjson::dom::array arr;
+      if (depth >= kMaxJsonDepth || v.get(arr)) return a;
+      for (auto item : arr) a.push(to_json(item, depth + 1));
+      return a;
+    }
+    case T::STRING:
+      return Json(std::string_view(v.get_string().value_unsafe()));
+    case T::INT64:
+      return Json(static_cast<long long>(v.get_int64().value_unsafe()));
+    case T::UINT64:
+      return Json(std::to_string(v.get_uint64().value_unsafe()));
+    case T::DOUBLE:
+      return Json(v.get_double().value_unsafe());
+    case T::BOOL:
+      return Json(v.get_bool().value_unsafe());
+    case T::NULL_VALUE:
+      return Json();
+  }
+  return Json();
+}
+
+std::string_view string_field(const Json& obj, std::string_view key) {
+  const Json* v = obj.find(key);
+  return v && v->is_string() ? std::string_view(v->str()) : std::string_view();
+}
+
+// A GraphQL document starts with an operation, a selection set or a fragment.
+bool looks_like_document(std::string_view doc) {
+  GraphqlOperation op = graphql_operation(doc, {});
+  return !op.type.empty();
+}
+
+void set_operation(Json& q, std::string_view document, std::string_view wanted_name,
+                   Json variables) {
+  GraphqlOperation op = graphql_operation(document, wanted_name);
+  q.set("operationType", op.type);
+  q.set("operationName", wanted_name.empty() ? op.name : wanted_name);
+  q.set("query", document);
+  q.set("variables", std::move(variables));
+}
+
+}  // namespace
+
+GraphqlOperation graphql_operation(std::string_view doc, std::string_view wanted) {
+  GraphqlOperation first, named;
+  int depth = 0;
+  size_t i = 0;
+  auto skip_ignored = [&] {
+    while (i < doc.size()) {
+      char c = doc[i];
+      if (c == '#') {
+        while (i < doc.size() && doc[i] != '\n') ++i;
+      } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '\xEF' ||
+                 c == '\xBB' || c == '\xBF') {
+        ++i;  // white space, commas and a byte-order mark are ignored tokens
+      } else {
+        return;
+      }
+    }
+  };
+  auto read_name = [&] {
+    size_t start = i;
+    while (i < doc.size() && name_char(doc[i])) ++i;
+    return doc.substr(start, i - start);
+  };
+  while (i < doc.size()) {
+    skip_ignored();
+    if (i >= doc.size()) break;
+    char c = doc[i];
+    if (c == '"') {  // strings may hold braces: skip them ("..." and """...""")
+      bool block = doc.substr(i, 3) == "\"\"\"";
+      i += block ? 3 : 1;
+      while (i < doc.size()) {
+        if (doc[i] == '\\') {
+          i += 2;
+        } else if (block ? doc.substr(i, 3) == "\"\"\"" : doc[i] == '"') {
+          i += block ? 3 : 1;
+          break;
+        } else {
+          ++i;
+        }
+      }
+      continue;
+    }
+    if (c == '{' || c == '}') {
+      if (c == '{' && depth == 0 && first.type.empty()) first.type = "query";  // shorthand
+      depth += c == '{' ? 1 : -1;
+      if (depth < 0) return {};
+      ++i;
+      continue;
+    }
+    if (depth == 0 && name_char(c)) {
+      std::string_view word = read_name();
+      if (word == "query" || word == "mutation" || word == "subscription") {
+        skip_ignored();
+        std::string_view name = read_name();
+        if (first.type.empty()) first = {word, name};
+        if (!wanted.empty() && name == wanted && named.type.empty()) named = {word, name};
+      } else if (word != "fragment" && first.type.empty()) {
+        return {};  // not a document
+      }
+      continue;
+    }
+    ++i;
+  }
+  return named.type.empty() ? first : named;
+}
+
+void refine_graphql(Entry& e) {
+  Json& q = e.request;
+  std::string_view method = string_field(q, "method");
+  const Json* headers = q.find("headers");
+  std::string_view content_type = headers ? string_field(*headers, "content-type") : "";
+  content_type = content_type.substr(0, content_type.find(';'));
+  content_type = trim(content_type);
+  Json fields = Json::object();
+  if (method == "GET") {
+    const Json* qs = q.find("queryString");
+    std::string_view document = qs ? string_field(*qs, "query") : "";
+    if (document.empty() || !looks_like_document(document)) return;
+    Json variables;
+    std::string_view vars = string_field(*qs, "variables");
+    if (!vars.empty()) {
+      thread_local simdjson::dom::parser parser;
+      simdjson::dom::element v;
+      if (!parser.parse(vars.data(), vars.size()).get(v)) variables = to_json(v, 0);
+    }
+    set_operation(fields, document, string_field(*qs, "operationName"), std::move(variables));
+  } else if (method == "POST") {
+    std::string_view body = string_field(q, "body");
+    if (body.empty()) return;
+    if (iequals(content_type, "application/graphql")) {
+      if (!looks_like_document(body)) return;
+      set_operation(fields, body, {}, Json());
+    } else {
+      thread_local simdjson::dom::parser parser;
+      simdjson::dom::element root;
+      if (parser.parse(body.data(), body.size()).get(root)) return;
+      // A batch is a list of operations: the first one names the entry.
+      simdjson::dom::element op = root;
+      simdjson::dom::array items;
+      if (!root.get(items)) {
+        if (items.size() == 0 || items.at(0).get(op)) return;
+        fields.set("batch", uint64_t(items.size()));
+      }
+      if (!op.is_object()) return;
+      std::string_view document;
+      if (op["query"].get(document) || !looks_like_document(document)) return;
+      std::string_view name;
+      if (op["operationName"].get(name)) name = {};
+      Json variables;
+      simdjson::dom::element v;
+      if (!op["variables"].get(v)) variables = to_json(v, 0);
+      set_operation(fields, document, name, std::move(variables));
+    }
+  } else {
+    return;
+  }
+  for (auto& [k, v] : fields.fields_mut()) q.set(k, std::move(v));
+  e.protocol = "graphql";
+  if (!e.response) return;
+  std::string_view body = string_field(*e.response, "body");
+  if (body.empty()) return;
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(body.data(), body.size()).get(root) || !root.is_object()) return;
+  simdjson::dom::array errors;
+  if (!root["errors"].get(errors)) e.response->set("errors", uint64_t(errors.size()));
+}
+
+}  // namespace trawl
