@@ -72,6 +72,7 @@ void set_operation(Json& q, std::string_view document, std::string_view wanted_n
 GraphqlOperation graphql_operation(std::string_view doc, std::string_view wanted) {
   GraphqlOperation first, named;
   int depth = 0;
+  bool in_header = false;  // between a definition's keyword and its selection set
   size_t i = 0;
   auto skip_ignored = [&] {
     while (i < doc.size()) {
@@ -111,20 +112,23 @@ GraphqlOperation graphql_operation(std::string_view doc, std::string_view wanted
       continue;
     }
     if (c == '{' || c == '}') {
-      if (c == '{' && depth == 0 && first.type.empty()) first.type = "query";  // shorthand
+      if (c == '{' && depth == 0 && !in_header && first.type.empty()) first.type = "query";
       depth += c == '{' ? 1 : -1;
       if (depth < 0) return {};
+      in_header = false;
       ++i;
       continue;
     }
     if (depth == 0 && name_char(c)) {
       std::string_view word = read_name();
+      if (in_header) continue;  // a name, type condition, variable or directive
+      in_header = true;
       if (word == "query" || word == "mutation" || word == "subscription") {
         skip_ignored();
         std::string_view name = read_name();
         if (first.type.empty()) first = {word, name};
         if (!wanted.empty() && name == wanted && named.type.empty()) named = {word, name};
-      } else if (word != "fragment" && first.type.empty()) {
+      } else if (word != "fragment") {
         return {};  // not a document
       }
       continue;
