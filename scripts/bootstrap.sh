@@ -9,6 +9,7 @@ packages=(
   # tests: real servers and clients, captures, the tshark oracle
   tshark tcpdump nginx-light dnsmasq-base bind9-dnsutils iproute2 iputils-ping
   openssl curl python3 procps
+  nghttp2-server nghttp2-client etcd-server etcd-client
   # benchmarks
   wrk
 )
@@ -17,6 +18,9 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js runs the npm GraphQL and WebSocket servers; any install of it will do
+# (Debian's nodejs + npm, or a nodejs package that bundles npm).
+command -v node > /dev/null && command -v npm > /dev/null || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "bootstrap: installing ${missing[*]}"

@@ -4,7 +4,7 @@
 Usage: fuzz_seeds.py OUT_DIR CAPTURE...
   OUT_DIR/pcap_fuzz     the capture files themselves (small ones)
   OUT_DIR/decode_fuzz   frames as [link index][len16][frame]...
-  OUT_DIR/{http1,dns,tls}_fuzz  each TCP/UDP flow as stream records
+  OUT_DIR/<stream targets>  each TCP/UDP flow as stream records
                         [direction][len16][payload]... (see fuzz/stream_harness.h)
   OUT_DIR/flows_fuzz    TCP segments as [flags][seq16][ack16][len8][payload]
   OUT_DIR/icmp_fuzz     ICMP messages as [family][len8][message]
@@ -14,6 +14,9 @@ import os
 import struct
 import sys
 
+# Targets fed with each flow's payload as stream records.
+STREAM_TARGETS = ["http1_fuzz", "http2_fuzz", "websocket_fuzz", "grpc_fuzz", "graphql_fuzz",
+                  "dns_fuzz", "tls_fuzz"]
 LINKS = [1, 113, 276, 12, 0, 108, 9, 51, 104, 228, 229]  # order of fuzz/decode_fuzz.cpp
 
 
@@ -75,8 +78,7 @@ def ip_payload(link, frame):
 
 def main():
     out, captures = sys.argv[1], sys.argv[2:]
-    targets = ["pcap_fuzz", "decode_fuzz", "http1_fuzz", "dns_fuzz", "tls_fuzz", "flows_fuzz",
-               "icmp_fuzz"]
+    targets = ["pcap_fuzz", "decode_fuzz", "flows_fuzz", "icmp_fuzz"] + STREAM_TARGETS
     for t in targets:
         os.makedirs(os.path.join(out, t), exist_ok=True)
 
@@ -123,7 +125,7 @@ def main():
         write("decode_fuzz", decoded)
         write("icmp_fuzz", icmp)
         for s in streams.values():
-            for t in ("http1_fuzz", "dns_fuzz", "tls_fuzz"):
+            for t in STREAM_TARGETS:
                 write(t, s)
         for segs in segments.values():
             write("flows_fuzz", b"".join(segs))

@@ -11,3 +11,8 @@ trap 'rm -rf "$out"' EXIT
 # The same capture through standard input gives the same entries.
 "$trawl" read - --json < "$out/traffic.pcap" | cmp - "$out/entries.jsonl"
 python3 "$here/check_entries.py" "$out/entries.jsonl"
+
+# The HTTP family: HTTP/2, gRPC, GraphQL and WebSocket on real servers.
+"$here/h2_traffic.sh" "$out/h2.pcap"
+"$trawl" read "$out/h2.pcap" --json > "$out/h2.jsonl"
+python3 "$here/check_h2_entries.py" "$out/h2.jsonl" "$out/h2.pcap.large.txt"

@@ -32,11 +32,16 @@ Json integer(uint64_t v) {
 bool decode(Bytes b, int depth, Json& out);
 
 Json guess_bytes(Bytes b, int depth) {
+  if (b.empty()) return Json("");
   std::string_view text = as_text(b);
-  // Nested messages nearly always hold a byte below 0x20 (a small tag or length).
-  if (is_printable_utf8(text)) return Json(text);
+  // Nested messages nearly always hold a byte below 0x20 (a small tag or length),
+  // text nearly never; bytes that start with one (0x0A is field 1's tag) and parse
+  // whole are a message even when every byte is printable.
+  bool printable = is_printable_utf8(text);
+  if (printable && uint8_t(text[0]) >= 0x20) return Json(text);
   Json nested;
   if (depth < kMaxDepth && decode(b, depth + 1, nested)) return nested;
+  if (printable) return Json(text);
   Json raw = Json::object();
   raw.set("bytesBase64", base64_encode(text));
   return raw;

@@ -24,6 +24,12 @@ TEST(Protobuf, ScalarsStringsNestedAndRepeated) {
   EXPECT_EQ(decoded(wire), R"({"1":150,"2":"testing","3":{"1":1,"2":"x"},"4":[7,8],"5":1,"6":2})");
 }
 
+TEST(Protobuf, PrintableBytesThatParseAsAMessageAreOne) {
+  // etcd's WatchRequest{create_request{key: "trawl/w"}}: every byte is printable.
+  EXPECT_EQ(decoded(std::string("\x0a\x09\x0a\x07trawl/w", 11)), R"({"1":{"1":"trawl/w"}})");
+  EXPECT_EQ(decoded(std::string("\x0a\x05\nline", 7)), R"({"1":"\nline"})");
+}
+
 TEST(Protobuf, BinaryBytesAndHugeVarints) {
   std::string wire("\x0a\x03\xff\xfe\x00\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 16);
   EXPECT_EQ(decoded(wire), R"({"1":{"bytesBase64":"//4A"},"2":"18446744073709551615"})");

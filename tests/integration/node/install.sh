@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs the npm servers and clients the integration tests run (once).
+set -euo pipefail
+cd "$(dirname "$0")"
+if [ ! -d node_modules/ws ] || [ ! -d node_modules/graphql-http ] || [ ! -d node_modules/graphql ]; then
+  npm install --no-audit --no-fund --loglevel=error > /dev/null
+fi
