@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
-# Benchmark: trawl read vs tshark on a large HTTP/1.1 capture of real servers,
-# in the same run (the machine is shared: compare ratios, not absolute times).
-# Usage: run.sh TRAWL [CAPTURE]   (CAPTURE is made by make_http_capture.sh when absent)
+# Benchmark: trawl read vs tshark on large captures of real servers (HTTP/1.1:
+# nginx + wrk; HTTP/2: nghttpd + h2load), in the same run (the machine is
+# shared: compare ratios, not absolute times).
+# Usage: run.sh TRAWL [http1|http2|all]   (captures are made when absent)
 set -euo pipefail
 trawl=$(realpath "$1")
+which=${2:-all}
 here=$(cd "$(dirname "$0")" && pwd)
-capture=${2:-$here/out/http.pcap}
 mkdir -p "$here/out"
-[ -f "$capture" ] || "$here/make_http_capture.sh" "$capture" 250
-size=$(stat -c %s "$capture")
-mb=$(python3 -c "print(round($size / 1e6, 1))")
 
 # Wall seconds and peak RSS (KiB) of a command, best of N runs.
 measure() {
@@ -23,33 +21,53 @@ measure() {
   echo "$best_t $best_rss"
 }
 
-read -r json_t json_rss < <(measure 3 "$trawl" read "$capture" --json)
-read -r count_t count_rss < <(measure 3 "$trawl" read "$capture" --count)
-read -r tshark_t tshark_rss < <(measure 1 tshark -r "$capture" -T fields -e http.request.method \
-  -e http.request.uri -e http.response.code)
-# Streaming: a quarter of the capture must need the same memory as all of it.
-quarter=$here/out/quarter.pcap
-tcpdump -r "$capture" -c "$(( $(tcpdump -r "$capture" -qn 2>/dev/null | wc -l) / 4 ))" -w "$quarter" 2>/dev/null
-read -r q_t q_rss < <(measure 1 "$trawl" read "$quarter" --json)
-entries=$("$trawl" read "$capture" --count 2>&1 | sed -n 's/^counted \([0-9]*\) entries.*/\1/p')
-
-python3 - "$mb" "$entries" "$json_t" "$json_rss" "$count_t" "$count_rss" "$tshark_t" "$tshark_rss" \
-  "$q_rss" "$(stat -c %s "$quarter")" <<'PY'
+# compare TITLE CAPTURE TSHARK_ARGS...: one table of trawl against tshark.
+compare() {
+  local title=$1 capture=$2; shift 2
+  local size mb json_t json_rss count_t count_rss tshark_t tshark_rss q_t q_rss entries quarter
+  size=$(stat -c %s "$capture")
+  mb=$(python3 -c "print(round($size / 1e6, 1))")
+  read -r json_t json_rss < <(measure 3 "$trawl" read "$capture" --json)
+  read -r count_t count_rss < <(measure 3 "$trawl" read "$capture" --count)
+  read -r tshark_t tshark_rss < <(measure 1 tshark -r "$capture" "$@")
+  # Streaming: a quarter of the capture must need the same memory as all of it.
+  quarter=$here/out/quarter.pcap
+  tcpdump -r "$capture" -c "$(( $(tcpdump -r "$capture" -qn 2>/dev/null | wc -l) / 4 ))" -w "$quarter" 2>/dev/null
+  read -r q_t q_rss < <(measure 1 "$trawl" read "$quarter" --json)
+  entries=$("$trawl" read "$capture" --count 2>&1 | sed -n 's/^counted \([0-9]*\) entries.*/\1/p')
+  python3 - "$title" "$mb" "$entries" "$json_t" "$json_rss" "$count_t" "$count_rss" "$tshark_t" \
+    "$tshark_rss" "$q_rss" "$(stat -c %s "$quarter")" "tshark $*" <<'PY'
 import sys
-mb, entries = float(sys.argv[1]), int(sys.argv[2])
-json_t, json_rss, count_t, count_rss, tshark_t, tshark_rss, q_rss, q_size = map(float, sys.argv[3:])
+title, tshark_cmd = sys.argv[1], sys.argv[12]
+mb, entries = float(sys.argv[2]), int(sys.argv[3])
+json_t, json_rss, count_t, count_rss, tshark_t, tshark_rss, q_rss, q_size = map(float, sys.argv[4:12])
 def row(name, t, rss):
     return "| %s | %.2f | %.0f | %.0f | %.1f |" % (name, t, mb / t, entries / t, rss / 1024)
-print("capture: %.1f MB, %d HTTP/1.1 entries" % (mb, entries))
+print("## %s: %.1f MB, %d entries" % (title, mb, entries))
 print("| command | seconds | MB/s | entries/s | peak RSS MiB |")
 print("|---|---|---|---|---|")
 print(row("trawl read --json > /dev/null", json_t, json_rss))
 print(row("trawl read --count (entries built and serialised, not written)", count_t, count_rss))
-print(row("tshark -T fields (method, uri, status)", tshark_t, tshark_rss))
+print(row("`%s`" % tshark_cmd.replace(" -r F", ""), tshark_t, tshark_rss))
 print()
 print("trawl --json throughput / tshark: %.1fx" % (tshark_t / json_t))
 print("trawl peak RSS on a quarter of the capture (%.1f MB): %.1f MiB; on all of it: %.1f MiB"
       % (q_size / 1e6, q_rss / 1024, json_rss / 1024))
 ok = tshark_t / json_t >= 50 and json_rss / 1024 < 64
 print("targets (>= 50x tshark, < 64 MiB): %s" % ("met" if ok else "NOT met"))
+print()
 PY
+}
+
+if [ "$which" = all ] || [ "$which" = http1 ]; then
+  capture=$here/out/http.pcap
+  [ -f "$capture" ] || "$here/make_http_capture.sh" "$capture" 250
+  compare "HTTP/1.1 (nginx + wrk)" "$capture" -T fields -e http.request.method \
+    -e http.request.uri -e http.response.code
+fi
+if [ "$which" = all ] || [ "$which" = http2 ]; then
+  capture=$here/out/h2.pcap
+  [ -f "$capture" ] || "$here/make_h2_capture.sh" "$capture" 150 18098
+  compare "HTTP/2 h2c (nghttpd + h2load)" "$capture" -d tcp.port==18098,http2 -T fields \
+    -e http2.headers.path
+fi

@@ -124,7 +124,7 @@ void write_json_string(std::string& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
   // Escaped output goes through a stack buffer appended in blocks; a block of
-  // 8 input bytes writes at most 48.
+  // 16 input bytes writes at most 96 (8 bytes of each escape form are copied).
   char buf[4096 + 128];
   char* const flush_at = buf + 4096;
   char* q = buf;
@@ -142,28 +142,46 @@ void write_json_string(std::string& out, std::string_view s) {
     }
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
     // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also finds them.
-    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                                _mm_cmpeq_epi8(v, backslash)),
-                                   _mm_cmplt_epi8(v, space));
+    __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmplt_epi8(v, space));
     unsigned mask = unsigned(_mm_movemask_epi8(special));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(q), v);
     if (mask == 0) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q), v);
       q += 16;
       i += 16;
       continue;
     }
-    unsigned clean = unsigned(__builtin_ctz(mask));
-    q += clean;
-    i += clean;
-    unsigned char c = p[i];
-    if (c < 0x80) {
+    // Every ASCII byte to escape in the block at once (JSON bodies hold several);
+    // a non-ASCII byte leaves the block to the UTF-8 check.
+    alignas(16) unsigned char block[32];  // the block, then room for fixed-size copies
+    _mm_store_si128(reinterpret_cast<__m128i*>(block), v);
+    unsigned done = 0;
+    bool non_ascii = false;
+    while (mask) {
+      unsigned at = unsigned(__builtin_ctz(mask));
+      std::memcpy(q, block + done, 16);  // fixed size: no call; only at - done count
+      q += at - done;
+      unsigned char c = p[i + at];
+      if (c >= 0x80) {
+        done = at;
+        non_ascii = true;
+        break;
+      }
       const EscapeTable::Form& f = kEscape.ascii[c];
       std::memcpy(q, f.text, 8);
       q += f.length;
-      ++i;
-    } else {
-      q = write_non_ascii(p, n, i, q);
+      done = at + 1;
+      mask &= mask - 1;
     }
+    if (non_ascii) {
+      i += done;
+      q = write_non_ascii(p, n, i, q);
+      continue;
+    }
+    std::memcpy(q, block + done, 16);
+    q += 16 - done;
+    i += 16;
   }
 #endif
   while (i < n) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include "entries/entry.h"
 
 namespace trawl {
@@ -29,6 +33,53 @@ TEST(Json, KeepsValidUtf8AndMapsInvalidBytesToLatin1) {
   EXPECT_EQ(Json(std::string("h\xe9!")).dump(), "\"h\xc3\xa9!\"");
   // A truncated sequence at the end.
   EXPECT_EQ(Json(std::string("\xe2\x82")).dump(), "\"\xc3\xa2\xc2\x82\"");
+}
+
+// The block-at-a-time escaper against a byte-at-a-time reference, on strings of
+// every length mixing clean text, bytes to escape and valid multi-byte UTF-8.
+TEST(Json, BlockEscaperMatchesAByteAtATimeReference) {
+  const std::vector<std::string> pieces = {"a",
+                                           "Z",
+                                           "\"",
+                                           "\\",
+                                           "\n",
+                                           "\x01",
+                                           "\x1f",
+                                           "/",
+                                           "\xc3\xa9",
+                                           "\xe2\x82\xac",
+                                           "\xf0\x9f\x98\x80",
+                                           "{\"k\":"};
+  auto reference = [](const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"')
+        out += "\\\"";
+      else if (c == '\\')
+        out += "\\\\";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else
+        out += char(c);
+    }
+    return out + "\"";
+  };
+  uint32_t seed = 12345;
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    size_t count = round % 60;
+    for (size_t k = 0; k < count; ++k) {
+      seed = seed * 1103515245 + 12345;
+      s += pieces[(seed >> 16) % pieces.size()];
+    }
+    std::string out;
+    write_json_string(out, s);
+    ASSERT_EQ(out, reference(s)) << "round " << round;
+  }
 }
 
 TEST(Json, DoublesAreCompact) {
