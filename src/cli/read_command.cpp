@@ -6,6 +6,7 @@
 #include "capture/pcap_source.h"
 #include "cli/commands.h"
 #include "pipeline/pipeline.h"
+#include "protocols/grpc/proto_schema.h"
 #include "sinks/sinks.h"
 
 namespace trawl {
@@ -18,6 +19,7 @@ struct ReadOptions {
   bool count = false;
   bool stats = false;
   size_t max_body = 64 * 1024;
+  std::string proto_descriptors;
 };
 
 int run_read(const ReadOptions& o) {
@@ -41,6 +43,16 @@ int run_read(const ReadOptions& o) {
   }
   PipelineSettings settings;
   settings.dissect.max_body = o.max_body;
+  std::unique_ptr<ProtoSchema> schema;
+  if (!o.proto_descriptors.empty()) {
+    try {
+      schema = ProtoSchema::load(o.proto_descriptors);
+    } catch (const std::exception& e) {
+      std::cerr << "trawl read: --proto-descriptors " << e.what() << "\n";
+      return 2;
+    }
+    settings.dissect.proto_schema = schema.get();
+  }
   try {
     Decoder::check_link_type(source->link_type());
   } catch (const std::exception& e) {
@@ -77,6 +89,9 @@ void add_read_command(CLI::App& app, int& exit_code) {
                  "print counters, including every kind of loss, to stderr");
   read->add_option("--max-body", options->max_body, "decoded body bytes kept per message")
       ->capture_default_str();
+  read->add_option("--proto-descriptors", options->proto_descriptors,
+                   "FileDescriptorSet (protoc --include_imports --descriptor_set_out) to decode "
+                   "gRPC messages by name");
   read->callback([options, &exit_code]() { exit_code = run_read(*options); });
 }
 

@@ -40,10 +40,13 @@ struct DissectCounters {
   uint64_t body_truncated = 0;  // bodies cut at the body cap
 };
 
+class ProtoSchema;
+
 struct DissectorSettings {
-  size_t max_body = 64 * 1024;          // decoded body kept per message
-  size_t max_header_block = 64 * 1024;  // bytes of a message head before giving up on it
-  size_t max_pending = 256;             // requests waiting for a response per connection
+  size_t max_body = 64 * 1024;                // decoded body kept per message
+  const ProtoSchema* proto_schema = nullptr;  // gRPC messages by name, when given
+  size_t max_header_block = 64 * 1024;        // bytes of a message head before giving up on it
+  size_t max_pending = 256;                   // requests waiting for a response per connection
 };
 
 struct DissectorEnv {

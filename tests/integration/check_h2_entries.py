@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks trawl's entries for the traffic h2_traffic.sh made, field by field.
 
-Usage: check_h2_entries.py ENTRIES.jsonl LARGE_BODY_FILE
+Usage: check_h2_entries.py ENTRIES.jsonl LARGE_BODY_FILE [SCHEMA_ENTRIES.jsonl]
+SCHEMA_ENTRIES are the same capture read with --proto-descriptors (etcd_kv.proto).
 Every expectation is what the clients in h2_traffic.sh did; a failed one is
 printed and the exit status is 1.
 """
@@ -186,6 +187,23 @@ check(len(close) == 1 and close[0].get("closeCode") == 4001 and close[0].get("cl
 check(any(m["opcode"] == "close" for m in server), "server close")
 upgrade = find("http", lambda e: resp(e).get("status") == 101)
 check(len(upgrade) == 1 and req(upgrade[0])["headers"].get("upgrade") == "websocket", "the upgrade is an http entry")
+
+# --- gRPC messages by name (etcd_kv.proto: KV only)
+if len(sys.argv) > 3:
+    b64 = lambda s: base64.b64encode(s.encode()).decode()
+    named = [json.loads(line) for line in open(sys.argv[3]) if line.strip()]
+    named = [e for e in named if e["protocol"]["name"] == "grpc"]
+    puts = [e for e in named if req(e)["rpc"] == "Put" and req(e)["messages"][0].get("key") == b64("trawl/key")]
+    check(len(puts) == 1, "Put decoded by name")
+    if puts:
+        check(req(puts[0])["messages"][0].get("value") == b64("value one"), "PutRequest.value by name")
+        check(req(puts[0]).get("messagesSchema") is True, "marked as decoded by the schema")
+        check("revision" in resp(puts[0])["messages"][0].get("header", {}), "PutResponse.header.revision")
+    ranges = [e for e in named if req(e)["rpc"] == "Range" and req(e)["messages"][0] == {"key": b64("trawl/key")}]
+    check(len(ranges) == 1 and resp(ranges[0])["messages"][0]["kvs"][0]["value"] == b64("value one"),
+          "RangeResponse.kvs[0].value by name")
+    lease = [e for e in named if req(e)["rpc"] == "LeaseGrant"]
+    check(len(lease) == 1 and req(lease[0])["messages"] == [{"1": 300}], "methods outside the schema: by number")
 
 print("h2 integration: %d checks, %d failed" % (checks, len(failures)))
 for f in failures:

@@ -15,4 +15,7 @@ python3 "$here/check_entries.py" "$out/entries.jsonl"
 # The HTTP family: HTTP/2, gRPC, GraphQL and WebSocket on real servers.
 "$here/h2_traffic.sh" "$out/h2.pcap"
 "$trawl" read "$out/h2.pcap" --json > "$out/h2.jsonl"
-python3 "$here/check_h2_entries.py" "$out/h2.jsonl" "$out/h2.pcap.large.txt"
+# etcd's KV messages again, decoded by name from a descriptor set protoc made.
+protoc --include_imports --descriptor_set_out="$out/etcd.pb" -I "$here" "$here/etcd_kv.proto"
+"$trawl" read "$out/h2.pcap" --json --proto-descriptors "$out/etcd.pb" > "$out/h2-schema.jsonl"
+python3 "$here/check_h2_entries.py" "$out/h2.jsonl" "$out/h2.pcap.large.txt" "$out/h2-schema.jsonl"

@@ -1,50 +1,14 @@
 #include "protocols/graphql/graphql.h"
 
-#include <simdjson.h>
-
 #include "base/text.h"
+#include "entries/json_parse.h"
 
 namespace trawl {
 
 namespace {
 
-constexpr int kMaxJsonDepth = 64;
-
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-Json to_json(simdjson::dom::element v, int depth) {
-  using T = simdjson::dom::element_type;
-  switch (v.type()) {
-    case T::OBJECT: {
-      Json o = Json::object();
-      simdjson::dom::object obj;
-      if (depth >= kMaxJsonDepth || v.get(obj)) return o;
-      for (auto field : obj) o.set(std::string(field.key), to_json(field.value, depth + 1));
-      return o;
-    }
-    case T::ARRAY: {
-      Json a = Json::array();
-      simdjson::dom::array arr;
-      if (depth >= kMaxJsonDepth || v.get(arr)) return a;
-      for (auto item : arr) a.push(to_json(item, depth + 1));
-      return a;
-    }
-    case T::STRING:
-      return Json(std::string_view(v.get_string().value_unsafe()));
-    case T::INT64:
-      return Json(static_cast<long long>(v.get_int64().value_unsafe()));
-    case T::UINT64:
-      return Json(std::to_string(v.get_uint64().value_unsafe()));
-    case T::DOUBLE:
-      return Json(v.get_double().value_unsafe());
-    case T::BOOL:
-      return Json(v.get_bool().value_unsafe());
-    case T::NULL_VALUE:
-      return Json();
-  }
-  return Json();
 }
 
 std::string_view string_field(const Json& obj, std::string_view key) {
@@ -152,11 +116,7 @@ void refine_graphql(Entry& e) {
     if (document.empty() || !looks_like_document(document)) return;
     Json variables;
     std::string_view vars = string_field(*qs, "variables");
-    if (!vars.empty()) {
-      thread_local simdjson::dom::parser parser;
-      simdjson::dom::element v;
-      if (!parser.parse(vars.data(), vars.size()).get(v)) variables = to_json(v, 0);
-    }
+    if (!vars.empty()) parse_json(vars, variables);
     set_operation(fields, document, string_field(*qs, "operationName"), std::move(variables));
   } else if (method == "POST") {
     std::string_view body = string_field(q, "body");
@@ -165,25 +125,21 @@ void refine_graphql(Entry& e) {
       if (!looks_like_document(body)) return;
       set_operation(fields, body, {}, Json());
     } else {
-      thread_local simdjson::dom::parser parser;
-      simdjson::dom::element root;
-      if (parser.parse(body.data(), body.size()).get(root)) return;
+      Json root;
+      if (!parse_json(body, root)) return;
       // A batch is a list of operations: the first one names the entry.
-      simdjson::dom::element op = root;
-      simdjson::dom::array items;
-      if (!root.get(items)) {
-        if (items.size() == 0 || items.at(0).get(op)) return;
-        fields.set("batch", uint64_t(items.size()));
+      const Json* op = &root;
+      if (root.is_array()) {
+        if (root.size() == 0) return;
+        op = &root.items()[0];
+        fields.set("batch", root.size());
       }
-      if (!op.is_object()) return;
-      std::string_view document;
-      if (op["query"].get(document) || !looks_like_document(document)) return;
-      std::string_view name;
-      if (op["operationName"].get(name)) name = {};
-      Json variables;
-      simdjson::dom::element v;
-      if (!op["variables"].get(v)) variables = to_json(v, 0);
-      set_operation(fields, document, name, std::move(variables));
+      if (!op->is_object()) return;
+      std::string_view document = string_field(*op, "query");
+      if (document.empty() || !looks_like_document(document)) return;
+      const Json* variables = op->find("variables");
+      set_operation(fields, document, string_field(*op, "operationName"),
+                    variables ? *variables : Json());
     }
   } else {
     return;
@@ -193,11 +149,10 @@ void refine_graphql(Entry& e) {
   if (!e.response) return;
   std::string_view body = string_field(*e.response, "body");
   if (body.empty()) return;
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(body.data(), body.size()).get(root) || !root.is_object()) return;
-  simdjson::dom::array errors;
-  if (!root["errors"].get(errors)) e.response->set("errors", uint64_t(errors.size()));
+  Json root;
+  if (!parse_json(body, root) || !root.is_object()) return;
+  const Json* errors = root.find("errors");
+  if (errors && errors->is_array()) e.response->set("errors", errors->size());
 }
 
 }  // namespace trawl

@@ -2,6 +2,7 @@
 
 #include "base/decompress.h"
 #include "base/text.h"
+#include "protocols/grpc/proto_schema.h"
 #include "protocols/grpc/protobuf.h"
 
 namespace trawl {
@@ -30,11 +31,19 @@ std::string percent_decode(std::string_view s) {
 }
 
 // Decodes the length-prefixed messages of one direction into `side`.
-void set_messages(Json& side, const GrpcSide& g, size_t max_body) {
+// The method a message belongs to, for decoding by name.
+struct Method {
+  const ProtoSchema* schema;
+  std::string_view service, rpc;
+  bool request;
+};
+
+void set_messages(Json& side, const GrpcSide& g, size_t max_body, const Method& method) {
   side.set("bodySize", g.body_bytes);
   Json list = Json::array();
   Bytes b(reinterpret_cast<const uint8_t*>(g.body.data()), g.body.size());
   size_t pos = 0, listed = 0, shown_bytes = 0;
+  bool decoded_by_name = false;
   std::string error;
   while (pos < b.size()) {
     if (b.size() - pos < 5) {
@@ -72,7 +81,10 @@ void set_messages(Json& side, const GrpcSide& g, size_t max_body) {
     }
     shown_bytes += payload.size();
     Json m;
-    if (!decode_protobuf(payload, m)) {
+    if (method.schema &&
+        method.schema->decode(method.service, method.rpc, method.request, payload, m))
+      decoded_by_name = true;
+    else if (!decode_protobuf(payload, m)) {
       m = Json::object();
       m.set("error", "not a protobuf message");
       m.set("dataBase64", base64_encode(as_text(payload)));
@@ -80,6 +92,7 @@ void set_messages(Json& side, const GrpcSide& g, size_t max_body) {
     list.push(std::move(m));
   }
   side.set("messages", std::move(list));
+  if (decoded_by_name) side.set("messagesSchema", true);
   if (g.body_capped) side.set("bodyTruncated", true);
   if (!error.empty()) side.set("messagesError", error);
 }
@@ -91,16 +104,19 @@ bool is_grpc_content_type(std::string_view ct) {
 }
 
 void set_grpc_fields(Entry& e, std::string_view path, const GrpcSide& request,
-                     const GrpcSide& response, const HeaderList& status_headers, size_t max_body) {
+                     const GrpcSide& response, const HeaderList& status_headers, size_t max_body,
+                     const ProtoSchema* schema) {
   e.protocol = "grpc";
   // "/package.Service/Method"
   std::string_view p = path.substr(0, path.find('?'));
   if (!p.empty() && p[0] == '/') p.remove_prefix(1);
   size_t slash = p.rfind('/');
-  e.request.set("service",
-                slash == std::string_view::npos ? std::string_view() : p.substr(0, slash));
-  e.request.set("rpc", slash == std::string_view::npos ? p : p.substr(slash + 1));
-  set_messages(e.request, request, max_body);
+  std::string_view service =
+      slash == std::string_view::npos ? std::string_view() : p.substr(0, slash);
+  std::string_view rpc = slash == std::string_view::npos ? p : p.substr(slash + 1);
+  e.request.set("service", service);
+  e.request.set("rpc", rpc);
+  set_messages(e.request, request, max_body, {schema, service, rpc, true});
   if (!e.response) return;
   for (const auto& [name, value] : status_headers) {
     if (name == "grpc-status") {
@@ -113,7 +129,7 @@ void set_grpc_fields(Entry& e, std::string_view path, const GrpcSide& request,
       e.response->set("grpcMessage", percent_decode(value));
     }
   }
-  set_messages(*e.response, response, max_body);
+  set_messages(*e.response, response, max_body, {schema, service, rpc, false});
 }
 
 }  // namespace trawl

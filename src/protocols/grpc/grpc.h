@@ -9,6 +9,8 @@
 
 namespace trawl {
 
+class ProtoSchema;
+
 // application/grpc, application/grpc+proto, application/grpc-web...
 bool is_grpc_content_type(std::string_view content_type);
 
@@ -22,8 +24,11 @@ struct GrpcSide {
 
 // Makes an http2 entry a grpc one: service, rpc and messages on the request;
 // grpcStatus, grpcMessage and messages on the response (status from `status_headers`,
-// the trailers or a trailers-only response's headers).
+// the trailers or a trailers-only response's headers). With a schema, messages of
+// its methods are decoded by name; the others without a schema. With a schema, messages of
+// its methods are decoded by name; the others without a schema.
 void set_grpc_fields(Entry& e, std::string_view path, const GrpcSide& request,
-                     const GrpcSide& response, const HeaderList& status_headers, size_t max_body);
+                     const GrpcSide& response, const HeaderList& status_headers, size_t max_body,
+                     const ProtoSchema* schema = nullptr);
 
 }  // namespace trawl

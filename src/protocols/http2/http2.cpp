@@ -582,7 +582,8 @@ class Http2Dissector : public StreamDissector {
       GrpcSide in{req_body, req.body_bytes, req.body_capped, req.header("grpc-encoding")};
       GrpcSide out{resp_body, resp.body_bytes, resp.body_capped, resp.header("grpc-encoding")};
       const HeaderList& status_block = resp.trailers.empty() ? resp.headers : resp.trailers;
-      set_grpc_fields(e, req.header(":path"), in, out, status_block, env_.settings.max_body);
+      set_grpc_fields(e, req.header(":path"), in, out, status_block, env_.settings.max_body,
+                      env_.settings.proto_schema);
     } else if (!s.upgraded) {
       refine_graphql(e);
     }
