@@ -239,6 +239,27 @@ TEST(Http2, GrpcUnaryCallWithStatusAndMessages) {
   EXPECT_EQ(e.response->find("messages")->dump(), R"([{"1":"abc"}])");
 }
 
+TEST(Http2, GzipBodyIsDecodedAndGraphqlIsRecognised) {
+  DissectorHarness h(http2_protocol());
+  H2Conversation c;
+  std::string query = R"({"query":"mutation Rename($n: String!) { rename(to: $n) }","variables":{"n":"x"}})";
+  std::string request = c.request(1, "POST", "/graphql", false, {{"content-type", "application/json"}});
+  h.a(kPreface + kEmptySettings + request + h2_frame(kData, kEndStream, 1, query));
+  std::string reply = R"({"data":{"rename":true}})";
+  std::string gz = deflate_compress(reply, 31);
+  std::string head = c.response(1, "200", false, {{"content-encoding", "gzip"}});
+  h.b(kEmptySettings + head + h2_frame(kData, 0, 1, gz.substr(0, 10)) +
+      h2_frame(kData, kEndStream, 1, gz.substr(10)));
+  ASSERT_EQ(h.sink.entries.size(), 1u);
+  const Entry& e = h.sink.entries[0];
+  EXPECT_EQ(e.protocol, "graphql");
+  EXPECT_EQ(e.version, "2");
+  EXPECT_EQ(str(e.request, "operationType"), "mutation");
+  EXPECT_EQ(str(e.request, "operationName"), "Rename");
+  EXPECT_EQ(str(*e.response, "body"), reply);
+  EXPECT_EQ(num(*e.response, "bodySize"), int64_t(reply.size()));
+}
+
 TEST(Http2, ProbeFindsPrefaceAndServerSettingsButNotText) {
   const ProtocolInfo& p = http2_protocol();
   EXPECT_EQ(p.probe(bytes(kPreface), Direction::kAtoB), Probe::kYes);
