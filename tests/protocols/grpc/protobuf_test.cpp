@@ -37,7 +37,7 @@ TEST(Protobuf, BinaryBytesAndHugeVarints) {
 
 TEST(Protobuf, MalformedInputIsRefused) {
   EXPECT_EQ(decoded(std::string("\x08", 1)), "invalid");        // varint cut
-  EXPECT_EQ(decoded(std::string("\x12\x05ab", 4)), "invalid");  // length past the end
+  EXPECT_EQ(decoded(std::string("\x12\x05" "ab", 4)), "invalid");  // length past the end
   EXPECT_EQ(decoded(std::string("\x00\x01", 2)), "invalid");    // field 0
   EXPECT_EQ(decoded(std::string("\x0b\x0c", 2)), "invalid");    // groups
   EXPECT_EQ(decoded(""), "{}");
