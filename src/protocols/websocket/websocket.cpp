@@ -461,12 +461,15 @@ std::unique_ptr<StreamDissector> create_websocket(const DissectorEnv& env) {
   return std::make_unique<WebSocketDissector>(env, Direction::kAtoB, false, unknown);
 }
 
-// Mid-connection pickup: bytes that are whole frames, consistently masked, and
-// either several frames or a text frame of valid UTF-8.
+// Mid-connection pickup: bytes that are whole frames starting a message,
+// consistently masked, and either several frames or a text frame of valid UTF-8.
 Probe probe_websocket(Bytes first, Direction) {
   if (!WebSocketDissector::whole_frames(first, true)) return Probe::kNo;
   FrameHeader h;
   size_t n = parse_header(first, h);
+  // A message's first frame: a continuation first (a zero byte, as length-prefixed
+  // binary protocols such as Kafka or SSH begin) is not taken.
+  if (h.opcode == kContinuation) return Probe::kNo;
   if (n + h.length < first.size()) {
     bool masked = h.masked;
     for (size_t pos = 0; pos < first.size(); pos += n + h.length) {

@@ -144,6 +144,11 @@ TEST(WebSocket, MidStreamPickupByContent) {
   EXPECT_EQ(p.probe(bytes(ws_frame(true, 1, "{\"a\":1}", true)), Direction::kAtoB), Probe::kYes);
   EXPECT_EQ(p.probe(bytes("GET / HTTP/1.1\r\n\r\n"), Direction::kAtoB), Probe::kNo);
   EXPECT_EQ(p.probe(bytes(ws_frame(true, 1, "abc", false) + "x"), Direction::kAtoB), Probe::kNo);
+  // Length-prefixed binary protocols (a Kafka request, an SSH packet) start with a
+  // zero byte, which would read as a continuation frame.
+  std::string kafka("\x00\x00\x00\x05\x00\x12\x00\x03\x00", 9);
+  EXPECT_EQ(p.probe(bytes(kafka), Direction::kAtoB), Probe::kNo);
+  EXPECT_EQ(p.probe(bytes("SSH-2.0-OpenSSH_9.2p1\r\n"), Direction::kAtoB), Probe::kNo);
   DissectorHarness h(p);
   h.b(ws_frame(true, 1, "from server", false));
   h.a(ws_frame(true, 1, "from client", true));
