@@ -103,6 +103,13 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::string to_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = char(c - 'a' + 'A');
+  return out;
+}
+
 bool is_printable_utf8(std::string_view s) {
   for (unsigned char c : s)
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return false;

@@ -94,6 +94,7 @@ struct FlowTable::Flow {
   std::string_view l7;
   std::array<uint8_t, 2> probe_tries{};
   std::array<std::vector<uint8_t>, 2> probe_held;  // undecided first bytes, per direction
+  std::array<int64_t, 2> probe_held_us{};          // when the held bytes began
   bool undetected = false;
   // SCTP
   std::array<std::map<std::string, uint64_t>, 2> chunks;
@@ -344,17 +345,15 @@ void FlowTable::data(Flow& f, Direction dir, Bytes bytes, int64_t ts) {
                         &maybe);
   }
   if (p) {
-    f.l7 = p->name;
-    f.dissector = p->create(*f.env);
-    f.dissector->on_data(dir, candidate, ts);
-    Direction other = opposite(dir);
-    if (!f.probe_held[int(other)].empty())
-      f.dissector->on_data(other, Bytes(f.probe_held[int(other)]), ts);
-    for (auto& h : f.probe_held) std::vector<uint8_t>().swap(h);
+    start_dissector(f, *p, dir, candidate,
+                    candidate.size() == bytes.size() ? ts : f.probe_held_us[d]);
     return;
   }
   if (maybe && !f.ctx.datagrams && candidate.size() <= kMaxProbeHeld) {
-    if (held.empty()) held.assign(bytes.begin(), bytes.end());
+    if (held.empty()) {
+      held.assign(bytes.begin(), bytes.end());
+      f.probe_held_us[d] = ts;
+    }
   } else {
     std::vector<uint8_t>().swap(held);
   }
@@ -364,12 +363,39 @@ void FlowTable::data(Flow& f, Direction dir, Bytes bytes, int64_t ts) {
   }
 }
 
+void FlowTable::start_dissector(Flow& f, const ProtocolInfo& p, Direction dir, Bytes first,
+                                int64_t first_us) {
+  f.l7 = p.name;
+  f.dissector = p.create(*f.env);
+  f.dissector->on_data(dir, first, first_us);
+  Direction other = opposite(dir);
+  if (!f.probe_held[int(other)].empty())
+    f.dissector->on_data(other, Bytes(f.probe_held[int(other)]), f.probe_held_us[int(other)]);
+  for (auto& h : f.probe_held) std::vector<uint8_t>().swap(h);
+}
+
 void FlowTable::close(Flow& f, int64_t ts) {
   if (f.closed) return;
   f.closed = true;
   for (int d = 0; d < 2; ++d) {
     DirectionReceiver rx(*this, f, Direction(d));
     f.tcp[d].flush(ts, rx);
+  }
+  // A short conversation may end before its probes saw enough chunks to take a
+  // Maybe: the held bytes get one last, final attempt.
+  if (!f.dissector && !f.undetected) {
+    Transport transport = f.protocol == kTcp ? kOverTcp : f.protocol == kUdp ? kOverUdp : kOverSctp;
+    for (int d = 0; d < 2 && !f.dissector; ++d) {
+      if (f.probe_held[d].empty()) continue;
+      bool maybe = false;
+      Bytes held(f.probe_held[d]);
+      if (const ProtocolInfo* p = detect_protocol(held, Direction(d), transport, f.ctx.a.port,
+                                                  f.ctx.b.port, true, &maybe)) {
+        std::vector<uint8_t> first = std::move(f.probe_held[d]);
+        f.probe_held[d].clear();
+        start_dissector(f, *p, Direction(d), Bytes(first), f.probe_held_us[d]);
+      }
+    }
   }
   if (f.dissector) f.dissector->on_close(ts);
   if (f.cls != kClosedClass) {

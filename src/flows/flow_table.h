@@ -71,6 +71,8 @@ class FlowTable {
   void tcp_packet(Flow& f, Direction dir, const Packet& p);
   void sctp_packet(Flow& f, Direction dir, const Packet& p);
   void data(Flow& f, Direction dir, Bytes bytes, int64_t ts);
+  void start_dissector(Flow& f, const ProtocolInfo& p, Direction dir, Bytes first,
+                       int64_t first_us);
   void close(Flow& f, int64_t ts);
   void end(FlowList::iterator it, int64_t ts);
   Entry flow_entry(const Flow& f, bool final) const;

@@ -50,6 +50,11 @@ std::string entry_summary(const Entry& e) {
     return field(q, "method") + " " + field(q, "url");
   }
   if (e.protocol == "grpc") return field(q, "service") + "/" + field(q, "rpc");
+  if (e.protocol == "redis") {
+    if (!q.find("command")) return "(push)";
+    std::string key = field(q, "key");
+    return field(q, "command") + (key.empty() ? "" : " " + key);
+  }
   if (e.protocol == "websocket") {
     std::string s = field(q, "direction") + " " + field(q, "opcode");
     std::string payload = field(q, "payload");
@@ -106,6 +111,10 @@ std::string entry_status(const Entry& e) {
   const Json& r = *e.response;
   if (e.protocol == "http" || e.protocol == "http2" || e.protocol == "graphql")
     return field(r, "status");
+  if (e.protocol == "redis") {
+    std::string v = field(r, "value");
+    return field(r, "type") + (v.size() <= 24 ? " " + v : " " + v.substr(0, 21) + "...");
+  }
   if (e.protocol == "grpc") {
     std::string g = field(r, "grpcStatus");
     return field(r, "status") + (g.empty() ? "" : " grpc " + g);

@@ -68,22 +68,24 @@ Json parse_query_string(std::string_view query) {
 
 // A usual head is searched linearly; a long one through a hash index, so that a
 // hostile head of thousands of fields stays linear in time.
-Json headers_json(const HeaderList& headers) {
+Json headers_json(HeaderList headers) {
   constexpr size_t kLinearSearchMax = 32;
   Json out = Json::object();
   std::unordered_map<std::string, size_t> index;  // filled only for long heads
   auto& fields = out.fields_mut();
-  for (const auto& [name, value] : headers) {
-    std::string key = to_lower(name);
+  fields.reserve(headers.size());
+  for (auto& [name, value] : headers) {
+    for (char& c : name)
+      if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
     size_t at = fields.size();
     if (headers.size() <= kLinearSearchMax) {
       for (size_t i = 0; i < fields.size(); ++i)
-        if (fields[i].first == key) at = i;
+        if (fields[i].first == name) at = i;
     } else {
-      at = index.try_emplace(key, fields.size()).first->second;
+      at = index.try_emplace(name, fields.size()).first->second;
     }
     if (at == fields.size()) {
-      fields.emplace_back(std::move(key), Json(value));
+      fields.emplace_back(std::move(name), Json(std::move(value)));
     } else {
       std::string& v = fields[at].second.str_mut();
       v += ", ";

@@ -13,7 +13,7 @@ namespace trawl {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // Header fields as entry.md `headers`: lower-cased names, repeated ones joined with ", ".
-Json headers_json(const HeaderList& headers);
+Json headers_json(HeaderList headers);
 
 // The standard reason phrase of a status code ("" when unassigned); HTTP/2 has none
 // on the wire.

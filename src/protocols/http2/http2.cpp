@@ -535,11 +535,12 @@ class Http2Dissector : public StreamDissector {
       out.set("status", code);
       out.set("statusText", http_reason_phrase(code));
     }
-    out.set("headers", headers_json(m.headers));
+    std::string encoding(m.header("content-encoding"));
+    out.set("headers", headers_json(std::move(m.headers)));
     if (!grpc)
-      set_body_fields(out, std::move(m.body), m.body_bytes, m.body_capped,
-                      m.header("content-encoding"), env_.settings.max_body);
-    if (!m.trailers.empty()) out.set("trailers", headers_json(m.trailers));
+      set_body_fields(out, std::move(m.body), m.body_bytes, m.body_capped, encoding,
+                      env_.settings.max_body);
+    if (!m.trailers.empty()) out.set("trailers", headers_json(std::move(m.trailers)));
     if (m.unknown_headers) out.set("unknownHeaders", m.unknown_headers);
   }
 
@@ -561,14 +562,22 @@ class Http2Dissector : public StreamDissector {
                 is_grpc_content_type(resp.header("content-type"));
     e.timestamp_us = have_request ? req.first_us : resp.first_us;
     e.request_size = req.wire_bytes;
-    // Raw bodies before the HTTP fields take them.
-    std::string req_body = grpc ? std::move(req.body) : std::string();
-    std::string resp_body = grpc ? std::move(resp.body) : std::string();
+    // What the gRPC fields need, before the HTTP fields take bodies and headers.
+    std::string path(req.header(":path"));
+    std::string req_body, resp_body, req_encoding, resp_encoding;
+    HeaderList status_block;
+    if (grpc) {
+      req_body = std::move(req.body);
+      resp_body = std::move(resp.body);
+      req_encoding = req.header("grpc-encoding");
+      resp_encoding = resp.header("grpc-encoding");
+      status_block = resp.trailers.empty() ? resp.headers : resp.trailers;
+    }
     set_message_fields(e.request, req, true, grpc);
     if (s.upgraded) {
       // The request was the HTTP/1.1 one, already its own http entry.
       e.request = Json::object();
-      e.request.set("url", req.header(":path"));
+      e.request.set("url", path);
       e.request.set("upgrade", "h2c");
     }
     e.request.set("streamId", s.id);
@@ -579,10 +588,9 @@ class Http2Dissector : public StreamDissector {
       set_message_fields(e.response.emplace(Json::object()), resp, false, grpc);
     }
     if (grpc) {
-      GrpcSide in{req_body, req.body_bytes, req.body_capped, req.header("grpc-encoding")};
-      GrpcSide out{resp_body, resp.body_bytes, resp.body_capped, resp.header("grpc-encoding")};
-      const HeaderList& status_block = resp.trailers.empty() ? resp.headers : resp.trailers;
-      set_grpc_fields(e, req.header(":path"), in, out, status_block, env_.settings.max_body,
+      GrpcSide in{req_body, req.body_bytes, req.body_capped, req_encoding};
+      GrpcSide out{resp_body, resp.body_bytes, resp.body_capped, resp_encoding};
+      set_grpc_fields(e, path, in, out, status_block, env_.settings.max_body,
                       env_.settings.proto_schema);
     } else if (!s.upgraded) {
       refine_graphql(e);
