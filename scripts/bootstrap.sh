@@ -10,7 +10,7 @@ packages=(
   # tests: real servers and clients, captures, the tshark oracle
   tshark tcpdump nginx-light dnsmasq-base bind9-dnsutils iproute2 iputils-ping
   openssl curl python3 procps
-  nghttp2-server nghttp2-client etcd-server etcd-client
+  nghttp2-server nghttp2-client etcd-server etcd-client redis-server redis-tools
   # benchmarks
   wrk
 )

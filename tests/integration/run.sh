@@ -19,3 +19,8 @@ python3 "$here/check_entries.py" "$out/entries.jsonl"
 protoc --include_imports --descriptor_set_out="$out/etcd.pb" -I "$here" "$here/etcd_kv.proto"
 "$trawl" read "$out/h2.pcap" --json --proto-descriptors "$out/etcd.pb" > "$out/h2-schema.jsonl"
 python3 "$here/check_h2_entries.py" "$out/h2.jsonl" "$out/h2.pcap.large.txt" "$out/h2-schema.jsonl"
+
+# Redis on a real redis-server.
+"$here/redis_traffic.sh" "$out/redis.pcap"
+"$trawl" read "$out/redis.pcap" --json > "$out/redis.jsonl"
+python3 "$here/check_redis_entries.py" "$out/redis.jsonl"
