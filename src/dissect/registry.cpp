@@ -6,6 +6,7 @@
 #include "protocols/dns/dns.h"
 #include "protocols/http1/http1.h"
 #include "protocols/http2/http2.h"
+#include "protocols/ldap/ldap.h"
 #include "protocols/redis/redis.h"
 #include "protocols/tls/tls.h"
 #include "protocols/websocket/websocket.h"
@@ -14,12 +15,13 @@ namespace trawl {
 
 std::span<const ProtocolInfo* const> registered_protocols() {
   // One line per protocol.
-  static const std::array<const ProtocolInfo*, 6> kProtocols{
+  static const std::array<const ProtocolInfo*, 7> kProtocols{
       &http1_protocol(),
       &http2_protocol(),
       &tls_protocol(),
       &dns_protocol(),
       &redis_protocol(),
+      &ldap_protocol(),
       &websocket_protocol(),
   };
   return kProtocols;
@@ -33,6 +35,12 @@ bool has_port(const ProtocolInfo& p, uint16_t a, uint16_t b) {
 }
 
 }  // namespace
+
+const ProtocolInfo* protocol_by_name(std::string_view name) {
+  for (const ProtocolInfo* p : registered_protocols())
+    if (p->name == name) return p;
+  return nullptr;
+}
 
 const ProtocolInfo* protocol_for_upgrade(std::string_view token) {
   for (const ProtocolInfo* p : registered_protocols())

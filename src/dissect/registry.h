@@ -10,6 +10,9 @@ namespace trawl {
 // Every protocol trawl dissects, in probing order.
 std::span<const ProtocolInfo* const> registered_protocols();
 
+// A registered protocol by entry.md name, or null.
+const ProtocolInfo* protocol_by_name(std::string_view name);
+
 // The protocol that takes over a connection upgraded to `token` (case-insensitive).
 const ProtocolInfo* protocol_for_upgrade(std::string_view token);
 

@@ -50,6 +50,14 @@ std::string entry_summary(const Entry& e) {
     return field(q, "method") + " " + field(q, "url");
   }
   if (e.protocol == "grpc") return field(q, "service") + "/" + field(q, "rpc");
+  if (e.protocol == "ldap") {
+    std::string op = field(q, "operation");
+    if (op.empty() && e.response) return field(*e.response, "operation");
+    std::string what = field(q, "filter");
+    if (what.empty()) what = field(q, "name");
+    if (what.empty()) what = field(q, "baseObject");
+    return op + (what.empty() ? "" : " " + what);
+  }
   if (e.protocol == "redis") {
     if (!q.find("command")) return "(push)";
     std::string key = field(q, "key");
@@ -111,6 +119,7 @@ std::string entry_status(const Entry& e) {
   const Json& r = *e.response;
   if (e.protocol == "http" || e.protocol == "http2" || e.protocol == "graphql")
     return field(r, "status");
+  if (e.protocol == "ldap") return field(r, "resultCodeName");
   if (e.protocol == "redis") {
     std::string v = field(r, "value");
     return field(r, "type") + (v.size() <= 24 ? " " + v : " " + v.substr(0, 21) + "...");
