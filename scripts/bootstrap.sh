@@ -11,6 +11,7 @@ packages=(
   tshark tcpdump nginx-light dnsmasq-base bind9-dnsutils iproute2 iputils-ping
   openssl curl python3 procps
   nghttp2-server nghttp2-client etcd-server etcd-client redis-server redis-tools
+  slapd ldap-utils
   # benchmarks
   wrk
 )

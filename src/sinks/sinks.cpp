@@ -54,6 +54,8 @@ std::string entry_summary(const Entry& e) {
     std::string op = field(q, "operation");
     if (op.empty() && e.response) return field(*e.response, "operation");
     std::string what = field(q, "filter");
+    if (what.empty()) what = field(q, "requestNameText");
+    if (what.empty()) what = field(q, "requestName");
     if (what.empty()) what = field(q, "name");
     if (what.empty()) what = field(q, "baseObject");
     return op + (what.empty() ? "" : " " + what);

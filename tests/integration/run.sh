@@ -24,3 +24,8 @@ python3 "$here/check_h2_entries.py" "$out/h2.jsonl" "$out/h2.pcap.large.txt" "$o
 "$here/redis_traffic.sh" "$out/redis.pcap"
 "$trawl" read "$out/redis.pcap" --json > "$out/redis.jsonl"
 python3 "$here/check_redis_entries.py" "$out/redis.jsonl"
+
+# LDAP on a real slapd.
+"$here/ldap_traffic.sh" "$out/ldap.pcap"
+"$trawl" read "$out/ldap.pcap" --json > "$out/ldap.jsonl"
+python3 "$here/check_ldap_entries.py" "$out/ldap.jsonl"
