@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: trawl read vs tshark on large captures of real servers (HTTP/1.1:
-# nginx + wrk; HTTP/2: nghttpd + h2load), in the same run (the machine is
-# shared: compare ratios, not absolute times).
-# Usage: run.sh TRAWL [http1|http2|all]   (captures are made when absent)
+# nginx + wrk; HTTP/2: nghttpd + h2load; Redis: redis-server + redis-benchmark),
+# in the same run (the machine is shared: compare ratios, not absolute times).
+# Usage: run.sh TRAWL [http1|http2|redis|all]   (captures are made when absent)
 set -euo pipefail
 trawl=$(realpath "$1")
 which=${2:-all}
@@ -70,4 +70,10 @@ if [ "$which" = all ] || [ "$which" = http2 ]; then
   [ -f "$capture" ] || "$here/make_h2_capture.sh" "$capture" 150 18098
   compare "HTTP/2 h2c (nghttpd + h2load)" "$capture" -d tcp.port==18098,http2 -T fields \
     -e http2.headers.path
+fi
+if [ "$which" = all ] || [ "$which" = redis ]; then
+  capture=$here/out/redis.pcap
+  [ -f "$capture" ] || "$here/make_redis_capture.sh" "$capture" 120 16379
+  compare "Redis (redis-server + redis-benchmark, pipelined)" "$capture" \
+    -d tcp.port==16379,resp -T fields -e resp.bulk_string.value -e resp.string -e resp.integer
 fi
