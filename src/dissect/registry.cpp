@@ -6,6 +6,7 @@
 #include "protocols/dns/dns.h"
 #include "protocols/http1/http1.h"
 #include "protocols/http2/http2.h"
+#include "protocols/kafka/kafka.h"
 #include "protocols/ldap/ldap.h"
 #include "protocols/redis/redis.h"
 #include "protocols/tls/tls.h"
@@ -15,13 +16,14 @@ namespace trawl {
 
 std::span<const ProtocolInfo* const> registered_protocols() {
   // One line per protocol.
-  static const std::array<const ProtocolInfo*, 7> kProtocols{
+  static const std::array<const ProtocolInfo*, 8> kProtocols{
       &http1_protocol(),
       &http2_protocol(),
       &tls_protocol(),
       &dns_protocol(),
       &redis_protocol(),
       &ldap_protocol(),
+      &kafka_protocol(),
       &websocket_protocol(),
   };
   return kProtocols;

@@ -50,6 +50,10 @@ std::string entry_summary(const Entry& e) {
     return field(q, "method") + " " + field(q, "url");
   }
   if (e.protocol == "grpc") return field(q, "service") + "/" + field(q, "rpc");
+  if (e.protocol == "kafka") {
+    if (!q.find("apiKeyName")) return "(response only)";
+    return field(q, "apiKeyName") + " v" + field(q, "apiVersion") + " " + field(q, "clientId");
+  }
   if (e.protocol == "ldap") {
     std::string op = field(q, "operation");
     if (op.empty() && e.response) return field(*e.response, "operation");

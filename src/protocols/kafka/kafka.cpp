@@ -1,0 +1,307 @@
+#include "protocols/kafka/kafka.h"
+
+#include <array>
+#include <deque>
+
+#include "base/text.h"
+
+namespace trawl {
+
+namespace {
+
+constexpr uint32_t kMaxMessage = 256u << 20;  // a larger length prefix is not Kafka
+constexpr size_t kKeep = 1024;                // header bytes kept per message; the rest is skipped
+
+constexpr std::array<std::string_view, 69> kApiNames = {"Produce",
+                                                        "Fetch",
+                                                        "ListOffsets",
+                                                        "Metadata",
+                                                        "LeaderAndIsr",
+                                                        "StopReplica",
+                                                        "UpdateMetadata",
+                                                        "ControlledShutdown",
+                                                        "OffsetCommit",
+                                                        "OffsetFetch",
+                                                        "FindCoordinator",
+                                                        "JoinGroup",
+                                                        "Heartbeat",
+                                                        "LeaveGroup",
+                                                        "SyncGroup",
+                                                        "DescribeGroups",
+                                                        "ListGroups",
+                                                        "SaslHandshake",
+                                                        "ApiVersions",
+                                                        "CreateTopics",
+                                                        "DeleteTopics",
+                                                        "DeleteRecords",
+                                                        "InitProducerId",
+                                                        "OffsetForLeaderEpoch",
+                                                        "AddPartitionsToTxn",
+                                                        "AddOffsetsToTxn",
+                                                        "EndTxn",
+                                                        "WriteTxnMarkers",
+                                                        "TxnOffsetCommit",
+                                                        "DescribeAcls",
+                                                        "CreateAcls",
+                                                        "DeleteAcls",
+                                                        "DescribeConfigs",
+                                                        "AlterConfigs",
+                                                        "AlterReplicaLogDirs",
+                                                        "DescribeLogDirs",
+                                                        "SaslAuthenticate",
+                                                        "CreatePartitions",
+                                                        "CreateDelegationToken",
+                                                        "RenewDelegationToken",
+                                                        "ExpireDelegationToken",
+                                                        "DescribeDelegationToken",
+                                                        "DeleteGroups",
+                                                        "ElectLeaders",
+                                                        "IncrementalAlterConfigs",
+                                                        "AlterPartitionReassignments",
+                                                        "ListPartitionReassignments",
+                                                        "OffsetDelete",
+                                                        "DescribeClientQuotas",
+                                                        "AlterClientQuotas",
+                                                        "DescribeUserScramCredentials",
+                                                        "AlterUserScramCredentials",
+                                                        "Vote",
+                                                        "BeginQuorumEpoch",
+                                                        "EndQuorumEpoch",
+                                                        "DescribeQuorum",
+                                                        "AlterPartition",
+                                                        "UpdateFeatures",
+                                                        "Envelope",
+                                                        "FetchSnapshot",
+                                                        "DescribeCluster",
+                                                        "DescribeProducers",
+                                                        "BrokerRegistration",
+                                                        "BrokerHeartbeat",
+                                                        "UnregisterBroker",
+                                                        "DescribeTransactions",
+                                                        "ListTransactions",
+                                                        "AllocateProducerIds",
+                                                        "ConsumerGroupHeartbeat"};
+
+struct RequestHeader {
+  int16_t api_key = 0, api_version = 0;
+  int32_t correlation_id = 0;
+  std::string client_id;
+  bool has_client_id = false;
+};
+
+// The fixed part of a request header (v1/v2: key, version, correlation id,
+// client id). False when the bytes cannot be one.
+bool parse_request_header(Bytes b, RequestHeader& h) {
+  if (b.size() < 8) return false;
+  h.api_key = int16_t(load_be16(b.data()));
+  h.api_version = int16_t(load_be16(b.data() + 2));
+  h.correlation_id = int32_t(load_be32(b.data() + 4));
+  if (h.api_key < 0 || h.api_key >= int16_t(kApiNames.size()) + 32 || h.api_version < 0 ||
+      h.api_version > 30)
+    return false;
+  if (b.size() < 10) return true;  // ControlledShutdown v0 has no client id
+  int16_t len = int16_t(load_be16(b.data() + 8));
+  if (len < -1) return false;
+  if (len >= 0) {
+    if (size_t(len) > b.size() - 10) return b.size() == kKeep;  // cut by the keep limit
+    h.client_id.assign(reinterpret_cast<const char*>(b.data() + 10), size_t(len));
+    if (!is_printable_utf8(h.client_id)) return false;
+  }
+  h.has_client_id = true;
+  return true;
+}
+
+std::string api_name(int16_t key) {
+  return key >= 0 && key < int16_t(kApiNames.size()) ? std::string(kApiNames[size_t(key)])
+                                                     : "ApiKey" + std::to_string(key);
+}
+
+class KafkaDissector : public StreamDissector {
+ public:
+  explicit KafkaDissector(const DissectorEnv& env) : env_(env) {}
+
+  void on_data(Direction dir, Bytes data, int64_t ts) override {
+    Side& s = sides_[int(dir)];
+    while (!data.empty()) {
+      if (s.lost) return;
+      if (s.length_bytes < 4) {
+        if (s.length_bytes == 0) s.first_us = ts;
+        s.length_buf[s.length_bytes++] = data[0];
+        data = data.subspan(1);
+        if (s.length_bytes == 4) {
+          s.length = load_be32(s.length_buf);
+          if (s.length == 0 || s.length > kMaxMessage) {
+            // Not a length prefix: the framing is lost for this direction.
+            ++env_.counters.malformed;
+            s.lost = true;
+            return;
+          }
+          s.remaining = s.length;
+          s.kept.clear();
+        }
+        continue;
+      }
+      size_t n = size_t(std::min<uint64_t>(s.remaining, data.size()));
+      size_t keep = std::min(n, kKeep > s.kept.size() ? kKeep - s.kept.size() : 0);
+      s.kept.append(reinterpret_cast<const char*>(data.data()), keep);
+      s.remaining -= n;
+      data = data.subspan(n);
+      if (s.remaining == 0) {
+        s.length_bytes = 0;
+        message(dir, s, ts);
+      }
+    }
+  }
+
+  void on_gap(Direction dir, uint64_t, int64_t) override {
+    // Kafka has no marker to resynchronise on: the rest of this direction is lost.
+    sides_[int(dir)].lost = true;
+    ++env_.counters.resyncs;
+    for (Pending& p : pending_) p.gap = true;
+  }
+
+  void on_close(int64_t) override {
+    while (!pending_.empty()) {
+      Pending p = std::move(pending_.front());
+      pending_.pop_front();
+      emit(&p, nullptr, 0, 0, 0);
+    }
+  }
+
+ private:
+  struct Side {
+    uint8_t length_buf[4] = {};
+    int length_bytes = 0;
+    uint32_t length = 0;
+    uint64_t remaining = 0;
+    std::string kept;  // the first bytes of the message
+    int64_t first_us = 0;
+    bool lost = false;
+  };
+
+  struct Pending {
+    RequestHeader header;
+    uint64_t size = 0;
+    int64_t first_us = 0;
+    Direction dir = Direction::kAtoB;
+    bool gap = false;
+  };
+
+  void message(Direction dir, Side& s, int64_t ts) {
+    ++env_.counters.messages;
+    Bytes b(reinterpret_cast<const uint8_t*>(s.kept.data()), s.kept.size());
+    uint64_t size = uint64_t(s.length) + 4;
+    if (!client_known_) {
+      RequestHeader probe;
+      client_ = parse_request_header(b, probe) ? dir : opposite(dir);
+      client_known_ = true;
+    }
+    if (dir == client_) {
+      Pending p;
+      if (!parse_request_header(b, p.header)) {
+        ++env_.counters.malformed;
+        return;
+      }
+      p.size = size;
+      p.first_us = s.first_us;
+      p.dir = dir;
+      if (pending_.size() >= env_.settings.max_pending) {
+        Pending old = std::move(pending_.front());
+        pending_.pop_front();
+        emit(&old, nullptr, 0, 0, 0);
+      }
+      pending_.push_back(std::move(p));
+      return;
+    }
+    if (b.size() < 4) {
+      ++env_.counters.malformed;
+      return;
+    }
+    int32_t correlation = int32_t(load_be32(b.data()));
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->header.correlation_id != correlation) continue;
+      Pending p = std::move(*it);
+      pending_.erase(it);
+      emit(&p, &correlation, size, s.first_us, ts);
+      return;
+    }
+    emit(nullptr, &correlation, size, s.first_us, ts);  // its request was not captured
+  }
+
+  void emit(Pending* p, const int32_t* response_correlation, uint64_t response_size,
+            int64_t response_first_us, int64_t response_last_us) {
+    Entry e;
+    e.protocol = "kafka";
+    e.layer4 = env_.flow.layer4;
+    e.stream = env_.flow.stream;
+    e.src = env_.flow.sender(client_);
+    e.dst = env_.flow.receiver(client_);
+    if (p) {
+      const RequestHeader& h = p->header;
+      e.version = std::to_string(h.api_version);
+      e.timestamp_us = p->first_us;
+      e.request_size = p->size;
+      e.request.set("apiKey", h.api_key);
+      e.request.set("apiKeyName", api_name(h.api_key));
+      e.request.set("apiVersion", h.api_version);
+      e.request.set("correlationId", h.correlation_id);
+      if (h.has_client_id) e.request.set("clientId", h.client_id);
+    } else {
+      e.timestamp_us = response_first_us;
+    }
+    if (response_correlation) {
+      Json& r = e.response.emplace(Json::object());
+      r.set("correlationId", *response_correlation);
+      e.response_size = response_size;
+      if (p) e.elapsed_ms = double(response_last_us - p->first_us) / 1000.0;
+    }
+    if (p && p->gap) {
+      e.error = "gap in stream";
+      ++env_.counters.gap_entries;
+    } else if (!p) {
+      e.error = "no request";
+      ++env_.counters.unpaired;
+    } else if (!response_correlation) {
+      e.error = "no response";
+      ++env_.counters.unpaired;
+    } else {
+      // Headers only so far: say what was skipped rather than pretend.
+      e.error = "body not dissected: " + api_name(p->header.api_key) + " v" +
+                std::to_string(p->header.api_version);
+    }
+    env_.sink.emit(std::move(e));
+  }
+
+  DissectorEnv env_;
+  Side sides_[2];
+  std::deque<Pending> pending_;
+  Direction client_ = Direction::kAtoB;
+  bool client_known_ = false;
+};
+
+// A length prefix that matches the bytes, then a request header with a known API.
+Probe probe_kafka(Bytes first, Direction) {
+  if (first.size() < 14) return first.size() >= 4 && first[0] == 0 ? Probe::kMaybe : Probe::kNo;
+  uint32_t length = load_be32(first.data());
+  if (length < 10 || length > kMaxMessage) return Probe::kNo;
+  RequestHeader h;
+  Bytes body =
+      first.subspan(4, std::min<size_t>(first.size() - 4, std::min<size_t>(length, kKeep)));
+  if (!parse_request_header(body, h) || h.api_key >= int16_t(kApiNames.size()) || !h.has_client_id)
+    return Probe::kNo;
+  // A whole request in the first bytes is convincing; a prefix only leans.
+  return first.size() >= length + 4 ? Probe::kYes : Probe::kMaybe;
+}
+
+std::unique_ptr<StreamDissector> create_kafka(const DissectorEnv& env) {
+  return std::make_unique<KafkaDissector>(env);
+}
+
+}  // namespace
+
+const ProtocolInfo& kafka_protocol() {
+  static const ProtocolInfo info{"kafka", kOverTcp, {9092, 9093, 29092}, probe_kafka, create_kafka};
+  return info;
+}
+
+}  // namespace trawl
