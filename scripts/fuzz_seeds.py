@@ -15,7 +15,7 @@ import struct
 import sys
 
 # Targets fed with each flow's payload as stream records.
-STREAM_TARGETS = ["http1_fuzz", "http2_fuzz", "websocket_fuzz", "grpc_fuzz", "graphql_fuzz", "redis_fuzz", "ldap_fuzz", "kafka_fuzz",
+STREAM_TARGETS = ["http1_fuzz", "http2_fuzz", "websocket_fuzz", "grpc_fuzz", "graphql_fuzz", "redis_fuzz", "ldap_fuzz", "kafka_fuzz", "amqp_fuzz",
                   "dns_fuzz", "tls_fuzz"]
 LINKS = [1, 113, 276, 12, 0, 108, 9, 51, 104, 228, 229]  # order of fuzz/decode_fuzz.cpp
 

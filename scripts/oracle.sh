@@ -8,7 +8,7 @@ shared=${2:-../shared}
 skip=$(mktemp)
 trap 'rm -f "$skip"' EXIT
 cat "$shared/pcaps/oracle-skip.tsv" "$(dirname "$0")/../tests/oracle-skip.tsv" > "$skip"
-kinds=http.req,http.resp,h2.req,h2.resp,grpc.status,ws,redis.cmd,ldap.req,ldap.resp,kafka.req,dns.q,dns.r,tls.ch,tls.sh,icmp,icmp.reply,sctp.chunk,tcp.conv,udp.conv
+kinds=http.req,http.resp,h2.req,h2.resp,grpc.status,ws,redis.cmd,ldap.req,ldap.resp,kafka.req,amqp.m,dns.q,dns.r,tls.ch,tls.sh,icmp,icmp.reply,sctp.chunk,tcp.conv,udp.conv
 out=$(python3 "$shared/tools/oracle.py" corpus "$shared/pcaps" --skip "$skip" \
         --kinds "$kinds" --jobs 2 --worst 10 --trawl "$trawl read {} --json")
 echo "$out"
@@ -16,7 +16,7 @@ summary=$(echo "$out" | grep '^{"overall"')
 python3 - "$summary" <<'PY'
 import json, sys
 s = json.loads(sys.argv[1])
-dirs = ["http1", "http2", "grpc", "websocket", "redis", "ldap", "kafka", "dns", "tls", "icmp", "udp", "sctp", "tcp_reassembly"]
+dirs = ["http1", "http2", "grpc", "websocket", "redis", "ldap", "kafka", "amqp", "dns", "tls", "icmp", "udp", "sctp", "tcp_reassembly"]
 low = {d: s["protocols"].get(d, 0.0) for d in dirs if s["protocols"].get(d, 0.0) < 0.98}
 if s.get("trawl_failures"):
     print("oracle: trawl failed on %d captures" % s["trawl_failures"]); sys.exit(1)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "protocols/amqp/amqp.h"
 #include "protocols/dns/dns.h"
 #include "protocols/http1/http1.h"
 #include "protocols/http2/http2.h"
@@ -16,7 +17,7 @@ namespace trawl {
 
 std::span<const ProtocolInfo* const> registered_protocols() {
   // One line per protocol.
-  static const std::array<const ProtocolInfo*, 8> kProtocols{
+  static const std::array<const ProtocolInfo*, 9> kProtocols{
       &http1_protocol(),
       &http2_protocol(),
       &tls_protocol(),
@@ -24,6 +25,7 @@ std::span<const ProtocolInfo* const> registered_protocols() {
       &redis_protocol(),
       &ldap_protocol(),
       &kafka_protocol(),
+      &amqp_protocol(),
       &websocket_protocol(),
   };
   return kProtocols;

@@ -50,6 +50,12 @@ std::string entry_summary(const Entry& e) {
     return field(q, "method") + " " + field(q, "url");
   }
   if (e.protocol == "grpc") return field(q, "service") + "/" + field(q, "rpc");
+  if (e.protocol == "amqp") {
+    std::string s = field(q, "method");
+    for (std::string_view key : {"queue", "exchange", "routingKey"})
+      if (std::string v = field(q, key); !v.empty()) s += " " + std::string(key) + "=" + v;
+    return s;
+  }
   if (e.protocol == "kafka") {
     if (!q.find("apiKeyName")) return "(response only)";
     return field(q, "apiKeyName") + " v" + field(q, "apiVersion") + " " + field(q, "clientId");
@@ -126,6 +132,7 @@ std::string entry_status(const Entry& e) {
   if (e.protocol == "http" || e.protocol == "http2" || e.protocol == "graphql")
     return field(r, "status");
   if (e.protocol == "ldap") return field(r, "resultCodeName");
+  if (e.protocol == "amqp") return field(r, "method");
   if (e.protocol == "redis") {
     std::string v = field(r, "value");
     return field(r, "type") + (v.size() <= 24 ? " " + v : " " + v.substr(0, 21) + "...");
