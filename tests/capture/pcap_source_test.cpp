@@ -81,6 +81,23 @@ TEST(PcapSource, PcapngWithInterfacesOfDifferentLinkTypesAndSnaplens) {
   EXPECT_TRUE(src.error().empty());
 }
 
+TEST(PcapSource, AbsurdPcapngTimestampsAreClamped) {
+  // A fuzzer's find: one-second resolution and a 2^64-1 timestamp overflowed
+  // the microsecond clock, and later timeout arithmetic with it.
+  std::string shb =
+      block(0x0A0D0D0A, le32(0x1A2B3C4D) + le16(1) + le16(0) + le32(0xFFFFFFFF) + le32(0xFFFFFFFF));
+  std::string idb = block(1, le16(101) + le16(0) + le32(8192) + le16(9) + le16(1) +
+                                 std::string(1, '\0') + std::string(3, '\0') + le16(0) + le16(0));
+  std::string epb =
+      block(6, le32(0) + le32(0xFFFFFFFF) + le32(0xFFFFFFFF) + le32(3) + le32(3) + "abc");
+  TempFile t;
+  t.write(shb + idb + epb);
+  PcapSource src(t.path.string());
+  Frame f;
+  ASSERT_TRUE(src.next(f));
+  EXPECT_EQ(f.timestamp_us, 253402300799LL * 1000000);  // 9999-12-31T23:59:59Z
+}
+
 TEST(PcapSource, TruncatedFileEndsWithAnError) {
   std::string file = le32(0xA1B2C3D4) + le16(2) + le16(4) + le32(0) + le32(0) + le32(65535) +
                      le32(DLT_RAW) + le32(1) + le32(0) + le32(100) + le32(100) + "short";
