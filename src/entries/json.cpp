@@ -1,5 +1,6 @@
 #include "entries/json.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -232,12 +233,11 @@ void Json::write(std::string& out) const {
         out += "null";
         break;
       }
+      // The shortest text that reads back as the same double: 1.5, 2, 0.377,
+      // 1e+300 (a fixed "%.3f" overflowed its buffer on huge values).
       char buf[32];
-      int len = std::snprintf(buf, sizeof buf, "%.3f", d);
-      // Trim trailing zeros of the fraction: 1.500 -> 1.5, 2.000 -> 2.
-      while (len > 1 && buf[len - 1] == '0') --len;
-      if (buf[len - 1] == '.') --len;
-      out.append(buf, len);
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+      out.append(buf, ec == std::errc() ? size_t(end - buf) : 0);
       break;
     }
     case 4:

@@ -85,7 +85,10 @@ TEST(Json, BlockEscaperMatchesAByteAtATimeReference) {
 TEST(Json, DoublesAreCompact) {
   EXPECT_EQ(Json(2.0).dump(), "2");
   EXPECT_EQ(Json(0.5).dump(), "0.5");
-  EXPECT_EQ(Json(1.23456).dump(), "1.235");
+  EXPECT_EQ(Json(1.23456).dump(), "1.23456");
+  EXPECT_EQ(Json(377 / 1000.0).dump(), "0.377");  // milliseconds from microseconds
+  EXPECT_EQ(Json(1e300).dump(), "1e+300");        // a fuzzer's AMQP double overflowed "%.3f"
+  EXPECT_EQ(Json(-2.5e-7).dump(), "-2.5e-07");
 }
 
 TEST(Json, IndexOperatorFindsOrAppends) {
