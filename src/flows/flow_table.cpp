@@ -99,6 +99,10 @@ struct FlowTable::Flow {
   // SCTP
   std::array<std::map<std::string, uint64_t>, 2> chunks;
   std::set<uint32_t> ppids;
+
+  Transport transport() const {
+    return protocol == kTcp ? kOverTcp : protocol == kUdp ? kOverUdp : kOverSctp;
+  }
 };
 
 size_t FlowTable::KeyHash::operator()(const Key& k) const {
@@ -324,7 +328,7 @@ void FlowTable::data(Flow& f, Direction dir, Bytes bytes, int64_t ts) {
   if (f.undetected || bytes.empty()) return;
   int d = int(dir);
   bool final_attempt = ++f.probe_tries[d] >= limits_.probe_attempts;
-  Transport transport = f.protocol == kTcp ? kOverTcp : f.protocol == kUdp ? kOverUdp : kOverSctp;
+  Transport transport = f.transport();
   // On a byte stream, chunks a probe could not yet decide on (Maybe) are kept and
   // probed again joined with the next one, so a first message split across
   // segments is still recognised, and none of its bytes are lost.
@@ -384,7 +388,7 @@ void FlowTable::close(Flow& f, int64_t ts) {
   // A short conversation may end before its probes saw enough chunks to take a
   // Maybe: the held bytes get one last, final attempt.
   if (!f.dissector && !f.undetected) {
-    Transport transport = f.protocol == kTcp ? kOverTcp : f.protocol == kUdp ? kOverUdp : kOverSctp;
+    Transport transport = f.transport();
     for (int d = 0; d < 2 && !f.dissector; ++d) {
       if (f.probe_held[d].empty()) continue;
       bool maybe = false;

@@ -57,15 +57,7 @@ for port in 8080 8081 2379 4000 8765; do wait_port "$port"; done
 etcdctl_() { in_cli env ETCDCTL_API=3 etcdctl --endpoints="http://$SRV_IP:2379" "$@"; }
 for _ in $(seq 100); do etcdctl_ endpoint health > /dev/null 2>&1 && break; sleep 0.1; done
 
-ip netns exec "$NS_BR" tcpdump -i br0 -s 0 -U -w "$out" 2>/dev/null &
-tcpdump_pid=$!
-for _ in $(seq 100); do
-  in_cli bash -c "exec 3<>/dev/tcp/$SRV_IP/8080" 2>/dev/null || true
-  sleep 0.1
-  [ -s "$out" ] && break
-done
-[ -s "$out" ] || { echo "h2_traffic.sh: tcpdump captured nothing" >&2; exit 1; }
-sleep 0.3
+capture_start "$out" 8080
 
 curl_() { in_cli curl -s -o /dev/null --max-time 5 "$@"; }
 
@@ -107,6 +99,4 @@ curl_ -G --data-urlencode 'query={ hello }' "http://$SRV_IP:4000/graphql"
 # WebSocket.
 in_cli node "$here/node/ws_client.js" "ws://$SRV_IP:8765/echo"
 
-sleep 1
-kill -INT "$tcpdump_pid"
-wait "$tcpdump_pid" 2>/dev/null || true
+capture_stop

@@ -41,15 +41,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-ip netns exec "$NS_BR" tcpdump -i br0 -s 0 -U -w "$out" 2>/dev/null &
-tcpdump_pid=$!
-for _ in $(seq 100); do
-  in_cli bash -c "exec 3<>/dev/tcp/$SRV_IP/389" 2>/dev/null || true
-  sleep 0.1
-  [ -s "$out" ] && break
-done
-[ -s "$out" ] || { echo "ldap_traffic.sh: tcpdump captured nothing" >&2; exit 1; }
-sleep 0.3
+capture_start "$out" 389
 
 ldap() { in_cli "$@" -x -H "ldap://$SRV_IP" > /dev/null 2>&1 || true; }
 cat > "$work/people.ldif" <<LDIF
@@ -96,6 +88,4 @@ ldap ldapwhoami -D "uid=ada,ou=people,$base" -w wrong-password
 ldap ldapwhoami
 ldap ldapsearch -Z -b "$base" -s base "(objectClass=*)"
 
-sleep 1
-kill -INT "$tcpdump_pid"
-wait "$tcpdump_pid" 2>/dev/null || true
+capture_stop

@@ -46,3 +46,24 @@ netns_down() {
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
 in_br() { ip netns exec "$NS_BR" "$@"; }
+
+# Records the bridge into FILE with tcpdump, and returns once the capture is live
+# (a connection to SRV_IP:PORT shows up in it). capture_stop ends it.
+capture_start() {
+  local file=$1 port=$2
+  ip netns exec "$NS_BR" tcpdump -i br0 -s 0 -U -w "$file" 2>/dev/null &
+  CAPTURE_PID=$!
+  for _ in $(seq 100); do
+    in_cli bash -c "exec 3<>/dev/tcp/$SRV_IP/$port" 2>/dev/null || true
+    sleep 0.1
+    [ -s "$file" ] && break
+  done
+  [ -s "$file" ] || { echo "$(basename "$0"): tcpdump captured nothing" >&2; exit 1; }
+  sleep 0.3
+}
+
+capture_stop() {
+  sleep 1
+  kill -INT "$CAPTURE_PID"
+  wait "$CAPTURE_PID" 2>/dev/null || true
+}

@@ -29,15 +29,7 @@ for port in 6379 7777; do
   done
 done
 
-ip netns exec "$NS_BR" tcpdump -i br0 -s 0 -U -w "$out" 2>/dev/null &
-tcpdump_pid=$!
-for _ in $(seq 100); do
-  in_cli redis-cli -h "$SRV_IP" PING > /dev/null 2>&1 || true
-  sleep 0.1
-  [ -s "$out" ] && break
-done
-[ -s "$out" ] || { echo "redis_traffic.sh: tcpdump captured nothing" >&2; exit 1; }
-sleep 0.3
+capture_start "$out" 6379
 
 cli() { in_cli redis-cli -h "$SRV_IP" "$@" > /dev/null 2>&1 || true; }
 cli SET greeting "hello trawl"
@@ -71,6 +63,4 @@ wait "$sub_pid" || true
 # A short benchmark: pipelined SETs and GETs.
 in_cli redis-benchmark -h "$SRV_IP" -n 200 -c 2 -P 4 -t set,get -q > /dev/null
 
-sleep 1
-kill -INT "$tcpdump_pid"
-wait "$tcpdump_pid" 2>/dev/null || true
+capture_stop

@@ -53,16 +53,7 @@ ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bi
   --txt-record=txt.trawl.test,"hello world" --mx-host=trawl.test,mail.trawl.test,10 \
   --log-facility=/dev/null &
 
-ip netns exec "$NS_BR" tcpdump -i br0 -s 0 -U -w "$out" 2>/dev/null &
-tcpdump_pid=$!
-# Wait until tcpdump has written a packet: then the capture is live.
-for _ in $(seq 100); do
-  in_cli bash -c "exec 3<>/dev/tcp/$SRV_IP/80" 2>/dev/null || true
-  sleep 0.1
-  [ -s "$out" ] && break
-done
-[ -s "$out" ] || { echo "traffic.sh: tcpdump captured nothing" >&2; exit 1; }
-sleep 0.3
+capture_start "$out" 80
 
 curl_() { in_cli curl -s -o /dev/null --max-time 5 "$@"; }
 
@@ -122,6 +113,4 @@ import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(b'is anyone there', ('$SRV_IP', 9999))
 "
-sleep 1
-kill -INT "$tcpdump_pid"
-wait "$tcpdump_pid" 2>/dev/null || true
+capture_stop

@@ -17,20 +17,17 @@ constexpr std::string_view kRedacted = "[redacted]";
 // Commands whose first argument is not a key; the others take it as the key
 // unless listed in special_key() below.
 bool has_no_key(std::string_view c) {
-  static constexpr std::array<std::string_view, 44> kNoKey = {
-      "ACL",       "AUTH",    "BGREWRITEAOF", "BGSAVE",  "CLIENT",    "CLUSTER",  "COMMAND",
-      "CONFIG",    "DBSIZE",  "DEBUG",        "DISCARD", "ECHO",      "EXEC",     "FAILOVER",
-      "FLUSHALL",  "FLUSHDB", "FUNCTION",     "HELLO",   "INFO",      "KEYS",     "LASTSAVE",
-      "LATENCY",   "LOLWUT",  "MODULE",       "MONITOR", "MULTI",     "PING",     "PSUBSCRIBE",
-      "PUBLISH",   "PUBSUB",  "PUNSUBSCRIBE", "QUIT",    "RANDOMKEY", "READONLY", "READWRITE",
-      "REPLICAOF", "RESET",   "ROLE",         "SAVE",    "SCAN",      "SCRIPT",   "SELECT",
-      "SHUTDOWN",  "SLOWLOG"};
-  static constexpr std::array<std::string_view, 10> kMore = {
-      "SPUBLISH", "SSUBSCRIBE", "SUBSCRIBE", "SUNSUBSCRIBE", "SWAPDB",
-      "SYNC",     "PSYNC",      "TIME",      "UNSUBSCRIBE",  "WAIT"};
+  static constexpr std::string_view kNoKey[] = {
+      "ACL",          "AUTH",         "BGREWRITEAOF", "BGSAVE",     "CLIENT",      "CLUSTER",
+      "COMMAND",      "CONFIG",       "DBSIZE",       "DEBUG",      "DISCARD",     "ECHO",
+      "EXEC",         "FAILOVER",     "FLUSHALL",     "FLUSHDB",    "FUNCTION",    "HELLO",
+      "INFO",         "KEYS",         "LASTSAVE",     "LATENCY",    "LOLWUT",      "MODULE",
+      "MONITOR",      "MULTI",        "PING",         "PSUBSCRIBE", "PSYNC",       "PUBLISH",
+      "PUBSUB",       "PUNSUBSCRIBE", "QUIT",         "RANDOMKEY",  "READONLY",    "READWRITE",
+      "REPLICAOF",    "RESET",        "ROLE",         "SAVE",       "SCAN",        "SCRIPT",
+      "SELECT",       "SHUTDOWN",     "SLOWLOG",      "SPUBLISH",   "SSUBSCRIBE",  "SUBSCRIBE",
+      "SUNSUBSCRIBE", "SWAPDB",       "SYNC",         "TIME",       "UNSUBSCRIBE", "WAIT"};
   for (auto k : kNoKey)
-    if (k == c) return true;
-  for (auto k : kMore)
     if (k == c) return true;
   return false;
 }
