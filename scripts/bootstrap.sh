@@ -6,12 +6,13 @@ packages=(
   # build
   cmake ninja-build g++ clang pkg-config libclang-rt-14-dev
   libpcap-dev libcli11-dev zlib1g-dev libbrotli-dev libssl-dev libgtest-dev libnghttp2-dev libsimdjson-dev
-  libprotobuf-dev protobuf-compiler
+  libprotobuf-dev protobuf-compiler libzstd-dev liblz4-dev libsnappy-dev
   # tests: real servers and clients, captures, the tshark oracle
   tshark tcpdump nginx-light dnsmasq-base bind9-dnsutils iproute2 iputils-ping
   openssl curl python3 procps
   nghttp2-server nghttp2-client etcd-server etcd-client redis-server redis-tools
   slapd ldap-utils
+  librdkafka-dev kcat socat rabbitmq-server amqp-tools
   # benchmarks
   wrk
 )

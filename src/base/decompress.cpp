@@ -1,7 +1,12 @@
 #include "base/decompress.h"
 
 #include <brotli/decode.h>
+#include <lz4frame.h>
+#include <snappy-c.h>
 #include <zlib.h>
+#include <zstd.h>
+
+#include <cstring>
 
 #include "base/text.h"
 
@@ -15,6 +20,7 @@ Codec codec_from_content_encoding(std::string_view value) {
   if (iequals(value, "gzip") || iequals(value, "x-gzip")) return Codec::kGzip;
   if (iequals(value, "deflate")) return Codec::kDeflate;
   if (iequals(value, "br")) return Codec::kBrotli;
+  if (iequals(value, "zstd")) return Codec::kZstd;
   return Codec::kUnknown;
 }
 
@@ -81,6 +87,102 @@ Decompressed brotli(std::string_view input, size_t max_output) {
   return out;
 }
 
+// Appends `produced` bytes unless the cap is reached; false when it is.
+bool append_capped(Decompressed& out, const char* data, size_t produced, size_t max_output) {
+  size_t room = max_output - out.data.size();
+  out.data.append(data, std::min(produced, room));
+  if (produced <= room) return true;
+  out.truncated = true;
+  return false;
+}
+
+Decompressed zstd(std::string_view input, size_t max_output) {
+  Decompressed out;
+  ZSTD_DStream* s = ZSTD_createDStream();
+  if (!s) {
+    out.ok = false;
+    return out;
+  }
+  ZSTD_inBuffer in{input.data(), input.size(), 0};
+  char buf[16384];
+  for (;;) {
+    ZSTD_outBuffer o{buf, sizeof buf, 0};
+    size_t rc = ZSTD_decompressStream(s, &o, &in);
+    if (ZSTD_isError(rc)) {
+      out.ok = false;
+      break;
+    }
+    if (!append_capped(out, buf, o.pos, max_output)) break;
+    // Frames may be concatenated; stop when input is used up and nothing is pending.
+    if (in.pos == in.size && o.pos < o.size) break;
+  }
+  ZSTD_freeDStream(s);
+  return out;
+}
+
+// One raw snappy block, whole: the C API cannot stop part way.
+bool snappy_block(std::string_view block, Decompressed& out, size_t max_output) {
+  constexpr size_t kMaxBlock = 64u << 20;
+  size_t length = 0;
+  if (snappy_uncompressed_length(block.data(), block.size(), &length) != SNAPPY_OK ||
+      length > kMaxBlock)
+    return false;
+  std::string buf(length, '\0');
+  if (snappy_uncompress(block.data(), block.size(), buf.data(), &length) != SNAPPY_OK) return false;
+  append_capped(out, buf.data(), length, max_output);
+  return true;
+}
+
+Decompressed snappy(std::string_view input, size_t max_output) {
+  Decompressed out;
+  static constexpr char kXerialMagic[8] = {char(0x82), 'S', 'N', 'A', 'P', 'P', 'Y', 0};
+  if (input.size() < 16 || std::memcmp(input.data(), kXerialMagic, 8) != 0) {
+    out.ok = snappy_block(input, out, max_output);
+    return out;
+  }
+  // xerial framing: magic, version, compatible version, then [be32 length][block]...
+  size_t pos = 16;
+  while (pos + 4 <= input.size() && !out.truncated) {
+    auto p = reinterpret_cast<const uint8_t*>(input.data() + pos);
+    size_t n = size_t(p[0]) << 24 | size_t(p[1]) << 16 | size_t(p[2]) << 8 | p[3];
+    pos += 4;
+    if (n > input.size() - pos) break;  // cut short: keep what decoded
+    if (!snappy_block(input.substr(pos, n), out, max_output)) {
+      out.ok = false;
+      break;
+    }
+    pos += n;
+  }
+  return out;
+}
+
+Decompressed lz4(std::string_view input, size_t max_output) {
+  Decompressed out;
+  LZ4F_dctx* ctx = nullptr;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) {
+    out.ok = false;
+    return out;
+  }
+  const char* in = input.data();
+  size_t left = input.size();
+  char buf[16384];
+  while (left > 0) {
+    size_t out_size = sizeof buf, in_size = left;
+    size_t rc = LZ4F_decompress(ctx, buf, &out_size, in, &in_size, nullptr);
+    if (LZ4F_isError(rc)) {
+      out.ok = false;
+      break;
+    }
+    in += in_size;
+    left -= in_size;
+    if (!append_capped(out, buf, out_size, max_output)) break;
+    if (rc == 0 && left == 0) break;
+    if (in_size == 0 && out_size == 0) break;  // no progress: input ended early
+  }
+  LZ4F_freeDecompressionContext(ctx);
+  return out;
+}
+
 }  // namespace
 
 Decompressed decompress(Codec codec, std::string_view input, size_t max_output) {
@@ -95,6 +197,12 @@ Decompressed decompress(Codec codec, std::string_view input, size_t max_output) 
     }
     case Codec::kBrotli:
       return brotli(input, max_output);
+    case Codec::kZstd:
+      return zstd(input, max_output);
+    case Codec::kSnappy:
+      return snappy(input, max_output);
+    case Codec::kLz4:
+      return lz4(input, max_output);
     case Codec::kIdentity:
     case Codec::kUnknown:
       break;

@@ -6,7 +6,9 @@
 
 namespace trawl {
 
-enum class Codec { kIdentity, kGzip, kDeflate, kBrotli, kUnknown };
+// kSnappy accepts raw snappy and the xerial framing Kafka's Java clients write;
+// kLz4 is the LZ4 frame format.
+enum class Codec { kIdentity, kGzip, kDeflate, kBrotli, kZstd, kSnappy, kLz4, kUnknown };
 
 // Maps a Content-Encoding value (last coding of a list) to a codec.
 Codec codec_from_content_encoding(std::string_view value);

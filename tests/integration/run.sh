@@ -29,3 +29,8 @@ python3 "$here/check_redis_entries.py" "$out/redis.jsonl"
 "$here/ldap_traffic.sh" "$out/ldap.pcap"
 "$trawl" read "$out/ldap.pcap" --json > "$out/ldap.jsonl"
 python3 "$here/check_ldap_entries.py" "$out/ldap.jsonl"
+
+# Kafka on librdkafka's mock cluster, driven by kcat.
+"$here/kafka_traffic.sh" "$out/kafka.pcap"
+"$trawl" read "$out/kafka.pcap" --json > "$out/kafka.jsonl"
+python3 "$here/check_kafka_entries.py" "$out/kafka.jsonl" "$out/kafka.pcap.consumed.txt"

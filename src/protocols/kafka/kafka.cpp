@@ -4,13 +4,16 @@
 #include <deque>
 
 #include "base/text.h"
+#include "protocols/kafka/kafka_body.h"
 
 namespace trawl {
 
 namespace {
 
 constexpr uint32_t kMaxMessage = 256u << 20;  // a larger length prefix is not Kafka
-constexpr size_t kKeep = 1024;                // header bytes kept per message; the rest is skipped
+// Bytes kept per message for decoding; the rest of a larger message is counted
+// and skipped, and its entry says "truncated".
+constexpr size_t kKeep = 1u << 20;
 
 constexpr std::array<std::string_view, 69> kApiNames = {"Produce",
                                                         "Fetch",
@@ -87,6 +90,7 @@ struct RequestHeader {
   int32_t correlation_id = 0;
   std::string client_id;
   bool has_client_id = false;
+  size_t size = 0;  // bytes of the fixed part
 };
 
 // The fixed part of a request header (v1/v2: key, version, correlation id,
@@ -99,13 +103,16 @@ bool parse_request_header(Bytes b, RequestHeader& h) {
   if (h.api_key < 0 || h.api_key >= int16_t(kApiNames.size()) + 32 || h.api_version < 0 ||
       h.api_version > 30)
     return false;
+  h.size = 8;
   if (b.size() < 10) return true;  // ControlledShutdown v0 has no client id
   int16_t len = int16_t(load_be16(b.data() + 8));
   if (len < -1) return false;
+  h.size = 10;
   if (len >= 0) {
-    if (size_t(len) > b.size() - 10) return b.size() == kKeep;  // cut by the keep limit
+    if (size_t(len) > b.size() - 10) return false;
     h.client_id.assign(reinterpret_cast<const char*>(b.data() + 10), size_t(len));
     if (!is_printable_utf8(h.client_id)) return false;
+    h.size += size_t(len);
   }
   h.has_client_id = true;
   return true;
@@ -114,6 +121,44 @@ bool parse_request_header(Bytes b, RequestHeader& h) {
 std::string api_name(int16_t key) {
   return key >= 0 && key < int16_t(kApiNames.size()) ? std::string(kApiNames[size_t(key)])
                                                      : "ApiKey" + std::to_string(key);
+}
+
+// A body decoded by its schema, or why it was not.
+struct Body {
+  kafka::DecodedBody decoded;
+  std::string skipped;  // "body not dissected: ..." when there is no schema for it
+};
+
+// Decodes what follows a header of `header_size` bytes. Flexible versions put
+// tagged fields after the header, except ApiVersions responses (always header v0).
+Body decode(int16_t api_key, int16_t version, bool request, Bytes message, size_t header_size,
+            bool cut, size_t max_body) {
+  Body out;
+  const kafka::MessageSchema* schema =
+      request ? kafka::request_schema(api_key) : kafka::response_schema(api_key);
+  if (!schema) {
+    out.skipped = "body not dissected: " + api_name(api_key) + " v" + std::to_string(version);
+    return out;
+  }
+  if (version > schema->max_version) {
+    out.skipped = "body not dissected: " + api_name(api_key) + " v" + std::to_string(version) +
+                  " (newest known v" + std::to_string(schema->max_version) + ")";
+    return out;
+  }
+  Bytes rest = message.subspan(std::min(header_size, message.size()));
+  bool api_versions_response = api_key == 18 && !request;
+  // A broker that does not know the ApiVersions version asked for answers
+  // UNSUPPORTED_VERSION in the v0 form (KIP-511).
+  if (api_versions_response && rest.size() >= 2 && load_be16(rest.data()) == 35) version = 0;
+  kafka::Wire w(rest);
+  if (version >= schema->first_flexible && !api_versions_response) kafka::skip_tagged_fields(w);
+  kafka::RecordBudget budget;
+  budget.bytes = max_body;
+  out.decoded = kafka::decode_body(*schema, version, w.rest(), cut, budget);
+  if (!out.decoded.error.empty() && out.decoded.error != "truncated")
+    out.decoded.error = "malformed: " + api_name(api_key) + " v" + std::to_string(version) +
+                        (request ? " request " : " response ") + out.decoded.error;
+  return out;
 }
 
 class KafkaDissector : public StreamDissector {
@@ -164,7 +209,7 @@ class KafkaDissector : public StreamDissector {
     while (!pending_.empty()) {
       Pending p = std::move(pending_.front());
       pending_.pop_front();
-      emit(&p, nullptr, 0, 0, 0);
+      emit(&p, nullptr);
     }
   }
 
@@ -174,22 +219,31 @@ class KafkaDissector : public StreamDissector {
     int length_bytes = 0;
     uint32_t length = 0;
     uint64_t remaining = 0;
-    std::string kept;  // the first bytes of the message
+    std::string kept;  // the message's bytes, up to kKeep
     int64_t first_us = 0;
     bool lost = false;
   };
 
   struct Pending {
     RequestHeader header;
+    Body body;
     uint64_t size = 0;
     int64_t first_us = 0;
-    Direction dir = Direction::kAtoB;
     bool gap = false;
+  };
+
+  struct Response {
+    int32_t correlation_id = 0;
+    Body body;
+    bool decoded = false;  // false when its request was not seen
+    uint64_t size = 0;
+    int64_t first_us = 0, last_us = 0;
   };
 
   void message(Direction dir, Side& s, int64_t ts) {
     ++env_.counters.messages;
     Bytes b(reinterpret_cast<const uint8_t*>(s.kept.data()), s.kept.size());
+    bool cut = s.kept.size() < s.length;
     uint64_t size = uint64_t(s.length) + 4;
     if (!client_known_) {
       RequestHeader probe;
@@ -202,13 +256,14 @@ class KafkaDissector : public StreamDissector {
         ++env_.counters.malformed;
         return;
       }
+      p.body = decode(p.header.api_key, p.header.api_version, true, b, p.header.size, cut,
+                      env_.settings.max_body);
       p.size = size;
       p.first_us = s.first_us;
-      p.dir = dir;
       if (pending_.size() >= env_.settings.max_pending) {
         Pending old = std::move(pending_.front());
         pending_.pop_front();
-        emit(&old, nullptr, 0, 0, 0);
+        emit(&old, nullptr);
       }
       pending_.push_back(std::move(p));
       return;
@@ -217,19 +272,48 @@ class KafkaDissector : public StreamDissector {
       ++env_.counters.malformed;
       return;
     }
-    int32_t correlation = int32_t(load_be32(b.data()));
+    Response r;
+    r.correlation_id = int32_t(load_be32(b.data()));
+    r.size = size;
+    r.first_us = s.first_us;
+    r.last_us = ts;
     for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-      if (it->header.correlation_id != correlation) continue;
+      if (it->header.correlation_id != r.correlation_id) continue;
       Pending p = std::move(*it);
       pending_.erase(it);
-      emit(&p, &correlation, size, s.first_us, ts);
+      r.body = decode(p.header.api_key, p.header.api_version, false, b, 4, cut,
+                      env_.settings.max_body);
+      r.decoded = true;
+      emit(&p, &r);
       return;
     }
-    emit(nullptr, &correlation, size, s.first_us, ts);  // its request was not captured
+    emit(nullptr, &r);  // its request was not captured: the body cannot be read
   }
 
-  void emit(Pending* p, const int32_t* response_correlation, uint64_t response_size,
-            int64_t response_first_us, int64_t response_last_us) {
+  // Puts a decoded body's fields on one side of the entry.
+  static void set_body(Json& side, const Body& body, bool request) {
+    const kafka::DecodedBody& d = body.decoded;
+    if (!d.topics.empty()) {
+      Json topics = Json::array();
+      for (const std::string& t : d.topics) topics.push(t);
+      side.set("topics", std::move(topics));
+    }
+    if (!request) {
+      side.set("errorCode", d.first_error);
+      std::string_view name = kafka::error_name(d.first_error);
+      if (d.first_error != 0 && !name.empty()) side.set("errorName", name);
+    }
+    if (d.partitions > 0) side.set("partitions", d.partitions);
+    if (d.records > 0) side.set("recordCount", d.records);
+    if (body.skipped.empty()) side.set("payload", d.fields);
+    if (d.trailing_bytes > 0) side.set("trailingBytes", d.trailing_bytes);
+  }
+
+  static const std::string& body_problem(const Body& b) {
+    return b.skipped.empty() ? b.decoded.error : b.skipped;
+  }
+
+  void emit(Pending* p, Response* r) {
     Entry e;
     e.protocol = "kafka";
     e.layer4 = env_.flow.layer4;
@@ -246,14 +330,16 @@ class KafkaDissector : public StreamDissector {
       e.request.set("apiVersion", h.api_version);
       e.request.set("correlationId", h.correlation_id);
       if (h.has_client_id) e.request.set("clientId", h.client_id);
+      set_body(e.request, p->body, true);
     } else {
-      e.timestamp_us = response_first_us;
+      e.timestamp_us = r->first_us;
     }
-    if (response_correlation) {
-      Json& r = e.response.emplace(Json::object());
-      r.set("correlationId", *response_correlation);
-      e.response_size = response_size;
-      if (p) e.elapsed_ms = double(response_last_us - p->first_us) / 1000.0;
+    if (r) {
+      Json& side = e.response.emplace(Json::object());
+      side.set("correlationId", r->correlation_id);
+      if (r->decoded) set_body(side, r->body, false);
+      e.response_size = r->size;
+      if (p) e.elapsed_ms = double(r->last_us - p->first_us) / 1000.0;
     }
     if (p && p->gap) {
       e.error = "gap in stream";
@@ -261,14 +347,15 @@ class KafkaDissector : public StreamDissector {
     } else if (!p) {
       e.error = "no request";
       ++env_.counters.unpaired;
-    } else if (!response_correlation) {
+    } else if (!r) {
       e.error = "no response";
       ++env_.counters.unpaired;
-    } else {
-      // Headers only so far: say what was skipped rather than pretend.
-      e.error = "body not dissected: " + api_name(p->header.api_key) + " v" +
-                std::to_string(p->header.api_version);
+    } else if (!body_problem(p->body).empty()) {
+      e.error = body_problem(p->body);
+    } else if (!body_problem(r->body).empty()) {
+      e.error = body_problem(r->body);
     }
+    if (e.error.starts_with("malformed")) ++env_.counters.malformed;
     env_.sink.emit(std::move(e));
   }
 
@@ -285,8 +372,7 @@ Probe probe_kafka(Bytes first, Direction) {
   uint32_t length = load_be32(first.data());
   if (length < 10 || length > kMaxMessage) return Probe::kNo;
   RequestHeader h;
-  Bytes body =
-      first.subspan(4, std::min<size_t>(first.size() - 4, std::min<size_t>(length, kKeep)));
+  Bytes body = first.subspan(4, std::min<size_t>(first.size() - 4, length));
   if (!parse_request_header(body, h) || h.api_key >= int16_t(kApiNames.size()) || !h.has_client_id)
     return Probe::kNo;
   // A whole request in the first bytes is convincing; a prefix only leans.

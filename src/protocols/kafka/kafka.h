@@ -1,6 +1,6 @@
-// Kafka: length-prefixed requests and responses paired by correlation id. So far
-// the request header (API key and version, correlation id, client id); bodies
-// are counted and skipped, and the entry says so.
+// Kafka: length-prefixed requests and responses paired by correlation id, with
+// the bodies of the common APIs decoded by their schemas (kafka_schema.cpp),
+// record sets included; other APIs keep their header fields and say what was skipped.
 #pragma once
 
 #include "dissect/dissector.h"
