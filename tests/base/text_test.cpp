@@ -1,6 +1,7 @@
 #include "base/text.h"
 
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include "base/decompress.h"
 #include "tests/support.h"
@@ -57,7 +58,21 @@ TEST(Decompress, ContentEncodingNames) {
   EXPECT_EQ(codec_from_content_encoding(" br "), Codec::kBrotli);
   EXPECT_EQ(codec_from_content_encoding("deflate"), Codec::kDeflate);
   EXPECT_EQ(codec_from_content_encoding(""), Codec::kIdentity);
-  EXPECT_EQ(codec_from_content_encoding("zstd"), Codec::kUnknown);
+  EXPECT_EQ(codec_from_content_encoding("zstd"), Codec::kZstd);
+  EXPECT_EQ(codec_from_content_encoding("compress"), Codec::kUnknown);
+}
+
+TEST(Decompress, ZstdWithCap) {
+  std::string text(100000, 'z');
+  std::string packed(ZSTD_compressBound(text.size()), '\0');
+  packed.resize(ZSTD_compress(packed.data(), packed.size(), text.data(), text.size(), 3));
+  Decompressed whole = decompress(Codec::kZstd, packed, 1 << 20);
+  EXPECT_TRUE(whole.ok);
+  EXPECT_EQ(whole.data, text);
+  Decompressed capped = decompress(Codec::kZstd, packed, 1000);
+  EXPECT_TRUE(capped.truncated);
+  EXPECT_EQ(capped.data.size(), 1000u);
+  EXPECT_FALSE(decompress(Codec::kZstd, "not zstd at all", 1000).ok);
 }
 
 }  // namespace

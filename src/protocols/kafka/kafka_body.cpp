@@ -105,7 +105,7 @@ class BodyDecoder {
       case FieldType::kUuid:
         return uuid_text(w.take(16));
       case FieldType::kString: {
-        int64_t n = flexible_ ? int64_t(w.uvarint()) - 1 : w.i16();
+        int64_t n = flexible_ ? compact_length(w) : w.i16();
         if (n < 0) return Json();
         std::string s(as_text(w.take(size_t(n))));
         if (f.topic_name && w.ok() && std::find(out_.topics.begin(), out_.topics.end(), s) ==
@@ -115,7 +115,7 @@ class BodyDecoder {
       }
       case FieldType::kBytes:
       case FieldType::kRecords: {
-        int64_t n = flexible_ ? int64_t(w.uvarint()) - 1 : w.i32();
+        int64_t n = flexible_ ? compact_length(w) : w.i32();
         if (n < 0) return Json();
         Bytes b = w.take(size_t(n));
         if (!w.ok()) return Json();
@@ -131,8 +131,15 @@ class BodyDecoder {
     }
   }
 
+  // Compact lengths are stored plus one; zero is null.
+  static int64_t compact_length(Wire& w) {
+    uint64_t n = w.uvarint();
+    if (n > uint64_t(INT32_MAX)) w.fail();
+    return w.ok() ? int64_t(n) - 1 : -1;
+  }
+
   int64_t array_length(Wire& w) {
-    int64_t n = flexible_ ? int64_t(w.uvarint()) - 1 : w.i32();
+    int64_t n = flexible_ ? compact_length(w) : w.i32();
     // Every element takes at least one byte: a larger count is damage.
     if (n > int64_t(w.remaining())) w.fail();
     return w.ok() ? n : -1;

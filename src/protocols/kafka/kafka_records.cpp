@@ -114,8 +114,9 @@ class RecordSetReader {
       int64_t timestamp_delta = rec.varint();
       int64_t offset_delta = rec.varint();
       Json item = Json::object();
-      item.set("offset", base_offset + offset_delta);
-      item.set("timestamp", base_timestamp + timestamp_delta);
+      // Damaged deltas must not overflow: wrap as Kafka's Java arithmetic would.
+      item.set("offset", int64_t(uint64_t(base_offset) + uint64_t(offset_delta)));
+      item.set("timestamp", int64_t(uint64_t(base_timestamp) + uint64_t(timestamp_delta)));
       add_bytes(item, "key", rec, rec.varint());
       add_bytes(item, "value", rec, rec.varint());
       int64_t headers = rec.varint();
