@@ -34,3 +34,8 @@ python3 "$here/check_ldap_entries.py" "$out/ldap.jsonl"
 "$here/kafka_traffic.sh" "$out/kafka.pcap"
 "$trawl" read "$out/kafka.pcap" --json > "$out/kafka.jsonl"
 python3 "$here/check_kafka_entries.py" "$out/kafka.jsonl" "$out/kafka.pcap.consumed.txt"
+
+# AMQP 0-9-1 on a real rabbitmq-server, with amqp-tools and amqplib.
+"$here/amqp_traffic.sh" "$out/amqp.pcap"
+"$trawl" read "$out/amqp.pcap" --json > "$out/amqp.jsonl"
+python3 "$here/check_amqp_entries.py" "$out/amqp.jsonl"

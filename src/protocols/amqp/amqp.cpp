@@ -376,6 +376,7 @@ class AmqpDissector : public StreamDissector {
       emit(std::move(req), &m, "");
       return;
     }
+    if (spec->name == "channel.close" || spec->name == "connection.close") abandon_pending(m);
     if (spec->content) {
       sides_[int(dir)].content[channel] = std::move(m);
       return;
@@ -392,6 +393,25 @@ class AmqpDissector : public StreamDissector {
       return;
     }
     emit_single(std::move(m));
+  }
+
+  // A close ends the synchronous methods the other side was waiting on (a failed
+  // passive declare is answered by channel.close 404): they get no -ok, and say why.
+  void abandon_pending(const Message& close) {
+    bool whole_connection = close.spec->name == "connection.close";
+    std::string why = "no response: " + std::string(close.spec->name);
+    if (const Json* code = close.arguments.find("replyCode")) why += " " + code->dump();
+    if (const Json* text = close.arguments.find("replyText"); text && text->is_string())
+      why += " " + text->str();
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->dir == close.dir || (!whole_connection && it->channel != close.channel)) {
+        ++it;
+        continue;
+      }
+      Message req = std::move(*it);
+      it = pending_.erase(it);
+      emit(std::move(req), nullptr, why);
+    }
   }
 
   static bool answers(const MethodSpec& request, std::string_view answer) {
