@@ -14,6 +14,7 @@ namespace trawl {
 Json& Json::set(std::string key, Json value) {
   if (!is_object()) v_ = Object{};
   auto& o = std::get<Object>(v_);
+  if (o.capacity() == 0) o.reserve(8);  // one allocation for most objects, not four
   o.emplace_back(std::move(key), std::move(value));
   return o.back().second;
 }
@@ -37,6 +38,7 @@ const Json* Json::find(std::string_view key) const {
 Json& Json::push(Json value) {
   if (!is_array()) v_ = Array{};
   auto& a = std::get<Array>(v_);
+  if (a.capacity() == 0) a.reserve(4);
   a.push_back(std::move(value));
   return a.back();
 }

@@ -15,7 +15,7 @@ class FileOutput {
   ~FileOutput() { flush(); }
   std::string& buffer() { return buffer_; }
   void maybe_flush() {
-    if (buffer_.size() >= (1 << 20)) flush();
+    if (buffer_.size() >= (128 << 10)) flush();
   }
   void flush();
 

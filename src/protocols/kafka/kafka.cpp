@@ -11,9 +11,12 @@ namespace trawl {
 namespace {
 
 constexpr uint32_t kMaxMessage = 256u << 20;  // a larger length prefix is not Kafka
-// Bytes kept per message for decoding; the rest of a larger message is counted
-// and skipped, and its entry says "truncated".
-constexpr size_t kKeep = 1u << 20;
+// Bytes kept per message for decoding: whole fetch responses at consumers'
+// default sizes (1 MiB per partition). The rest of a larger message is counted
+// and skipped, and its entry says "truncated". Buffers grown past kRetain are
+// released after their message, so idle connections hold little.
+constexpr size_t kKeep = 8u << 20;
+constexpr size_t kRetain = 256u << 10;
 
 constexpr std::array<std::string_view, 69> kApiNames = {"Produce",
                                                         "Fetch",
@@ -194,6 +197,7 @@ class KafkaDissector : public StreamDissector {
       if (s.remaining == 0) {
         s.length_bytes = 0;
         message(dir, s, ts);
+        if (s.kept.capacity() > kRetain) std::string().swap(s.kept);
       }
     }
   }

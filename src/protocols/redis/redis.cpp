@@ -115,8 +115,8 @@ bool is_resp3(char t) {
          t == '!' || t == '=' || t == '|';
 }
 
-Json text_json(const std::string& s) {
-  if (is_valid_utf8(s)) return Json(s);
+Json text_json(std::string s) {
+  if (is_valid_utf8(s)) return Json(std::move(s));
   Json o = Json::object();
   o.set("base64", base64_encode(s));
   return o;
@@ -306,8 +306,8 @@ class RedisDissector : public StreamDissector {
     if (pending_.empty()) pairing_uncertain_ = false;
   }
 
-  void emit(const RespValue* request, const std::vector<RespValue>& replies,
-            std::string_view error) {
+  // Takes the request's strings (it is done with once emitted).
+  void emit(RespValue* request, const std::vector<RespValue>& replies, std::string_view error) {
     Entry e;
     e.protocol = "redis";
     e.layer4 = env_.flow.layer4;
@@ -321,16 +321,18 @@ class RedisDissector : public StreamDissector {
       std::vector<std::string> args;
       if ((request->type == '*' || request->type == 'i') && !request->items.empty()) {
         command = to_upper(request->items[0].text);
+        args.reserve(std::min(request->items.size() - 1, kMaxArgs));
         for (size_t i = 1; i < request->items.size() && args.size() < kMaxArgs; ++i)
-          args.push_back(request->items[i].text);
+          args.push_back(std::move(request->items[i].text));
       }
       redact(command, args);
       int key = key_index(command, args);
-      e.request.set("command", command);
+      Json key_json = key >= 0 ? text_json(args[size_t(key)]) : Json();
+      e.request.set("command", std::move(command));
       Json list = Json::array();
-      for (auto& a : args) list.push(text_json(a));
+      for (auto& a : args) list.push(text_json(std::move(a)));
       e.request.set("args", std::move(list));
-      if (key >= 0) e.request.set("key", text_json(args[size_t(key)]));
+      if (key >= 0) e.request.set("key", std::move(key_json));
       if (request->items.size() > kMaxArgs + 1 || request->truncated)
         e.request.set("argsTruncated", true);
       if (request->type == 'i') e.request.set("inline", true);

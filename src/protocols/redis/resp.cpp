@@ -73,12 +73,15 @@ void RespParser::feed(Bytes data, int64_t ts) {
       data = data.subspan(n);
       continue;
     }
-    line_.append(reinterpret_cast<const char*>(data.data()), n - 1);
+    std::string_view text(reinterpret_cast<const char*>(data.data()), n - 1);
+    if (!line_.empty()) {  // the line began in earlier bytes
+      line_.append(text);
+      text = line_;
+    }
     data = data.subspan(n);
-    if (!line_.empty() && line_.back() == '\r') line_.pop_back();
-    std::string text = std::move(line_);
-    line_.clear();
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     line(text, ts);
+    line_.clear();
   }
 }
 
@@ -120,6 +123,7 @@ void RespParser::line(std::string_view text, int64_t ts) {
       bulk_ = RespValue{};
       bulk_.type = t;
       bulk_.length = uint64_t(n);
+      bulk_.text.reserve(size_t(std::min<uint64_t>(uint64_t(n), max_text_)));
       bulk_remaining_ = uint64_t(n) + 2;
       state_ = State::kBulk;
       return;
@@ -128,6 +132,7 @@ void RespParser::line(std::string_view text, int64_t ts) {
     open.value.type = t;
     open.value.length = uint64_t(n);
     open.expected = uint64_t(n) * ((t == '%' || t == '|') ? 2 : 1);
+    open.value.items.reserve(size_t(std::min<uint64_t>(open.expected, 16)));
     if (open.expected == 0) return complete(std::move(open.value), ts);
     if (stack_.size() >= kMaxDepth) return bad_line();
     stack_.push_back(std::move(open));

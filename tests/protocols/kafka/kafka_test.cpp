@@ -329,8 +329,8 @@ TEST(Kafka, MalformedAndTruncatedBodies) {
   // Heartbeat v0 whose member id claims more bytes than there are.
   h.a(request(12, 0, 1, "c", str16("group") + be32(1) + be16(500) + "short"));
   h.b(response(1, be16(0)));
-  // A Produce larger than the bytes kept (1 MiB): its beginning is still read.
-  std::string big = record_batch({{"k", std::string(1100000, 'x'), "", ""}}, 0);
+  // A Produce larger than the bytes kept (8 MiB): its beginning is still read.
+  std::string big = record_batch({{"k", std::string(9000000, 'x'), "", ""}}, 0);
   h.a(request(0, 3, 2, "c", produce_v3("large", big)));
   h.b(response(2, be32(1) + str16("large") + be32(1) + be32(2) + be16(0) + be64(0) + be64(-1) +
                       be32(0)));
@@ -340,7 +340,7 @@ TEST(Kafka, MalformedAndTruncatedBodies) {
   EXPECT_EQ(str(payload(h.sink.entries[0].request), "groupId"), "group");
   EXPECT_EQ(h.sink.entries[1].error, "truncated");
   EXPECT_EQ(h.sink.entries[1].request.find("topics")->dump(), R"(["large"])");
-  EXPECT_GT(h.sink.entries[1].request_size, 1100000u);
+  EXPECT_GT(h.sink.entries[1].request_size, 9000000u);
   EXPECT_EQ(h.counters.malformed, 1u);
 }
 
