@@ -92,9 +92,10 @@ class RecordSetReader {
     if (!w.ok() || n < 0) return error("bad batch header");
     ++batches;
     count += uint64_t(n);
-    if (attributes & 0x20) out_.set("control", true);
-    if (attributes & 0x10) out_.set("transactional", true);
-    if (producer_id >= 0) out_.set("producerId", producer_id);
+    // Set once per record set, whatever the number of batches.
+    if (attributes & 0x20) out_["control"] = true;
+    if (attributes & 0x10) out_["transactional"] = true;
+    if (producer_id >= 0) out_["producerId"] = producer_id;
     int codec = attributes & 7;
     if (!set_compression(codec)) return;
     Bytes records = w.take(w.remaining());
@@ -181,7 +182,7 @@ class RecordSetReader {
       error("unknown compression " + std::to_string(codec));
       return false;
     }
-    if (codec != 0 || !out_.find("compression")) out_.set("compression", kCompressionNames[codec]);
+    if (codec != 0 || !out_.find("compression")) out_["compression"] = kCompressionNames[codec];
     return true;
   }
 
@@ -212,7 +213,7 @@ class RecordSetReader {
     if (!out_.find("records")) out_.set("records", Json::array());
     out_["records"].push(std::move(item));
   }
-  void partial() { out_.set("partialBatch", true); }
+  void partial() { out_["partialBatch"] = true; }
   void error(std::string what) {
     if (!out_.find("error")) out_.set("error", std::move(what));
   }

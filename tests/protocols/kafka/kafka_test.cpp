@@ -221,6 +221,22 @@ TEST_P(KafkaCodecs, RecordBatchesDecompressed) {
 
 INSTANTIATE_TEST_SUITE_P(AllCodecs, KafkaCodecs, ::testing::Values(0, 1, 2, 3, 4));
 
+TEST(Kafka, SeveralBatchesInOneRecordSet) {
+  std::string set = record_batch({{"a", "plain", "", ""}}, 0) +
+                    record_batch({{"b", "packed", "", ""}, {"c", "packed too", "", ""}}, 1);
+  DissectorHarness h(kafka_protocol());
+  h.a(request(0, 3, 1, "p", produce_v3("t", set)));
+  h.close();
+  ASSERT_EQ(h.sink.entries.size(), 1u);
+  const Json& rs = *payload(h.sink.entries[0].request)
+                        .find("topics")->items()[0].find("partitions")->items()[0].find("records");
+  EXPECT_EQ(rs.dump().find("compression"), rs.dump().rfind("compression"));  // one key
+  EXPECT_EQ(str(rs, "compression"), "gzip");
+  EXPECT_EQ(num(rs, "batches"), 2);
+  EXPECT_EQ(num(rs, "count"), 3);
+  EXPECT_EQ(rs.find("records")->size(), 3u);
+}
+
 TEST(Kafka, XerialFramedSnappy) {
   std::vector<Record> records = {{"k", "framed by xerial", "", ""}};
   std::string plain = record_batch(records, 0);
