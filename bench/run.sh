@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: trawl read vs tshark on large captures of real servers (HTTP/1.1:
-# nginx + wrk; HTTP/2: nghttpd + h2load; Redis: redis-server + redis-benchmark),
+# nginx + wrk; HTTP/2: nghttpd + h2load; Redis: redis-server + redis-benchmark;
+# Kafka: librdkafka's mock cluster + kcat),
 # in the same run (the machine is shared: compare ratios, not absolute times).
-# Usage: run.sh TRAWL [http1|http2|redis|all]   (captures are made when absent)
+# Usage: run.sh TRAWL [http1|http2|redis|kafka|all]   (captures are made when absent)
 set -euo pipefail
 trawl=$(realpath "$1")
 which=${2:-all}
@@ -76,4 +77,17 @@ if [ "$which" = all ] || [ "$which" = redis ]; then
   [ -f "$capture" ] || "$here/make_redis_capture.sh" "$capture" 120 16379
   compare "Redis (redis-server + redis-benchmark, pipelined)" "$capture" \
     -d tcp.port==16379,resp -T fields -e resp.bulk_string.value -e resp.string -e resp.integer
+fi
+if [ "$which" = all ] || [ "$which" = kafka ]; then
+  capture=$here/out/kafka.pcap
+  [ -f "$capture" ] || "$here/make_kafka_capture.sh" "$capture" 250000
+  port=$(cat "$capture.port")
+  # trawl's entries carry topics, error codes and (up to 100 per message) record
+  # keys and values, so tshark is asked for the same; then for headers alone.
+  compare "Kafka (mock cluster + kcat produce/consume, tshark with records)" "$capture" \
+    -d "tcp.port==$port,kafka" -T fields -e kafka.request_key -e kafka.correlation_id \
+    -e kafka.topic_name -e kafka.error -e kafka.message_key -e kafka.message_value
+  compare "Kafka (the same capture, tshark with headers only)" "$capture" \
+    -d "tcp.port==$port,kafka" -T fields -e kafka.request_key -e kafka.correlation_id \
+    -e kafka.topic_name -e kafka.error
 fi

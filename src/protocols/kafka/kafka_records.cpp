@@ -99,6 +99,7 @@ class RecordSetReader {
     int codec = attributes & 7;
     if (!set_compression(codec)) return;
     Bytes records = w.take(w.remaining());
+    if (!room()) return;  // counted from the header; nothing more will be listed
     std::string inflated;
     if (codec != 0) {
       Decompressed d = decompress(kCodecs[codec], as_text(records), budget_.bytes + 65536);
