@@ -37,7 +37,8 @@ struct DissectCounters {
   uint64_t gap_entries = 0;     // entries marked "gap in stream"
   uint64_t resyncs = 0;         // times a parser skipped bytes to find a message start
   uint64_t unpaired = 0;        // requests without response and responses without request
-  uint64_t body_truncated = 0;  // bodies cut at the body cap
+  uint64_t body_truncated = 0;  // bodies (or listed records) cut at their cap
+  uint64_t messages_truncated = 0;  // messages longer than max_message, decoded as far as kept
 };
 
 class ProtoSchema;
@@ -47,6 +48,8 @@ struct DissectorSettings {
   const ProtoSchema* proto_schema = nullptr;  // gRPC messages by name, when given
   size_t max_header_block = 64 * 1024;        // bytes of a message head before giving up on it
   size_t max_pending = 256;                   // requests waiting for a response per connection
+  size_t max_message = 8u << 20;  // bytes of one length-prefixed message kept to decode it (Kafka)
+  size_t max_records = 100;       // Kafka records listed per message (all are counted)
 };
 
 struct DissectorEnv {

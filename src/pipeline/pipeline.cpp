@@ -74,6 +74,8 @@ void Pipeline::print_stats(std::ostream& os) const {
   line("resyncs", x.resyncs);
   line("gap_entries", x.gap_entries);
   line("unpaired", x.unpaired);
+  line("messages_truncated", x.messages_truncated);
+  line("bodies_truncated", x.body_truncated);
   os << "reassembly:\n";
   line("segments", r.segments);
   line("out_of_order", r.out_of_order);

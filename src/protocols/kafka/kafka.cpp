@@ -11,11 +11,10 @@ namespace trawl {
 namespace {
 
 constexpr uint32_t kMaxMessage = 256u << 20;  // a larger length prefix is not Kafka
-// Bytes kept per message for decoding: whole fetch responses at consumers'
-// default sizes (1 MiB per partition). The rest of a larger message is counted
-// and skipped, and its entry says "truncated". Buffers grown past kRetain are
-// released after their message, so idle connections hold little.
-constexpr size_t kKeep = 8u << 20;
+// Messages are kept whole up to settings.max_message (8 MiB: fetch responses at
+// consumers' default sizes, 1 MiB per partition); the rest of a larger one is
+// counted and skipped, and its entry says "truncated". Buffers grown past
+// kRetain are released after their message, so idle connections hold little.
 constexpr size_t kRetain = 256u << 10;
 
 constexpr std::array<std::string_view, 69> kApiNames = {"Produce",
@@ -135,7 +134,7 @@ struct Body {
 // Decodes what follows a header of `header_size` bytes. Flexible versions put
 // tagged fields after the header, except ApiVersions responses (always header v0).
 Body decode(int16_t api_key, int16_t version, bool request, Bytes message, size_t header_size,
-            bool cut, size_t max_body) {
+            bool cut, const DissectorSettings& settings) {
   Body out;
   const kafka::MessageSchema* schema =
       request ? kafka::request_schema(api_key) : kafka::response_schema(api_key);
@@ -156,7 +155,8 @@ Body decode(int16_t api_key, int16_t version, bool request, Bytes message, size_
   kafka::Wire w(rest);
   if (version >= schema->first_flexible && !api_versions_response) kafka::skip_tagged_fields(w);
   kafka::RecordBudget budget;
-  budget.bytes = max_body;
+  budget.records = settings.max_records;
+  budget.bytes = settings.max_body;
   out.decoded = kafka::decode_body(*schema, version, w.rest(), cut, budget);
   if (!out.decoded.error.empty() && out.decoded.error != "truncated")
     out.decoded.error = "malformed: " + api_name(api_key) + " v" + std::to_string(version) +
@@ -190,7 +190,8 @@ class KafkaDissector : public StreamDissector {
         continue;
       }
       size_t n = size_t(std::min<uint64_t>(s.remaining, data.size()));
-      size_t keep = std::min(n, kKeep > s.kept.size() ? kKeep - s.kept.size() : 0);
+      size_t max = env_.settings.max_message;
+      size_t keep = std::min(n, max > s.kept.size() ? max - s.kept.size() : 0);
       s.kept.append(reinterpret_cast<const char*>(data.data()), keep);
       s.remaining -= n;
       data = data.subspan(n);
@@ -223,7 +224,7 @@ class KafkaDissector : public StreamDissector {
     int length_bytes = 0;
     uint32_t length = 0;
     uint64_t remaining = 0;
-    std::string kept;  // the message's bytes, up to kKeep
+    std::string kept;  // the message's bytes, up to settings.max_message
     int64_t first_us = 0;
     bool lost = false;
   };
@@ -261,7 +262,8 @@ class KafkaDissector : public StreamDissector {
         return;
       }
       p.body = decode(p.header.api_key, p.header.api_version, true, b, p.header.size, cut,
-                      env_.settings.max_body);
+                      env_.settings);
+      count_truncation(p.body, cut);
       p.size = size;
       p.first_us = s.first_us;
       if (pending_.size() >= env_.settings.max_pending) {
@@ -285,13 +287,18 @@ class KafkaDissector : public StreamDissector {
       if (it->header.correlation_id != r.correlation_id) continue;
       Pending p = std::move(*it);
       pending_.erase(it);
-      r.body = decode(p.header.api_key, p.header.api_version, false, b, 4, cut,
-                      env_.settings.max_body);
+      r.body = decode(p.header.api_key, p.header.api_version, false, b, 4, cut, env_.settings);
+      count_truncation(r.body, cut);
       r.decoded = true;
       emit(&p, &r);
       return;
     }
     emit(nullptr, &r);  // its request was not captured: the body cannot be read
+  }
+
+  void count_truncation(const Body& body, bool cut) {
+    if (cut) ++env_.counters.messages_truncated;
+    if (body.decoded.records_listed < body.decoded.records) ++env_.counters.body_truncated;
   }
 
   // Puts a decoded body's fields on one side of the entry.

@@ -35,6 +35,8 @@ class BodyDecoder {
   BodyDecoder(int16_t version, bool flexible, RecordBudget budget, DecodedBody& out)
       : version_(version), flexible_(flexible), budget_(budget), out_(out) {}
 
+  size_t records_left() const { return budget_.records; }
+
   void fields(Wire& w, const std::vector<Field>& fields, Json& into) {
     for (const Field& f : fields) {
       if (!f.in(version_)) continue;
@@ -157,8 +159,10 @@ DecodedBody decode_body(const MessageSchema& schema, int16_t version, Bytes body
                         RecordBudget budget) {
   DecodedBody out;
   Wire w(body);
-  BodyDecoder(version, version >= schema.first_flexible, budget, out)
-      .fields(w, schema.fields, out.fields);
+  size_t listable = budget.records;
+  BodyDecoder decoder(version, version >= schema.first_flexible, budget, out);
+  decoder.fields(w, schema.fields, out.fields);
+  out.records_listed = listable - decoder.records_left();
   if (!w.ok())
     out.error = cut ? "truncated" : "ends early";
   out.trailing_bytes = w.remaining();

@@ -358,6 +358,7 @@ TEST(Kafka, MalformedAndTruncatedBodies) {
   EXPECT_EQ(h.sink.entries[1].request.find("topics")->dump(), R"(["large"])");
   EXPECT_GT(h.sink.entries[1].request_size, 9000000u);
   EXPECT_EQ(h.counters.malformed, 1u);
+  EXPECT_EQ(h.counters.messages_truncated, 1u);
 }
 
 TEST(Kafka, EverySchemaParses) {
