@@ -7,6 +7,8 @@
 #include "cli/commands.h"
 #include "pipeline/pipeline.h"
 #include "protocols/grpc/proto_schema.h"
+#include "query/kfl.h"
+#include "sinks/filter_sink.h"
 #include "sinks/sinks.h"
 
 namespace trawl {
@@ -20,9 +22,30 @@ struct ReadOptions {
   bool stats = false;
   size_t max_body = 64 * 1024;
   std::string proto_descriptors;
+  std::string filter;
 };
 
+// "trawl read: --filter: 1:19: expected a value after '=='", then the query
+// with a caret under the column.
+void print_filter_error(const std::string& query, const kfl::CompileError& e) {
+  std::cerr << "trawl read: --filter: " << e.text() << "\n";
+  size_t start = 0;
+  for (int line = 1; line < e.line && start != std::string::npos; ++line) {
+    start = query.find('\n', start);
+    if (start != std::string::npos) ++start;
+  }
+  if (start == std::string::npos) return;
+  std::string text = query.substr(start, query.find('\n', start) - start);
+  std::cerr << "  " << text << "\n  " << std::string(size_t(e.column - 1), ' ') << "^\n";
+}
+
 int run_read(const ReadOptions& o) {
+  kfl::CompileError filter_error;
+  auto query = kfl::Query::compile(o.filter, filter_error);
+  if (!query) {
+    print_filter_error(o.filter, filter_error);
+    return 2;
+  }
   std::unique_ptr<PcapSource> source;
   try {
     source = std::make_unique<PcapSource>(o.path);
@@ -59,9 +82,11 @@ int run_read(const ReadOptions& o) {
     std::cerr << "trawl read: " << o.path << ": " << e.what() << "\n";
     return 2;
   }
-  auto pipeline = std::make_unique<Pipeline>(*sink, settings);
+  FilterSink filter(*query, *sink);
+  EntrySink& first = query->matches_everything() ? *sink : filter;
+  auto pipeline = std::make_unique<Pipeline>(first, settings);
   Frame frame;
-  while (source->next(frame)) pipeline->add(frame);
+  while (!filter.done() && source->next(frame)) pipeline->add(frame);
   pipeline->finish();
   if (counting)
     std::cerr << "counted " << counting->entries() << " entries, " << counting->bytes()
@@ -89,6 +114,9 @@ void add_read_command(CLI::App& app, int& exit_code) {
                  "print counters, including every kind of loss, to stderr");
   read->add_option("--max-body", options->max_body, "decoded body bytes kept per message")
       ->capture_default_str();
+  read->add_option("--filter", options->filter,
+                   "only entries matching this KFL query (../shared/spec/kfl.md), e.g. "
+                   "'http and response.status >= 500'");
   read->add_option("--proto-descriptors", options->proto_descriptors,
                    "FileDescriptorSet (protoc --include_imports --descriptor_set_out) to decode "
                    "gRPC messages by name");

@@ -33,11 +33,11 @@ struct FlowContext {
 // Counters every dissector reports into; the pipeline prints them with --stats.
 struct DissectCounters {
   uint64_t messages = 0;
-  uint64_t malformed = 0;       // messages that could not be parsed
-  uint64_t gap_entries = 0;     // entries marked "gap in stream"
-  uint64_t resyncs = 0;         // times a parser skipped bytes to find a message start
-  uint64_t unpaired = 0;        // requests without response and responses without request
-  uint64_t body_truncated = 0;  // bodies (or listed records) cut at their cap
+  uint64_t malformed = 0;           // messages that could not be parsed
+  uint64_t gap_entries = 0;         // entries marked "gap in stream"
+  uint64_t resyncs = 0;             // times a parser skipped bytes to find a message start
+  uint64_t unpaired = 0;            // requests without response and responses without request
+  uint64_t body_truncated = 0;      // bodies (or listed records) cut at their cap
   uint64_t messages_truncated = 0;  // messages longer than max_message, decoded as far as kept
 };
 

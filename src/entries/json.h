@@ -38,6 +38,8 @@ class Json {
   bool is_array() const { return std::holds_alternative<Array>(v_); }
   bool is_string() const { return std::holds_alternative<std::string>(v_); }
   bool is_int() const { return std::holds_alternative<int64_t>(v_); }
+  bool is_bool() const { return std::holds_alternative<bool>(v_); }
+  bool is_double() const { return std::holds_alternative<double>(v_); }
 
   // Object access; `set` appends without looking for an existing key (fields are
   // written once by construction), `operator[]` finds or appends.
@@ -51,9 +53,12 @@ class Json {
   const std::string& str() const { return std::get<std::string>(v_); }
   std::string& str_mut() { return std::get<std::string>(v_); }
   int64_t integer() const { return std::get<int64_t>(v_); }
+  bool boolean() const { return std::get<bool>(v_); }
+  double number() const { return std::get<double>(v_); }
   const Array& items() const { return std::get<Array>(v_); }
   const Object& fields() const { return std::get<Object>(v_); }
   Object& fields_mut() { return std::get<Object>(v_); }
+  Array& items_mut() { return std::get<Array>(v_); }
 
   void write(std::string& out) const;
   std::string dump() const;

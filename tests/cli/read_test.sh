@@ -44,4 +44,22 @@ head -c 20000 "$fixtures/demo.pcap" > "$tmp/cut.pcap"
 expect "cut capture: exit 1" test $rc -eq 1
 expect "cut capture: says so" grep -q "input ended early" "$tmp/err"
 expect "cut capture: entries before the cut" test -s "$tmp/cut.jsonl"
+
+# --filter: KFL selects, redacts and limits; a bad query is a clear error.
+"$trawl" read "$fixtures/demo.pcap" --json --filter 'http and response.status >= 400' > "$tmp/f.jsonl"
+expect "filter keeps only what matches" python3 -c "
+import json
+all_ = [json.loads(l) for l in open('$tmp/a.jsonl')]
+kept = [json.loads(l) for l in open('$tmp/f.jsonl')]
+want = [e['id'] for e in all_ if e['protocol']['name'] == 'http' and (e.get('response') or {}).get('status', 0) >= 400]
+assert want and [e['id'] for e in kept] == want, (want, [e['id'] for e in kept])"
+"$trawl" read "$fixtures/demo.pcap" --json --filter 'http and redact("request.headers.host") and limit(2)' > "$tmp/r.jsonl"
+expect "filter limit(2) stops after two" test "$(wc -l < "$tmp/r.jsonl")" -eq 2
+expect "filter redacts" python3 -c "
+import json
+assert all(json.loads(l)['request']['headers']['host'] == '[REDACTED]' for l in open('$tmp/r.jsonl'))"
+"$trawl" read "$fixtures/demo.pcap" --filter 'http and response.status ==' > /dev/null 2> "$tmp/err"; rc=$?
+expect "bad filter: exit 2 with line, column and a caret" test $rc -eq 2 -a \
+  "$(head -1 "$tmp/err")" = "trawl read: --filter: 1:28: expected a value after '=='"
+expect "bad filter: caret under the column" test "$(sed -n 3p "$tmp/err")" = "$(printf '  %27s^' '')"
 exit $failed

@@ -110,8 +110,8 @@ class BodyDecoder {
         int64_t n = flexible_ ? compact_length(w) : w.i16();
         if (n < 0) return Json();
         std::string s(as_text(w.take(size_t(n))));
-        if (f.topic_name && w.ok() && std::find(out_.topics.begin(), out_.topics.end(), s) ==
-                                          out_.topics.end())
+        if (f.topic_name && w.ok() &&
+            std::find(out_.topics.begin(), out_.topics.end(), s) == out_.topics.end())
           out_.topics.push_back(s);
         return s;
       }
@@ -163,8 +163,7 @@ DecodedBody decode_body(const MessageSchema& schema, int16_t version, Bytes body
   BodyDecoder decoder(version, version >= schema.first_flexible, budget, out);
   decoder.fields(w, schema.fields, out.fields);
   out.records_listed = listable - decoder.records_left();
-  if (!w.ok())
-    out.error = cut ? "truncated" : "ends early";
+  if (!w.ok()) out.error = cut ? "truncated" : "ends early";
   out.trailing_bytes = w.remaining();
   return out;
 }

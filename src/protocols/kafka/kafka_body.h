@@ -16,8 +16,8 @@ struct DecodedBody {
   uint64_t partitions = 0;          // entries of partition arrays
   uint64_t records = 0;             // records in all record sets
   uint64_t records_listed = 0;      // of which listed with keys and values
-  size_t trailing_bytes = 0;  // after the body (librdkafka pads ApiVersions v0 with 4)
-  std::string error;          // empty, "truncated" or what is wrong
+  size_t trailing_bytes = 0;        // after the body (librdkafka pads ApiVersions v0 with 4)
+  std::string error;                // empty, "truncated" or what is wrong
 };
 
 // `body` follows the message header. `cut` says the message was longer than

@@ -129,8 +129,9 @@ class RecordSetReader {
           if (klen < 0 || uint64_t(klen) > rec.remaining()) break;
           std::string key(as_text(rec.take(size_t(klen))));
           int64_t vlen = rec.varint();
-          std::string value =
-              vlen >= 0 && uint64_t(vlen) <= rec.remaining() ? std::string(as_text(rec.take(size_t(vlen)))) : "";
+          std::string value = vlen >= 0 && uint64_t(vlen) <= rec.remaining()
+                                  ? std::string(as_text(rec.take(size_t(vlen))))
+                                  : "";
           h.set(is_valid_utf8(key) ? key : base64_encode(key),
                 is_valid_utf8(value) ? Json(value) : Json(base64_encode(value)));
         }

@@ -24,8 +24,8 @@ class Wire {
   int16_t i16() { return int16_t(fixed(2)); }
   int32_t i32() { return int32_t(fixed(4)); }
   int64_t i64() { return int64_t(fixed(8)); }
-  uint64_t uvarint();                                   // unsigned LEB128
-  int64_t varint() {                                    // zigzag
+  uint64_t uvarint();  // unsigned LEB128
+  int64_t varint() {   // zigzag
     uint64_t u = uvarint();
     return int64_t(u >> 1) ^ -int64_t(u & 1);
   }
@@ -43,8 +43,8 @@ class Wire {
 
 // What is left to list of one message's records; shared by all its record sets.
 struct RecordBudget {
-  size_t records = 100;       // records listed with their keys and values
-  size_t bytes = 64 * 1024;   // bytes of keys and values listed
+  size_t records = 100;      // records listed with their keys and values
+  size_t bytes = 64 * 1024;  // bytes of keys and values listed
 };
 
 // Describes a record set: {size, batches, count, compression, records: [...]}.

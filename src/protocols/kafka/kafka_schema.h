@@ -38,8 +38,8 @@ struct Field {
 };
 
 struct MessageSchema {
-  int16_t max_version = -1;               // newest version described
-  int16_t first_flexible = INT16_MAX;     // compact types and tagged fields from here
+  int16_t max_version = -1;            // newest version described
+  int16_t first_flexible = INT16_MAX;  // compact types and tagged fields from here
   std::vector<Field> fields;
 };
 

@@ -6,7 +6,6 @@
 #include <zstd.h>
 
 #include "protocols/kafka/kafka_schema.h"
-
 #include "tests/support.h"
 
 namespace trawl {
@@ -151,11 +150,10 @@ TEST(Kafka, FlexibleVersionsWithCompactTypesAndTaggedFields) {
                      be16(13) + uvarint(0);
   h.b(response(1, be16(0) + keys + be32(0) + tagged));
   // FindCoordinator v4: coordinator keys, and a coordinator that is not available.
-  h.a(request(10, 4, 2, "rdkafka", uvarint(0) + std::string(1, '\0') + uvarint(2) +
-                                       compact("group-a") + uvarint(0)));
-  h.b(response(2, uvarint(0) + be32(0) + uvarint(2) + compact("group-a") + be32(-1) +
-                      compact("") + be32(-1) + be16(15) + compact("loading") + uvarint(0) +
-                      uvarint(0)));
+  h.a(request(10, 4, 2, "rdkafka",
+              uvarint(0) + std::string(1, '\0') + uvarint(2) + compact("group-a") + uvarint(0)));
+  h.b(response(2, uvarint(0) + be32(0) + uvarint(2) + compact("group-a") + be32(-1) + compact("") +
+                      be32(-1) + be16(15) + compact("loading") + uvarint(0) + uvarint(0)));
   h.close();
   ASSERT_EQ(h.sink.entries.size(), 2u);
   const Entry& av = h.sink.entries[0];
@@ -194,23 +192,24 @@ TEST_P(KafkaCodecs, RecordBatchesDecompressed) {
                                  {"k3", std::string("\xff\x00\x01", 3), "", ""}};
   DissectorHarness h(kafka_protocol());
   h.a(request(0, 3, 5, "producer", produce_v3("orders", record_batch(records, codec))));
-  h.b(response(5, be32(1) + str16("orders") + be32(1) + be32(2) + be16(0) + be64(100) +
-                      be64(-1) + be32(0)));
+  h.b(response(
+      5, be32(1) + str16("orders") + be32(1) + be32(2) + be16(0) + be64(100) + be64(-1) + be32(0)));
   h.close();
   ASSERT_EQ(h.sink.entries.size(), 1u);
   const Entry& e = h.sink.entries[0];
   EXPECT_EQ(e.error, "");
   EXPECT_EQ(num(e.request, "recordCount"), 3);
-  const Json& set = *payload(e.request).find("topics")->items()[0].find("partitions")->items()[0].find(
-      "records");
+  const Json& set =
+      *payload(e.request).find("topics")->items()[0].find("partitions")->items()[0].find("records");
   const char* names[] = {"none", "gzip", "snappy", "lz4", "zstd"};
   EXPECT_EQ(str(set, "compression"), names[codec]);
   EXPECT_EQ(num(set, "count"), 3);
   EXPECT_EQ(num(set, "batches"), 1);
   const auto& recs = set.find("records")->items();
   ASSERT_EQ(recs.size(), 3u);
-  EXPECT_EQ(recs[0].dump(), R"({"offset":100,"timestamp":1700000000000,"key":"k1","value":"first )" +
-                                value + R"(","headers":{"trace":"abc"}})");
+  EXPECT_EQ(recs[0].dump(),
+            R"({"offset":100,"timestamp":1700000000000,"key":"k1","value":"first )" + value +
+                R"(","headers":{"trace":"abc"}})");
   EXPECT_EQ(num(recs[1], "offset"), 101);
   EXPECT_EQ(num(recs[1], "timestamp"), 1700000000005);
   EXPECT_EQ(str(recs[2], "valueBase64"), "/wAB");
@@ -229,7 +228,11 @@ TEST(Kafka, SeveralBatchesInOneRecordSet) {
   h.close();
   ASSERT_EQ(h.sink.entries.size(), 1u);
   const Json& rs = *payload(h.sink.entries[0].request)
-                        .find("topics")->items()[0].find("partitions")->items()[0].find("records");
+                        .find("topics")
+                        ->items()[0]
+                        .find("partitions")
+                        ->items()[0]
+                        .find("records");
   EXPECT_EQ(rs.dump().find("compression"), rs.dump().rfind("compression"));  // one key
   EXPECT_EQ(str(rs, "compression"), "gzip");
   EXPECT_EQ(num(rs, "batches"), 2);
@@ -242,8 +245,8 @@ TEST(Kafka, XerialFramedSnappy) {
   std::string plain = record_batch(records, 0);
   std::string inner = plain.substr(61);  // the records after the batch header
   std::string block = compress(2, inner);
-  std::string framed = std::string("\x82SNAPPY\0", 8) + be32(1) + be32(1) +
-                       be32(uint32_t(block.size())) + block;
+  std::string framed =
+      std::string("\x82SNAPPY\0", 8) + be32(1) + be32(1) + be32(uint32_t(block.size())) + block;
   std::string batch = plain.substr(0, 21) + be16(2) + plain.substr(23, 61 - 23) + framed;
   std::string fixed_len = batch.substr(0, 8) + be32(uint32_t(batch.size() - 12)) + batch.substr(12);
   DissectorHarness h(kafka_protocol());
@@ -251,7 +254,11 @@ TEST(Kafka, XerialFramedSnappy) {
   h.close();
   ASSERT_EQ(h.sink.entries.size(), 1u);
   const Json& set = *payload(h.sink.entries[0].request)
-                         .find("topics")->items()[0].find("partitions")->items()[0].find("records");
+                         .find("topics")
+                         ->items()[0]
+                         .find("partitions")
+                         ->items()[0]
+                         .find("records");
   EXPECT_EQ(str(set, "compression"), "snappy");
   EXPECT_EQ(str(set.find("records")->items()[0], "value"), "framed by xerial");
 }
@@ -264,17 +271,22 @@ TEST(Kafka, LegacyMessageSetsPlainAndCompressed) {
     return be64(offset) + be32(uint32_t(m.size())) + m;
   };
   std::string inner = message(0, 1, 0, "a", "one") + message(1, 1, 0, "b", "two");
-  std::string set = message(0, 0, 0, "k", "v0 message") +
-                    message(1, 1, 1, "", deflate_compress(inner, 31));
+  std::string set =
+      message(0, 0, 0, "k", "v0 message") + message(1, 1, 1, "", deflate_compress(inner, 31));
   DissectorHarness h(kafka_protocol());
   // Produce v2: acks, timeout, topics (no transactional id before v3).
-  h.a(request(0, 2, 3, "old", be16(1) + be32(1000) + be32(1) + str16("legacy") + be32(1) +
-                                  be32(0) + be32(uint32_t(set.size())) + set));
+  h.a(request(0, 2, 3, "old",
+              be16(1) + be32(1000) + be32(1) + str16("legacy") + be32(1) + be32(0) +
+                  be32(uint32_t(set.size())) + set));
   h.close();
   ASSERT_EQ(h.sink.entries.size(), 1u);
   EXPECT_EQ(h.sink.entries[0].error, "no response");
   const Json& rs = *payload(h.sink.entries[0].request)
-                        .find("topics")->items()[0].find("partitions")->items()[0].find("records");
+                        .find("topics")
+                        ->items()[0]
+                        .find("partitions")
+                        ->items()[0]
+                        .find("records");
   EXPECT_EQ(num(rs, "count"), 3);
   EXPECT_EQ(str(rs, "compression"), "gzip");
   const auto& recs = rs.find("records")->items();
@@ -288,11 +300,12 @@ TEST(Kafka, FetchResponseWithPartialLastBatch) {
   std::string cut = record_batch({{"k", "cut by the broker", "", ""}}, 0).substr(0, 30);
   std::string records = full + cut;
   // Fetch v4 request and response (isolation level, last stable offset, aborted txns).
-  std::string fetch = be32(uint32_t(-1)) + be32(500) + be32(1) + be32(1 << 20) + std::string(1, '\0') +
-                      be32(1) + str16("events") + be32(1) + be32(0) + be64(100) + be32(1 << 20);
+  std::string fetch = be32(uint32_t(-1)) + be32(500) + be32(1) + be32(1 << 20) +
+                      std::string(1, '\0') + be32(1) + str16("events") + be32(1) + be32(0) +
+                      be64(100) + be32(1 << 20);
   std::string answer = be32(0) + be32(1) + str16("events") + be32(1) + be32(0) + be16(0) +
-                       be64(101) + be64(101) + be32(uint32_t(-1)) +
-                       be32(uint32_t(records.size())) + records;
+                       be64(101) + be64(101) + be32(uint32_t(-1)) + be32(uint32_t(records.size())) +
+                       records;
   DissectorHarness h(kafka_protocol());
   h.a(request(1, 4, 9, "consumer", fetch));
   h.b(response(9, answer));
@@ -302,7 +315,8 @@ TEST(Kafka, FetchResponseWithPartialLastBatch) {
   EXPECT_EQ(e.error, "");
   EXPECT_EQ(e.request.find("topics")->dump(), R"(["events"])");
   EXPECT_EQ(num(*e.response, "recordCount"), 1);
-  const Json& part = payload(*e.response).find("responses")->items()[0].find("partitions")->items()[0];
+  const Json& part =
+      payload(*e.response).find("responses")->items()[0].find("partitions")->items()[0];
   EXPECT_TRUE(part.find("abortedTransactions")->is_null());
   const Json& rs = *part.find("records");
   EXPECT_EQ(rs.find("partialBatch")->dump(), "true");
@@ -348,8 +362,8 @@ TEST(Kafka, MalformedAndTruncatedBodies) {
   // A Produce larger than the bytes kept (8 MiB): its beginning is still read.
   std::string big = record_batch({{"k", std::string(9000000, 'x'), "", ""}}, 0);
   h.a(request(0, 3, 2, "c", produce_v3("large", big)));
-  h.b(response(2, be32(1) + str16("large") + be32(1) + be32(2) + be16(0) + be64(0) + be64(-1) +
-                      be32(0)));
+  h.b(response(
+      2, be32(1) + str16("large") + be32(1) + be32(2) + be16(0) + be64(0) + be64(-1) + be32(0)));
   h.close();
   ASSERT_EQ(h.sink.entries.size(), 2u);
   EXPECT_EQ(h.sink.entries[0].error, "malformed: Heartbeat v0 request ends early");

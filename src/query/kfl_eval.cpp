@@ -1,0 +1,464 @@
+// Evaluation of compiled KFL over entries, and redaction.
+#include <charconv>
+#include <chrono>
+
+#include "entries/json_parse.h"
+#include "query/kfl_ast.h"
+
+namespace trawl::kfl {
+
+namespace {
+
+// A value met while evaluating: borrowed from the entry or the context.
+struct Value {
+  enum class Kind : uint8_t { kNull, kBool, kInt, kDouble, kString, kJson };
+  Kind kind = Kind::kNull;
+  bool b = false;
+  int64_t i = 0;
+  double d = 0;
+  std::string_view s;
+  const Json* j = nullptr;
+
+  static Value of_int(int64_t v) { return {Kind::kInt, false, v, 0, {}, nullptr}; }
+  static Value of_double(double v) { return {Kind::kDouble, false, 0, v, {}, nullptr}; }
+  static Value of_string(std::string_view v) { return {Kind::kString, false, 0, 0, v, nullptr}; }
+  static Value of_bool(bool v) { return {Kind::kBool, v, 0, 0, {}, nullptr}; }
+  bool numeric() const { return kind == Kind::kInt || kind == Kind::kDouble; }
+  double as_double() const { return kind == Kind::kInt ? double(i) : d; }
+};
+
+Value from_json(const Json& j) {
+  if (j.is_string()) return Value::of_string(j.str());
+  if (j.is_int()) return Value::of_int(j.integer());
+  if (j.is_double()) return Value::of_double(j.number());
+  if (j.is_bool()) return Value::of_bool(j.boolean());
+  if (j.is_null()) return {};
+  return {Value::Kind::kJson, false, 0, 0, {}, &j};
+}
+
+Value from_literal(const Literal& l) {
+  if (auto b = std::get_if<bool>(&l)) return Value::of_bool(*b);
+  if (auto i = std::get_if<int64_t>(&l)) return Value::of_int(*i);
+  if (auto d = std::get_if<double>(&l)) return Value::of_double(*d);
+  if (auto s = std::get_if<std::string>(&l)) return Value::of_string(*s);
+  return {};
+}
+
+// Storage for what evaluation makes (parsed bodies, ids as text); empty, and
+// free of allocation, for most queries.
+struct Context {
+  const Entry& entry;
+  int64_t now_ms;
+  std::vector<std::unique_ptr<Json>> json;
+  std::vector<std::unique_ptr<std::string>> text;
+
+  const Json& keep(Json j) { return *json.emplace_back(std::make_unique<Json>(std::move(j))); }
+  std::string_view keep(std::string s) {
+    return *text.emplace_back(std::make_unique<std::string>(std::move(s)));
+  }
+};
+
+// A non-owning callable reference: evaluation nests callbacks, and templates
+// would instantiate without end.
+class Visitor {
+ public:
+  template <typename F>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, Visitor>)
+      Visitor(F&& f)  // NOLINT: converts from any callable, like std::function_ref
+      : object_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* o, const Value& v) {
+          return (*static_cast<std::remove_reference_t<F>*>(o))(v);
+        }) {}
+  bool operator()(const Value& v) const { return call_(object_, v); }
+
+ private:
+  void* object_;
+  bool (*call_)(void*, const Value&);
+};
+
+size_t utf8_length(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (uint8_t(c) & 0xC0) != 0x80;
+  return n;
+}
+
+// Visits every value the steps reach from `v`; stops (and returns true) as soon
+// as `visit` returns true: KFL's "any" semantics for `*`.
+bool walk(const Value& v, const std::vector<Step>& steps, size_t at, Context& c, Visitor visit) {
+  if (at == steps.size()) return visit(v);
+  const Step& step = steps[at];
+  switch (step.kind) {
+    case Step::Kind::kKey:
+      if (v.kind == Value::Kind::kJson && v.j->is_object())
+        if (const Json* f = v.j->find(step.key))
+          return walk(from_json(*f), steps, at + 1, c, visit);
+      return false;
+    case Step::Kind::kIndex:
+      if (v.kind == Value::Kind::kJson && v.j->is_array() && step.index >= 0 &&
+          size_t(step.index) < v.j->items().size())
+        return walk(from_json(v.j->items()[size_t(step.index)]), steps, at + 1, c, visit);
+      return false;
+    case Step::Kind::kAny:
+      if (v.kind != Value::Kind::kJson) return false;
+      if (v.j->is_array()) {
+        for (const Json& item : v.j->items())
+          if (walk(from_json(item), steps, at + 1, c, visit)) return true;
+      } else if (v.j->is_object()) {
+        for (const auto& [key, item] : v.j->fields())
+          if (walk(from_json(item), steps, at + 1, c, visit)) return true;
+      }
+      return false;
+    case Step::Kind::kJson: {
+      if (v.kind == Value::Kind::kJson) return walk(v, steps, at + 1, c, visit);
+      if (v.kind != Value::Kind::kString) return false;
+      Json parsed;
+      if (!parse_json(v.s, parsed)) return false;
+      return walk(from_json(c.keep(std::move(parsed))), steps, at + 1, c, visit);
+    }
+    case Step::Kind::kSize:
+      if (v.kind == Value::Kind::kString)
+        return walk(Value::of_int(int64_t(utf8_length(v.s))), steps, at + 1, c, visit);
+      if (v.kind == Value::Kind::kJson)
+        return walk(Value::of_int(int64_t(v.j->size())), steps, at + 1, c, visit);
+      return false;
+  }
+  return false;
+}
+
+Json endpoint_json(const EntryEndpoint& e) {
+  Json o = Json::object();
+  o.set("ip", e.ip);
+  o.set("port", e.port);
+  return o;
+}
+
+// The selector's starting value; false when the entry has no such field.
+bool root_value(Root root, Context& c, Value& out) {
+  const Entry& e = c.entry;
+  switch (root) {
+    case Root::kRequest:
+      out = {Value::Kind::kJson, false, 0, 0, {}, &e.request};
+      return true;
+    case Root::kResponse:
+      if (!e.response) return false;
+      out = {Value::Kind::kJson, false, 0, 0, {}, &*e.response};
+      return true;
+    case Root::kId:
+      out = Value::of_string(c.keep(std::to_string(e.id)));
+      return true;
+    case Root::kProtocolName:
+      out = Value::of_string(e.protocol);
+      return true;
+    case Root::kProtocolAbbr:
+      out = Value::of_string(protocol_abbr(e.protocol));
+      return true;
+    case Root::kProtocolVersion:
+      out = Value::of_string(e.version);
+      return true;
+    case Root::kProtocolLayer4:
+      out = Value::of_string(e.layer4);
+      return true;
+    case Root::kProtocol: {
+      Json o = Json::object();
+      o.set("name", e.protocol);
+      o.set("abbr", protocol_abbr(e.protocol));
+      o.set("version", e.version);
+      o.set("layer4", e.layer4);
+      out = from_json(c.keep(std::move(o)));
+      return true;
+    }
+    case Root::kSrcIp:
+      out = Value::of_string(e.src.ip);
+      return true;
+    case Root::kSrcPort:
+      out = Value::of_int(e.src.port);
+      return true;
+    case Root::kSrc:
+      out = from_json(c.keep(endpoint_json(e.src)));
+      return true;
+    case Root::kDstIp:
+      out = Value::of_string(e.dst.ip);
+      return true;
+    case Root::kDstPort:
+      out = Value::of_int(e.dst.port);
+      return true;
+    case Root::kDst:
+      out = from_json(c.keep(endpoint_json(e.dst)));
+      return true;
+    case Root::kTimestamp:
+      out = Value::of_int(e.timestamp_us / 1000);
+      return true;
+    case Root::kTimestampUs:
+      out = Value::of_int(e.timestamp_us);
+      return true;
+    case Root::kElapsedTime:
+      out = Value::of_double(e.elapsed_ms);
+      return true;
+    case Root::kRequestSize:
+      out = Value::of_int(int64_t(e.request_size));
+      return true;
+    case Root::kResponseSize:
+      out = Value::of_int(int64_t(e.response_size));
+      return true;
+    case Root::kStream:
+      out = Value::of_string(e.stream);
+      return true;
+    case Root::kTls:
+      out = Value::of_bool(e.tls);
+      return true;
+    case Root::kError:
+      if (e.error.empty()) return false;  // absent when there is none
+      out = Value::of_string(e.error);
+      return true;
+    case Root::kMissing:
+      return false;
+  }
+  return false;
+}
+
+bool each(const Operand& o, Context& c, Visitor visit) {
+  switch (o.kind) {
+    case Operand::Kind::kLiteral:
+      return visit(from_literal(o.literal));
+    case Operand::Kind::kNow:
+      return visit(Value::of_int(c.now_ms));
+    case Operand::Kind::kSelector: {
+      Value root;
+      if (!root_value(o.selector.root, c, root)) return false;
+      return walk(root, o.selector.steps, 0, c, visit);
+    }
+    case Operand::Kind::kNegate:
+      return each(*o.left, c, [&](const Value& v) {
+        if (v.kind == Value::Kind::kInt && v.i != INT64_MIN) return visit(Value::of_int(-v.i));
+        return v.numeric() && visit(Value::of_double(-v.as_double()));
+      });
+    case Operand::Kind::kAdd:
+    case Operand::Kind::kSubtract: {
+      bool add = o.kind == Operand::Kind::kAdd;
+      return each(*o.left, c, [&](const Value& a) {
+        return a.numeric() && each(*o.right, c, [&](const Value& b) {
+                 if (!b.numeric()) return false;
+                 int64_t r;
+                 if (a.kind == Value::Kind::kInt && b.kind == Value::Kind::kInt &&
+                     !(add ? __builtin_add_overflow(a.i, b.i, &r)
+                           : __builtin_sub_overflow(a.i, b.i, &r)))
+                   return visit(Value::of_int(r));
+                 return visit(Value::of_double(add ? a.as_double() + b.as_double()
+                                                   : a.as_double() - b.as_double()));
+               });
+      });
+    }
+  }
+  return false;
+}
+
+bool equal(const Value& a, const Value& b) {
+  if (a.numeric() && b.numeric()) {
+    if (a.kind == Value::Kind::kInt && b.kind == Value::Kind::kInt) return a.i == b.i;
+    return a.as_double() == b.as_double();
+  }
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case Value::Kind::kNull:
+      return true;
+    case Value::Kind::kBool:
+      return a.b == b.b;
+    case Value::Kind::kString:
+      return a.s == b.s;
+    case Value::Kind::kJson:
+      return a.j->dump() == b.j->dump();
+    default:
+      return false;
+  }
+}
+
+bool ordered(const Value& a, const Value& b, CompareOp op) {
+  int cmp;
+  if (a.numeric() && b.numeric()) {
+    if (a.kind == Value::Kind::kInt && b.kind == Value::Kind::kInt)
+      cmp = a.i < b.i ? -1 : a.i > b.i;
+    else if (a.as_double() != a.as_double() || b.as_double() != b.as_double())
+      return false;  // NaN is unordered
+    else
+      cmp = a.as_double() < b.as_double() ? -1 : a.as_double() > b.as_double();
+  } else if (a.kind == Value::Kind::kString && b.kind == Value::Kind::kString) {
+    cmp = a.s.compare(b.s);
+    cmp = cmp < 0 ? -1 : cmp > 0;
+  } else {
+    return false;
+  }
+  switch (op) {
+    case CompareOp::kLt:
+      return cmp < 0;
+    case CompareOp::kLe:
+      return cmp <= 0;
+    case CompareOp::kGt:
+      return cmp > 0;
+    case CompareOp::kGe:
+      return cmp >= 0;
+    default:
+      return false;
+  }
+}
+
+// Strings as they are, numbers and booleans as their text (so r"^5\d\d$"
+// matches a status code); objects and lists do not match text.
+bool as_text(const Value& v, Context& c, std::string_view& out) {
+  switch (v.kind) {
+    case Value::Kind::kString:
+      out = v.s;
+      return true;
+    case Value::Kind::kInt:
+      out = c.keep(std::to_string(v.i));
+      return true;
+    case Value::Kind::kDouble:
+      out = c.keep(Json(v.d).dump());
+      return true;
+    case Value::Kind::kBool:
+      out = v.b ? "true" : "false";
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool truthy(const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::kNull:
+      return false;
+    case Value::Kind::kBool:
+      return v.b;
+    case Value::Kind::kInt:
+      return v.i != 0;
+    case Value::Kind::kDouble:
+      return v.d != 0;
+    case Value::Kind::kString:
+      return !v.s.empty();
+    case Value::Kind::kJson:
+      return v.j->size() > 0;
+  }
+  return false;
+}
+
+bool eval(const Expr& x, Context& c) {
+  switch (x.kind) {
+    case Expr::Kind::kAnd:
+      return eval(*x.left, c) && eval(*x.right, c);
+    case Expr::Kind::kOr:
+      return eval(*x.left, c) || eval(*x.right, c);
+    case Expr::Kind::kNot:
+      return !eval(*x.left, c);
+    case Expr::Kind::kConstant:
+      return x.constant;
+    case Expr::Kind::kProtocolIs:
+      return c.entry.protocol == x.text;
+    case Expr::Kind::kCompare:
+      return each(x.lhs, c, [&](const Value& a) {
+        return each(x.rhs, c, [&](const Value& b) {
+          if (x.op == CompareOp::kEq) return equal(a, b);
+          if (x.op == CompareOp::kNe) return !equal(a, b);
+          return ordered(a, b, x.op);
+        });
+      });
+    case Expr::Kind::kRegex:
+      return each(x.lhs, c, [&](const Value& a) {
+        std::string_view text;
+        if (!as_text(a, c, text)) return false;
+        bool found = RE2::PartialMatch(text, *x.regex);
+        return x.op == CompareOp::kEq ? found : !found;
+      });
+    case Expr::Kind::kIn:
+      return each(x.lhs, c, [&](const Value& a) {
+        for (const Operand& item : x.list)
+          if (each(item, c, [&](const Value& b) { return equal(a, b); })) return true;
+        return false;
+      });
+    case Expr::Kind::kMethod:
+      return each(x.lhs, c, [&](const Value& a) {
+        std::string_view text;
+        if (!as_text(a, c, text)) return false;
+        switch (x.method) {
+          case StringMethod::kStartsWith:
+            return text.starts_with(x.text);
+          case StringMethod::kEndsWith:
+            return text.ends_with(x.text);
+          case StringMethod::kContains:
+            return text.find(x.text) != std::string_view::npos;
+          case StringMethod::kMatches:
+            return RE2::PartialMatch(text, *x.regex);
+        }
+        return false;
+      });
+    case Expr::Kind::kTruthy:
+      return each(x.lhs, c, [](const Value& v) { return truthy(v); });
+    case Expr::Kind::kExists:
+      return each(x.lhs, c, [](const Value&) { return true; });
+  }
+  return false;
+}
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Replaces what the steps reach under `j`; true when something was replaced.
+bool redact_in(Json& j, const std::vector<Step>& steps, size_t at) {
+  if (at == steps.size()) {
+    j = Json("[REDACTED]");
+    return true;
+  }
+  const Step& step = steps[at];
+  bool changed = false;
+  switch (step.kind) {
+    case Step::Kind::kKey:
+      if (j.is_object())
+        for (auto& [key, value] : j.fields_mut())
+          if (key == step.key) changed = redact_in(value, steps, at + 1) || changed;
+      return changed;
+    case Step::Kind::kIndex:
+      if (j.is_array() && step.index >= 0 && size_t(step.index) < j.items().size())
+        return redact_in(j.items_mut()[size_t(step.index)], steps, at + 1);
+      return false;
+    case Step::Kind::kAny:
+      if (j.is_array())
+        for (Json& item : j.items_mut()) changed = redact_in(item, steps, at + 1) || changed;
+      else if (j.is_object())
+        for (auto& [key, value] : j.fields_mut())
+          changed = redact_in(value, steps, at + 1) || changed;
+      return changed;
+    case Step::Kind::kJson: {
+      if (!j.is_string()) return redact_in(j, steps, at + 1);
+      Json parsed;
+      if (!parse_json(j.str(), parsed) || !redact_in(parsed, steps, at + 1)) return false;
+      j.str_mut() = parsed.dump();
+      return true;
+    }
+    case Step::Kind::kSize:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Query::matches(const Entry& entry) const {
+  if (!root_) return true;
+  Context c{entry, now_ms(), {}, {}};
+  return eval(*root_, c);
+}
+
+bool Query::redacts() const {
+  return !redactions_.empty();
+}
+
+void Query::redact(Entry& entry) const {
+  for (const auto& s : redactions_) {
+    if (s->root == Root::kRequest)
+      redact_in(entry.request, s->steps, 0);
+    else if (s->root == Root::kResponse && entry.response)
+      redact_in(*entry.response, s->steps, 0);
+  }
+}
+
+}  // namespace trawl::kfl

@@ -1,0 +1,860 @@
+// KFL text -> compiled Expr: a hand-written lexer and precedence-climbing parser
+// whose errors name the line, the column and what was expected.
+#include <cmath>
+#include <set>
+#include <stdexcept>
+
+#include "base/text.h"
+#include "query/kfl_ast.h"
+
+namespace trawl::kfl {
+
+std::string CompileError::text() const {
+  return std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+namespace {
+
+struct Token {
+  enum class Kind : uint8_t { kEnd, kIdent, kString, kRegex, kInt, kDouble, kPunct };
+  Kind kind = Kind::kEnd;
+  std::string text;  // identifier, punctuation, or the decoded string
+  int64_t integer = 0;
+  double number = 0;
+  size_t pos = 0;
+};
+
+struct SyntaxError {
+  size_t pos;
+  std::string message;
+};
+
+// A macro met again inside its own expansion: reported once, at the outermost use.
+struct MacroLoop {
+  size_t pos;
+  std::string name;
+};
+
+void append_utf8(std::string& out, uint32_t c) {
+  if (c < 0x80) {
+    out += char(c);
+  } else if (c < 0x800) {
+    out += char(0xC0 | c >> 6);
+    out += char(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += char(0xE0 | c >> 12);
+    out += char(0x80 | (c >> 6 & 0x3F));
+    out += char(0x80 | (c & 0x3F));
+  } else {
+    out += char(0xF0 | c >> 18);
+    out += char(0x80 | (c >> 12 & 0x3F));
+    out += char(0x80 | (c >> 6 & 0x3F));
+    out += char(0x80 | (c & 0x3F));
+  }
+}
+
+class Lexer {
+ public:
+  explicit Lexer(std::string_view text) : s_(text) {}
+
+  std::vector<Token> tokens() {
+    std::vector<Token> out;
+    for (;;) {
+      skip_space();
+      Token t;
+      t.pos = i_;
+      if (i_ >= s_.size()) {
+        out.push_back(t);
+        return out;
+      }
+      char c = s_[i_];
+      if ((c == 'r' || c == 'R') && i_ + 1 < s_.size() && s_[i_ + 1] == '"') {
+        t.kind = Token::Kind::kRegex;
+        t.text = raw_string(i_ + 1);
+      } else if (std::isalpha(uint8_t(c)) || c == '_') {
+        size_t start = i_;
+        while (i_ < s_.size() && (std::isalnum(uint8_t(s_[i_])) || s_[i_] == '_')) ++i_;
+        t.kind = Token::Kind::kIdent;
+        t.text = std::string(s_.substr(start, i_ - start));
+      } else if (std::isdigit(uint8_t(c))) {
+        number(t);
+      } else if (c == '"' || c == '\'') {
+        t.kind = Token::Kind::kString;
+        t.text = quoted(c);
+      } else {
+        t.kind = Token::Kind::kPunct;
+        static const char* const kTwo[] = {"==", "!=", "<=", ">=", "&&", "||"};
+        for (const char* two : kTwo)
+          if (s_.substr(i_, 2) == two) t.text = two;
+        if (t.text.empty()) {
+          if (std::string_view("()[],.*<>!-+=").find(c) == std::string_view::npos)
+            throw SyntaxError{i_, std::string("unexpected character '") + c + "'"};
+          t.text = std::string(1, c);
+          if (c == '=') throw SyntaxError{i_, "'=' is not an operator: use '=='"};
+        }
+        i_ += t.text.size();
+      }
+      out.push_back(std::move(t));
+    }
+  }
+
+ private:
+  void skip_space() {
+    for (;;) {
+      while (i_ < s_.size() && std::isspace(uint8_t(s_[i_]))) ++i_;
+      if (s_.substr(i_, 2) != "//") return;
+      while (i_ < s_.size() && s_[i_] != '\n') ++i_;
+    }
+  }
+
+  void number(Token& t) {
+    size_t start = i_;
+    while (i_ < s_.size() && std::isdigit(uint8_t(s_[i_]))) ++i_;
+    bool decimal = false;
+    if (i_ + 1 < s_.size() && s_[i_] == '.' && std::isdigit(uint8_t(s_[i_ + 1]))) {
+      decimal = true;
+      ++i_;
+      while (i_ < s_.size() && std::isdigit(uint8_t(s_[i_]))) ++i_;
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      size_t save = i_++;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (i_ < s_.size() && std::isdigit(uint8_t(s_[i_]))) {
+        decimal = true;
+        while (i_ < s_.size() && std::isdigit(uint8_t(s_[i_]))) ++i_;
+      } else {
+        i_ = save;
+      }
+    }
+    std::string text(s_.substr(start, i_ - start));
+    if (decimal) {
+      t.kind = Token::Kind::kDouble;
+      t.number = std::strtod(text.c_str(), nullptr);
+      return;
+    }
+    t.kind = Token::Kind::kInt;
+    errno = 0;
+    unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+    if (errno == ERANGE || v > uint64_t(INT64_MAX)) throw SyntaxError{start, "number out of range"};
+    t.integer = int64_t(v);
+  }
+
+  // A JSON-style string in double (or CEL's single) quotes.
+  std::string quoted(char quote) {
+    size_t start = i_++;
+    std::string out;
+    while (i_ < s_.size() && s_[i_] != quote) {
+      char c = s_[i_++];
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (i_ >= s_.size()) break;
+      char e = s_[i_++];
+      switch (e) {
+        case '"':
+        case '\'':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          uint32_t c1 = hex4(i_ - 2);
+          if (c1 >= 0xD800 && c1 < 0xDC00 && s_.substr(i_, 2) == "\\u") {
+            i_ += 2;
+            uint32_t c2 = hex4(i_ - 2);
+            c1 = 0x10000 + ((c1 - 0xD800) << 10) + (c2 - 0xDC00);
+          }
+          append_utf8(out, c1);
+          break;
+        }
+        default:
+          throw SyntaxError{i_ - 2, std::string("unknown escape '\\") + e + "' in a string"};
+      }
+    }
+    if (i_ >= s_.size()) throw SyntaxError{start, "unterminated string"};
+    ++i_;
+    return out;
+  }
+
+  uint32_t hex4(size_t at) {
+    if (i_ + 4 > s_.size()) throw SyntaxError{at, "expected four hex digits after \\u"};
+    uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) {
+      char h = s_[i_++];
+      int d = std::isdigit(uint8_t(h)) ? h - '0'
+              : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+              : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                       : -1;
+      if (d < 0) throw SyntaxError{at, "expected four hex digits after \\u"};
+      v = v << 4 | uint32_t(d);
+    }
+    return v;
+  }
+
+  // r"...": the pattern verbatim; \" keeps a quote inside it.
+  std::string raw_string(size_t quote_at) {
+    size_t start = i_;
+    i_ = quote_at + 1;
+    std::string out;
+    while (i_ < s_.size() && s_[i_] != '"') {
+      if (s_[i_] == '\\' && i_ + 1 < s_.size()) out += s_[i_++];
+      out += s_[i_++];
+    }
+    if (i_ >= s_.size()) throw SyntaxError{start, "unterminated regular expression"};
+    ++i_;
+    return out;
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+const std::set<std::string, std::less<>>& protocol_names() {
+  static const std::set<std::string, std::less<>> names = {
+      "http", "http2", "grpc", "graphql", "websocket", "amqp", "kafka", "redis",
+      "ldap", "dns",   "icmp", "tls",     "tcp",       "udp",  "sctp"};
+  return names;
+}
+
+std::string_view protocol_alias(std::string_view name) {
+  if (name == "gql") return "graphql";
+  if (name == "ws") return "websocket";
+  return name;
+}
+
+constexpr int kMaxMacroDepth = 16;
+
+}  // namespace
+
+class Parser {
+ public:
+  Parser(std::string_view text, const Macros& macros, Query& query, int depth)
+      : text_(text), macros_(macros), query_(query), depth_(depth) {
+    tokens_ = Lexer(text).tokens();
+  }
+
+  std::unique_ptr<Expr> parse_all() {
+    if (peek().kind == Token::Kind::kEnd) return nullptr;
+    auto e = parse_or();
+    if (peek().kind != Token::Kind::kEnd)
+      fail(peek(), "expected 'and', 'or' or the end of the query, found " + describe(peek()));
+    return e;
+  }
+
+  // A selector given as a string (redact's arguments), parsed on its own.
+  Selector parse_selector_only() {
+    const Token& t = peek();
+    if (t.kind != Token::Kind::kIdent) fail(t, "expected a selector such as request.headers.x");
+    Operand o = parse_postfix();
+    if (o.kind != Operand::Kind::kSelector || peek().kind != Token::Kind::kEnd)
+      fail(peek(), "expected a selector such as request.headers.x");
+    return std::move(o.selector);
+  }
+
+ private:
+  std::unique_ptr<Expr> parse_or() {
+    auto left = parse_and();
+    while (is_word("or") || is_punct("||")) {
+      next();
+      auto e = std::make_unique<Expr>();
+      e->kind = Expr::Kind::kOr;
+      e->left = std::move(left);
+      e->right = parse_and();
+      left = std::move(e);
+    }
+    return left;
+  }
+
+  std::unique_ptr<Expr> parse_and() {
+    auto left = parse_not();
+    while (is_word("and") || is_punct("&&")) {
+      next();
+      auto e = std::make_unique<Expr>();
+      e->kind = Expr::Kind::kAnd;
+      e->left = std::move(left);
+      e->right = parse_not();
+      left = std::move(e);
+    }
+    return left;
+  }
+
+  std::unique_ptr<Expr> parse_not() {
+    if (is_word("not") || is_punct("!")) {
+      next();
+      auto e = std::make_unique<Expr>();
+      e->kind = Expr::Kind::kNot;
+      e->left = parse_not();
+      return e;
+    }
+    return parse_comparison();
+  }
+
+  std::unique_ptr<Expr> parse_comparison() {
+    const Token& t = peek();
+    if (is_punct("(")) {
+      next();
+      auto e = parse_or();
+      expect(")", "to close '('");
+      return e;
+    }
+    if (t.kind == Token::Kind::kEnd)
+      fail(t, pos_ == 0 ? "expected an expression"
+                        : "expected an expression after " + describe(tokens_[pos_ - 1]));
+    if (t.kind == Token::Kind::kIdent && peek(1).kind == Token::Kind::kPunct &&
+        peek(1).text == "(") {
+      if (t.text == "limit") return parse_limit();
+      if (t.text == "redact") return parse_redact();
+      if (t.text == "has") return parse_has();
+    }
+    // A lone name that is not followed by an operator: a macro or a truthy selector.
+    if (t.kind == Token::Kind::kIdent && ends_operand(peek(1))) {
+      if (t.text == "true" || t.text == "false") {
+        next();
+        return constant(t.text == "true");
+      }
+      std::string_view name = protocol_alias(t.text);
+      if (protocol_names().count(name)) {
+        next();
+        auto e = std::make_unique<Expr>();
+        e->kind = Expr::Kind::kProtocolIs;
+        e->text = std::string(name);
+        return e;
+      }
+      if (auto m = macros_.find(t.text); m != macros_.end()) {
+        next();
+        return expand_macro(t, m->second);
+      }
+    }
+    size_t operand_at = pos_;
+    StringMethod method;
+    std::string argument;
+    Operand lhs = parse_operand(&method, &argument);
+    if (!argument.empty() || method_found_) {
+      method_found_ = false;
+      auto e = std::make_unique<Expr>();
+      e->kind = Expr::Kind::kMethod;
+      e->method = method;
+      e->text = std::move(argument);
+      e->lhs = std::move(lhs);
+      if (method == StringMethod::kMatches) e->regex = compile_regex(tokens_[operand_at], e->text);
+      return e;
+    }
+    if (is_word("in")) {
+      const Token& in = next();
+      auto e = std::make_unique<Expr>();
+      e->kind = Expr::Kind::kIn;
+      e->lhs = std::move(lhs);
+      if (!is_punct("[")) fail(peek(), "expected '[' after 'in'");
+      next();
+      while (!is_punct("]")) {
+        if (peek().kind == Token::Kind::kEnd) fail(peek(), "expected ']' to close the list");
+        e->list.push_back(parse_operand(nullptr, nullptr));
+        if (is_punct(","))
+          next();
+        else if (!is_punct("]"))
+          fail(peek(), "expected ',' or ']' in the list");
+      }
+      next();
+      (void)in;
+      return e;
+    }
+    if (peek().kind == Token::Kind::kPunct) {
+      static const std::pair<const char*, CompareOp> kOps[] = {
+          {"==", CompareOp::kEq}, {"!=", CompareOp::kNe}, {"<=", CompareOp::kLe},
+          {">=", CompareOp::kGe}, {"<", CompareOp::kLt},  {">", CompareOp::kGt}};
+      for (const auto& [text, op] : kOps) {
+        if (peek().text != text) continue;
+        const Token& op_token = next();
+        auto e = std::make_unique<Expr>();
+        e->op = op;
+        e->lhs = std::move(lhs);
+        if (peek().kind == Token::Kind::kRegex) {
+          if (op != CompareOp::kEq && op != CompareOp::kNe)
+            fail(peek(), "a regular expression can only follow '==' or '!='");
+          e->kind = Expr::Kind::kRegex;
+          e->regex = compile_regex(peek(), peek().text);
+          next();
+          return e;
+        }
+        if (!starts_operand(peek()))
+          fail(peek(), std::string("expected a value after '") + op_token.text + "'");
+        e->kind = Expr::Kind::kCompare;
+        e->rhs = parse_operand(nullptr, nullptr);
+        return e;
+      }
+    }
+    if (lhs.kind == Operand::Kind::kLiteral)
+      fail(tokens_[operand_at], "expected a comparison after " + describe(tokens_[operand_at]));
+    if (lhs.kind != Operand::Kind::kSelector)
+      fail(peek(), "expected a comparison operator, found " + describe(peek()));
+    auto e = std::make_unique<Expr>();
+    e->kind = Expr::Kind::kTruthy;
+    e->lhs = std::move(lhs);
+    return e;
+  }
+
+  std::unique_ptr<Expr> parse_limit() {
+    const Token& name = next();
+    next();  // (
+    if (peek().kind != Token::Kind::kInt) fail(peek(), "expected a whole number in limit()");
+    int64_t n = next().integer;
+    expect(")", "to close limit(");
+    if (query_.limit_) fail(name, "limit() given twice");
+    query_.limit_ = uint64_t(n);
+    return constant(true);
+  }
+
+  std::unique_ptr<Expr> parse_redact() {
+    next();
+    next();  // (
+    while (!is_punct(")")) {
+      const Token& t = peek();
+      if (t.kind != Token::Kind::kString)
+        fail(t, "expected a quoted selector in redact(), like \"request.headers.authorization\"");
+      next();
+      Selector s;
+      try {
+        Parser inner(t.text, macros_, query_, depth_ + 1);
+        s = inner.parse_selector_only();
+      } catch (const SyntaxError& e) {
+        fail(t, "in redact(\"" + t.text + "\"): " + e.message);
+      }
+      if (s.root != Root::kRequest && s.root != Root::kResponse)
+        fail(t, "redact() takes selectors under request or response");
+      query_.redactions_.push_back(std::make_unique<Selector>(std::move(s)));
+      if (is_punct(","))
+        next();
+      else if (!is_punct(")"))
+        fail(peek(), "expected ',' or ')' in redact()");
+    }
+    next();
+    return constant(true);
+  }
+
+  // CEL's has(selector): the selector exists.
+  std::unique_ptr<Expr> parse_has() {
+    next();
+    next();  // (
+    Operand o = parse_operand(nullptr, nullptr);
+    if (o.kind != Operand::Kind::kSelector) fail(peek(), "has() takes a selector");
+    expect(")", "to close has(");
+    auto e = std::make_unique<Expr>();
+    e->kind = Expr::Kind::kExists;
+    e->lhs = std::move(o);
+    return e;
+  }
+
+  std::unique_ptr<Expr> expand_macro(const Token& at, const std::string& body) {
+    if (depth_ >= kMaxMacroDepth) throw MacroLoop{at.pos, at.text};
+    try {
+      Parser inner(body, macros_, query_, depth_ + 1);
+      auto e = inner.parse_all();
+      return e ? std::move(e) : constant(true);
+    } catch (const SyntaxError& err) {
+      CompileError inner_error = locate(body, err);
+      fail(at, "in macro '" + at.text + "': " + inner_error.text());
+    } catch (const MacroLoop& loop) {
+      throw MacroLoop{at.pos, loop.name};
+    }
+  }
+
+  // operand := term (('+' | '-') term)*
+  Operand parse_operand(StringMethod* method, std::string* argument) {
+    Operand left = parse_term(method, argument);
+    while ((is_punct("+") || is_punct("-")) && !method_found_) {
+      bool add = next().text == "+";
+      Operand sum;
+      sum.kind = add ? Operand::Kind::kAdd : Operand::Kind::kSubtract;
+      sum.left = std::make_unique<Operand>(std::move(left));
+      sum.right = std::make_unique<Operand>(parse_term(nullptr, nullptr));
+      fold(sum);
+      left = std::move(sum);
+    }
+    return left;
+  }
+
+  Operand parse_term(StringMethod* method, std::string* argument) {
+    if (is_punct("-")) {
+      next();
+      Operand inner = parse_term(nullptr, nullptr);
+      Operand neg;
+      neg.kind = Operand::Kind::kNegate;
+      neg.left = std::make_unique<Operand>(std::move(inner));
+      fold(neg);
+      return neg;
+    }
+    return parse_postfix(method, argument);
+  }
+
+  Operand parse_postfix(StringMethod* method = nullptr, std::string* argument = nullptr) {
+    const Token& t = peek();
+    Operand o;
+    switch (t.kind) {
+      case Token::Kind::kInt:
+        next();
+        o.literal = t.integer;
+        return o;
+      case Token::Kind::kDouble:
+        next();
+        o.literal = t.number;
+        return o;
+      case Token::Kind::kString:
+        next();
+        o.literal = t.text;
+        return o;
+      case Token::Kind::kIdent:
+        break;
+      default:
+        fail(t, "expected a value, found " + describe(t));
+    }
+    if (t.text == "true" || t.text == "false") {
+      next();
+      o.literal = t.text == "true";
+      return o;
+    }
+    if (t.text == "nil" || t.text == "null") {
+      next();
+      return o;
+    }
+    if (is_punct_at(1, "(")) return parse_function();
+    next();
+    o.kind = Operand::Kind::kSelector;
+    std::vector<std::string> names = {t.text};
+    std::vector<Step> steps;
+    steps.push_back({Step::Kind::kKey, t.text, 0});
+    for (;;) {
+      if (is_punct(".")) {
+        next();
+        if (is_punct("*")) {
+          next();
+          steps.push_back({Step::Kind::kAny, "", 0});
+          continue;
+        }
+        const Token& name = peek();
+        if (name.kind != Token::Kind::kIdent) fail(name, "expected a field name after '.'");
+        next();
+        if (is_punct("(")) {
+          next();
+          if (name.text == "json" || name.text == "size") {
+            expect(")", "to close " + name.text + "(");
+            steps.push_back({name.text == "json" ? Step::Kind::kJson : Step::Kind::kSize, "", 0});
+            continue;
+          }
+          static const std::pair<const char*, StringMethod> kMethods[] = {
+              {"startsWith", StringMethod::kStartsWith},
+              {"endsWith", StringMethod::kEndsWith},
+              {"contains", StringMethod::kContains},
+              {"matches", StringMethod::kMatches}};
+          for (const auto& [mname, m] : kMethods) {
+            if (name.text != mname) continue;
+            if (!method) fail(name, "." + name.text + "() is a condition, not a value");
+            if (peek().kind != Token::Kind::kString)
+              fail(peek(), "expected a quoted string in ." + name.text + "()");
+            *method = m;
+            *argument = next().text;
+            method_found_ = true;
+            expect(")", "to close ." + name.text + "(");
+            o.selector = resolve(std::move(steps));
+            return o;
+          }
+          fail(name, "unknown method ." + name.text + "()");
+        }
+        steps.push_back({Step::Kind::kKey, name.text, 0});
+        continue;
+      }
+      if (is_punct("[")) {
+        next();
+        const Token& k = peek();
+        if (k.kind == Token::Kind::kString)
+          steps.push_back({Step::Kind::kKey, k.text, 0});
+        else if (k.kind == Token::Kind::kInt)
+          steps.push_back({Step::Kind::kIndex, "", k.integer});
+        else if (k.kind == Token::Kind::kPunct && k.text == "*")
+          steps.push_back({Step::Kind::kAny, "", 0});
+        else
+          fail(k, "expected a quoted key, an index or '*' inside [ ]");
+        next();
+        expect("]", "to close '['");
+        continue;
+      }
+      break;
+    }
+    o.selector = resolve(std::move(steps));
+    return o;
+  }
+
+  Operand parse_function() {
+    const Token& name = next();
+    next();  // (
+    Operand o;
+    int64_t unit = 0;
+    if (name.text == "now") {
+      expect(")", "to close now(");
+      o.kind = Operand::Kind::kNow;
+      return o;
+    }
+    if (name.text == "seconds")
+      unit = 1000;
+    else if (name.text == "minutes")
+      unit = 60 * 1000;
+    else if (name.text == "hours")
+      unit = 3600 * 1000;
+    else if (name.text == "days")
+      unit = 86400 * 1000;
+    if (unit) {
+      const Token& n = peek();
+      if (n.kind == Token::Kind::kInt)
+        o.literal = n.integer * unit;
+      else if (n.kind == Token::Kind::kDouble)
+        o.literal = n.number * double(unit);
+      else
+        fail(n, "expected a number in " + name.text + "()");
+      next();
+      expect(")", "to close " + name.text + "(");
+      return o;
+    }
+    if (name.text == "datetime") {
+      const Token& s = peek();
+      if (s.kind != Token::Kind::kString) fail(s, "expected a quoted time in datetime()");
+      auto ms = parse_datetime(s.text);
+      if (!ms) fail(s, "not a time: \"" + s.text + "\" (use 2026-11-27T08:00:00Z)");
+      next();
+      expect(")", "to close datetime(");
+      o.literal = *ms;
+      return o;
+    }
+    if (name.text == "size") {  // CEL's size(x)
+      Operand inner = parse_operand(nullptr, nullptr);
+      if (inner.kind != Operand::Kind::kSelector) fail(name, "size() takes a selector");
+      expect(")", "to close size(");
+      inner.selector.steps.push_back({Step::Kind::kSize, "", 0});
+      return inner;
+    }
+    if (name.text == "limit" || name.text == "redact" || name.text == "has")
+      fail(name, name.text + "() is a condition, not a value");
+    fail(name, "unknown function " + name.text + "()");
+  }
+
+  // Entry fields outside request/response become roots at compile time.
+  static Selector resolve(std::vector<Step> steps) {
+    Selector s;
+    const std::string& first = steps[0].key;
+    auto second = [&](std::string_view key) {
+      return steps.size() > 1 && steps[1].kind == Step::Kind::kKey && steps[1].key == key;
+    };
+    size_t used = 1;
+    if (first == "request")
+      s.root = Root::kRequest;
+    else if (first == "response")
+      s.root = Root::kResponse;
+    else if (first == "id")
+      s.root = Root::kId;
+    else if (first == "timestamp")
+      s.root = Root::kTimestamp;
+    else if (first == "timestampUs")
+      s.root = Root::kTimestampUs;
+    else if (first == "elapsedTime")
+      s.root = Root::kElapsedTime;
+    else if (first == "requestSize")
+      s.root = Root::kRequestSize;
+    else if (first == "responseSize")
+      s.root = Root::kResponseSize;
+    else if (first == "stream")
+      s.root = Root::kStream;
+    else if (first == "tls")
+      s.root = Root::kTls;
+    else if (first == "error")
+      s.root = Root::kError;
+    else if (first == "protocol") {
+      s.root = Root::kProtocol;
+      if (second("name"))
+        s.root = Root::kProtocolName, used = 2;
+      else if (second("abbr"))
+        s.root = Root::kProtocolAbbr, used = 2;
+      else if (second("version"))
+        s.root = Root::kProtocolVersion, used = 2;
+      else if (second("layer4"))
+        s.root = Root::kProtocolLayer4, used = 2;
+    } else if (first == "src" || first == "dst") {
+      bool src = first == "src";
+      s.root = src ? Root::kSrc : Root::kDst;
+      if (second("ip"))
+        s.root = src ? Root::kSrcIp : Root::kDstIp, used = 2;
+      else if (second("port"))
+        s.root = src ? Root::kSrcPort : Root::kDstPort, used = 2;
+    }
+    // Header names are case-insensitive: entries hold them lower-cased.
+    for (size_t i = 1; i < steps.size(); ++i)
+      if (steps[i].kind == Step::Kind::kKey && steps[i - 1].kind == Step::Kind::kKey &&
+          steps[i - 1].key == "headers")
+        steps[i].key = to_lower(steps[i].key);
+    s.steps.assign(std::make_move_iterator(steps.begin() + long(used)),
+                   std::make_move_iterator(steps.end()));
+    return s;
+  }
+
+  // Arithmetic on literals is done now, so evaluation meets one number.
+  static void fold(Operand& o) {
+    auto number = [](const Operand* x, double& d, bool& integer) {
+      if (!x || x->kind != Operand::Kind::kLiteral) return false;
+      if (auto i = std::get_if<int64_t>(&x->literal)) return d = double(*i), integer = true, true;
+      if (auto f = std::get_if<double>(&x->literal)) return d = *f, integer = false, true;
+      return false;
+    };
+    double a = 0, b = 0;
+    bool ia = false, ib = false;
+    if (o.kind == Operand::Kind::kNegate && number(o.left.get(), a, ia)) {
+      if (ia)
+        o.literal = -std::get<int64_t>(o.left->literal);
+      else
+        o.literal = -a;
+    } else if ((o.kind == Operand::Kind::kAdd || o.kind == Operand::Kind::kSubtract) &&
+               number(o.left.get(), a, ia) && number(o.right.get(), b, ib)) {
+      bool add = o.kind == Operand::Kind::kAdd;
+      if (ia && ib) {
+        int64_t x = std::get<int64_t>(o.left->literal), y = std::get<int64_t>(o.right->literal), r;
+        bool overflow = add ? __builtin_add_overflow(x, y, &r) : __builtin_sub_overflow(x, y, &r);
+        if (overflow)
+          o.literal = add ? a + b : a - b;
+        else
+          o.literal = r;
+      } else {
+        o.literal = add ? a + b : a - b;
+      }
+    } else {
+      return;
+    }
+    o.kind = Operand::Kind::kLiteral;
+    o.left.reset();
+    o.right.reset();
+  }
+
+  std::unique_ptr<RE2> compile_regex(const Token& at, const std::string& pattern) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    auto re = std::make_unique<RE2>(pattern, options);
+    if (!re->ok()) fail(at, "invalid regular expression: " + re->error());
+    return re;
+  }
+
+  static std::unique_ptr<Expr> constant(bool value) {
+    auto e = std::make_unique<Expr>();
+    e->kind = Expr::Kind::kConstant;
+    e->constant = value;
+    return e;
+  }
+
+  static bool ends_operand(const Token& t) {
+    if (t.kind == Token::Kind::kEnd) return true;
+    if (t.kind == Token::Kind::kIdent) return t.text == "and" || t.text == "or";
+    return t.kind == Token::Kind::kPunct && (t.text == ")" || t.text == "&&" || t.text == "||");
+  }
+  static bool starts_operand(const Token& t) {
+    return t.kind == Token::Kind::kIdent || t.kind == Token::Kind::kString ||
+           t.kind == Token::Kind::kInt || t.kind == Token::Kind::kDouble ||
+           (t.kind == Token::Kind::kPunct && t.text == "-");
+  }
+
+  static std::string describe(const Token& t) {
+    switch (t.kind) {
+      case Token::Kind::kEnd:
+        return "the end of the query";
+      case Token::Kind::kString:
+        return "\"" + t.text + "\"";
+      case Token::Kind::kRegex:
+        return "r\"" + t.text + "\"";
+      case Token::Kind::kInt:
+        return std::to_string(t.integer);
+      default:
+        return "'" + t.text + "'";
+    }
+  }
+
+  const Token& peek(size_t ahead = 0) const {
+    return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)];
+  }
+  const Token& next() {
+    const Token& t = peek();
+    if (pos_ < tokens_.size() - 1) ++pos_;
+    return t;
+  }
+  bool is_word(std::string_view w) const {
+    return peek().kind == Token::Kind::kIdent && peek().text == w;
+  }
+  bool is_punct(std::string_view p) const { return is_punct_at(0, p); }
+  bool is_punct_at(size_t ahead, std::string_view p) const {
+    return peek(ahead).kind == Token::Kind::kPunct && peek(ahead).text == p;
+  }
+  void expect(std::string_view p, const std::string& why) {
+    if (!is_punct(p))
+      fail(peek(), "expected '" + std::string(p) + "' " + why + ", found " + describe(peek()));
+    next();
+  }
+  [[noreturn]] void fail(const Token& t, std::string message) const {
+    throw SyntaxError{t.pos, std::move(message)};
+  }
+
+ public:
+  static CompileError locate(std::string_view text, const SyntaxError& e) {
+    CompileError out;
+    out.message = e.message;
+    for (size_t i = 0; i < e.pos && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++out.line;
+        out.column = 1;
+      } else if ((uint8_t(text[i]) & 0xC0) != 0x80) {
+        ++out.column;
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::string_view text_;
+  const Macros& macros_;
+  Query& query_;
+  int depth_;
+  std::vector<Token> tokens_;
+  size_t pos_ = 0;
+  bool method_found_ = false;
+};
+
+Query::Query() = default;
+Query::Query(Query&&) noexcept = default;
+Query& Query::operator=(Query&&) noexcept = default;
+Query::~Query() = default;
+
+std::optional<Query> Query::compile(std::string_view text, CompileError& error,
+                                    const Macros& macros) {
+  Query q;
+  try {
+    Parser p(text, macros, q, 0);
+    q.root_ = p.parse_all();
+  } catch (const SyntaxError& e) {
+    error = Parser::locate(text, e);
+    return std::nullopt;
+  } catch (const MacroLoop& loop) {
+    error = Parser::locate(text,
+                           SyntaxError{loop.pos, "macro '" + loop.name + "' expands into itself"});
+    return std::nullopt;
+  }
+  return q;
+}
+
+}  // namespace trawl::kfl

@@ -1,0 +1,351 @@
+#include "query/kfl.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace trawl::kfl {
+namespace {
+
+Entry http_entry() {
+  Entry e;
+  e.id = 42;
+  e.protocol = "http";
+  e.version = "1.1";
+  e.layer4 = "tcp";
+  e.src = {"10.0.0.1", 40000};
+  e.dst = {"10.0.0.2", 8080};
+  e.timestamp_us = 1795737600123456;  // 2026-11-27T00:00:00.123456Z
+  e.elapsed_ms = 312.5;
+  e.request.set("method", "POST");
+  e.request.set("url", "/api/v1/orders?x=1");
+  e.request.set("path", "/api/v1/orders");
+  Json headers = Json::object();
+  headers.set("content-type", "application/json");
+  headers.set("authorization", "Bearer s3cret");
+  e.request.set("headers", std::move(headers));
+  e.request.set("body", R"({"user":"ada","password":"hunter2","items":[{"id":7},{"id":9}]})");
+  Json& r = e.response.emplace(Json::object());
+  r.set("status", 503);
+  r.set("statusText", "Service Unavailable");
+  r.set("body", R"({"error":"overloaded","retry":1.5})");
+  e.request_size = 420;
+  e.response_size = 96;
+  e.stream = "17";
+  return e;
+}
+
+Entry dns_entry() {
+  Entry e;
+  e.id = 43;
+  e.protocol = "dns";
+  e.layer4 = "udp";
+  e.src = {"10.0.0.3", 5353};
+  e.dst = {"10.0.0.53", 53};
+  Json q = Json::object();
+  q.set("name", "example.com");
+  q.set("type", "A");
+  Json qs = Json::array();
+  qs.push(std::move(q));
+  e.request.set("questions", std::move(qs));
+  e.response.emplace(Json::object()).set("rcodeName", "NXDOMAIN");
+  e.error = "no response";
+  return e;
+}
+
+Query compile(std::string_view text, const Macros& macros = {}) {
+  CompileError error;
+  auto q = Query::compile(text, error, macros);
+  EXPECT_TRUE(q.has_value()) << text << ": " << error.text();
+  if (!q) return *Query::compile("false", error);
+  return std::move(*q);
+}
+
+bool match(std::string_view text, const Entry& e, const Macros& macros = {}) {
+  return compile(text, macros).matches(e);
+}
+
+std::string error_of(std::string_view text, const Macros& macros = {}) {
+  CompileError error;
+  auto q = Query::compile(text, error, macros);
+  return q ? "compiled" : error.text();
+}
+
+TEST(Kfl, EmptyMatchesEverything) {
+  EXPECT_TRUE(compile("").matches_everything());
+  EXPECT_TRUE(match("   // only a comment", http_entry()));
+}
+
+TEST(Kfl, ProtocolMacrosAndAliases) {
+  Entry h = http_entry(), d = dns_entry();
+  EXPECT_TRUE(match("http", h));
+  EXPECT_FALSE(match("http", d));
+  EXPECT_TRUE(match("dns", d));
+  Entry g = h;
+  g.protocol = "graphql";
+  EXPECT_TRUE(match("gql", g));
+  EXPECT_TRUE(match("graphql", g));
+  Entry w = h;
+  w.protocol = "websocket";
+  EXPECT_TRUE(match("ws and websocket", w));
+  for (const char* p :
+       {"http2", "grpc", "amqp", "kafka", "redis", "ldap", "icmp", "tls", "tcp", "udp", "sctp"}) {
+    Entry x = h;
+    x.protocol = p;
+    EXPECT_TRUE(match(p, x)) << p;
+    EXPECT_FALSE(match(p, h)) << p;
+  }
+}
+
+TEST(Kfl, UserMacros) {
+  Macros m = {{"https", "tls and (http or http2)"},
+              {"slow", "elapsedTime > 250"},
+              {"bad_slow", "slow and response.status >= 500"},
+              {"loop", "loop or http"},
+              {"broken", "response.status =="}};
+  Entry h = http_entry();
+  EXPECT_TRUE(match("bad_slow", h, m));
+  EXPECT_FALSE(match("https", h, m));
+  EXPECT_EQ(error_of("loop", m), "1:1: macro 'loop' expands into itself");
+  EXPECT_EQ(error_of("http and broken", m),
+            "1:10: in macro 'broken': 1:19: expected a value after '=='");
+}
+
+TEST(Kfl, Comparisons) {
+  Entry h = http_entry();
+  EXPECT_TRUE(match("http and response.status >= 500", h));
+  EXPECT_TRUE(match("response.status == 503", h));
+  EXPECT_TRUE(match("response.status != 200", h));
+  EXPECT_TRUE(match("response.status > 502 && response.status < 504", h));
+  EXPECT_TRUE(match("response.status <= 503.0", h));  // numbers compare numerically
+  EXPECT_FALSE(match("response.status < 503", h));
+  EXPECT_TRUE(match("request.method == \"POST\"", h));
+  EXPECT_TRUE(match("request.method > \"GET\"", h));     // strings lexically
+  EXPECT_TRUE(match("request.method == 'POST'", h));     // CEL quotes
+  EXPECT_FALSE(match("response.status == \"503\"", h));  // no coercion between types
+  EXPECT_TRUE(match("elapsedTime > 250", h));
+  EXPECT_TRUE(match("requestSize == 420 and responseSize == 96", h));
+  EXPECT_TRUE(match("request.path.startsWith(\"/api/v1\") and elapsedTime > 250", h));
+}
+
+TEST(Kfl, MissingPathsAreFalseEvenForNotEqual) {
+  Entry h = http_entry();
+  EXPECT_FALSE(match("request.nothing == 1", h));
+  EXPECT_FALSE(match("request.nothing != 1", h));
+  EXPECT_FALSE(match("src.namespace == \"payments\"", h));
+  EXPECT_FALSE(match("src.namespace != \"payments\"", h));
+  EXPECT_FALSE(match("nosuchfield == 1", h));
+  EXPECT_TRUE(match("not request.nothing", h));
+  EXPECT_FALSE(match("error", h));  // absent when there is none
+  EXPECT_TRUE(match("error == \"no response\"", dns_entry()));
+  Entry no_response = h;
+  no_response.response.reset();
+  EXPECT_TRUE(match("http and not response", no_response));
+  EXPECT_FALSE(match("response.status != 200", no_response));
+}
+
+TEST(Kfl, EntryFields) {
+  Entry h = http_entry();
+  EXPECT_TRUE(match("id == \"42\"", h));
+  EXPECT_TRUE(match("protocol.name == \"http\" and protocol.abbr == \"HTTP\"", h));
+  EXPECT_TRUE(match("protocol.version == \"1.1\" and protocol.layer4 == \"tcp\"", h));
+  EXPECT_TRUE(match("src.ip == \"10.0.0.1\" and src.port == 40000", h));
+  EXPECT_TRUE(match("dst.port in [80, 8080]", h));
+  EXPECT_TRUE(match("src.*  == \"10.0.0.1\"", h));  // the endpoint object
+  EXPECT_TRUE(match("protocol.size() == 4", h));
+  EXPECT_TRUE(match("timestamp == 1795737600123", h));
+  EXPECT_TRUE(match("timestampUs == 1795737600123456", h));
+  EXPECT_TRUE(match("stream == \"17\" and tls == false", h));
+  EXPECT_TRUE(match("src.ip != dst.ip", h));  // selectors on both sides
+}
+
+TEST(Kfl, HeadersAreCaseInsensitive) {
+  Entry h = http_entry();
+  EXPECT_TRUE(match("request.headers[\"Content-Type\"] == \"application/json\"", h));
+  EXPECT_TRUE(match("request.headers.Authorization.startsWith(\"Bearer \")", h));
+  EXPECT_FALSE(match("request.Headers[\"content-type\"] == \"application/json\"", h));
+}
+
+TEST(Kfl, IndexesAndAnyElement) {
+  Entry d = dns_entry();
+  EXPECT_TRUE(match("request.questions[0].name == \"example.com\"", d));
+  EXPECT_TRUE(match("request.questions.*.name == \"example.com\"", d));
+  EXPECT_TRUE(match("request.questions[*].type == \"A\"", d));
+  EXPECT_FALSE(match("request.questions[1].name == \"example.com\"", d));
+  EXPECT_TRUE(match("dns and response.rcodeName == \"NXDOMAIN\"", d));
+  Entry k;
+  k.protocol = "kafka";
+  Json topics = Json::array();
+  topics.push("payments");
+  topics.push("orders");
+  k.request.set("topics", std::move(topics));
+  EXPECT_TRUE(match("kafka and request.topics.* == \"orders\"", k));
+  EXPECT_TRUE(match("request.topics.* != \"orders\"", k));  // payments is not orders
+  EXPECT_FALSE(match("request.topics.* == \"audit\"", k));
+  EXPECT_TRUE(match("request.topics.size() == 2", k));
+}
+
+TEST(Kfl, Membership) {
+  Entry r;
+  r.protocol = "redis";
+  r.request.set("command", "FLUSHALL");
+  EXPECT_TRUE(match("redis and request.command in [\"DEL\", \"FLUSHALL\", \"FLUSHDB\"]", r));
+  EXPECT_FALSE(match("request.command in [\"GET\"]", r));
+  EXPECT_TRUE(match("response.status in [500, 502, 503]", http_entry()));
+  EXPECT_FALSE(match("request.nothing in [1, 2]", r));
+}
+
+TEST(Kfl, RegularExpressions) {
+  Entry h = http_entry();
+  EXPECT_TRUE(match(R"(response.status == r"^5\d\d$")", h));  // numbers match as text
+  EXPECT_FALSE(match(R"(response.status == r"^4\d\d$")", h));
+  EXPECT_TRUE(match(R"(response.status != r"^4\d\d$")", h));
+  EXPECT_TRUE(match(R"(request.url == r"orders\?x=\d")", h));  // a search, not a full match
+  EXPECT_TRUE(match(R"(request.path.matches("^/api/v[0-9]+/"))", h));
+  EXPECT_FALSE(match(R"(request.nothing != r"x")", h));
+  EXPECT_EQ(error_of(R"(request.path == r"(unclosed")"),
+            "1:17: invalid regular expression: missing ): (unclosed");
+  EXPECT_EQ(error_of(R"(request.path > r"x")"),
+            "1:16: a regular expression can only follow '==' or '!='");
+}
+
+TEST(Kfl, StringMethodsAndSize) {
+  Entry h = http_entry();
+  EXPECT_TRUE(match("request.path.endsWith(\"/orders\")", h));
+  EXPECT_TRUE(match("request.body.contains(\"hunter2\")", h));
+  EXPECT_FALSE(match("request.body.contains(\"hunter3\")", h));
+  EXPECT_TRUE(match("request.method.size() == 4", h));
+  EXPECT_TRUE(match("size(request.headers) == 2", h));  // CEL's form
+  EXPECT_TRUE(match("request.headers.size() == 2 and has(request.headers.authorization)", h));
+  EXPECT_FALSE(match("has(request.headers.cookie)", h));
+  EXPECT_TRUE(match("response.status.startsWith(\"5\")", h));
+}
+
+TEST(Kfl, JsonBodies) {
+  Entry h = http_entry();
+  EXPECT_TRUE(match("request.body.json().items[0].id == 7", h));
+  EXPECT_TRUE(match("request.body.json().items.*.id == 9", h));
+  EXPECT_TRUE(match("request.body.json().user == \"ada\"", h));
+  EXPECT_TRUE(match("response.body.json().retry > 1", h));
+  EXPECT_TRUE(match("request.body.json().items.size() == 2", h));
+  EXPECT_FALSE(match("request.method.json().x == 1", h));  // not JSON: missing
+}
+
+TEST(Kfl, BooleanLogicAndPrecedence) {
+  Entry h = http_entry(), d = dns_entry();
+  EXPECT_TRUE(match("dns or http and response.status == 503", h));
+  EXPECT_TRUE(match("dns or http and response.status == 200", d));  // and binds tighter
+  EXPECT_FALSE(match("(dns or http) and response.status == 200", d));
+  EXPECT_TRUE(match("not dns and !udp", h));
+  EXPECT_TRUE(match("!(dns || udp) && http", h));
+  EXPECT_TRUE(match("true and not false", h));
+  EXPECT_TRUE(match("http\n  and response.status >= 500  // server errors\n", h));
+}
+
+TEST(Kfl, NilAndNegativeNumbers) {
+  Entry e = http_entry();
+  e.request.set("parent", Json());
+  e.request.set("delta", -5);
+  EXPECT_TRUE(match("request.parent == nil", e));
+  EXPECT_TRUE(match("request.parent == null", e));
+  EXPECT_FALSE(match("request.method == nil", e));
+  EXPECT_TRUE(match("request.delta == -5", e));
+  EXPECT_TRUE(match("request.delta < -4.5", e));
+  EXPECT_TRUE(match("-request.delta == 5", e));
+}
+
+TEST(Kfl, TimeFunctions) {
+  using namespace std::chrono;
+  Entry h = http_entry();
+  int64_t now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  h.timestamp_us = (now - 2 * 60 * 1000) * 1000;  // two minutes ago
+  EXPECT_TRUE(match("timestamp >= now() - minutes(5)", h));
+  EXPECT_FALSE(match("timestamp >= now() - minutes(1)", h));
+  EXPECT_TRUE(match("timestamp >= now()-seconds(150) and timestamp < now()", h));
+  EXPECT_TRUE(match("timestamp > now() - hours(1) and timestamp > now() - days(1)", h));
+  Entry fixed = http_entry();  // 2026-11-27T00:00:00.123Z
+  EXPECT_TRUE(match("timestamp >= datetime(\"2026-11-27T00:00:00Z\")", fixed));
+  EXPECT_TRUE(match("timestamp < datetime(\"2026-11-27T00:00:00.124Z\")", fixed));
+  EXPECT_TRUE(match("timestamp == datetime(\"2026-11-27T01:00:00.123+01:00\")", fixed));
+  EXPECT_TRUE(match("timestamp < datetime(\"11/27/2026, 8:00:00 AM\")", fixed));
+  EXPECT_TRUE(match("timestamp > datetime(\"11/26/2026, 11:59:59 PM\")", fixed));
+  EXPECT_EQ(parse_datetime("2026-11-27T08:00:00Z"), 1795737600000 + 8 * 3600000);
+  EXPECT_EQ(parse_datetime("11/27/2026, 12:00:00 AM"), 1795737600000);
+  EXPECT_EQ(parse_datetime("11/27/2026, 12:30:00 PM"), 1795737600000 + 12 * 3600000 + 1800000);
+  EXPECT_EQ(parse_datetime("1970-01-01T00:00:00.5Z"), 500);
+  EXPECT_EQ(parse_datetime("2026-02-29T00:00:00Z"), std::nullopt);  // not a leap year
+  EXPECT_EQ(parse_datetime("yesterday"), std::nullopt);
+  EXPECT_EQ(error_of("timestamp > datetime(\"yesterday\")"),
+            "1:22: not a time: \"yesterday\" (use 2026-11-27T08:00:00Z)");
+}
+
+TEST(Kfl, Limit) {
+  EXPECT_EQ(compile("http and limit(10)").limit(), 10u);
+  EXPECT_EQ(compile("http").limit(), std::nullopt);
+  EXPECT_TRUE(match("limit(1)", http_entry()));
+  EXPECT_EQ(error_of("limit(\"x\")"), "1:7: expected a whole number in limit()");
+  EXPECT_EQ(error_of("limit(1) and limit(2)"), "1:14: limit() given twice");
+}
+
+TEST(Kfl, Redact) {
+  Query q = compile(
+      "http and redact(\"request.headers.Authorization\", \"request.body.json().password\", "
+      "\"response.body.json().*\")");
+  Entry h = http_entry();
+  ASSERT_TRUE(q.matches(h));
+  ASSERT_TRUE(q.redacts());
+  q.redact(h);
+  EXPECT_EQ(h.request.find("headers")->find("authorization")->str(), "[REDACTED]");
+  EXPECT_EQ(h.request.find("headers")->find("content-type")->str(), "application/json");
+  EXPECT_EQ(h.request.find("body")->str(),
+            R"({"user":"ada","password":"[REDACTED]","items":[{"id":7},{"id":9}]})");
+  EXPECT_EQ(h.response->find("body")->str(), R"({"error":"[REDACTED]","retry":"[REDACTED]"})");
+  EXPECT_FALSE(compile("http").redacts());
+  EXPECT_EQ(error_of("redact(\"src.ip\")"),
+            "1:8: redact() takes selectors under request or response");
+  EXPECT_EQ(error_of("redact(\"request.\")"),
+            "1:8: in redact(\"request.\"): expected a field name after '.'");
+}
+
+TEST(Kfl, ErrorPositions) {
+  EXPECT_EQ(error_of("http and status =="), "1:19: expected a value after '=='");
+  EXPECT_EQ(error_of("response.status == "), "1:20: expected a value after '=='");
+  EXPECT_EQ(error_of("http and"), "1:9: expected an expression after 'and'");
+  EXPECT_EQ(error_of("http or (dns"),
+            "1:13: expected ')' to close '(', found the end of the query");
+  EXPECT_EQ(error_of("http dns"), "1:6: expected 'and', 'or' or the end of the query, found 'dns'");
+  EXPECT_EQ(error_of("request.method = \"GET\""), "1:16: '=' is not an operator: use '=='");
+  EXPECT_EQ(error_of("http and\n  request.path == \"/x"), "2:19: unterminated string");
+  EXPECT_EQ(error_of("request.x in [1, 2"), "1:19: expected ',' or ']' in the list");
+  EXPECT_EQ(error_of("request.x in 1"), "1:14: expected '[' after 'in'");
+  EXPECT_EQ(error_of("request.path.shout()"), "1:14: unknown method .shout()");
+  EXPECT_EQ(error_of("frobnicate(1) == 2"), "1:1: unknown function frobnicate()");
+  EXPECT_EQ(error_of("request.path.startsWith(1)"),
+            "1:25: expected a quoted string in .startsWith()");
+  EXPECT_EQ(error_of("5"), "1:1: expected a comparison after 5");
+  EXPECT_EQ(error_of("request.x == #"), "1:14: unexpected character '#'");
+  EXPECT_EQ(error_of("request[\"a\""),
+            "1:12: expected ']' to close '[', found the end of the query");
+  EXPECT_EQ(error_of("request.x == 99999999999999999999"), "1:14: number out of range");
+  EXPECT_EQ(error_of("\"caf\xc3\xa9\" == x y"),
+            "1:13: expected 'and', 'or' or the end of the query, found 'y'");
+  EXPECT_EQ(error_of("request.a.startsWith(\"x\") == 1"),
+            "1:27: expected 'and', 'or' or the end of the query, found '=='");
+}
+
+TEST(Kfl, ExamplesFromTheSpec) {
+  const char* examples[] = {
+      "http and response.status >= 500",
+      "dns and response.rcodeName == \"NXDOMAIN\"",
+      "src.namespace == \"payments\" and dst.namespace != \"payments\"",
+      "kafka and request.topics.* == \"orders\"",
+      "request.path.startsWith(\"/api/v1\") and elapsedTime > 250",
+      "redis and request.command in [\"DEL\", \"FLUSHALL\", \"FLUSHDB\"]",
+      "dst.namespace == \"\"            // traffic leaving the cluster",
+      "timestamp >= now() - minutes(10) and grpc and response.grpcStatus != 0",
+  };
+  for (const char* e : examples) EXPECT_EQ(error_of(e), "compiled") << e;
+}
+
+}  // namespace
+}  // namespace trawl::kfl
