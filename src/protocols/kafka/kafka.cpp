@@ -384,10 +384,20 @@ Probe probe_kafka(Bytes first, Direction) {
   if (length < 10 || length > kMaxMessage) return Probe::kNo;
   RequestHeader h;
   Bytes body = first.subspan(4, std::min<size_t>(first.size() - 4, length));
-  if (!parse_request_header(body, h) || h.api_key >= int16_t(kApiNames.size()) || !h.has_client_id)
-    return Probe::kNo;
+  bool whole = first.size() >= size_t(length) + 4;
+  if (!parse_request_header(body, h)) {
+    // The client id may run past the first segment: lean on the fixed fields.
+    if (whole) return Probe::kNo;
+    RequestHeader fixed;
+    int16_t id_length = int16_t(load_be16(body.data() + 8));
+    bool plausible = parse_request_header(body.first(8), fixed) &&
+                     fixed.api_key < int16_t(kApiNames.size()) && id_length >= 0 &&
+                     size_t(id_length) + 10 <= length;
+    return plausible ? Probe::kMaybe : Probe::kNo;
+  }
+  if (h.api_key >= int16_t(kApiNames.size()) || !h.has_client_id) return Probe::kNo;
   // A whole request in the first bytes is convincing; a prefix only leans.
-  return first.size() >= length + 4 ? Probe::kYes : Probe::kMaybe;
+  return whole ? Probe::kYes : Probe::kMaybe;
 }
 
 std::unique_ptr<StreamDissector> create_kafka(const DissectorEnv& env) {

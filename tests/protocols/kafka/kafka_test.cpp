@@ -406,6 +406,14 @@ TEST(Kafka, ProbeAndBadFraming) {
   const ProtocolInfo& p = kafka_protocol();
   EXPECT_EQ(p.probe(bytes(request(0, 9, 1, "producer", "body")), Direction::kAtoB), Probe::kYes);
   EXPECT_EQ(p.probe(bytes("GET / HTTP/1.1\r\nHost: x\r\n"), Direction::kAtoB), Probe::kNo);
+  // A first segment that ends inside the client id still leans towards Kafka.
+  std::string req =
+      request(3, 12, 1, "consumer-group-member-with-a-long-id", std::string(40, '\0'));
+  EXPECT_EQ(p.probe(bytes(req.substr(0, 20)), Direction::kAtoB), Probe::kMaybe);
+  EXPECT_EQ(p.probe(bytes(req), Direction::kAtoB), Probe::kYes);
+  std::string bogus =
+      req.substr(0, 12) + be16(500) + req.substr(14, 6);  // id longer than the message
+  EXPECT_EQ(p.probe(bytes(bogus), Direction::kAtoB), Probe::kNo);
   DissectorHarness h(p);
   h.a(std::string("\xff\xff\xff\xff", 4) + "garbage");
   h.close();
