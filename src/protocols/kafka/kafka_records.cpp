@@ -132,8 +132,20 @@ class RecordSetReader {
           std::string value = vlen >= 0 && uint64_t(vlen) <= rec.remaining()
                                   ? std::string(as_text(rec.take(size_t(vlen))))
                                   : "";
-          h.set(is_valid_utf8(key) ? key : base64_encode(key),
-                is_valid_utf8(value) ? Json(value) : Json(base64_encode(value)));
+          Json v = is_valid_utf8(value) ? Json(value) : Json(base64_encode(value));
+          std::string name = is_valid_utf8(key) ? key : base64_encode(key);
+          // Kafka allows a header key more than once: its values become a list.
+          if (const Json* seen = h.find(name)) {
+            Json& slot = h[name];
+            if (!seen->is_array()) {
+              Json list = Json::array();
+              list.push(std::move(slot));
+              slot = std::move(list);
+            }
+            slot.push(std::move(v));
+          } else {
+            h.set(std::move(name), std::move(v));
+          }
         }
       }
       if (!rec.ok()) {

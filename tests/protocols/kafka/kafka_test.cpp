@@ -240,6 +240,31 @@ TEST(Kafka, SeveralBatchesInOneRecordSet) {
   EXPECT_EQ(rs.find("records")->size(), 3u);
 }
 
+TEST(Kafka, RepeatedHeaderKeysBecomeAList) {
+  // One record with headers trace=a, trace=b, other=c.
+  std::string rec = std::string(1, '\0') + varint(0) + varint(0) + varint(1) + "k" + varint(1) +
+                    "v" + varint(3) + varint(5) + "trace" + varint(1) + "a" + varint(5) + "trace" +
+                    varint(1) + "b" + varint(5) + "other" + varint(1) + "c";
+  std::string records = varint(int64_t(rec.size())) + rec;
+  std::string after_length = be32(0) + std::string(1, '\2') + be32(0) + be16(0) + be32(0) +
+                             be64(0) + be64(0) + be64(-1) + be16(-1) + be32(uint32_t(-1)) +
+                             be32(1) + records;
+  std::string batch = be64(0) + be32(uint32_t(after_length.size())) + after_length;
+  DissectorHarness h(kafka_protocol());
+  h.a(request(0, 3, 1, "p", produce_v3("t", batch)));
+  h.close();
+  ASSERT_EQ(h.sink.entries.size(), 1u);
+  const Json& r = payload(h.sink.entries[0].request)
+                      .find("topics")
+                      ->items()[0]
+                      .find("partitions")
+                      ->items()[0]
+                      .find("records")
+                      ->find("records")
+                      ->items()[0];
+  EXPECT_EQ(r.find("headers")->dump(), R"({"trace":["a","b"],"other":"c"})");
+}
+
 TEST(Kafka, XerialFramedSnappy) {
   std::vector<Record> records = {{"k", "framed by xerial", "", ""}};
   std::string plain = record_batch(records, 0);
