@@ -81,8 +81,8 @@ struct Expr {
   };
   Kind kind = Kind::kConstant;
   bool constant = true;
-  std::unique_ptr<Expr> left, right;
-  std::string text;  // kProtocolIs: the name; kMethod: the argument
+  std::vector<std::unique_ptr<Expr>> terms;  // kAnd, kOr: every term; kNot: one
+  std::string text;                          // kProtocolIs: the name; kMethod: the argument
   CompareOp op = CompareOp::kEq;
   StringMethod method = StringMethod::kContains;
   Operand lhs, rhs;

@@ -343,11 +343,15 @@ bool truthy(const Value& v) {
 bool eval(const Expr& x, Context& c) {
   switch (x.kind) {
     case Expr::Kind::kAnd:
-      return eval(*x.left, c) && eval(*x.right, c);
+      for (const auto& t : x.terms)
+        if (!eval(*t, c)) return false;
+      return true;
     case Expr::Kind::kOr:
-      return eval(*x.left, c) || eval(*x.right, c);
+      for (const auto& t : x.terms)
+        if (eval(*t, c)) return true;
+      return false;
     case Expr::Kind::kNot:
-      return !eval(*x.left, c);
+      return !eval(*x.terms[0], c);
     case Expr::Kind::kConstant:
       return x.constant;
     case Expr::Kind::kProtocolIs:

@@ -239,6 +239,7 @@ std::string_view protocol_alias(std::string_view name) {
 }
 
 constexpr int kMaxMacroDepth = 16;
+constexpr int kMaxNesting = 64;
 
 }  // namespace
 
@@ -268,46 +269,53 @@ class Parser {
   }
 
  private:
-  std::unique_ptr<Expr> parse_or() {
-    auto left = parse_and();
-    while (is_word("or") || is_punct("||")) {
-      next();
-      auto e = std::make_unique<Expr>();
-      e->kind = Expr::Kind::kOr;
-      e->left = std::move(left);
-      e->right = parse_and();
-      left = std::move(e);
-    }
-    return left;
-  }
+  // A chain of `or` (or of `and`) is one node with its terms in a list, so long
+  // generated queries do not nest; only parentheses, `not` and `-` nest, and
+  // they are bounded (kMaxNesting) so no query can exhaust the stack.
+  std::unique_ptr<Expr> parse_or() { return parse_chain(Expr::Kind::kOr, "or", "||"); }
+  std::unique_ptr<Expr> parse_and() { return parse_chain(Expr::Kind::kAnd, "and", "&&"); }
 
-  std::unique_ptr<Expr> parse_and() {
-    auto left = parse_not();
-    while (is_word("and") || is_punct("&&")) {
+  std::unique_ptr<Expr> parse_chain(Expr::Kind kind, std::string_view word,
+                                    std::string_view symbol) {
+    auto term = [&] { return kind == Expr::Kind::kOr ? parse_and() : parse_not(); };
+    auto first = term();
+    if (!(is_word(word) || is_punct(symbol))) return first;
+    auto e = std::make_unique<Expr>();
+    e->kind = kind;
+    e->terms.push_back(std::move(first));
+    while (is_word(word) || is_punct(symbol)) {
       next();
-      auto e = std::make_unique<Expr>();
-      e->kind = Expr::Kind::kAnd;
-      e->left = std::move(left);
-      e->right = parse_not();
-      left = std::move(e);
+      e->terms.push_back(term());
     }
-    return left;
+    return e;
   }
 
   std::unique_ptr<Expr> parse_not() {
     if (is_word("not") || is_punct("!")) {
+      Nesting guard(*this, peek());
       next();
       auto e = std::make_unique<Expr>();
       e->kind = Expr::Kind::kNot;
-      e->left = parse_not();
+      e->terms.push_back(parse_not());
       return e;
     }
     return parse_comparison();
   }
 
+  // Counts open parentheses, negations and minus signs on the way down.
+  struct Nesting {
+    Nesting(Parser& p, const Token& at) : parser(p) {
+      if (++parser.nesting_ > kMaxNesting)
+        parser.fail(at, "nested more than " + std::to_string(kMaxNesting) + " levels deep");
+    }
+    ~Nesting() { --parser.nesting_; }
+    Parser& parser;
+  };
+
   std::unique_ptr<Expr> parse_comparison() {
     const Token& t = peek();
     if (is_punct("(")) {
+      Nesting guard(*this, t);
       next();
       auto e = parse_or();
       expect(")", "to close '('");
@@ -477,7 +485,9 @@ class Parser {
   // operand := term (('+' | '-') term)*
   Operand parse_operand(StringMethod* method, std::string* argument) {
     Operand left = parse_term(method, argument);
-    while ((is_punct("+") || is_punct("-")) && !method_found_) {
+    for (int terms = 1; (is_punct("+") || is_punct("-")) && !method_found_; ++terms) {
+      if (terms >= kMaxNesting)
+        fail(peek(), "more than " + std::to_string(kMaxNesting) + " terms in a sum");
       bool add = next().text == "+";
       Operand sum;
       sum.kind = add ? Operand::Kind::kAdd : Operand::Kind::kSubtract;
@@ -491,6 +501,7 @@ class Parser {
 
   Operand parse_term(StringMethod* method, std::string* argument) {
     if (is_punct("-")) {
+      Nesting guard(*this, peek());
       next();
       Operand inner = parse_term(nullptr, nullptr);
       Operand neg;
@@ -833,6 +844,7 @@ class Parser {
   std::vector<Token> tokens_;
   size_t pos_ = 0;
   bool method_found_ = false;
+  int nesting_ = 0;
 };
 
 Query::Query() = default;

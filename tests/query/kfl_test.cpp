@@ -333,6 +333,19 @@ TEST(Kfl, ErrorPositions) {
             "1:27: expected 'and', 'or' or the end of the query, found '=='");
 }
 
+TEST(Kfl, DeepAndLongQueriesAreBounded) {
+  std::string deep = "http and " + std::string(65, '(') + "true" + std::string(65, ')');
+  EXPECT_EQ(error_of(deep), "1:74: nested more than 64 levels deep");
+  EXPECT_EQ(error_of(std::string(70, '!') + "http"), "1:65: nested more than 64 levels deep");
+  EXPECT_EQ(error_of("request.x == " + std::string(70, '-') + "1"),
+            "1:78: nested more than 64 levels deep");
+  // A long generated chain is flat: ten thousand terms compile and evaluate.
+  std::string chain = "response.status == 1";
+  for (int i = 2; i <= 10000; ++i) chain += " or response.status == " + std::to_string(i);
+  EXPECT_TRUE(match(chain, http_entry()));
+  EXPECT_FALSE(match("(" + chain + ") and false", http_entry()));
+}
+
 TEST(Kfl, ExamplesFromTheSpec) {
   const char* examples[] = {
       "http and response.status >= 500",
