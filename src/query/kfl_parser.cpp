@@ -350,10 +350,10 @@ class Parser {
       }
     }
     size_t operand_at = pos_;
-    StringMethod method;
+    StringMethod method = StringMethod::kContains;
     std::string argument;
     Operand lhs = parse_operand(&method, &argument);
-    if (!argument.empty() || method_found_) {
+    if (method_found_) {
       method_found_ = false;
       auto e = std::make_unique<Expr>();
       e->kind = Expr::Kind::kMethod;
@@ -364,7 +364,7 @@ class Parser {
       return e;
     }
     if (is_word("in")) {
-      const Token& in = next();
+      next();
       auto e = std::make_unique<Expr>();
       e->kind = Expr::Kind::kIn;
       e->lhs = std::move(lhs);
@@ -379,7 +379,6 @@ class Parser {
           fail(peek(), "expected ',' or ']' in the list");
       }
       next();
-      (void)in;
       return e;
     }
     if (peek().kind == Token::Kind::kPunct) {

@@ -7,18 +7,11 @@ import base64
 import json
 import sys
 
+from checks import check, finish
+
 raw = open(sys.argv[1]).read()
 entries = [json.loads(line) for line in raw.splitlines() if line.strip()]
 SRV, CLI = "10.77.0.1", "10.77.0.2"
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
 
 
 amqp = [e for e in entries if e["protocol"]["name"] == "amqp"]
@@ -152,7 +145,4 @@ for name, key, value in (("queue.delete", "queue", "trawl.big"), ("queue.delete"
     e = one(name, "cleanup", **{key: value})
     check(resp(e).get("method") == name + "-ok", name + " " + value)
 
-print("amqp: %d checks, %d failed" % (checks, len(failures)))
-for f in failures[:40]:
-    print("  FAIL:", f)
-sys.exit(1 if failures else 0)
+finish("amqp", shown=40)

@@ -13,16 +13,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from www_content import files  # noqa: E402
 
+from checks import check, finish  # noqa: E402
+
 entries = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
 
 
 def find(proto, pred):
@@ -190,7 +183,4 @@ check(all(req(e)["l7"] for e in tcp), "every TCP connection has its L7 protocol"
 udp = find("udp", lambda e: e["dst"]["port"] == 9999)
 check(len(udp) == 1 and req(udp[0])["packets"] == 1, "UDP flow to the closed port")
 
-print("check_entries: %d checks, %d failed" % (checks, len(failures)))
-for f in failures:
-    print("  FAILED:", f)
-sys.exit(1 if failures else 0)
+finish("check_entries")

@@ -14,19 +14,12 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from www_content import files  # noqa: E402
 
+from checks import check, finish  # noqa: E402
+
 entries = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 large = open(sys.argv[2]).read()
 served = files()
 SRV, CLI = "10.77.0.1", "10.77.0.2"
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
 
 
 def find(proto, pred=lambda e: True):
@@ -205,7 +198,4 @@ if len(sys.argv) > 3:
     lease = [e for e in named if req(e)["rpc"] == "LeaseGrant"]
     check(len(lease) == 1 and req(lease[0])["messages"] == [{"1": 300}], "methods outside the schema: by number")
 
-print("h2 integration: %d checks, %d failed" % (checks, len(failures)))
-for f in failures:
-    print("  FAILED:", f)
-sys.exit(1 if failures else 0)
+finish("h2 integration")

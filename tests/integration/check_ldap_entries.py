@@ -6,20 +6,13 @@ Usage: check_ldap_entries.py ENTRIES.jsonl
 import json
 import sys
 
+from checks import check, finish
+
 entries = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 raw = open(sys.argv[1]).read()
 SRV, CLI = "10.77.0.1", "10.77.0.2"
 BASE = "dc=trawl,dc=test"
 ADMIN = "cn=admin," + BASE
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
 
 
 ldap = [e for e in entries if e["protocol"]["name"] == "ldap"]
@@ -95,7 +88,4 @@ check(len(tls) == 1 and resp(tls[0])["resultCodeName"] == "protocolError", "Star
 unbinds = ops("unbindRequest")
 check(len(unbinds) == 10 and all("response" not in e for e in unbinds), "unbinds have no response")
 
-print("ldap integration: %d checks, %d failed" % (checks, len(failures)))
-for f in failures:
-    print("  FAILED:", f)
-sys.exit(1 if failures else 0)
+finish("ldap integration")

@@ -6,18 +6,11 @@ Usage: check_redis_entries.py ENTRIES.jsonl
 import json
 import sys
 
+from checks import check, finish
+
 entries = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 raw = open(sys.argv[1]).read()
 SRV, CLI = "10.77.0.1", "10.77.0.2"
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
 
 
 redis = [e for e in entries if e["protocol"]["name"] == "redis"]
@@ -103,7 +96,4 @@ check(len(bench_set) == 200 and len(bench_get) == 200, "redis-benchmark: 200 SET
 check(all(resp(x).get("value") == "OK" for x in bench_set), "benchmark SETs paired")
 check(all(resp(x).get("type") == "bulk" for x in bench_get), "benchmark GETs paired")
 
-print("redis integration: %d checks, %d failed" % (checks, len(failures)))
-for f in failures:
-    print("  FAILED:", f)
-sys.exit(1 if failures else 0)
+finish("redis integration")

@@ -111,6 +111,13 @@ const Json& payload(const Json& side) {
   return *side.find("payload");
 }
 
+// The first partition of the first topic of a Produce request or Fetch/Produce response.
+const Json& first_partition(const Json& side) {
+  const Json& p = payload(side);
+  const Json* topics = p.find("topics") ? p.find("topics") : p.find("responses");
+  return topics->items()[0].find("partitions")->items()[0];
+}
+
 TEST(Kafka, RequestAndResponseBodiesPairedByCorrelationId) {
   DissectorHarness h(kafka_protocol());
   // Metadata v1 for two topics, and the broker's answer.
@@ -136,7 +143,7 @@ TEST(Kafka, RequestAndResponseBodiesPairedByCorrelationId) {
   EXPECT_EQ(p.find("brokers")->dump(),
             R"([{"nodeId":1,"host":"broker-1","port":9092,"rack":null}])");
   EXPECT_EQ(num(p, "controllerId"), 1);
-  EXPECT_EQ(p.find("topics")->items()[0].find("partitions")->items()[0].dump(),
+  EXPECT_EQ(first_partition(*e.response).dump(),
             R"({"errorCode":0,"partitionIndex":0,"leaderId":1,"replicaNodes":[1],"isrNodes":[1]})");
 }
 
@@ -199,8 +206,7 @@ TEST_P(KafkaCodecs, RecordBatchesDecompressed) {
   const Entry& e = h.sink.entries[0];
   EXPECT_EQ(e.error, "");
   EXPECT_EQ(num(e.request, "recordCount"), 3);
-  const Json& set =
-      *payload(e.request).find("topics")->items()[0].find("partitions")->items()[0].find("records");
+  const Json& set = *first_partition(e.request).find("records");
   const char* names[] = {"none", "gzip", "snappy", "lz4", "zstd"};
   EXPECT_EQ(str(set, "compression"), names[codec]);
   EXPECT_EQ(num(set, "count"), 3);
@@ -213,8 +219,7 @@ TEST_P(KafkaCodecs, RecordBatchesDecompressed) {
   EXPECT_EQ(num(recs[1], "offset"), 101);
   EXPECT_EQ(num(recs[1], "timestamp"), 1700000000005);
   EXPECT_EQ(str(recs[2], "valueBase64"), "/wAB");
-  const Json& resp_partition =
-      payload(*e.response).find("responses")->items()[0].find("partitions")->items()[0];
+  const Json& resp_partition = first_partition(*e.response);
   EXPECT_EQ(num(resp_partition, "baseOffset"), 100);
 }
 
@@ -227,12 +232,7 @@ TEST(Kafka, SeveralBatchesInOneRecordSet) {
   h.a(request(0, 3, 1, "p", produce_v3("t", set)));
   h.close();
   ASSERT_EQ(h.sink.entries.size(), 1u);
-  const Json& rs = *payload(h.sink.entries[0].request)
-                        .find("topics")
-                        ->items()[0]
-                        .find("partitions")
-                        ->items()[0]
-                        .find("records");
+  const Json& rs = *first_partition(h.sink.entries[0].request).find("records");
   EXPECT_EQ(rs.dump().find("compression"), rs.dump().rfind("compression"));  // one key
   EXPECT_EQ(str(rs, "compression"), "gzip");
   EXPECT_EQ(num(rs, "batches"), 2);
@@ -254,14 +254,8 @@ TEST(Kafka, RepeatedHeaderKeysBecomeAList) {
   h.a(request(0, 3, 1, "p", produce_v3("t", batch)));
   h.close();
   ASSERT_EQ(h.sink.entries.size(), 1u);
-  const Json& r = payload(h.sink.entries[0].request)
-                      .find("topics")
-                      ->items()[0]
-                      .find("partitions")
-                      ->items()[0]
-                      .find("records")
-                      ->find("records")
-                      ->items()[0];
+  const Json& r =
+      first_partition(h.sink.entries[0].request).find("records")->find("records")->items()[0];
   EXPECT_EQ(r.find("headers")->dump(), R"({"trace":["a","b"],"other":"c"})");
 }
 
@@ -278,12 +272,7 @@ TEST(Kafka, XerialFramedSnappy) {
   h.a(request(0, 3, 1, "p", produce_v3("t", fixed_len)));
   h.close();
   ASSERT_EQ(h.sink.entries.size(), 1u);
-  const Json& set = *payload(h.sink.entries[0].request)
-                         .find("topics")
-                         ->items()[0]
-                         .find("partitions")
-                         ->items()[0]
-                         .find("records");
+  const Json& set = *first_partition(h.sink.entries[0].request).find("records");
   EXPECT_EQ(str(set, "compression"), "snappy");
   EXPECT_EQ(str(set.find("records")->items()[0], "value"), "framed by xerial");
 }
@@ -306,12 +295,7 @@ TEST(Kafka, LegacyMessageSetsPlainAndCompressed) {
   h.close();
   ASSERT_EQ(h.sink.entries.size(), 1u);
   EXPECT_EQ(h.sink.entries[0].error, "no response");
-  const Json& rs = *payload(h.sink.entries[0].request)
-                        .find("topics")
-                        ->items()[0]
-                        .find("partitions")
-                        ->items()[0]
-                        .find("records");
+  const Json& rs = *first_partition(h.sink.entries[0].request).find("records");
   EXPECT_EQ(num(rs, "count"), 3);
   EXPECT_EQ(str(rs, "compression"), "gzip");
   const auto& recs = rs.find("records")->items();
@@ -340,8 +324,7 @@ TEST(Kafka, FetchResponseWithPartialLastBatch) {
   EXPECT_EQ(e.error, "");
   EXPECT_EQ(e.request.find("topics")->dump(), R"(["events"])");
   EXPECT_EQ(num(*e.response, "recordCount"), 1);
-  const Json& part =
-      payload(*e.response).find("responses")->items()[0].find("partitions")->items()[0];
+  const Json& part = first_partition(*e.response);
   EXPECT_TRUE(part.find("abortedTransactions")->is_null());
   const Json& rs = *part.find("records");
   EXPECT_EQ(rs.find("partialBatch")->dump(), "true");
