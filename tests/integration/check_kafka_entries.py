@@ -6,19 +6,12 @@ Usage: check_kafka_entries.py ENTRIES.jsonl CONSUMED.txt
 import json
 import sys
 
+from checks import check, finish
+
 entries = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 consumed = [line.rstrip("\n").split(" ", 2) for line in open(sys.argv[2]) if line.strip()]
 SRV, CLI = "10.77.0.1", "10.77.0.2"
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
 
 
 kafka = [e for e in entries if e["protocol"]["name"] == "kafka"]
@@ -51,10 +44,15 @@ for e in kafka:
     err = e.get("error")
     if err:
         name = req(e).get("apiKeyName")
-        # Fetches still long-polling when a consumer exits are never answered. The
-        # mock answers an ApiVersions v3 it does not support with a body that is
-        # neither v0 (KIP-511) nor v3: it is reported, not guessed.
-        allowed = (name == "Fetch" and err == "no response") or (
+        # Requests in flight when a client exits (long-polling Fetches, a periodic
+        # Metadata refresh) are never answered: nothing sent after them on their
+        # connection was answered either. The mock answers an ApiVersions v3 it
+        # does not support with a body that is neither v0 (KIP-511) nor v3: it is
+        # reported, not guessed.
+        in_flight_at_exit = err == "no response" and not any(
+            o["stream"] == e["stream"] and o.get("response") and o["timestampUs"] > e["timestampUs"]
+            for o in kafka)
+        allowed = (name in ("Fetch", "Metadata") and in_flight_at_exit) or (
             name == "ApiVersions" and req(e)["apiVersion"] == 3 and
             err == "malformed: ApiVersions v0 response ends early" and resp(e).get("errorCode") == 35)
         check(allowed, "unexpected error %r on %s" % (err, name))
@@ -162,7 +160,4 @@ if orders:
 for e in api("ListOffsets"):
     check(len(req(e).get("topics", [])) == 1 and resp(e)["errorCode"] == 0, "ListOffsets")
 
-print("kafka: %d checks, %d failed" % (checks, len(failures)))
-for f in failures[:40]:
-    print("  FAIL:", f)
-sys.exit(1 if failures else 0)
+finish("kafka", shown=40)
