@@ -32,14 +32,16 @@ netns_up() {
   done
 }
 
+# Never fails: a process may exit between listing and kill, and under set -e a
+# failing command in an EXIT trap would become the script's exit status.
 netns_down() {
   for ns in "$NS_SRV" "$NS_CLI" "$NS_BR"; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
   done
   sleep 0.2
   for ns in "$NS_SRV" "$NS_CLI" "$NS_BR"; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
   done
 }
 
