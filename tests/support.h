@@ -15,7 +15,11 @@ namespace trawl::testing {
 
 class CapturingSink : public EntrySink {
  public:
-  void emit(Entry&& e) override { entries.push_back(std::move(e)); }
+  // Fields dissectors wrote as JSON text are parsed, so tests read every field.
+  void emit(Entry&& e) override {
+    expand_raw(e);
+    entries.push_back(std::move(e));
+  }
   std::vector<Entry> entries;
 };
 

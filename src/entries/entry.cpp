@@ -1,7 +1,10 @@
 #include "entries/entry.h"
 
 #include <array>
+#include <cstring>
 #include <utility>
+
+#include "entries/json_parse.h"
 
 namespace trawl {
 
@@ -30,56 +33,116 @@ std::string_view protocol_abbr(std::string_view name) {
 
 namespace {
 
-void write_endpoint(std::string& out, const EntryEndpoint& ep) {
-  out += "{\"ip\":";
-  write_json_string(out, ep.ip);
-  out += ",\"port\":";
-  out += std::to_string(ep.port);
-  out += '}';
-}
+// The entry's fields are gathered in a stack buffer and appended to the output
+// in a few pieces: dozens of small appends cost more than the fields themselves.
+class FieldWriter {
+ public:
+  explicit FieldWriter(std::string& out) : out_(out) {}
+  ~FieldWriter() { flush(); }
+  FieldWriter(const FieldWriter&) = delete;
+  FieldWriter& operator=(const FieldWriter&) = delete;
+
+  void literal(std::string_view s) {
+    room(s.size());
+    std::memcpy(q_, s.data(), s.size());
+    q_ += s.size();
+  }
+  void number(int64_t n) {
+    room(20);
+    q_ = format_json_number(q_, n);
+  }
+  void number(double d) {
+    room(32);
+    q_ = format_json_number(q_, d);
+  }
+  // Short printable ASCII (names, addresses) is copied as is; anything else
+  // takes the full escaper.
+  void string(std::string_view s) {
+    if (s.size() <= 64 && is_plain_json_text(s)) {
+      room(s.size() + 2);
+      *q_++ = '"';
+      std::memcpy(q_, s.data(), s.size());
+      q_ += s.size();
+      *q_++ = '"';
+      return;
+    }
+    flush();
+    write_json_string(out_, s);
+  }
+  void json(const Json& j) {
+    flush();
+    j.write(out_);
+  }
+  void endpoint(const EntryEndpoint& ep) {
+    literal("{\"ip\":");
+    string(ep.ip);
+    literal(",\"port\":");
+    number(int64_t(ep.port));
+    literal("}");
+  }
+
+ private:
+  void room(size_t n) {
+    if (size_t(end_ - q_) < n) flush();
+  }
+  void flush() {
+    out_.append(buf_, size_t(q_ - buf_));
+    q_ = buf_;
+  }
+
+  std::string& out_;
+  char buf_[512];
+  char* q_ = buf_;
+  char* const end_ = buf_ + sizeof buf_;
+};
 
 }  // namespace
 
+void expand_raw(Entry& e) {
+  expand_raw(e.request);
+  if (e.response) expand_raw(*e.response);
+}
+
 void write_entry_json(std::string& out, const Entry& e) {
-  out += "{\"id\":\"";
-  out += std::to_string(e.id);
-  out += "\",\"protocol\":{\"name\":";
-  write_json_string(out, e.protocol);
-  out += ",\"abbr\":";
-  write_json_string(out, protocol_abbr(e.protocol));
-  out += ",\"version\":";
-  write_json_string(out, e.version);
-  out += ",\"layer4\":";
-  write_json_string(out, e.layer4);
-  out += "},\"src\":";
-  write_endpoint(out, e.src);
-  out += ",\"dst\":";
-  write_endpoint(out, e.dst);
-  out += ",\"timestamp\":";
-  out += std::to_string(e.timestamp_us / 1000);
-  out += ",\"timestampUs\":";
-  out += std::to_string(e.timestamp_us);
-  out += ",\"elapsedTime\":";
-  Json(e.elapsed_ms).write(out);
-  out += ",\"request\":";
-  e.request.write(out);
+  FieldWriter w(out);
+  w.literal("{\"id\":\"");
+  w.number(int64_t(e.id));
+  w.literal("\",\"protocol\":{\"name\":");
+  w.string(e.protocol);
+  w.literal(",\"abbr\":");
+  w.string(protocol_abbr(e.protocol));
+  w.literal(",\"version\":");
+  w.string(e.version);
+  w.literal(",\"layer4\":");
+  w.string(e.layer4);
+  w.literal("},\"src\":");
+  w.endpoint(e.src);
+  w.literal(",\"dst\":");
+  w.endpoint(e.dst);
+  w.literal(",\"timestamp\":");
+  w.number(int64_t(e.timestamp_us / 1000));
+  w.literal(",\"timestampUs\":");
+  w.number(int64_t(e.timestamp_us));
+  w.literal(",\"elapsedTime\":");
+  w.number(e.elapsed_ms);
+  w.literal(",\"request\":");
+  w.json(e.request);
   if (e.response) {
-    out += ",\"response\":";
-    e.response->write(out);
+    w.literal(",\"response\":");
+    w.json(*e.response);
   }
-  out += ",\"requestSize\":";
-  out += std::to_string(e.request_size);
-  out += ",\"responseSize\":";
-  out += std::to_string(e.response_size);
-  out += ",\"stream\":";
-  write_json_string(out, e.stream);
-  out += ",\"tls\":";
-  out += e.tls ? "true" : "false";
+  w.literal(",\"requestSize\":");
+  w.number(int64_t(e.request_size));
+  w.literal(",\"responseSize\":");
+  w.number(int64_t(e.response_size));
+  w.literal(",\"stream\":");
+  w.string(e.stream);
+  w.literal(e.tls ? ",\"tls\":true" : ",\"tls\":false");
   if (!e.error.empty()) {
-    out += ",\"error\":";
-    write_json_string(out, e.error);
+    w.literal(",\"error\":");
+    w.string(e.error);
   }
-  out += '}';
+  w.literal("}");
 }
 
 }  // namespace trawl

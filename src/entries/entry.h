@@ -33,6 +33,10 @@ struct Entry {
 // Display abbreviation of a protocol name (entry.md protocol.abbr).
 std::string_view protocol_abbr(std::string_view name);
 
+// Parses what dissectors wrote as JSON text (Json::raw) in the request and
+// response, so readers can walk their fields.
+void expand_raw(Entry& e);
+
 // Appends the entry as one JSON object (no newline).
 void write_entry_json(std::string& out, const Entry& e);
 

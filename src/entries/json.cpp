@@ -1,5 +1,6 @@
 #include "entries/json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -85,6 +86,23 @@ inline bool word_needs_escape(uint64_t w) {
   return (w & kHigh) || control || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
 }
 
+bool is_plain_json_text(std::string_view s) {
+  const size_t n = s.size();
+  const char* p = s.data();
+  if (n < 8) {
+    for (char c : s)
+      if (uint8_t(c) < 0x20 || uint8_t(c) >= 0x80 || c == '"' || c == '\\') return false;
+    return true;
+  }
+  uint64_t w;
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    std::memcpy(&w, p + i, 8);
+    if (word_needs_escape(w)) return false;
+  }
+  std::memcpy(&w, p + n - 8, 8);  // the last, partial word again, overlapping
+  return !word_needs_escape(w);
+}
+
 // The JSON form of each ASCII byte, padded to 8 so it is copied branch-free.
 struct EscapeTable {
   struct Form {
@@ -111,19 +129,20 @@ constexpr EscapeTable kEscape;
 
 // A byte >= 0x80 at p[i]: a valid UTF-8 sequence is copied, an invalid byte is
 // written as its Latin-1 code point. Returns the new output position; advances i.
-char* write_non_ascii(const unsigned char* p, size_t n, size_t& i, char* q) {
+char* write_non_ascii(const unsigned char* p, size_t n, size_t& i, char* q, bool* invalid) {
   if (size_t len = utf8_sequence_length(p + i, n - i)) {
     std::memcpy(q, p + i, len);
     i += len;
     return q + len;
   }
+  if (invalid) *invalid = true;
   unsigned char c = p[i++];
   *q++ = char(0xC0 | (c >> 6));
   *q++ = char(0x80 | (c & 0x3F));
   return q;
 }
 
-void write_json_string(std::string& out, std::string_view s) {
+void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
   // Escaped output goes through a stack buffer appended in blocks; a block of
@@ -131,39 +150,94 @@ void write_json_string(std::string& out, std::string_view s) {
   char buf[4096 + 128];
   char* const flush_at = buf + 4096;
   char* q = buf;
-  *q++ = '"';
   size_t i = 0;
-#if defined(__SSE2__)
-  // Sixteen bytes at a time: copy the clean prefix, then the one byte that needs
-  // attention. Bodies (often JSON, so full of '"') spend most of their time here.
+#if !defined(__SSE2__)
+  out += '"';
+#else
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
                 space = _mm_set1_epi8(0x20);
-  while (n - i >= 16) {
+  // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also finds them.
+  auto special_bytes = [&](__m128i v) {
+    return unsigned(_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmplt_epi8(v, space))));
+  };
+  if (n <= 16 && n >= 4) {  // keys, names, addresses: one check, one append
+    // Two overlapping loads cover the string without reading past it.
+    uint64_t head, tail;
+    if (n >= 8) {
+      std::memcpy(&head, p, 8);
+      std::memcpy(&tail, p + n - 8, 8);
+    } else {
+      uint32_t a, b;
+      std::memcpy(&a, p, 4);
+      std::memcpy(&b, p + n - 4, 4);
+      head = a | uint64_t(b) << 32;
+      tail = head;
+    }
+    if (!word_needs_escape(head) && !word_needs_escape(tail)) {
+      char quoted[24];
+      quoted[0] = '"';
+      if (n >= 8) {
+        std::memcpy(quoted + 1, &head, 8);
+        std::memcpy(quoted + 1 + n - 8, &tail, 8);
+      } else {
+        uint32_t a = uint32_t(head), b = uint32_t(head >> 32);
+        std::memcpy(quoted + 1, &a, 4);
+        std::memcpy(quoted + 1 + n - 4, &b, 4);
+      }
+      quoted[n + 1] = '"';
+      out.append(quoted, n + 2);
+      return;
+    }
+  }
+
+  // Text that needs no escape (keys, most values) goes straight to `out`, one copy.
+  while (n - i >= 16 &&
+         special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))) == 0)
+    i += 16;
+  out += '"';
+  if (i > 0) out.append(s.data(), i);
+  // Then sixteen bytes at a time (the last block padded): copy the clean prefix,
+  // then the one byte that needs attention. Bodies (often JSON, so full of '"')
+  // spend most of their time here.
+  while (i < n) {
     if (q > flush_at) {
       out.append(buf, size_t(q - buf));
       q = buf;
     }
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also finds them.
-    __m128i special =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                     _mm_cmplt_epi8(v, space));
-    unsigned mask = unsigned(_mm_movemask_epi8(special));
+    const size_t len = std::min<size_t>(16, n - i);
+    alignas(16) unsigned char block[32];  // the block, then room for fixed-size copies
+    __m128i v;
+    unsigned mask;
+    if (len == 16) {
+      v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      mask = special_bytes(v);
+    } else {
+      std::memset(block, 0, sizeof block);
+      std::memcpy(block, p + i, len);
+      v = _mm_load_si128(reinterpret_cast<const __m128i*>(block));
+      mask = special_bytes(v) & ((1u << len) - 1);  // the zero padding is not text
+    }
     if (mask == 0) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(q), v);
-      q += 16;
-      i += 16;
+      q += len;
+      i += len;
       continue;
     }
     // Every ASCII byte to escape in the block at once (JSON bodies hold several);
-    // a non-ASCII byte leaves the block to the UTF-8 check.
-    alignas(16) unsigned char block[32];  // the block, then room for fixed-size copies
-    _mm_store_si128(reinterpret_cast<__m128i*>(block), v);
+    // a non-ASCII byte leaves the block to the UTF-8 check. Copies read the input
+    // itself where 32 bytes remain (a copy back of a just-stored block stalls).
+    const unsigned char* src = block;
+    if (n - i >= 32)
+      src = p + i;
+    else if (len == 16)
+      _mm_store_si128(reinterpret_cast<__m128i*>(block), v);
     unsigned done = 0;
     bool non_ascii = false;
     while (mask) {
       unsigned at = unsigned(__builtin_ctz(mask));
-      std::memcpy(q, block + done, 16);  // fixed size: no call; only at - done count
+      std::memcpy(q, src + done, 16);  // fixed size: no call; only at - done count
       q += at - done;
       unsigned char c = p[i + at];
       if (c >= 0x80) {
@@ -179,12 +253,12 @@ void write_json_string(std::string& out, std::string_view s) {
     }
     if (non_ascii) {
       i += done;
-      q = write_non_ascii(p, n, i, q);
+      q = write_non_ascii(p, n, i, q, invalid_utf8);
       continue;
     }
-    std::memcpy(q, block + done, 16);
-    q += 16 - done;
-    i += 16;
+    std::memcpy(q, src + done, 16);
+    q += len - done;
+    i += len;
   }
 #endif
   while (i < n) {
@@ -210,7 +284,7 @@ void write_json_string(std::string& out, std::string_view s) {
         q += f.length;
         ++i;
       } else {
-        q = write_non_ascii(p, n, i, q);
+        q = write_non_ascii(p, n, i, q, invalid_utf8);
       }
     }
   }
@@ -227,21 +301,11 @@ void Json::write(std::string& out) const {
       out += std::get<bool>(v_) ? "true" : "false";
       break;
     case 2:
-      out += std::to_string(std::get<int64_t>(v_));
+      write_json_number(out, std::get<int64_t>(v_));
       break;
-    case 3: {
-      double d = std::get<double>(v_);
-      if (!std::isfinite(d)) {
-        out += "null";
-        break;
-      }
-      // The shortest text that reads back as the same double: 1.5, 2, 0.377,
-      // 1e+300 (a fixed "%.3f" overflowed its buffer on huge values).
-      char buf[32];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-      out.append(buf, ec == std::errc() ? size_t(end - buf) : 0);
+    case 3:
+      write_json_number(out, std::get<double>(v_));
       break;
-    }
     case 4:
       write_json_string(out, std::get<std::string>(v_));
       break;
@@ -269,7 +333,61 @@ void Json::write(std::string& out) const {
       out += '}';
       break;
     }
+    case 7:
+      out += std::get<Raw>(v_).text;
+      break;
   }
+}
+
+char* format_json_number(char* q, int64_t n) {
+  return std::to_chars(q, q + 20, n).ptr;
+}
+
+char* format_json_number(char* q, double d) {
+  if (!std::isfinite(d)) {
+    std::memcpy(q, "null", 4);
+    return q + 4;
+  }
+  // Whole thousandths below 1e5 (elapsed milliseconds from microseconds, the
+  // common case) are written directly; their shortest form is that decimal.
+  if (std::fabs(d) < 1e5 && !(d == 0 && std::signbit(d))) {
+    double scaled = d * 1000;
+    int64_t k = int64_t(scaled);
+    if (double(k) == scaled && double(k) / 1000 == d) {
+      char digits[24];
+      char* end = digits + sizeof digits;
+      char* p = end;
+      uint64_t m = uint64_t(k < 0 ? -k : k);
+      int frac = 3;
+      while (frac > 0 && m % 10 == 0) {  // trailing zeros of the fraction go
+        m /= 10;
+        --frac;
+      }
+      for (int i = 0; i < frac; ++i, m /= 10) *--p = char('0' + m % 10);
+      if (frac > 0) *--p = '.';
+      do {
+        *--p = char('0' + m % 10);
+        m /= 10;
+      } while (m);
+      if (k < 0) *--p = '-';
+      std::memcpy(q, p, size_t(end - p));
+      return q + (end - p);
+    }
+  }
+  // The shortest text that reads back as the same double: 1.5, 2, 0.377,
+  // 1e+300 (a fixed "%.3f" overflowed its buffer on huge values).
+  auto [end, ec] = std::to_chars(q, q + 32, d);
+  return ec == std::errc() ? end : q;
+}
+
+void write_json_number(std::string& out, int64_t n) {
+  char buf[24];
+  out.append(buf, size_t(format_json_number(buf, n) - buf));
+}
+
+void write_json_number(std::string& out, double d) {
+  char buf[32];
+  out.append(buf, size_t(format_json_number(buf, d) - buf));
 }
 
 std::string Json::dump() const {

@@ -14,6 +14,11 @@ class Json {
  public:
   using Array = std::vector<Json>;
   using Object = std::vector<std::pair<std::string, Json>>;
+  // JSON text a dissector wrote directly (hot paths skip building a tree);
+  // written as is, and parsed into values by expand_raw() for readers.
+  struct Raw {
+    std::string text;
+  };
 
   Json() = default;
   Json(bool b) : v_(b) {}
@@ -32,6 +37,11 @@ class Json {
 
   static Json object() { return Json(Object{}); }
   static Json array() { return Json(Array{}); }
+  static Json raw(std::string json_text) {
+    Json j;
+    j.v_ = Raw{std::move(json_text)};
+    return j;
+  }
 
   bool is_null() const { return v_.index() == 0; }
   bool is_object() const { return std::holds_alternative<Object>(v_); }
@@ -40,6 +50,7 @@ class Json {
   bool is_int() const { return std::holds_alternative<int64_t>(v_); }
   bool is_bool() const { return std::holds_alternative<bool>(v_); }
   bool is_double() const { return std::holds_alternative<double>(v_); }
+  bool is_raw() const { return std::holds_alternative<Raw>(v_); }
 
   // Object access; `set` appends without looking for an existing key (fields are
   // written once by construction), `operator[]` finds or appends.
@@ -55,6 +66,7 @@ class Json {
   int64_t integer() const { return std::get<int64_t>(v_); }
   bool boolean() const { return std::get<bool>(v_); }
   double number() const { return std::get<double>(v_); }
+  const std::string& raw_text() const { return std::get<Raw>(v_).text; }
   const Array& items() const { return std::get<Array>(v_); }
   const Object& fields() const { return std::get<Object>(v_); }
   Object& fields_mut() { return std::get<Object>(v_); }
@@ -64,11 +76,23 @@ class Json {
   std::string dump() const;
 
  private:
-  std::variant<std::monostate, bool, int64_t, double, std::string, Array, Object> v_;
+  std::variant<std::monostate, bool, int64_t, double, std::string, Array, Object, Raw> v_;
 };
 
 // Appends s as a JSON string literal; bytes that are not valid UTF-8 are written
 // as their Latin-1 code points so the output is always valid JSON.
-void write_json_string(std::string& out, std::string_view s);
+// When `invalid_utf8` is given, it is set if such a byte was met.
+void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8 = nullptr);
+// True when `s` is written into a JSON string as is: ASCII, no control
+// characters, no '"' or '\\'.
+bool is_plain_json_text(std::string_view s);
+
+// Numbers as every Json writes them; a double that is not finite is null.
+void write_json_number(std::string& out, int64_t n);
+void write_json_number(std::string& out, double d);
+// The same into a buffer with room for 20 (integer) or 32 (double) characters;
+// returns the end of what was written.
+char* format_json_number(char* q, int64_t n);
+char* format_json_number(char* q, double d);
 
 }  // namespace trawl

@@ -53,4 +53,16 @@ bool parse_json(std::string_view text, Json& out) {
   return true;
 }
 
+void expand_raw(Json& j) {
+  if (j.is_raw()) {
+    Json parsed;
+    if (!parse_json(j.raw_text(), parsed)) parsed = Json(j.raw_text());
+    j = std::move(parsed);
+  } else if (j.is_array()) {
+    for (Json& item : j.items_mut()) expand_raw(item);
+  } else if (j.is_object()) {
+    for (auto& [key, value] : j.fields_mut()) expand_raw(value);
+  }
+}
+
 }  // namespace trawl

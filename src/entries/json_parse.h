@@ -11,4 +11,8 @@ namespace trawl {
 // 64 levels is kept as empty objects or arrays.
 bool parse_json(std::string_view text, Json& out);
 
+// Raw JSON text anywhere in `j` (Json::raw) parsed into values, for readers that
+// walk fields. Text that does not parse (a dissector's bug) becomes a string.
+void expand_raw(Json& j);
+
 }  // namespace trawl

@@ -85,6 +85,11 @@ size_t utf8_length(std::string_view s) {
 // Visits every value the steps reach from `v`; stops (and returns true) as soon
 // as `visit` returns true: KFL's "any" semantics for `*`.
 bool walk(const Value& v, const std::vector<Step>& steps, size_t at, Context& c, Visitor visit) {
+  if (v.kind == Value::Kind::kJson && v.j->is_raw()) {  // parsed only when a query looks inside
+    Json parsed;
+    if (!parse_json(v.j->raw_text(), parsed)) return false;
+    return walk(from_json(c.keep(std::move(parsed))), steps, at, c, visit);
+  }
   if (at == steps.size()) return visit(v);
   const Step& step = steps[at];
   switch (step.kind) {
@@ -408,6 +413,7 @@ int64_t now_ms() {
 
 // Replaces what the steps reach under `j`; true when something was replaced.
 bool redact_in(Json& j, const std::vector<Step>& steps, size_t at) {
+  if (j.is_raw()) expand_raw(j);
   if (at == steps.size()) {
     j = Json("[REDACTED]");
     return true;

@@ -156,6 +156,7 @@ TableSink::TableSink(std::FILE* f) : out_(f) {
 }
 
 void TableSink::emit(Entry&& e) {
+  expand_raw(e);
   std::time_t secs = e.timestamp_us / 1000000;
   std::tm tm{};
   gmtime_r(&secs, &tm);

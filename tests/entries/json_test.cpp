@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "entries/entry.h"
+#include "entries/json_parse.h"
 
 namespace trawl {
 namespace {
@@ -89,6 +91,52 @@ TEST(Json, DoublesAreCompact) {
   EXPECT_EQ(Json(377 / 1000.0).dump(), "0.377");  // milliseconds from microseconds
   EXPECT_EQ(Json(1e300).dump(), "1e+300");        // a fuzzer's AMQP double overflowed "%.3f"
   EXPECT_EQ(Json(-2.5e-7).dump(), "-2.5e-07");
+}
+
+// Whole thousandths take a direct path; it must print what std::to_chars prints.
+TEST(Json, ThousandthsMatchTheShortestForm) {
+  auto shortest = [](double d) {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    return std::string(buf, end);
+  };
+  auto check = [&](int64_t k) {
+    double d = double(k) / 1000;
+    std::string out;
+    write_json_number(out, d);
+    ASSERT_EQ(out, shortest(d)) << k;
+  };
+  for (int64_t k = -2000000; k <= 2000000; ++k) check(k);
+  uint64_t seed = 99;
+  for (int i = 0; i < 2000000; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    check(int64_t(seed >> 20) % 100000000);
+  }
+  std::string out;
+  write_json_number(out, -0.0);
+  EXPECT_EQ(out, "-0");
+}
+
+TEST(Json, ReportsInvalidUtf8WhenAsked) {
+  std::string out;
+  bool invalid = false;
+  write_json_string(out, "h\xc3\xa9 plain text longer than sixteen bytes", &invalid);
+  EXPECT_FALSE(invalid);
+  write_json_string(out, std::string(40, 'a') + "\xff", &invalid);
+  EXPECT_TRUE(invalid);
+}
+
+// Raw JSON text is written as is, and expand_raw() parses it where it sits.
+TEST(Json, RawTextIsWrittenAsIsAndExpands) {
+  Json j = Json::object();
+  j.set("command", "SET");
+  j.set("args", Json::raw(R"(["k",{"base64":"/w=="},1.5])"));
+  EXPECT_EQ(j.dump(), R"({"command":"SET","args":["k",{"base64":"/w=="},1.5]})");
+  EXPECT_TRUE(j.find("args")->is_raw());
+  expand_raw(j);
+  ASSERT_TRUE(j.find("args")->is_array());
+  EXPECT_EQ(j.find("args")->items()[0].str(), "k");
+  EXPECT_EQ(j.dump(), R"({"command":"SET","args":["k",{"base64":"/w=="},1.5]})");
 }
 
 TEST(Json, IndexOperatorFindsOrAppends) {

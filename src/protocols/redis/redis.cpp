@@ -1,5 +1,6 @@
 #include "protocols/redis/redis.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <deque>
@@ -27,33 +28,36 @@ bool has_no_key(std::string_view c) {
       "REPLICAOF",    "RESET",        "ROLE",         "SAVE",       "SCAN",        "SCRIPT",
       "SELECT",       "SHUTDOWN",     "SLOWLOG",      "SPUBLISH",   "SSUBSCRIBE",  "SUBSCRIBE",
       "SUNSUBSCRIBE", "SWAPDB",       "SYNC",         "TIME",       "UNSUBSCRIBE", "WAIT"};
-  for (auto k : kNoKey)
-    if (k == c) return true;
-  return false;
+  return std::binary_search(std::begin(kNoKey), std::end(kNoKey), c);  // the list is sorted
 }
 
+using Args = std::vector<std::string_view>;
+
 // The index in `args` of the first key, or -1.
-int key_index(std::string_view command, const std::vector<std::string>& args) {
-  auto upper_eq = [](std::string_view a, std::string_view b) { return iequals(a, b); };
-  if (command == "EVAL" || command == "EVALSHA" || command == "EVAL_RO" ||
-      command == "EVALSHA_RO" || command == "FCALL" || command == "FCALL_RO") {
-    // script numkeys key...
-    return args.size() > 2 && args[1] != "0" ? 2 : -1;
-  }
-  if (command == "BITOP") return args.size() > 1 ? 1 : -1;  // operation destkey key...
-  if (command == "OBJECT" || command == "MEMORY" || command == "XINFO")
-    return args.size() > 1 ? 1 : -1;  // subcommand key
-  if (command == "XREAD" || command == "XREADGROUP") {
-    for (size_t i = 0; i + 1 < args.size(); ++i)
-      if (upper_eq(args[i], "STREAMS")) return int(i + 1);
-    return -1;
+int key_index(std::string_view command, const Args& args) {
+  // Commands whose key is not the first argument; they all start with one of
+  // these letters, so most commands skip the comparisons.
+  if (!command.empty() && std::string_view("BEFMOX").find(command[0]) != std::string_view::npos) {
+    if (command == "EVAL" || command == "EVALSHA" || command == "EVAL_RO" ||
+        command == "EVALSHA_RO" || command == "FCALL" || command == "FCALL_RO") {
+      // script numkeys key...
+      return args.size() > 2 && args[1] != "0" ? 2 : -1;
+    }
+    if (command == "BITOP") return args.size() > 1 ? 1 : -1;  // operation destkey key...
+    if (command == "OBJECT" || command == "MEMORY" || command == "XINFO")
+      return args.size() > 1 ? 1 : -1;  // subcommand key
+    if (command == "XREAD" || command == "XREADGROUP") {
+      for (size_t i = 0; i + 1 < args.size(); ++i)
+        if (iequals(args[i], "STREAMS")) return int(i + 1);
+      return -1;
+    }
   }
   if (has_no_key(command) || args.empty()) return -1;
   return 0;
 }
 
 // AUTH passwords and the like never reach an entry.
-void redact(std::string_view command, std::vector<std::string>& args) {
+void redact(std::string_view command, Args& args) {
   if (command == "AUTH") {
     if (!args.empty()) args.back() = kRedacted;  // AUTH [user] password
     return;
@@ -76,7 +80,7 @@ void redact(std::string_view command, std::vector<std::string>& args) {
   }
 }
 
-std::string_view type_name(const RespValue& v) {
+std::string_view type_name(const RespNode& v) {
   if (v.null) return "null";
   switch (v.type) {
     case '+':
@@ -115,63 +119,124 @@ bool is_resp3(char t) {
          t == '!' || t == '=' || t == '|';
 }
 
-Json text_json(std::string s) {
-  if (is_valid_utf8(s)) return Json(std::move(s));
+// Entries are written as JSON text straight from the parsed message: a tree per
+// value cost more than the rest of the work together.
+
+// A string, or {"base64": ...} when it is not UTF-8.
+void write_text(std::string& out, std::string_view s) {
+  size_t start = out.size();
+  bool invalid = false;
+  write_json_string(out, s, &invalid);
+  if (!invalid) return;
+  out.resize(start);
+  out += "{\"base64\":\"";
+  out += base64_encode(s);
+  out += "\"}";
+}
+
+Json text_json(std::string_view s) {
+  if (is_valid_utf8(s)) return Json(s);
   Json o = Json::object();
   o.set("base64", base64_encode(s));
   return o;
 }
 
-Json value_json(const RespValue& v) {
-  if (v.null) return Json();
+// The next element of an aggregate at or after node `i`, skipping attributes.
+size_t element(const RespMessage& m, size_t i, size_t end) {
+  while (i < end && m.nodes[i].type == '|') i = m.nodes[i].end;
+  return i;
+}
+
+void write_value(std::string& out, const RespMessage& m, size_t i);
+
+// A map (or attributes) with string keys is an object, otherwise a list of pairs.
+void write_map(std::string& out, const RespMessage& m, size_t i) {
+  const size_t end = m.nodes[i].end;
+  bool string_keys = true;
+  for (size_t k = element(m, i + 1, end); k < end && string_keys;) {
+    const RespNode& key = m.nodes[k];
+    string_keys =
+        (key.type == '$' || key.type == '+') && !key.null && is_valid_utf8(m.text_of(key));
+    size_t v = element(m, key.end, end);
+    k = v < end ? element(m, m.nodes[v].end, end) : end;
+  }
+  out += string_keys ? '{' : '[';
+  bool first = true;
+  for (size_t k = element(m, i + 1, end); k < end;) {
+    size_t v = element(m, m.nodes[k].end, end);
+    if (v >= end) break;  // a key without its value (cut at a limit)
+    if (!first) out += ',';
+    first = false;
+    if (string_keys) {
+      write_json_string(out, m.text_of(m.nodes[k]));
+      out += ':';
+      write_value(out, m, v);
+    } else {
+      out += '[';
+      write_value(out, m, k);
+      out += ',';
+      write_value(out, m, v);
+      out += ']';
+    }
+    k = element(m, m.nodes[v].end, end);
+  }
+  out += string_keys ? '}' : ']';
+}
+
+void write_value(std::string& out, const RespMessage& m, size_t i) {
+  const RespNode& v = m.nodes[i];
+  if (v.null) {
+    out += "null";
+    return;
+  }
+  std::string_view text = m.text_of(v);
   switch (v.type) {
     case ':': {
-      long long n;
-      auto [p, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), n);
-      if (ec == std::errc() && p == v.text.data() + v.text.size()) return Json(n);
-      return Json(v.text);
+      int64_t n;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec == std::errc() && p == text.data() + text.size() && !text.empty())
+        return write_json_number(out, n);
+      return write_json_string(out, text);
     }
     case ',': {
       double d;
-      auto [p, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), d);
-      if (ec == std::errc() && p == v.text.data() + v.text.size() && d == d && d - d == 0)
-        return Json(d);
-      return Json(v.text);  // inf, -inf, nan
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+      if (ec == std::errc() && p == text.data() + text.size() && !text.empty() && d == d &&
+          d - d == 0)
+        return write_json_number(out, d);
+      return write_json_string(out, text);  // inf, -inf, nan
     }
     case '#':
-      return Json(v.text == "t");
+      out += text == "t" ? "true" : "false";
+      return;
     case '=':
-      return text_json(v.text.size() >= 4 && v.text[3] == ':' ? v.text.substr(4) : v.text);
-    case '%': {
-      bool string_keys = true;
-      for (size_t i = 0; i < v.items.size(); i += 2)
-        string_keys = string_keys && (v.items[i].type == '$' || v.items[i].type == '+') &&
-                      !v.items[i].null && is_valid_utf8(v.items[i].text);
-      if (string_keys) {
-        Json o = Json::object();
-        for (size_t i = 0; i + 1 < v.items.size(); i += 2)
-          o.set(v.items[i].text, value_json(v.items[i + 1]));
-        return o;
-      }
-      Json pairs = Json::array();
-      for (size_t i = 0; i + 1 < v.items.size(); i += 2) {
-        Json pair = Json::array();
-        pair.push(value_json(v.items[i]));
-        pair.push(value_json(v.items[i + 1]));
-        pairs.push(std::move(pair));
-      }
-      return pairs;
-    }
+      return write_text(out, text.size() >= 4 && text[3] == ':' ? text.substr(4) : text);
+    case '%':
+    case '|':
+      return write_map(out, m, i);
     case '*':
     case '~':
-    case '>': {
-      Json a = Json::array();
-      for (const auto& item : v.items) a.push(value_json(item));
-      return a;
+    case '>':
+    case 'i': {
+      out += '[';
+      bool first = true;
+      for (size_t c = element(m, i + 1, v.end); c < v.end; c = element(m, m.nodes[c].end, v.end)) {
+        if (!first) out += ',';
+        first = false;
+        write_value(out, m, c);
+      }
+      out += ']';
+      return;
     }
     default:
-      return text_json(v.text);
+      return write_text(out, text);
   }
+}
+
+bool any_truncated(const RespMessage& m) {
+  for (const RespNode& n : m.nodes)
+    if (n.truncated) return true;
+  return false;
 }
 
 bool is_subscribe_command(std::string_view c) {
@@ -180,11 +245,17 @@ bool is_subscribe_command(std::string_view c) {
 }
 
 // The lower-case kind of a pub/sub reply array ("message", "subscribe"...), or "".
-std::string pubsub_kind(const RespValue& v) {
-  if ((v.type != '*' && v.type != '>') || v.null || v.items.empty()) return {};
-  const RespValue& first = v.items[0];
+std::string pubsub_kind(const RespMessage& m) {
+  size_t i = m.value_index();
+  const RespNode& v = m.nodes[i];
+  if ((v.type != '*' && v.type != '>') || v.null) return {};
+  size_t f = element(m, i + 1, v.end);
+  if (f >= v.end) return {};
+  const RespNode& first = m.nodes[f];
   if (first.type != '$' && first.type != '+') return {};
-  std::string k = to_lower(first.text);
+  std::string_view text = m.text_of(first);
+  if (text.size() > 12) return {};
+  std::string k = to_lower(text);
   static constexpr std::array<std::string_view, 9> kKinds = {
       "message",    "pmessage",    "smessage",     "subscribe",   "psubscribe",
       "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe"};
@@ -192,6 +263,71 @@ std::string pubsub_kind(const RespValue& v) {
     if (k == kind) return k;
   return {};
 }
+
+// The replies answering one request (several for SUBSCRIBE and the like), kept
+// as the JSON of their values.
+struct Replies {
+  size_t count = 0;
+  std::string_view first_type;
+  std::string values;      // the values' JSON, comma-separated
+  std::string attributes;  // the first reply's RESP3 attributes, as a JSON list
+  bool truncated = false;
+  uint64_t wire_bytes = 0;
+  int64_t first_us = 0, last_us = 0;
+
+  void add(const RespMessage& m) {
+    size_t value = m.value_index();
+    if (count == 0) {
+      first_type = type_name(m.nodes[value]);
+      first_us = m.first_us;
+      if (value > 0) {
+        attributes += '[';
+        for (size_t a = 0; a < value; a = m.nodes[a].end) {
+          if (a > 0) attributes += ',';
+          write_map(attributes, m, a);
+        }
+        attributes += ']';
+      }
+    } else {
+      values += ',';
+    }
+    values.reserve(values.size() + m.text.size() + m.text.size() / 8 + m.nodes.size() * 4 + 8);
+    write_value(values, m, value);
+    truncated = truncated || any_truncated(m);
+    wire_bytes += m.wire_bytes;
+    last_us = m.last_us;
+    ++count;
+  }
+
+  Json response() && {
+    Json r = Json::object();
+    r.set("type", first_type);
+    if (count == 1) {
+      r.set("value", Json::raw(std::move(values)));
+    } else {
+      values.insert(values.begin(), '[');
+      values += ']';
+      r.set("value", Json::raw(std::move(values)));
+    }
+    if (!attributes.empty()) r.set("attributes", Json::raw(std::move(attributes)));
+    if (truncated) r.set("valueTruncated", true);
+    return r;
+  }
+};
+
+// A request waiting for its replies: its entry fields are ready but for them.
+struct Pending {
+  std::string command;
+  Json key;
+  std::string args;  // JSON list
+  bool args_truncated = false;
+  bool inline_command = false;
+  uint64_t wire_bytes = 0;
+  int64_t first_us = 0;
+  size_t replies_expected = 1;
+  Replies replies;
+  bool uncertain = false;
+};
 
 class RedisDissector : public StreamDissector {
  public:
@@ -211,27 +347,18 @@ class RedisDissector : public StreamDissector {
 
   void on_close(int64_t) override {
     while (!pending_.empty()) {
-      Pending p = std::move(pending_.front());
+      emit(&pending_.front(), std::move(pending_.front().replies), "no response");
       pending_.pop_front();
-      emit(&p.request, p.replies, "no response");
     }
   }
 
  private:
-  struct Pending {
-    RespValue request;
-    std::string command;
-    size_t replies_expected = 1;
-    std::vector<RespValue> replies;
-    bool uncertain = false;
-  };
-
   RespParser& parser(Direction dir) {
     auto& p = parsers_[int(dir)];
     if (!p) {
       bool client = dir == client_;
       p = std::make_unique<RespParser>(client, env_.settings.max_body,
-                                       [this, dir](RespValue&& v) { value(dir, std::move(v)); });
+                                       [this, dir](const RespMessage& m) { message(dir, m); });
     }
     return *p;
   }
@@ -253,61 +380,90 @@ class RedisDissector : public StreamDissector {
     }
   }
 
-  void value(Direction dir, RespValue&& v) {
+  void message(Direction dir, const RespMessage& m) {
     ++env_.counters.messages;
-    if (is_resp3(v.type)) resp3_ = true;
-    if (dir == client_) return request(std::move(v));
-    reply(std::move(v));
+    size_t value = m.value_index();
+    if (value > 0 || is_resp3(m.nodes[value].type)) resp3_ = true;
+    if (dir == client_) return request(m);
+    reply(m);
   }
 
-  void request(RespValue&& v) {
-    Pending p;
-    if ((v.type == '*' || v.type == 'i') && !v.items.empty()) p.command = to_upper(v.items[0].text);
+  void request(const RespMessage& m) {
+    if (pending_.size() >= env_.settings.max_pending) {
+      emit(&pending_.front(), std::move(pending_.front().replies), "no response");
+      pending_.pop_front();
+    }
+    Pending& p = pending_.emplace_back();
+    const size_t top = m.value_index();
+    const RespNode& v = m.nodes[top];
+    // The command word, then its arguments (views into the message).
+    args_.clear();
+    size_t elements = 0;
+    bool cut = any_truncated(m);
+    if (v.type == '*' || v.type == 'i') {
+      for (size_t c = element(m, top + 1, v.end); c < v.end;
+           c = element(m, m.nodes[c].end, v.end)) {
+        if (elements++ == 0) {
+          p.command = to_upper(m.text_of(m.nodes[c]));
+        } else if (args_.size() < kMaxArgs) {
+          args_.push_back(m.text_of(m.nodes[c]));
+        } else {
+          cut = true;
+        }
+      }
+    }
     if (is_subscribe_command(p.command)) {
       subscribed_ = true;
-      p.replies_expected = std::max<size_t>(1, v.items.size() - 1);
+      p.replies_expected = std::max<size_t>(1, elements - 1);
     }
-    if (p.command == "HELLO" && v.items.size() > 1 && v.items[1].text == "3") resp3_ = true;
-    p.request = std::move(v);
+    if (p.command == "HELLO" && !args_.empty() && args_[0] == "3") resp3_ = true;
+    redact(p.command, args_);
+    int key = key_index(p.command, args_);
+    if (key >= 0) p.key = text_json(args_[size_t(key)]);
+    size_t bytes = 2 + args_.size() * 3;
+    for (auto a : args_) bytes += a.size() + a.size() / 8;
+    p.args.reserve(bytes);
+    p.args += '[';
+    for (size_t i = 0; i < args_.size(); ++i) {
+      if (i > 0) p.args += ',';
+      write_text(p.args, args_[i]);
+    }
+    p.args += ']';
+    p.args_truncated = cut;
+    p.inline_command = v.type == 'i';
+    p.wire_bytes = m.wire_bytes;
+    p.first_us = m.first_us;
     p.uncertain = pairing_uncertain_;
-    if (pending_.size() >= env_.settings.max_pending) {
-      Pending old = std::move(pending_.front());
-      pending_.pop_front();
-      emit(&old.request, old.replies, "no response");
-    }
-    pending_.push_back(std::move(p));
   }
 
-  void reply(RespValue&& v) {
-    std::string kind = pubsub_kind(v);
+  void reply(const RespMessage& m) {
+    std::string kind = pubsub_kind(m);
     bool confirmation = !kind.empty() && kind.find("subscribe") != std::string::npos;
     bool head_subscribes = !pending_.empty() && is_subscribe_command(pending_.front().command);
-    if (v.type == '>' || (subscribed_ && !kind.empty())) {
+    if (m.nodes[m.value_index()].type == '>' || (subscribed_ && !kind.empty())) {
       if (!(confirmation && head_subscribes)) {
-        std::vector<RespValue> one;
-        one.push_back(std::move(v));
-        emit(nullptr, one, "");  // a push: a message nobody asked for in this exchange
+        Replies one;
+        one.add(m);
+        emit(nullptr, std::move(one), "");  // a push: a message nobody asked for in this exchange
         return;
       }
     }
     if (pending_.empty()) {
-      std::vector<RespValue> one;
-      one.push_back(std::move(v));
-      emit(nullptr, one, "no request");
+      Replies one;
+      one.add(m);
+      emit(nullptr, std::move(one), "no request");
       ++env_.counters.unpaired;
       return;
     }
     Pending& head = pending_.front();
-    head.replies.push_back(std::move(v));
-    if (head.replies.size() < head.replies_expected) return;
-    Pending done = std::move(head);
+    head.replies.add(m);
+    if (head.replies.count < head.replies_expected) return;
+    emit(&head, std::move(head.replies), head.uncertain ? "gap in stream" : "");
     pending_.pop_front();
-    emit(&done.request, done.replies, done.uncertain ? "gap in stream" : "");
     if (pending_.empty()) pairing_uncertain_ = false;
   }
 
-  // Takes the request's strings (it is done with once emitted).
-  void emit(RespValue* request, const std::vector<RespValue>& replies, std::string_view error) {
+  void emit(Pending* request, Replies&& replies, std::string_view error) {
     Entry e;
     e.protocol = "redis";
     e.layer4 = env_.flow.layer4;
@@ -317,53 +473,19 @@ class RedisDissector : public StreamDissector {
     if (request) {
       e.timestamp_us = request->first_us;
       e.request_size = request->wire_bytes;
-      std::string command;
-      std::vector<std::string> args;
-      if ((request->type == '*' || request->type == 'i') && !request->items.empty()) {
-        command = to_upper(request->items[0].text);
-        args.reserve(std::min(request->items.size() - 1, kMaxArgs));
-        for (size_t i = 1; i < request->items.size() && args.size() < kMaxArgs; ++i)
-          args.push_back(std::move(request->items[i].text));
-      }
-      redact(command, args);
-      int key = key_index(command, args);
-      Json key_json = key >= 0 ? text_json(args[size_t(key)]) : Json();
-      e.request.set("command", std::move(command));
-      Json list = Json::array();
-      for (auto& a : args) list.push(text_json(std::move(a)));
-      e.request.set("args", std::move(list));
-      if (key >= 0) e.request.set("key", std::move(key_json));
-      if (request->items.size() > kMaxArgs + 1 || request->truncated)
-        e.request.set("argsTruncated", true);
-      if (request->type == 'i') e.request.set("inline", true);
+      bool has_key = !request->key.is_null();
+      e.request.set("command", std::move(request->command));
+      e.request.set("args", Json::raw(std::move(request->args)));
+      if (has_key) e.request.set("key", std::move(request->key));
+      if (request->args_truncated) e.request.set("argsTruncated", true);
+      if (request->inline_command) e.request.set("inline", true);
     } else {
-      e.timestamp_us = replies.empty() ? 0 : replies.front().first_us;
+      e.timestamp_us = replies.first_us;
     }
-    if (!replies.empty()) {
-      Json& r = e.response.emplace(Json::object());
-      const RespValue& first = replies.front();
-      r.set("type", type_name(first));
-      if (replies.size() == 1) {
-        r.set("value", value_json(first));
-      } else {
-        Json all = Json::array();
-        for (const auto& rv : replies) all.push(value_json(rv));
-        r.set("value", std::move(all));
-      }
-      if (!first.attributes.empty()) {
-        Json attrs = Json::array();
-        for (const auto& a : first.attributes) {
-          RespValue as_map = a;
-          as_map.type = '%';
-          attrs.push(value_json(as_map));
-        }
-        r.set("attributes", std::move(attrs));
-      }
-      for (const auto& rv : replies) {
-        e.response_size += rv.wire_bytes;
-        if (rv.truncated) r.set("valueTruncated", true);
-      }
-      if (request) e.elapsed_ms = double(replies.back().last_us - e.timestamp_us) / 1000.0;
+    if (replies.count > 0) {
+      e.response_size = replies.wire_bytes;
+      if (request) e.elapsed_ms = double(replies.last_us - e.timestamp_us) / 1000.0;
+      e.response = std::move(replies).response();
     }
     e.version = resp3_ ? "RESP3" : "RESP2";
     if (!error.empty()) {
@@ -382,6 +504,7 @@ class RedisDissector : public StreamDissector {
   bool resp3_ = false;
   bool pairing_uncertain_ = false;
   std::deque<Pending> pending_;
+  Args args_;  // the request being rendered (reused)
 };
 
 // "*<n>\r\n$" starts a command; a reply line ("+OK\r\n", ":1\r\n", "$5\r\n") or an

@@ -5,30 +5,49 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/bytes.h"
 
 namespace trawl {
 
-struct RespValue {
-  char type = 0;        // the RESP type byte ('+', '$', '*', ...); 'i' for an inline command
-  bool null = false;    // $-1, *-1 or RESP3 '_'
-  std::string text;     // scalars: the payload (bulk strings up to the keep limit)
-  uint64_t length = 0;  // bulk strings: the whole length; aggregates: the element count
-  std::vector<RespValue> items;       // aggregates (maps: key, value, key, value...), up to a limit
-  bool truncated = false;             // text or items were cut at their limit
-  std::vector<RespValue> attributes;  // RESP3 '|' attributes that preceded this value
+// One value of a message. Nodes are stored flat, in wire order: an aggregate's
+// kept elements (and any RESP3 attributes before them) follow it up to `end`.
+struct RespNode {
+  char type = 0;           // the RESP type byte ('+', '$', '*', ...); 'i' for an inline command
+  bool null = false;       // $-1, *-1 or RESP3 '_'
+  bool truncated = false;  // text or elements were cut at their limit
+  uint32_t end = 0;        // index past this node's subtree
+  uint64_t length = 0;     // bulk strings: the whole length; aggregates: the element count
+  size_t text_offset = 0, text_size = 0;  // scalars: the payload, in RespMessage::text
+};
+
+// One top-level value. Its buffers are reused from message to message, so a
+// steady stream of messages allocates nothing.
+struct RespMessage {
+  std::vector<RespNode> nodes;  // attributes ('|') of the value first, then the value
+  std::string text;             // payload bytes of every scalar node
   uint64_t wire_bytes = 0;
   int64_t first_us = 0, last_us = 0;
+
+  std::string_view text_of(const RespNode& n) const {
+    return std::string_view(text).substr(n.text_offset, n.text_size);
+  }
+  // The value itself: the first node that is not an attribute.
+  size_t value_index() const {
+    size_t i = 0;
+    while (i < nodes.size() && nodes[i].type == '|') i = nodes[i].end;
+    return i;
+  }
 };
 
 class RespParser {
  public:
   // `client`: this direction sends commands, so a line that is not RESP is an
   // inline command rather than an error.
-  RespParser(bool client, size_t max_text, std::function<void(RespValue&&)> on_value)
-      : client_(client), max_text_(max_text), on_value_(std::move(on_value)) {}
+  RespParser(bool client, size_t max_text, std::function<void(const RespMessage&)> on_message)
+      : client_(client), max_text_(max_text), on_message_(std::move(on_message)) {}
 
   void feed(Bytes data, int64_t timestamp_us);
   // Bytes were lost: the value being parsed is dropped and parsing resumes at
@@ -39,23 +58,30 @@ class RespParser {
  private:
   enum class State { kLine, kBulk, kSkipLine };
   struct Open {
-    RespValue value;
+    uint32_t node;          // index of the aggregate's node, when kept
+    bool keep;              // its elements are stored (false past a limit)
+    bool attribute;         // a RESP3 attribute map ('|')
     uint64_t expected = 0;  // elements still to come
+    uint64_t kept = 0;      // elements stored
   };
 
   void line(std::string_view text, int64_t ts);
-  void complete(RespValue&& v, int64_t ts);
+  // A value starts: whether it is stored, and its node when it is.
+  bool start_value(char type);
+  void end_value(bool attribute, int64_t ts);
+  void inline_command(std::string_view text, int64_t ts);
   void bad_line();
+  void reset_message();
 
   bool client_;
   size_t max_text_;
-  std::function<void(RespValue&&)> on_value_;
+  std::function<void(const RespMessage&)> on_message_;
+  RespMessage message_;
   State state_ = State::kLine;
   std::string line_;
-  RespValue bulk_;
+  bool bulk_kept_ = false;
   uint64_t bulk_remaining_ = 0;  // bytes of the bulk payload and its CRLF still to come
   std::vector<Open> stack_;
-  std::vector<RespValue> attributes_;
   bool resyncing_ = false;  // after a gap: waiting for a line that starts a value
   uint64_t wire_ = 0;       // bytes of the top-level value so far
   int64_t first_us_ = 0;

@@ -122,6 +122,33 @@ TEST(Redis, GapResynchronisesAtTheNextCommand) {
   EXPECT_GE(h.counters.resyncs, 1u);
 }
 
+TEST(Redis, AttributesDescribeTheValueTheyPrecede) {
+  Redis h;
+  h.a(command({"HELLO", "3"}) + command({"A"}) + command({"B"}));
+  h.b("%1\r\n+proto\r\n:3\r\n");
+  // Before a whole reply: its attributes. Inside an aggregate: not an element.
+  h.b("|1\r\n+popularity\r\n%1\r\n$1\r\na\r\n,0.5\r\n*2\r\n:1\r\n:2\r\n");
+  h.b("*2\r\n|1\r\n+ttl\r\n:9\r\n:1\r\n:2\r\n");
+  ASSERT_EQ(h.sink.entries.size(), 3u);
+  EXPECT_EQ(h.resp(1).find("value")->dump(), "[1,2]");
+  EXPECT_EQ(h.resp(1).find("attributes")->dump(), R"([{"popularity":{"a":0.5}}])");
+  EXPECT_EQ(h.resp(2).find("value")->dump(), "[1,2]");
+  EXPECT_EQ(h.resp(2).find("attributes"), nullptr);
+}
+
+TEST(Redis, CutValuesAreMarkedAtAnyDepthAndBinaryIsBase64) {
+  Redis h;
+  h.settings.max_body = 4;
+  h.a(command({"SET", "k", "abcdefgh"}) + command({"GET", std::string("\xff\xfe", 2)}));
+  h.b("+OK\r\n*1\r\n$8\r\nabcdefgh\r\n");
+  ASSERT_EQ(h.sink.entries.size(), 2u);
+  EXPECT_EQ(h.req(0).find("args")->dump(), R"(["k","abcd"])");
+  EXPECT_TRUE(h.req(0).find("argsTruncated"));
+  EXPECT_EQ(h.req(1).find("key")->dump(), R"({"base64":"//4="})");
+  EXPECT_EQ(h.resp(1).find("value")->dump(), R"(["abcd"])");
+  EXPECT_TRUE(h.resp(1).find("valueTruncated"));
+}
+
 TEST(Redis, ProbeByContent) {
   const ProtocolInfo& p = redis_protocol();
   EXPECT_EQ(p.probe(bytes(command({"GET", "k"})), Direction::kAtoB), Probe::kYes);
