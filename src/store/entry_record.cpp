@@ -1,0 +1,145 @@
+#include "store/entry_record.h"
+
+#include <cstring>
+
+namespace trawl {
+
+namespace {
+
+// Record: varint length of the rest, then fixed fields, then strings as
+// varint length + bytes.
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += char(uint8_t(v) | 0x80);
+    v >>= 7;
+  }
+  out += char(v);
+}
+
+void put_fixed(std::string& out, uint64_t v) {
+  char b[8];
+  std::memcpy(b, &v, 8);
+  out.append(b, 8);
+}
+
+void put_text(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out.append(s);
+}
+
+struct RecordReader {
+  const uint8_t* p;
+  const uint8_t* end;
+  bool ok = true;
+
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && p < end; shift += 7) {
+      uint8_t b = *p++;
+      v |= uint64_t(b & 0x7F) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    ok = false;
+    return 0;
+  }
+  uint64_t fixed() {
+    if (end - p < 8) {
+      ok = false;
+      return 0;
+    }
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    p += 8;
+    return v;
+  }
+  std::string_view text() {
+    uint64_t n = varint();
+    if (!ok || uint64_t(end - p) < n) {
+      ok = false;
+      return {};
+    }
+    std::string_view s(reinterpret_cast<const char*>(p), size_t(n));
+    p += n;
+    return s;
+  }
+};
+
+enum Flags : uint8_t { kTls = 1, kHasResponse = 2 };
+
+}  // namespace
+
+void encode_entry_record(const Entry& e, std::string& out) {
+  thread_local std::string body, json;
+  body.clear();
+  put_varint(body, e.id);
+  put_fixed(body, uint64_t(e.timestamp_us));
+  uint64_t elapsed;
+  std::memcpy(&elapsed, &e.elapsed_ms, 8);
+  put_fixed(body, elapsed);
+  put_varint(body, e.request_size);
+  put_varint(body, e.response_size);
+  body += char((e.tls ? kTls : 0) | (e.response ? kHasResponse : 0));
+  put_text(body, e.protocol);
+  put_text(body, e.version);
+  put_text(body, e.layer4);
+  put_text(body, e.src.ip);
+  put_varint(body, e.src.port);
+  put_text(body, e.dst.ip);
+  put_varint(body, e.dst.port);
+  put_text(body, e.stream);
+  put_text(body, e.error);
+  json.clear();
+  e.request.write(json);
+  put_text(body, json);
+  if (e.response) {
+    json.clear();
+    e.response->write(json);
+    put_text(body, json);
+  }
+  put_varint(out, body.size());
+  out += body;
+}
+
+bool next_entry_record(Bytes& in, Bytes& record) {
+  RecordReader r{in.data(), in.data() + in.size()};
+  uint64_t length = r.varint();
+  if (!r.ok || uint64_t(r.end - r.p) < length) return false;
+  size_t n = size_t(r.p - in.data()) + size_t(length);
+  record = in.first(n);
+  in = in.subspan(n);
+  return true;
+}
+
+bool decode_entry_record(Bytes& in, Entry& e) {
+  RecordReader whole{in.data(), in.data() + in.size()};
+  uint64_t length = whole.varint();
+  if (!whole.ok || uint64_t(whole.end - whole.p) < length) return false;
+  RecordReader r{whole.p, whole.p + length};
+  e.id = r.varint();
+  e.timestamp_us = int64_t(r.fixed());
+  uint64_t elapsed = r.fixed();
+  std::memcpy(&e.elapsed_ms, &elapsed, 8);
+  e.request_size = r.varint();
+  e.response_size = r.varint();
+  uint8_t flags = r.p < r.end ? *r.p++ : (r.ok = false, 0);
+  e.tls = flags & kTls;
+  e.protocol = r.text();
+  e.version = r.text();
+  e.layer4 = r.text();
+  e.src.ip = r.text();
+  e.src.port = uint16_t(r.varint());
+  e.dst.ip = r.text();
+  e.dst.port = uint16_t(r.varint());
+  e.stream = r.text();
+  e.error = r.text();
+  e.request = Json::raw(std::string(r.text()));
+  if (flags & kHasResponse)
+    e.response = Json::raw(std::string(r.text()));
+  else
+    e.response.reset();
+  if (!r.ok || r.p != r.end) return false;
+  in = in.subspan(size_t(r.end - in.data()));
+  return true;
+}
+
+}  // namespace trawl

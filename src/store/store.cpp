@@ -1,0 +1,447 @@
+#include "store/store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "store/entry_record.h"
+
+namespace trawl {
+
+namespace {
+
+constexpr uint32_t kMagic = 0x31575254;  // "TRW1"
+constexpr size_t kHeader = 48;
+constexpr uint32_t kMaxPayload = 256u << 20;
+
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+struct BlockHeader {
+  uint32_t payload_len = 0, raw_len = 0, count = 0, mask = 0;
+  uint64_t first_id = 0;
+  int64_t min_us = 0, max_us = 0;
+
+  void write(uint8_t* h) const {
+    uint32_t magic = kMagic;
+    std::memcpy(h, &magic, 4);
+    std::memcpy(h + 8, &payload_len, 4);
+    std::memcpy(h + 12, &raw_len, 4);
+    std::memcpy(h + 16, &count, 4);
+    std::memcpy(h + 20, &mask, 4);
+    std::memcpy(h + 24, &first_id, 8);
+    std::memcpy(h + 32, &min_us, 8);
+    std::memcpy(h + 40, &max_us, 8);
+    uint32_t crc = uint32_t(crc32(0, h + 8, kHeader - 8));
+    std::memcpy(h + 4, &crc, 4);
+  }
+  bool read(const uint8_t* h) {
+    uint32_t magic, crc;
+    std::memcpy(&magic, h, 4);
+    std::memcpy(&crc, h + 4, 4);
+    if (magic != kMagic || crc != uint32_t(crc32(0, h + 8, kHeader - 8))) return false;
+    std::memcpy(&payload_len, h + 8, 4);
+    std::memcpy(&raw_len, h + 12, 4);
+    std::memcpy(&count, h + 16, 4);
+    std::memcpy(&mask, h + 20, 4);
+    std::memcpy(&first_id, h + 24, 8);
+    std::memcpy(&min_us, h + 32, 8);
+    std::memcpy(&max_us, h + 40, 8);
+    return payload_len <= kMaxPayload && raw_len <= kMaxPayload && count > 0;
+  }
+};
+
+bool read_all(int fd, void* out, size_t n, uint64_t offset) {
+  auto* p = static_cast<uint8_t*>(out);
+  while (n > 0) {
+    ssize_t r = pread(fd, p, n, off_t(offset));
+    if (r <= 0) {
+      if (r < 0 && errno == EINTR) continue;
+      return false;
+    }
+    p += r;
+    n -= size_t(r);
+    offset += uint64_t(r);
+  }
+  return true;
+}
+
+bool write_all(int fd, const void* data, size_t n, uint64_t offset) {
+  auto* p = static_cast<const uint8_t*>(data);
+  while (n > 0) {
+    ssize_t w = pwrite(fd, p, n, off_t(offset));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= size_t(w);
+    offset += uint64_t(w);
+  }
+  return true;
+}
+
+std::string segment_name(uint64_t first_id) {
+  char name[40];
+  std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(first_id));
+  return name;
+}
+
+int64_t wall_clock_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The records of a block's raw bytes, in id order.
+std::vector<Bytes> split_records(const std::string& raw) {
+  std::vector<Bytes> out;
+  Bytes rest(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()), record;
+  while (next_entry_record(rest, record)) out.push_back(record);
+  return out;
+}
+
+}  // namespace
+
+uint32_t protocol_bit(std::string_view name) {
+  static constexpr std::array<std::string_view, 15> kNames = {
+      "http", "http2", "grpc", "graphql", "websocket", "amqp", "kafka", "redis",
+      "ldap", "dns",   "icmp", "tls",     "tcp",       "udp",  "sctp"};
+  for (size_t i = 0; i < kNames.size(); ++i)
+    if (kNames[i] == name) return 1u << i;
+  return 1u << 31;  // any other
+}
+
+struct Store::Segment {
+  std::string path;
+  int fd = -1;
+  uint64_t first_id = 0;
+  uint64_t size = 0;
+  int64_t max_us = INT64_MIN;
+  ~Segment() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+struct Store::Block {
+  std::shared_ptr<Segment> segment;  // keeps the file open for readers after retention
+  uint64_t offset = 0;
+  BlockHeader header;
+};
+
+struct Store::Pending {
+  std::string raw;
+  uint32_t count = 0, mask = 0;
+  uint64_t first_id = 0;
+  int64_t min_us = INT64_MAX, max_us = INT64_MIN;
+};
+
+Store::Store(StoreSettings settings) : settings_(std::move(settings)) {
+  if (!settings_.now_us) settings_.now_us = wall_clock_us;
+  // A segment never holds more than a quarter of the budget, so retention has
+  // closed segments to drop before the one being written.
+  settings_.segment_bytes =
+      std::max<uint64_t>(1, std::min(settings_.segment_bytes, settings_.max_bytes / 4));
+  std::error_code ec;
+  std::filesystem::create_directories(settings_.dir, ec);
+  if (ec) throw std::runtime_error("store: cannot create " + settings_.dir + ": " + ec.message());
+  pending_ = std::make_unique<Pending>();
+  auto* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, settings_.zstd_level);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  cctx_ = cctx;
+  open_segments();
+  std::lock_guard lock(mutex_);
+  enforce_retention_locked();
+}
+
+Store::~Store() {
+  try {
+    commit();
+  } catch (...) {
+    // A failing disk at exit: what was committed stays committed.
+  }
+  ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
+}
+
+void Store::open_segments() {
+  std::vector<std::string> names;
+  for (const auto& f : std::filesystem::directory_iterator(settings_.dir)) {
+    std::string name = f.path().filename().string();
+    if (name.size() == 24 && name.ends_with(".seg")) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto seg = std::make_shared<Segment>();
+    seg->path = settings_.dir + "/" + names[i];
+    seg->first_id = std::stoull(names[i].substr(0, 20));
+    bool last = i + 1 == names.size();
+    seg->fd = open(seg->path.c_str(), (last ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (seg->fd < 0) throw std::runtime_error(errno_text("store: open " + seg->path));
+    index_segment(seg, last);
+    segments_.push_back(seg);
+  }
+  if (!blocks_.empty()) {
+    const BlockHeader& h = blocks_.back().header;
+    next_id_ = h.first_id + h.count;
+  } else if (!segments_.empty()) {
+    next_id_ = segments_.back()->first_id;
+  }
+  durable_id_ = next_id_ - 1;
+  if (segments_.empty()) start_segment(next_id_);
+}
+
+// Reads the block headers of a segment into the index. In the segment being
+// written, every block's payload is checked too, and the file is cut at the
+// first block a crash left incomplete.
+void Store::index_segment(const std::shared_ptr<Segment>& seg, bool last) {
+  struct stat st {};
+  if (fstat(seg->fd, &st) != 0) throw std::runtime_error(errno_text("store: stat " + seg->path));
+  uint64_t file_size = uint64_t(st.st_size), offset = 0;
+  std::string payload, raw;
+  uint64_t expected_id = blocks_.empty() ? seg->first_id : 0;
+  while (offset + kHeader <= file_size) {
+    uint8_t h[kHeader];
+    BlockHeader header;
+    if (!read_all(seg->fd, h, kHeader, offset) || !header.read(h)) break;
+    if (offset + kHeader + header.payload_len > file_size) break;
+    if (expected_id && header.first_id != expected_id) break;
+    if (last) {
+      payload.resize(header.payload_len);
+      raw.resize(header.raw_len);
+      if (!read_all(seg->fd, payload.data(), payload.size(), offset + kHeader)) break;
+      size_t n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
+      if (ZSTD_isError(n) || n != raw.size() || split_records(raw).size() != header.count) break;
+    }
+    blocks_.push_back({seg, offset, header});
+    seg->max_us = std::max(seg->max_us, header.max_us);
+    expected_id = header.first_id + header.count;
+    offset += kHeader + header.payload_len;
+  }
+  if (offset < file_size) {
+    if (last) {
+      if (ftruncate(seg->fd, off_t(offset)) != 0)
+        throw std::runtime_error(errno_text("store: truncate " + seg->path));
+      truncated_bytes_ += file_size - offset;
+    } else {
+      ++corrupt_blocks_;  // the rest of a closed segment is unreadable: not indexed
+    }
+  }
+  seg->size = offset;
+  bytes_ += offset;
+}
+
+void Store::start_segment(uint64_t first_id) {
+  auto seg = std::make_shared<Segment>();
+  seg->path = settings_.dir + "/" + segment_name(first_id);
+  seg->first_id = first_id;
+  seg->fd = open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (seg->fd < 0) throw std::runtime_error(errno_text("store: create " + seg->path));
+  if (settings_.sync) {  // the new file's name must survive a crash too
+    int dir = open(settings_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      fsync(dir);
+      close(dir);
+    }
+  }
+  segments_.push_back(seg);
+}
+
+uint64_t Store::append(Entry& entry) {
+  std::lock_guard lock(mutex_);
+  entry.id = next_id_++;
+  Pending& p = *pending_;
+  if (p.count == 0) p.first_id = entry.id;
+  encode_entry_record(entry, p.raw);
+  ++p.count;
+  p.mask |= protocol_bit(entry.protocol);
+  p.min_us = std::min(p.min_us, entry.timestamp_us);
+  p.max_us = std::max(p.max_us, entry.timestamp_us);
+  if (p.raw.size() >= settings_.block_bytes) commit_locked();
+  return entry.id;
+}
+
+void Store::commit() {
+  std::lock_guard lock(mutex_);
+  commit_locked();
+}
+
+uint64_t Store::durable_id() const {
+  std::lock_guard lock(mutex_);
+  return durable_id_;
+}
+
+void Store::commit_locked() {
+  Pending& p = *pending_;
+  if (p.count == 0) return;
+  auto* cctx = static_cast<ZSTD_CCtx*>(cctx_);
+  std::string out(kHeader + ZSTD_compressBound(p.raw.size()), '\0');
+  size_t n =
+      ZSTD_compress2(cctx, out.data() + kHeader, out.size() - kHeader, p.raw.data(), p.raw.size());
+  if (ZSTD_isError(n))
+    throw std::runtime_error(std::string("store: zstd: ") + ZSTD_getErrorName(n));
+  BlockHeader h;
+  h.payload_len = uint32_t(n);
+  h.raw_len = uint32_t(p.raw.size());
+  h.count = p.count;
+  h.mask = p.mask;
+  h.first_id = p.first_id;
+  h.min_us = p.min_us;
+  h.max_us = p.max_us;
+  h.write(reinterpret_cast<uint8_t*>(out.data()));
+  Segment& seg = *segments_.back();
+  size_t total = kHeader + n;
+  if (!write_all(seg.fd, out.data(), total, seg.size) ||
+      (settings_.sync && fdatasync(seg.fd) != 0)) {
+    int saved = errno;
+    if (ftruncate(seg.fd, off_t(seg.size)) != 0) {
+      // The block is not indexed either way; the next open cuts it.
+    }
+    errno = saved;
+    throw std::runtime_error(errno_text("store: write " + seg.path));
+  }
+  blocks_.push_back({segments_.back(), seg.size, h});
+  seg.size += total;
+  seg.max_us = std::max(seg.max_us, h.max_us);
+  bytes_ += total;
+  durable_id_ = p.first_id + p.count - 1;
+  *pending_ = Pending{};
+  if (seg.size >= settings_.segment_bytes) start_segment(next_id_);
+  enforce_retention_locked();
+}
+
+void Store::enforce_retention_locked() {
+  int64_t oldest_kept = settings_.now_us() - settings_.max_age_us;
+  while (segments_.size() > 1 && segments_.front()->max_us < oldest_kept) drop_oldest_locked(true);
+  while (segments_.size() > 1 && bytes_ > settings_.max_bytes) drop_oldest_locked(false);
+}
+
+void Store::drop_oldest_locked(bool expired) {
+  std::shared_ptr<Segment> seg = segments_.front();
+  segments_.erase(segments_.begin());
+  auto end = std::find_if(blocks_.begin(), blocks_.end(),
+                          [&](const Block& b) { return b.segment != seg; });
+  blocks_.erase(blocks_.begin(), end);
+  bytes_ -= seg->size;
+  unlink(seg->path.c_str());  // readers holding the segment still read it
+  (expired ? expired_ : evicted_)++;
+}
+
+bool Store::read_block(const Block& b, std::string& raw) const {
+  std::string payload(b.header.payload_len, '\0');
+  raw.resize(b.header.raw_len);
+  bool ok = read_all(b.segment->fd, payload.data(), payload.size(), b.offset + kHeader);
+  if (ok) {
+    size_t n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
+    ok = !ZSTD_isError(n) && n == raw.size();
+  }
+  if (!ok) {
+    std::lock_guard lock(mutex_);
+    ++corrupt_blocks_;
+  }
+  return ok;
+}
+
+std::optional<Entry> Store::get(uint64_t id) const {
+  std::optional<Block> block;
+  std::string raw;
+  uint64_t pending_first = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (id == 0 || id >= next_id_) return std::nullopt;
+    const Pending& p = *pending_;
+    if (p.count > 0 && id >= p.first_id) {
+      raw = p.raw;
+      pending_first = p.first_id;
+    } else {
+      auto it = std::upper_bound(blocks_.begin(), blocks_.end(), id,
+                                 [](uint64_t v, const Block& b) { return v < b.header.first_id; });
+      if (it == blocks_.begin()) return std::nullopt;
+      --it;
+      if (id >= it->header.first_id + it->header.count) return std::nullopt;
+      block = *it;
+    }
+  }
+  if (block && !read_block(*block, raw)) return std::nullopt;
+  // Ids are consecutive within a block: the entry is the (id - first)th record.
+  uint64_t first = block ? block->header.first_id : pending_first;
+  std::vector<Bytes> records = split_records(raw);
+  if (id - first >= records.size()) return std::nullopt;
+  Entry e;
+  Bytes record = records[size_t(id - first)];
+  if (!decode_entry_record(record, e) || e.id != id) return std::nullopt;
+  return e;
+}
+
+uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>& visit) const {
+  std::vector<Block> blocks;
+  std::string pending_raw;
+  {
+    std::lock_guard lock(mutex_);
+    const Pending& p = *pending_;
+    if (p.count > 0 && (p.mask & range.protocols) && p.first_id + p.count - 1 >= range.min_id &&
+        p.first_id <= range.max_id && p.max_us >= range.min_us && p.min_us <= range.max_us)
+      pending_raw = p.raw;
+    for (const Block& b : blocks_) {
+      const BlockHeader& h = b.header;
+      if ((h.mask & range.protocols) && h.first_id + h.count - 1 >= range.min_id &&
+          h.first_id <= range.max_id && h.max_us >= range.min_us && h.min_us <= range.max_us)
+        blocks.push_back(b);
+    }
+  }
+  uint64_t visited = 0;
+  // Newest first within a block too: the records are split, then read backwards.
+  auto visit_raw = [&](const std::string& raw) {
+    std::vector<Bytes> records = split_records(raw);
+    Entry e;
+    for (size_t i = records.size(); i-- > 0;) {
+      Bytes r = records[i];
+      if (!decode_entry_record(r, e)) continue;
+      if (e.id < range.min_id || e.id > range.max_id || e.timestamp_us < range.min_us ||
+          e.timestamp_us > range.max_us || !(protocol_bit(e.protocol) & range.protocols))
+        continue;
+      ++visited;
+      if (!visit(e)) return false;
+    }
+    return true;
+  };
+  if (!pending_raw.empty() && !visit_raw(pending_raw)) return visited;
+  std::string raw;
+  for (size_t i = blocks.size(); i-- > 0;) {
+    if (!read_block(blocks[i], raw)) continue;
+    if (!visit_raw(raw)) break;
+  }
+  return visited;
+}
+
+StoreStats Store::stats() const {
+  std::lock_guard lock(mutex_);
+  StoreStats s;
+  for (const Block& b : blocks_) s.entries += b.header.count;
+  s.entries += pending_->count;
+  s.blocks = blocks_.size();
+  s.segments = segments_.size();
+  s.bytes = bytes_;
+  s.first_id = blocks_.empty() ? (pending_->count ? pending_->first_id : 0)
+                               : blocks_.front().header.first_id;
+  s.last_id = next_id_ - 1;
+  s.durable_id = durable_id_;
+  s.corrupt_blocks = corrupt_blocks_;
+  s.truncated_bytes = truncated_bytes_;
+  s.segments_expired = expired_;
+  s.segments_evicted = evicted_;
+  return s;
+}
+
+}  // namespace trawl

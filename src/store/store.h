@@ -1,0 +1,104 @@
+// The worker's entry store: an append-only log of zstd-compressed blocks in
+// segment files under a data directory, with an in-memory index of the blocks
+// (ids, time range, protocols) rebuilt from the block headers at open.
+//
+// Durability: commit() writes the pending block and syncs it; every entry up
+// to durable_id() then survives a crash. At open, a torn tail (a block cut by
+// a crash) is truncated away; a block whose checksum fails is never served.
+// Retention: the oldest segments go when the store is over its size budget or
+// their entries are older than the age limit; the segment being written never does.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "entries/entry.h"
+
+namespace trawl {
+
+struct StoreSettings {
+  std::string dir;
+  uint64_t max_bytes = 2ull << 30;                    // size budget on disk
+  int64_t max_age_us = int64_t(7) * 86400 * 1000000;  // entries older than this go
+  uint64_t segment_bytes = 64u << 20;                 // a segment is closed at this size
+  size_t block_bytes = 1u << 20;                      // entry bytes per block before a commit
+  int zstd_level = 1;
+  bool sync = true;  // fdatasync each commit (tests of retention may skip it)
+  // Wall clock for the age limit, in microseconds (tests set their own).
+  std::function<int64_t()> now_us;
+};
+
+struct StoreStats {
+  uint64_t entries = 0;  // kept (committed and pending)
+  uint64_t blocks = 0;
+  uint64_t segments = 0;
+  uint64_t bytes = 0;  // on disk
+  uint64_t first_id = 0, last_id = 0, durable_id = 0;
+  uint64_t corrupt_blocks = 0;   // failed their checksum when read (never served)
+  uint64_t truncated_bytes = 0;  // torn tail cut at open
+  uint64_t segments_expired = 0, segments_evicted = 0;  // by age, by size
+};
+
+// Which entries a scan visits; ids and times are inclusive bounds.
+struct StoreRange {
+  uint64_t min_id = 0, max_id = UINT64_MAX;
+  int64_t min_us = INT64_MIN, max_us = INT64_MAX;
+  uint32_t protocols = UINT32_MAX;  // protocol_bit() of the names wanted
+};
+
+// The bit of a protocol name in a block's protocol set.
+uint32_t protocol_bit(std::string_view name);
+
+class Store {
+ public:
+  // Opens or creates the store; throws std::runtime_error saying what failed.
+  explicit Store(StoreSettings settings);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Gives the entry the next id, keeps it (pending until a commit), returns the id.
+  // A full pending block is committed first.
+  uint64_t append(Entry& entry);
+  // Writes and syncs the pending block.
+  void commit();
+  uint64_t durable_id() const;
+
+  std::optional<Entry> get(uint64_t id) const;
+  // Newest first; `visit` returns false to stop. Returns the entries visited.
+  uint64_t scan(const StoreRange& range, const std::function<bool(Entry&)>& visit) const;
+  StoreStats stats() const;
+
+ private:
+  struct Segment;
+  struct Block;
+  struct Pending;
+
+  void open_segments();
+  void index_segment(const std::shared_ptr<Segment>& seg, bool last);
+  void start_segment(uint64_t first_id);
+  void commit_locked();
+  void enforce_retention_locked();
+  void drop_oldest_locked(bool expired);
+  bool read_block(const Block& b, std::string& raw) const;
+
+  StoreSettings settings_;
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<Segment>> segments_;  // oldest first; the last is written
+  std::vector<Block> blocks_;                       // oldest first
+  std::unique_ptr<Pending> pending_;
+  uint64_t next_id_ = 1;
+  uint64_t durable_id_ = 0;
+  uint64_t bytes_ = 0;
+  mutable uint64_t corrupt_blocks_ = 0;
+  uint64_t truncated_bytes_ = 0;
+  uint64_t expired_ = 0, evicted_ = 0;
+  void* cctx_ = nullptr;  // ZSTD_CCtx
+};
+
+}  // namespace trawl
