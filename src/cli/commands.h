@@ -7,5 +7,9 @@ namespace trawl {
 
 // Registers `trawl read`; the callback runs it and sets `exit_code`.
 void add_read_command(CLI::App& app, int& exit_code);
+// `trawl capture`: live capture, store and API (the worker).
+void add_capture_command(CLI::App& app, int& exit_code);
+// `trawl query` and `trawl tail`: clients of a running worker.
+void add_client_commands(CLI::App& app, int& exit_code);
 
 }  // namespace trawl

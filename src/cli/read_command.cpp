@@ -1,10 +1,14 @@
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
 
 #include "capture/pcap_source.h"
 #include "cli/commands.h"
+#include "cli/serve.h"
 #include "pipeline/pipeline.h"
 #include "protocols/grpc/proto_schema.h"
 #include "query/kfl.h"
@@ -23,6 +27,8 @@ struct ReadOptions {
   size_t max_body = 64 * 1024;
   std::string proto_descriptors;
   std::string filter;
+  bool serve = false;
+  ServeOptions serve_options;
 };
 
 // "trawl read: --filter: 1:19: expected a value after '=='", then the query
@@ -39,7 +45,33 @@ void print_filter_error(const std::string& query, const kfl::CompileError& e) {
   std::cerr << "  " << text << "\n  " << std::string(size_t(e.column - 1), ' ') << "^\n";
 }
 
+// The capture through a worker's store, then its API: offline forensics with
+// the same queries, stream and exports as live capture.
+int run_serve(const ReadOptions& o) {
+  block_stop_signals();
+  WorkerSettings s;
+  bool temporary = o.serve_options.data_dir.empty();
+  s.data_dir = temporary ? std::filesystem::temp_directory_path().string() + "/trawl-read-" +
+                               std::to_string(getpid())
+                         : o.serve_options.data_dir;
+  s.pipeline.dissect.max_body = o.max_body;
+  int rc;
+  try {
+    Worker worker(s);
+    worker.ingest_file(o.path);
+    rc = serve_until_signal(
+        worker, o.serve_options,
+        "serving " + std::to_string(worker.store().stats().entries) + " entries of " + o.path);
+  } catch (const std::exception& e) {
+    std::cerr << "trawl read: " << e.what() << "\n";
+    rc = 2;
+  }
+  if (temporary) std::filesystem::remove_all(s.data_dir);
+  return rc;
+}
+
 int run_read(const ReadOptions& o) {
+  if (o.serve) return run_serve(o);
   kfl::CompileError filter_error;
   auto query = kfl::Query::compile(o.filter, filter_error);
   if (!query) {
@@ -120,6 +152,15 @@ void add_read_command(CLI::App& app, int& exit_code) {
   read->add_option("--proto-descriptors", options->proto_descriptors,
                    "FileDescriptorSet (protoc --include_imports --descriptor_set_out) to decode "
                    "gRPC messages by name");
+  read->add_flag("--serve", options->serve,
+                 "keep the entries and serve the API on them (as `trawl capture` does)");
+  read->add_option("--port", options->serve_options.port, "with --serve: API port")
+      ->capture_default_str();
+  read->add_option("--address", options->serve_options.address, "with --serve: API address")
+      ->capture_default_str();
+  read->add_option("--token", options->serve_options.token, "with --serve: bearer token");
+  read->add_option("--data-dir", options->serve_options.data_dir,
+                   "with --serve: keep the store here (default: a temporary one)");
   read->callback([options, &exit_code]() { exit_code = run_read(*options); });
 }
 

@@ -48,6 +48,9 @@ class FlowTable {
   void add(const Packet& p);
   // End of input: close every flow.
   void finish();
+  // Closes flows idle for longer than their timeout (packets also do this as
+  // they arrive; live capture calls it when none do).
+  void expire(int64_t now);
 
   const FlowCounters& counters() const { return counters_; }
   size_t active_flows() const { return flows_.size(); }
@@ -76,7 +79,6 @@ class FlowTable {
   void close(Flow& f, int64_t ts);
   void end(FlowList::iterator it, int64_t ts);
   Entry flow_entry(const Flow& f, bool final) const;
-  void expire(int64_t now);
 
   EntrySink& sink_;
   DissectCounters& dissect_counters_;

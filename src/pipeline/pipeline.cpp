@@ -32,56 +32,85 @@ void Pipeline::emit(Entry&& entry) {
   out_.emit(std::move(entry));
 }
 
-void Pipeline::print_stats(std::ostream& os) const {
+void Pipeline::tick(int64_t now_us) {
+  flows_.expire(now_us);
+}
+
+Json Pipeline::stats() const {
   const DecodeCounters& d = decoder_.counters();
   const DefragCounters& f = decoder_.defrag_counters();
   const FlowCounters& fl = flows_.counters();
   const ReassemblyCounters& r = fl.reassembly;
   const DissectCounters& x = dissect_counters_;
-  auto line = [&os](const char* name, uint64_t value) {
-    os << "  " << name << ": " << value << "\n";
-  };
-  os << "capture:\n";
-  line("packets", d.frames);
-  line("bytes", d.bytes);
-  line("decoded", d.decoded);
-  line("not_ip", d.not_ip);
-  line("other_l4", d.other_l4);
-  line("unsupported_link", d.unsupported_link);
-  os << "flows:\n";
-  line("tcp", fl.tcp_flows);
-  line("udp", fl.udp_flows);
-  line("sctp", fl.sctp_flows);
-  line("timed_out", fl.timed_out);
-  line("undetected_l7", fl.undetected_flows);
-  os << "entries:\n";
-  line("total", entries_);
-  for (const auto& [name, n] : entries_by_protocol_) line(name.c_str(), n);
-  for (const auto& [kind, n] : entry_errors_) os << "  error \"" << kind << "\": " << n << "\n";
-  os << "loss:\n";
-  line("malformed_packets", d.malformed);
-  line("fragments_timed_out", f.timed_out);
-  line("fragments_dropped_cap", f.cap_dropped);
-  line("fragments_malformed", f.malformed);
-  line("tcp_gaps", r.gaps);
-  line("tcp_gap_bytes", r.gap_bytes);
-  line("tcp_connection_cap_hits", r.connection_cap_hits);
-  line("tcp_global_cap_drops", r.global_cap_drops);
-  line("tcp_global_cap_dropped_bytes", r.global_cap_dropped_bytes);
-  line("flows_evicted_by_cap", fl.flows_evicted_by_cap);
-  line("sctp_malformed_chunks", fl.sctp_malformed_chunks);
-  line("malformed_messages", x.malformed);
-  line("resyncs", x.resyncs);
-  line("gap_entries", x.gap_entries);
-  line("unpaired", x.unpaired);
-  line("messages_truncated", x.messages_truncated);
-  line("bodies_truncated", x.body_truncated);
-  os << "reassembly:\n";
-  line("segments", r.segments);
-  line("out_of_order", r.out_of_order);
-  line("retransmitted", r.retransmitted);
-  line("overlaps", r.overlaps);
-  line("fragments_reassembled", f.reassembled);
+  Json capture = Json::object();
+  capture.set("packets", d.frames);
+  capture.set("bytes", d.bytes);
+  capture.set("decoded", d.decoded);
+  capture.set("not_ip", d.not_ip);
+  capture.set("other_l4", d.other_l4);
+  capture.set("unsupported_link", d.unsupported_link);
+  Json flows = Json::object();
+  flows.set("tcp", fl.tcp_flows);
+  flows.set("udp", fl.udp_flows);
+  flows.set("sctp", fl.sctp_flows);
+  flows.set("timed_out", fl.timed_out);
+  flows.set("undetected_l7", fl.undetected_flows);
+  Json entries = Json::object();
+  entries.set("total", entries_);
+  Json by_protocol = Json::object(), errors = Json::object();
+  for (const auto& [name, n] : entries_by_protocol_) by_protocol.set(name, n);
+  for (const auto& [kind, n] : entry_errors_) errors.set(kind, n);
+  entries.set("by_protocol", std::move(by_protocol));
+  entries.set("errors", std::move(errors));
+  Json loss = Json::object();
+  loss.set("malformed_packets", d.malformed);
+  loss.set("fragments_timed_out", f.timed_out);
+  loss.set("fragments_dropped_cap", f.cap_dropped);
+  loss.set("fragments_malformed", f.malformed);
+  loss.set("tcp_gaps", r.gaps);
+  loss.set("tcp_gap_bytes", r.gap_bytes);
+  loss.set("tcp_connection_cap_hits", r.connection_cap_hits);
+  loss.set("tcp_global_cap_drops", r.global_cap_drops);
+  loss.set("tcp_global_cap_dropped_bytes", r.global_cap_dropped_bytes);
+  loss.set("flows_evicted_by_cap", fl.flows_evicted_by_cap);
+  loss.set("sctp_malformed_chunks", fl.sctp_malformed_chunks);
+  loss.set("malformed_messages", x.malformed);
+  loss.set("resyncs", x.resyncs);
+  loss.set("gap_entries", x.gap_entries);
+  loss.set("unpaired", x.unpaired);
+  loss.set("messages_truncated", x.messages_truncated);
+  loss.set("bodies_truncated", x.body_truncated);
+  Json reassembly = Json::object();
+  reassembly.set("segments", r.segments);
+  reassembly.set("out_of_order", r.out_of_order);
+  reassembly.set("retransmitted", r.retransmitted);
+  reassembly.set("overlaps", r.overlaps);
+  reassembly.set("fragments_reassembled", f.reassembled);
+  Json all = Json::object();
+  all.set("capture", std::move(capture));
+  all.set("flows", std::move(flows));
+  all.set("entries", std::move(entries));
+  all.set("loss", std::move(loss));
+  all.set("reassembly", std::move(reassembly));
+  return all;
+}
+
+void Pipeline::print_stats(std::ostream& os) const {
+  const Json all = stats();
+  for (const auto& [group, fields] : all.fields()) {
+    os << group << ":\n";
+    for (const auto& [name, value] : fields.fields()) {
+      if (name == "by_protocol") {
+        for (const auto& [proto, n] : value.fields())
+          os << "  " << proto << ": " << n.integer() << "\n";
+      } else if (name == "errors") {
+        for (const auto& [kind, n] : value.fields())
+          os << "  error \"" << kind << "\": " << n.integer() << "\n";
+      } else {
+        os << "  " << name << ": " << value.integer() << "\n";
+      }
+    }
+  }
 }
 
 }  // namespace trawl

@@ -31,6 +31,11 @@ class Pipeline : public EntrySink {
   // Numbered entries go to the output sink.
   void emit(Entry&& entry) override;
 
+  // Time passes without packets (live capture): idle flows are closed.
+  void tick(int64_t now_us);
+
+  // Every counter, loss included, grouped: capture, flows, entries, loss, reassembly.
+  Json stats() const;
   void print_stats(std::ostream& os) const;
   uint64_t entries() const { return entries_; }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "entries/entry.h"
 
@@ -25,6 +26,12 @@ struct CompileError {
   std::string text() const;  // "1:17: expected a value after '=='"
 };
 
+// What every matching entry must satisfy, as far as a store's index can use it.
+struct QueryBounds {
+  std::optional<std::vector<std::string>> protocols;  // nothing: any protocol
+  int64_t min_us = INT64_MIN, max_us = INT64_MAX;     // timestamp range, inclusive
+};
+
 class Query {
  public:
   // Compiles `text`; on a syntax error returns nothing and fills `error`.
@@ -36,6 +43,9 @@ class Query {
 
   bool matches(const Entry& entry) const;
   bool matches_everything() const { return !root_; }
+  // Bounds implied by the query (protocol macros and timestamp comparisons
+  // joined by `and`), so a scan can skip blocks that cannot match.
+  QueryBounds bounds() const;
   // limit(n) in the query: stop after n matches.
   std::optional<uint64_t> limit() const { return limit_; }
   // redact(...) in the query: replaces those values by "[REDACTED]".

@@ -1,4 +1,5 @@
 // Evaluation of compiled KFL over entries, and redaction.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -450,7 +451,96 @@ bool redact_in(Json& j, const std::vector<Step>& steps, size_t at) {
   return false;
 }
 
+void narrow_protocols(QueryBounds& b, const std::vector<std::string>& names) {
+  if (!b.protocols) {
+    b.protocols = names;
+    return;
+  }
+  std::vector<std::string> both;
+  for (const auto& n : *b.protocols)
+    if (std::find(names.begin(), names.end(), n) != names.end()) both.push_back(n);
+  b.protocols = both;
+}
+
+// Narrows `b` to what `x` requires of every entry it matches.
+void narrow(const Expr& x, QueryBounds& b) {
+  switch (x.kind) {
+    case Expr::Kind::kAnd:
+      for (const auto& t : x.terms) narrow(*t, b);
+      return;
+    case Expr::Kind::kOr: {
+      // Only a disjunction of protocols narrows: "http or redis".
+      std::vector<std::string> names;
+      for (const auto& t : x.terms) {
+        QueryBounds one;
+        narrow(*t, one);
+        if (!one.protocols) return;
+        names.insert(names.end(), one.protocols->begin(), one.protocols->end());
+      }
+      narrow_protocols(b, names);
+      return;
+    }
+    case Expr::Kind::kProtocolIs:
+      narrow_protocols(b, {x.text});
+      return;
+    case Expr::Kind::kCompare: {
+      const Operand *sel = &x.lhs, *lit = &x.rhs;
+      CompareOp op = x.op;
+      if (sel->kind != Operand::Kind::kSelector) {
+        std::swap(sel, lit);
+        // a < timestamp is timestamp > a
+        static constexpr CompareOp kMirror[] = {CompareOp::kEq, CompareOp::kNe, CompareOp::kGt,
+                                                CompareOp::kGe, CompareOp::kLt, CompareOp::kLe};
+        op = kMirror[int(op)];
+      }
+      if (sel->kind != Operand::Kind::kSelector || !sel->selector.steps.empty() ||
+          lit->kind != Operand::Kind::kLiteral || !std::holds_alternative<int64_t>(lit->literal))
+        return;
+      int64_t scale;
+      if (sel->selector.root == Root::kTimestamp)
+        scale = 1000;
+      else if (sel->selector.root == Root::kTimestampUs)
+        scale = 1;
+      else
+        return;
+      int64_t v = std::get<int64_t>(lit->literal);
+      if (v > INT64_MAX / 1000 || v < INT64_MIN / 1000) return;
+      // timestamp is in milliseconds: the entry's microseconds lie within [v*1000, v*1000+999].
+      int64_t lo = v * scale, hi = v * scale + (scale - 1);
+      switch (op) {
+        case CompareOp::kEq:
+          b.min_us = std::max(b.min_us, lo);
+          b.max_us = std::min(b.max_us, hi);
+          return;
+        case CompareOp::kGt:
+          b.min_us = std::max(b.min_us, hi + 1);
+          return;
+        case CompareOp::kGe:
+          b.min_us = std::max(b.min_us, lo);
+          return;
+        case CompareOp::kLt:
+          b.max_us = std::min(b.max_us, lo - 1);
+          return;
+        case CompareOp::kLe:
+          b.max_us = std::min(b.max_us, hi);
+          return;
+        case CompareOp::kNe:
+          return;
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
 }  // namespace
+
+QueryBounds Query::bounds() const {
+  QueryBounds b;
+  if (root_) narrow(*root_, b);
+  return b;
+}
 
 bool Query::matches(const Entry& entry) const {
   if (!root_) return true;

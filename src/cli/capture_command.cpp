@@ -1,0 +1,122 @@
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/serve.h"
+
+namespace trawl {
+
+namespace {
+
+struct CaptureOptions {
+  std::vector<std::string> interfaces;
+  std::string bpf;
+  bool promiscuous = false;
+  int threads = 0;  // 0: one per core
+  uint64_t store_mb = 2048;
+  uint64_t max_age_hours = 168;
+  uint64_t packet_mb = 512;
+  bool no_packets = false;
+  ServeOptions serve;
+};
+
+int run_capture(const CaptureOptions& o) {
+  block_stop_signals();
+  WorkerSettings s;
+  s.data_dir = o.serve.data_dir.empty() ? "trawl-data" : o.serve.data_dir;
+  s.capture.interfaces = o.interfaces;
+  s.capture.bpf = o.bpf;
+  s.capture.promiscuous = o.promiscuous;
+  s.capture.threads =
+      o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  s.store.max_bytes = o.store_mb << 20;
+  s.store.max_age_us = int64_t(o.max_age_hours) * 3600 * 1000000;
+  s.packet_bytes = o.packet_mb << 20;
+  s.keep_packets = !o.no_packets;
+  try {
+    Worker worker(s);
+    worker.start_capture();
+    std::string where = o.interfaces.empty() ? "every interface" : "";
+    for (const auto& i : o.interfaces) where += (where.empty() ? "" : ", ") + i;
+    return serve_until_signal(worker, o.serve,
+                              "capturing on " + where + " (" + std::to_string(s.capture.threads) +
+                                  " threads), data in " + s.data_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "trawl capture: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+sigset_t stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+}  // namespace
+
+void block_stop_signals() {
+  sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+int serve_until_signal(Worker& worker, const ServeOptions& o, const std::string& what) {
+  ServeOptions opts = o;
+  if (opts.token.empty())
+    if (const char* t = std::getenv("TRAWL_TOKEN")) opts.token = t;
+  // Signals are taken by one thread, which stops the server; the others never see them.
+  block_stop_signals();
+  sigset_t signals = stop_signals();
+  api::ServerSettings ss{opts.address, opts.port, opts.token};
+  api::Server server(worker, ss);
+  std::cerr << "trawl: " << what << "\ntrawl: API and dashboard at http://"
+            << (opts.address.find(':') != std::string::npos ? "[" + opts.address + "]"
+                                                            : opts.address)
+            << ":" << server.port() << "/ (Ctrl-C stops)\n";
+  std::thread waiter([&] {
+    int sig;
+    sigwait(&signals, &sig);
+    server.stop();
+  });
+  server.run();
+  worker.stop();
+  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes it if the server stopped on its own
+  waiter.join();
+  StoreStats st = worker.store().stats();
+  std::cerr << "trawl: stopped; " << st.entries << " entries kept (last id " << st.last_id << ")\n";
+  return 0;
+}
+
+void add_capture_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<CaptureOptions>();
+  CLI::App* c = app.add_subcommand("capture", "Capture live traffic, keep it and serve the API");
+  c->add_option("-i,--interface", o->interfaces,
+                "interface to capture on (repeatable); default: every interface, new ones too");
+  c->add_option("--filter-bpf", o->bpf, "capture filter in tcpdump syntax, e.g. 'tcp port 80'");
+  c->add_flag("--promisc", o->promiscuous, "promiscuous mode (needs CAP_NET_ADMIN)");
+  c->add_option("--threads", o->threads, "capture threads (default: one per core)");
+  c->add_option("--data-dir", o->serve.data_dir, "where entries and packets are kept")
+      ->default_str("trawl-data");
+  c->add_option("--store-mb", o->store_mb, "size budget of the entry store")->capture_default_str();
+  c->add_option("--max-age-hours", o->max_age_hours, "entries older than this are dropped")
+      ->capture_default_str();
+  c->add_option("--packet-mb", o->packet_mb, "size budget of the packet ring")
+      ->capture_default_str();
+  c->add_flag("--no-packets", o->no_packets, "keep entries only, not the packets behind them");
+  c->add_option("--address", o->serve.address, "address the API listens on")->capture_default_str();
+  c->add_option("--port", o->serve.port, "API port")->capture_default_str();
+  c->add_option("--token", o->serve.token,
+                "bearer token the API requires (needed off loopback; also TRAWL_TOKEN)");
+  c->callback([o, &exit_code]() { exit_code = run_capture(*o); });
+}
+
+}  // namespace trawl

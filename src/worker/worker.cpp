@@ -1,0 +1,203 @@
+#include "worker/worker.h"
+
+#include <chrono>
+#include <condition_variable>
+
+namespace trawl {
+
+namespace {
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Adds every number of `from` into `into`, field by field (thread snapshots).
+void add_counters(Json& into, const Json& from) {
+  if (into.is_null()) {
+    into = from;
+    return;
+  }
+  if (!into.is_object() || !from.is_object()) return;
+  for (const auto& [key, value] : from.fields()) {
+    Json& slot = into[key];
+    if (value.is_int())
+      slot = Json(static_cast<long long>((slot.is_int() ? slot.integer() : 0) + value.integer()));
+    else if (value.is_object())
+      add_counters(slot, value);
+  }
+}
+
+}  // namespace
+
+class Worker::StoringSink : public EntrySink {
+ public:
+  explicit StoringSink(Worker& w) : worker_(w) {}
+  void emit(Entry&& e) override { worker_.keep(e); }
+
+ private:
+  Worker& worker_;
+};
+
+struct Worker::Thread {
+  std::unique_ptr<StoringSink> sink;
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<PacketRing> ring;
+  std::thread thread;
+};
+
+Worker::Worker(WorkerSettings settings) : settings_(std::move(settings)) {
+  settings_.store.dir = settings_.data_dir + "/entries";
+  store_ = std::make_unique<Store>(settings_.store);
+  started_us_ = now_us();
+}
+
+Worker::~Worker() {
+  stop();
+}
+
+void Worker::keep(Entry& e) {
+  store_->append(e);
+  metrics_.record(e);
+  hub_.publish(e);
+}
+
+void Worker::start_capture() {
+  capture_ = std::make_unique<LiveCapture>(settings_.capture);
+  int n = capture_->threads();
+  pipeline_stats_.assign(size_t(n), Json());
+  for (int t = 0; t < n; ++t) {
+    auto th = std::make_unique<Thread>();
+    th->sink = std::make_unique<StoringSink>(*this);
+    th->pipeline = std::make_unique<Pipeline>(*th->sink, settings_.pipeline);
+    if (settings_.keep_packets) {
+      PacketRingSettings ring;
+      ring.dir = packets_dir();
+      ring.max_bytes = settings_.packet_bytes / uint64_t(n);
+      ring.file_bytes = std::max<uint64_t>(1 << 20, ring.max_bytes / 16);
+      th->ring = std::make_unique<PacketRing>(ring, t);
+    }
+    threads_.push_back(std::move(th));
+  }
+  for (int t = 0; t < n; ++t) {
+    Thread* th = threads_[size_t(t)].get();
+    th->thread = std::thread([this, th, t] {
+      int64_t last_snapshot = 0;
+      capture_->run(
+          t,
+          [th](const Frame& f) {
+            if (th->ring) th->ring->add(f);
+            th->pipeline->add(f);
+          },
+          [this, th, t, &last_snapshot](int64_t now) {
+            th->pipeline->tick(now);
+            if (th->ring) th->ring->flush();
+            if (now - last_snapshot >= 500'000) {
+              Json s = th->pipeline->stats();
+              std::lock_guard lock(stats_mutex_);
+              pipeline_stats_[size_t(t)] = std::move(s);
+              last_snapshot = now;
+            }
+          });
+      th->pipeline->finish();
+      if (th->ring) th->ring->flush();
+      std::lock_guard lock(stats_mutex_);
+      pipeline_stats_[size_t(t)] = th->pipeline->stats();
+    });
+  }
+  committer_ = std::thread([this] { commit_loop(); });
+}
+
+void Worker::commit_loop() {
+  while (!stopping_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(settings_.commit_interval_ms));
+    store_->commit();
+  }
+}
+
+void Worker::ingest_file(const std::string& path) {
+  PcapSource source(path);
+  Decoder::check_link_type(source.link_type());
+  StoringSink sink(*this);
+  Pipeline pipeline(sink, settings_.pipeline);
+  std::unique_ptr<PacketRing> ring;
+  if (settings_.keep_packets) {
+    PacketRingSettings rs;
+    rs.dir = packets_dir();
+    rs.max_bytes = settings_.packet_bytes;
+    ring = std::make_unique<PacketRing>(rs, 0);
+  }
+  Frame frame;
+  while (source.next(frame)) {
+    if (ring) ring->add(frame);
+    pipeline.add(frame);
+  }
+  pipeline.finish();
+  if (ring) ring->flush();
+  store_->commit();
+  std::lock_guard lock(stats_mutex_);
+  pipeline_stats_.push_back(pipeline.stats());
+}
+
+void Worker::stop() {
+  if (capture_) capture_->stop();
+  for (auto& th : threads_)
+    if (th->thread.joinable()) th->thread.join();
+  stopping_ = true;
+  if (committer_.joinable()) committer_.join();
+  if (store_) store_->commit();
+}
+
+Json Worker::stats() const {
+  Json out = Json::object();
+  out.set("uptimeSeconds", (now_us() - started_us_) / 1000000);
+  Json interfaces = Json::array();
+  uint64_t kernel_drops = 0, interface_drops = 0;
+  if (capture_) {
+    for (const auto& s : capture_->stats()) {
+      Json i = Json::object();
+      i.set("name", s.name);
+      i.set("received", s.received);
+      i.set("kernel_drops", s.kernel_drops);
+      i.set("interface_drops", s.interface_drops);
+      kernel_drops += s.kernel_drops;
+      interface_drops += s.interface_drops;
+      interfaces.push(std::move(i));
+    }
+  }
+  Json live = Json::object();
+  live.set("threads", capture_ ? capture_->threads() : 0);
+  live.set("interfaces", std::move(interfaces));
+  live.set("kernel_drops", kernel_drops);
+  live.set("interface_drops", interface_drops);
+  out.set("live", std::move(live));
+  Json pipeline;
+  {
+    std::lock_guard lock(stats_mutex_);
+    for (const Json& s : pipeline_stats_) add_counters(pipeline, s);
+  }
+  if (pipeline.is_null()) pipeline = Json::object();
+  for (auto& [key, value] : pipeline.fields_mut()) out.set(key, std::move(value));
+  StoreStats st = store_->stats();
+  Json store = Json::object();
+  store.set("entries", st.entries);
+  store.set("bytes", st.bytes);
+  store.set("segments", st.segments);
+  store.set("blocks", st.blocks);
+  store.set("first_id", st.first_id);
+  store.set("last_id", st.last_id);
+  store.set("durable_id", st.durable_id);
+  store.set("corrupt_blocks", st.corrupt_blocks);
+  store.set("truncated_bytes", st.truncated_bytes);
+  store.set("segments_expired", st.segments_expired);
+  store.set("segments_evicted", st.segments_evicted);
+  out.set("store", std::move(store));
+  Json stream = Json::object();
+  stream.set("subscribers", hub_.subscribers());
+  stream.set("skipped", hub_.skipped());
+  out.set("stream", std::move(stream));
+  return out;
+}
+
+}  // namespace trawl
