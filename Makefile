@@ -19,9 +19,12 @@ $(BUILD)/build.ninja:
 build: bootstrap $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS)
 
-# Until live capture lands: dissect a capture the project made of real servers.
+# Live capture on every interface with the API on http://localhost:8899 (root or
+# CAP_NET_RAW is needed to capture; sudo is used when not root).
 run: build
-	$(BUILD)/trawl read fixtures/demo.pcap --stats
+	@if [ "$$(id -u)" -eq 0 ]; then $(BUILD)/trawl capture --data-dir trawl-data; \
+	else echo "make run: live capture needs CAP_NET_RAW: running trawl capture with sudo"; \
+	sudo $(BUILD)/trawl capture --data-dir trawl-data; fi
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -158,7 +158,38 @@ Reply error_reply(int status, std::string message) {
   return r;
 }
 
+namespace {
+
+// Until the dashboard lands: what this worker serves, with links.
+constexpr std::string_view kLandingPage = R"(<!doctype html>
+<html><head><meta charset="utf-8"><title>trawl</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;margin:2em auto;max-width:46em}code{background:#eee;padding:0 .3em}</style>
+</head><body>
+<h1>trawl worker</h1>
+<p>This worker captures traffic, keeps entries and serves them. The dashboard is not
+built yet; the API is:</p>
+<ul>
+<li><a href="/api/entries?limit=20">/api/entries</a>?q=KFL&amp;limit=&amp;before=&amp;after= (newest first)</li>
+<li>/api/entries/{id}, /api/entries/{id}/pcap</li>
+<li><a href="/api/validate?q=http">/api/validate</a>?q=KFL</li>
+<li><a href="/api/stats">/api/stats</a>: capture, loss, store and protocol counters</li>
+<li><a href="/metrics">/metrics</a>: Prometheus</li>
+<li>WebSocket /api/stream: send a KFL query, receive matching entries live</li>
+</ul>
+<p>From a shell: <code>trawl query 'http and response.status >= 500'</code>,
+<code>trawl tail redis</code>.</p>
+</body></html>
+)";
+
+}  // namespace
+
 Reply handle_get(Worker& worker, const Target& t) {
+  if (t.path == "/") {
+    Reply r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::string(kLandingPage);
+    return r;
+  }
   if (t.path == "/healthz") {
     Reply r;
     r.content_type = "text/plain";

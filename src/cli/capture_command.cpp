@@ -28,7 +28,10 @@ int run_capture(const CaptureOptions& o) {
   WorkerSettings s;
   s.data_dir = o.serve.data_dir.empty() ? "trawl-data" : o.serve.data_dir;
   s.capture.interfaces = o.interfaces;
-  s.capture.bpf = o.bpf;
+  // The worker's own API traffic is not captured: a dashboard watching it
+  // would otherwise record itself without end.
+  std::string own = "not tcp port " + std::to_string(o.serve.port);
+  s.capture.bpf = o.bpf.empty() ? own : "(" + o.bpf + ") and " + own;
   s.capture.promiscuous = o.promiscuous;
   s.capture.threads =
       o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));

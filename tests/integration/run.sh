@@ -39,3 +39,6 @@ python3 "$here/check_kafka_entries.py" "$out/kafka.jsonl" "$out/kafka.pcap.consu
 "$here/amqp_traffic.sh" "$out/amqp.pcap"
 "$trawl" read "$out/amqp.pcap" --json > "$out/amqp.jsonl"
 python3 "$here/check_amqp_entries.py" "$out/amqp.jsonl"
+
+# The worker live: trawl capture on the bridge, the query API, the stream, pcap export.
+"$here/worker_live.sh" "$trawl"
