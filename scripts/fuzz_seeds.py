@@ -78,7 +78,8 @@ def ip_payload(link, frame):
 
 def main():
     out, captures = sys.argv[1], sys.argv[2:]
-    targets = ["pcap_fuzz", "decode_fuzz", "flows_fuzz", "icmp_fuzz", "kafka_body_fuzz", "kfl_fuzz"] + STREAM_TARGETS
+    targets = ["pcap_fuzz", "decode_fuzz", "flows_fuzz", "icmp_fuzz", "kafka_body_fuzz", "kfl_fuzz",
+               "api_target_fuzz"] + STREAM_TARGETS
     for t in targets:
         os.makedirs(os.path.join(out, t), exist_ok=True)
 
@@ -87,6 +88,10 @@ def main():
             name = hashlib.sha1(blob).hexdigest()
             with open(os.path.join(out, target, name), "wb") as f:
                 f.write(blob[:1 << 20])
+
+    for target in (b"/api/entries?q=http%20and%20response.status%20%3E%3D%20500&limit=5&before=9",
+                   b"/api/entries/42/pcap", b"/api/validate?q=a+b&x", b"/%e2%82%ac?%=&=%41"):
+        write("api_target_fuzz", target)
 
     for cap in captures:
         if os.path.getsize(cap) <= 256 * 1024:

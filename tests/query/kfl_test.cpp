@@ -360,5 +360,26 @@ TEST(Kfl, ExamplesFromTheSpec) {
   for (const char* e : examples) EXPECT_EQ(error_of(e), "compiled") << e;
 }
 
+TEST(Kfl, BoundsNameWhatAStoreIndexCanSkip) {
+  auto bounds = [](std::string_view q) {
+    CompileError error;
+    auto query = Query::compile(q, error);
+    EXPECT_TRUE(query) << q;
+    return query->bounds();
+  };
+  EXPECT_FALSE(bounds("response.status == 500").protocols);
+  EXPECT_EQ(*bounds("http and response.status == 500").protocols, std::vector<std::string>{"http"});
+  EXPECT_EQ(bounds("http or redis").protocols->size(), 2u);
+  EXPECT_FALSE(bounds("http or response.status == 500").protocols);
+  EXPECT_TRUE(bounds("http and redis").protocols->empty());
+  QueryBounds t = bounds("timestamp >= 1000 and timestamp < 2000");
+  EXPECT_EQ(t.min_us, 1000000);
+  EXPECT_EQ(t.max_us, 1999999);
+  EXPECT_EQ(bounds("3000 > timestamp").max_us, 2999999);
+  EXPECT_EQ(bounds("timestamp > datetime(\"2026-01-01T00:00:00Z\")").min_us,
+            int64_t(1767225600000) * 1000 + 1000);
+  EXPECT_EQ(bounds("not timestamp > 5").min_us, INT64_MIN);
+}
+
 }  // namespace
 }  // namespace trawl::kfl
