@@ -10,12 +10,16 @@
 
 namespace trawl {
 
+// The bytes simdjson may read past the end of JSON text (SIMDJSON_PADDING).
+inline constexpr size_t kJsonPadding = 64;
+
 class Json {
  public:
   using Array = std::vector<Json>;
   using Object = std::vector<std::pair<std::string, Json>>;
   // JSON text a dissector wrote directly (hot paths skip building a tree);
-  // written as is, and parsed into values by expand_raw() for readers.
+  // written as is, and parsed into values by expand_raw() for readers. Text
+  // with kJsonPadding spare capacity is read by queries without a copy.
   struct Raw {
     std::string text;
   };

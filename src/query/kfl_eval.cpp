@@ -1,4 +1,6 @@
 // Evaluation of compiled KFL over entries, and redaction.
+#include <simdjson.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -83,10 +85,106 @@ size_t utf8_length(std::string_view s) {
   return n;
 }
 
+bool walk(const Value& v, const std::vector<Step>& steps, size_t at, Context& c, Visitor visit);
+
+// Follows keys and indexes into JSON text without building a tree (stored
+// entries keep request and response as text): only what the path reaches is
+// turned into a value, and only an object or array there is parsed.
+bool walk_raw(const std::string& text, const std::vector<Step>& steps, size_t at, Context& c,
+              Visitor visit) {
+  std::string pointer;
+  size_t end = at;
+  for (; end < steps.size(); ++end) {
+    const Step& s = steps[end];
+    if (s.kind == Step::Kind::kKey) {
+      pointer += '/';
+      for (char ch : s.key) {  // JSON pointer escapes
+        if (ch == '~')
+          pointer += "~0";
+        else if (ch == '/')
+          pointer += "~1";
+        else
+          pointer += ch;
+      }
+    } else if (s.kind == Step::Kind::kIndex && s.index >= 0) {
+      pointer += '/' + std::to_string(s.index);
+    } else {
+      break;
+    }
+  }
+  static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
+  thread_local simdjson::ondemand::parser parser;
+  thread_local std::string copy;
+  const std::string* input = &text;
+  if (text.capacity() - text.size() < simdjson::SIMDJSON_PADDING) {
+    copy.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+    copy.assign(text);
+    input = &copy;
+  }
+  simdjson::ondemand::document doc;
+  if (parser.iterate(input->data(), input->size(), input->capacity()).get(doc)) return false;
+  simdjson::ondemand::value found;
+  if (doc.at_pointer(pointer).get(found)) return false;  // not there: like a missing key
+  simdjson::ondemand::json_type type;
+  if (found.type().get(type)) return false;
+  Value out;
+  switch (type) {
+    case simdjson::ondemand::json_type::string: {
+      std::string_view sv;
+      if (found.get_string().get(sv)) return false;
+      out = Value::of_string(c.keep(std::string(sv)));
+      break;
+    }
+    case simdjson::ondemand::json_type::number: {
+      simdjson::ondemand::number_type nt;
+      if (found.get_number_type().get(nt)) return false;
+      if (nt == simdjson::ondemand::number_type::signed_integer) {
+        int64_t i;
+        if (found.get_int64().get(i)) return false;
+        out = Value::of_int(i);
+      } else if (nt == simdjson::ondemand::number_type::unsigned_integer) {
+        uint64_t u;
+        if (found.get_uint64().get(u)) return false;
+        out = Value::of_string(c.keep(std::to_string(u)));  // as parse_json keeps it
+      } else {
+        double d;
+        if (found.get_double().get(d)) return false;
+        out = Value::of_double(d);
+      }
+      break;
+    }
+    case simdjson::ondemand::json_type::boolean: {
+      bool b;
+      if (found.get_bool().get(b)) return false;
+      out = Value::of_bool(b);
+      break;
+    }
+    case simdjson::ondemand::json_type::null:
+      break;
+    default: {  // an object or array: that part alone is parsed
+      std::string_view part;
+      if (type == simdjson::ondemand::json_type::object) {
+        simdjson::ondemand::object o;
+        if (found.get_object().get(o) || o.raw_json().get(part)) return false;
+      } else {
+        simdjson::ondemand::array a;
+        if (found.get_array().get(a) || a.raw_json().get(part)) return false;
+      }
+      Json parsed;
+      if (!parse_json(part, parsed)) return false;
+      out = from_json(c.keep(std::move(parsed)));
+    }
+  }
+  return walk(out, steps, end, c, visit);
+}
+
 // Visits every value the steps reach from `v`; stops (and returns true) as soon
 // as `visit` returns true: KFL's "any" semantics for `*`.
 bool walk(const Value& v, const std::vector<Step>& steps, size_t at, Context& c, Visitor visit) {
   if (v.kind == Value::Kind::kJson && v.j->is_raw()) {  // parsed only when a query looks inside
+    if (at < steps.size() && (steps[at].kind == Step::Kind::kKey ||
+                              (steps[at].kind == Step::Kind::kIndex && steps[at].index >= 0)))
+      return walk_raw(v.j->raw_text(), steps, at, c, visit);
     Json parsed;
     if (!parse_json(v.j->raw_text(), parsed)) return false;
     return walk(from_json(c.keep(std::move(parsed))), steps, at, c, visit);

@@ -66,6 +66,14 @@ struct RecordReader {
 
 enum Flags : uint8_t { kTls = 1, kHasResponse = 2 };
 
+// JSON text with room after it for simdjson's padding, so a query can read it in place.
+std::string padded_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + kJsonPadding);
+  out.assign(s);
+  return out;
+}
+
 }  // namespace
 
 void encode_entry_record(const Entry& e, std::string& out) {
@@ -132,9 +140,9 @@ bool decode_entry_record(Bytes& in, Entry& e) {
   e.dst.port = uint16_t(r.varint());
   e.stream = r.text();
   e.error = r.text();
-  e.request = Json::raw(std::string(r.text()));
+  e.request = Json::raw(padded_text(r.text()));
   if (flags & kHasResponse)
-    e.response = Json::raw(std::string(r.text()));
+    e.response = Json::raw(padded_text(r.text()));
   else
     e.response.reset();
   if (!r.ok || r.p != r.end) return false;

@@ -140,6 +140,15 @@ struct Store::Block {
   BlockHeader header;
 };
 
+// A block's entry records, read and decompressed; false when it fails its checksum.
+bool Store::load_block(const Block& b, std::string& raw) {
+  std::string payload(b.header.payload_len, '\0');
+  raw.resize(b.header.raw_len);
+  if (!read_all(b.segment->fd, payload.data(), payload.size(), b.offset + kHeader)) return false;
+  size_t n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
+  return !ZSTD_isError(n) && n == raw.size();
+}
+
 struct Store::Pending {
   std::string raw;
   uint32_t count = 0, mask = 0;
@@ -203,32 +212,40 @@ void Store::open_segments() {
 }
 
 // Reads the block headers of a segment into the index. In the segment being
-// written, every block's payload is checked too, and the file is cut at the
-// first block a crash left incomplete.
+// written, the payloads of the last blocks are checked too (a crash can only
+// have cut those) and the file is cut at the first incomplete one. Damage
+// anywhere else is found when a block is read: it is skipped and counted.
 void Store::index_segment(const std::shared_ptr<Segment>& seg, bool last) {
+  constexpr size_t kTailBlocksChecked = 4;
   struct stat st {};
   if (fstat(seg->fd, &st) != 0) throw std::runtime_error(errno_text("store: stat " + seg->path));
   uint64_t file_size = uint64_t(st.st_size), offset = 0;
-  std::string payload, raw;
   uint64_t expected_id = blocks_.empty() ? seg->first_id : 0;
+  size_t first_block = blocks_.size();
   while (offset + kHeader <= file_size) {
     uint8_t h[kHeader];
     BlockHeader header;
     if (!read_all(seg->fd, h, kHeader, offset) || !header.read(h)) break;
     if (offset + kHeader + header.payload_len > file_size) break;
     if (expected_id && header.first_id != expected_id) break;
-    if (last) {
-      payload.resize(header.payload_len);
-      raw.resize(header.raw_len);
-      if (!read_all(seg->fd, payload.data(), payload.size(), offset + kHeader)) break;
-      size_t n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
-      if (ZSTD_isError(n) || n != raw.size() || split_records(raw).size() != header.count) break;
-    }
     blocks_.push_back({seg, offset, header});
-    seg->max_us = std::max(seg->max_us, header.max_us);
     expected_id = header.first_id + header.count;
     offset += kHeader + header.payload_len;
   }
+  if (last) {
+    std::string raw;
+    size_t from = std::max(
+        first_block, blocks_.size() - std::min(blocks_.size() - first_block, kTailBlocksChecked));
+    for (size_t i = from; i < blocks_.size(); ++i) {
+      if (load_block(blocks_[i], raw) && split_records(raw).size() == blocks_[i].header.count)
+        continue;
+      offset = blocks_[i].offset;
+      blocks_.resize(i);
+      break;
+    }
+  }
+  for (size_t i = first_block; i < blocks_.size(); ++i)
+    seg->max_us = std::max(seg->max_us, blocks_[i].header.max_us);
   if (offset < file_size) {
     if (last) {
       if (ftruncate(seg->fd, off_t(offset)) != 0)
@@ -339,18 +356,10 @@ void Store::drop_oldest_locked(bool expired) {
 }
 
 bool Store::read_block(const Block& b, std::string& raw) const {
-  std::string payload(b.header.payload_len, '\0');
-  raw.resize(b.header.raw_len);
-  bool ok = read_all(b.segment->fd, payload.data(), payload.size(), b.offset + kHeader);
-  if (ok) {
-    size_t n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
-    ok = !ZSTD_isError(n) && n == raw.size();
-  }
-  if (!ok) {
-    std::lock_guard lock(mutex_);
-    ++corrupt_blocks_;
-  }
-  return ok;
+  if (load_block(b, raw)) return true;
+  std::lock_guard lock(mutex_);
+  ++corrupt_blocks_;
+  return false;
 }
 
 std::optional<Entry> Store::get(uint64_t id) const {

@@ -85,7 +85,8 @@ class Store {
   void commit_locked();
   void enforce_retention_locked();
   void drop_oldest_locked(bool expired);
-  bool read_block(const Block& b, std::string& raw) const;
+  static bool load_block(const Block& b, std::string& raw);
+  bool read_block(const Block& b, std::string& raw) const;  // counts the blocks that fail
 
   StoreSettings settings_;
   mutable std::mutex mutex_;

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "entries/json_parse.h"
+
 namespace trawl::kfl {
 namespace {
 
@@ -358,6 +360,47 @@ TEST(Kfl, ExamplesFromTheSpec) {
       "timestamp >= now() - minutes(10) and grpc and response.grpcStatus != 0",
   };
   for (const char* e : examples) EXPECT_EQ(error_of(e), "compiled") << e;
+}
+
+// Stored entries keep request and response as JSON text: every query must
+// answer the same on the text as on the parsed tree.
+TEST(Kfl, JsonTextAndParsedTreesAnswerAlike) {
+  Entry raw;
+  raw.protocol = "http";
+  raw.request =
+      Json::raw(R"({"method":"GET","headers":{"a/b":"x","t~":"y"},"list":[1,{"k":"v"},"s"],)"
+                R"("big":18446744073709551615,"d":1.5,"n":null,"b":true,"body":"{\"in\":[7]}"})");
+  raw.response = Json::raw(R"({"status":503})");
+  Entry tree = raw;
+  expand_raw(tree);
+  for (std::string_view q : {R"(request.method == "GET")",
+                             R"(request.headers["a/b"] == "x")",
+                             R"(request.headers["t~"] == "y")",
+                             "request.list[0] == 1",
+                             R"(request.list[1].k == "v")",
+                             R"(request.list.* == "s")",
+                             "request.list[7] == 1",
+                             R"(request.big == "18446744073709551615")",
+                             "request.d > 1.4",
+                             "request.n == null",
+                             "request.b",
+                             "request.missing.deeper == 1",
+                             "size(request.list) == 3",
+                             "size(request.method) == 3",
+                             "request.body.json().in[0] == 7",
+                             "response.status >= 500",
+                             "has(request.headers)",
+                             R"(request.method.startsWith("G"))",
+                             "request.list[1] == 1",
+                             "request.list.*.k == \"v\""}) {
+    CompileError error;
+    auto query = Query::compile(q, error);
+    ASSERT_TRUE(query) << q << ": " << error.text();
+    EXPECT_EQ(query->matches(raw), query->matches(tree)) << q;
+    EXPECT_TRUE(query->matches(tree) || q == "request.list[7] == 1" ||
+                q == "request.missing.deeper == 1" || q == "request.list[1] == 1")
+        << q;
+  }
 }
 
 TEST(Kfl, BoundsNameWhatAStoreIndexCanSkip) {
