@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: trawl read vs tshark on large captures of real servers (HTTP/1.1:
 # nginx + wrk; HTTP/2: nghttpd + h2load; Redis: redis-server + redis-benchmark;
-# Kafka: librdkafka's mock cluster + kcat),
-# in the same run (the machine is shared: compare ratios, not absolute times).
-# Usage: run.sh TRAWL [http1|http2|redis|kafka|all]   (captures are made when absent)
+# Kafka: librdkafka's mock cluster + kcat), in the same run (the machine is
+# shared: compare ratios, not absolute times); then the worker's store (append
+# and queries over 10M entries, beside zstd/grep) and live capture (beside tcpdump).
+# Usage: run.sh TRAWL [http1|http2|redis|kafka|store|live|all]   (captures are made when absent)
 set -euo pipefail
 trawl=$(realpath "$1")
 which=${2:-all}
@@ -90,4 +91,17 @@ if [ "$which" = all ] || [ "$which" = kafka ]; then
   compare "Kafka (the same capture, tshark with headers only)" "$capture" \
     -d "tcp.port==$port,kafka" -T fields -e kafka.request_key -e kafka.correlation_id \
     -e kafka.topic_name -e kafka.error
+fi
+if [ "$which" = all ] || [ "$which" = store ]; then
+  # The store: entries of the HTTP and Redis captures (and the demo's DNS),
+  # 10 million of them, appended then queried.
+  for c in http redis; do [ -f "$here/out/$c.pcap" ] || { echo "run.sh: run the $c benchmark first" >&2; exit 1; }; done
+  echo "## Store (10 million entries)"
+  "$(dirname "$trawl")/trawl_store_bench" "$here/out/http.pcap,$here/out/redis.pcap,$here/../fixtures/demo.pcap" \
+    "$here/out/store" 10000000
+  echo
+fi
+if [ "$which" = all ] || [ "$which" = live ]; then
+  echo "## Live capture (veth pair, wrk on nginx; 10,000 connections)"
+  "$here/live_bench.sh" "$trawl" 10
 fi

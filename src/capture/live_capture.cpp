@@ -6,19 +6,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <stdexcept>
+
+#include "base/clock.h"
 
 namespace trawl {
 
 namespace {
-
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string activation_error(pcap_t* p, int status, const std::string& interface) {
   std::string detail = pcap_geterr(p);
@@ -115,7 +110,7 @@ void LiveCapture::run(int t, const std::function<void(const Frame&)>& on_frame,
         pcap_dispatch(handles[i].pcap, 4096, callback, reinterpret_cast<u_char*>(&ctx));
       }
     }
-    int64_t now = now_us();
+    int64_t now = wall_clock_us();
     if (now - last_idle >= 100'000 || ready == 0) {
       on_idle(now);
       last_idle = now;

@@ -71,6 +71,7 @@ class Json {
   bool boolean() const { return std::get<bool>(v_); }
   double number() const { return std::get<double>(v_); }
   const std::string& raw_text() const { return std::get<Raw>(v_).text; }
+  std::string& raw_text_mut() { return std::get<Raw>(v_).text; }
   const Array& items() const { return std::get<Array>(v_); }
   const Object& fields() const { return std::get<Object>(v_); }
   Object& fields_mut() { return std::get<Object>(v_); }

@@ -66,12 +66,13 @@ struct RecordReader {
 
 enum Flags : uint8_t { kTls = 1, kHasResponse = 2 };
 
-// JSON text with room after it for simdjson's padding, so a query can read it in place.
-std::string padded_text(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + kJsonPadding);
-  out.assign(s);
-  return out;
+// JSON text with room after it for simdjson's padding, so a query can read it
+// in place; an entry decoded again and again (a scan) reuses its buffers.
+void set_padded_text(Json& j, std::string_view s) {
+  if (!j.is_raw()) j = Json::raw(std::string());
+  std::string& text = j.raw_text_mut();
+  text.reserve(s.size() + kJsonPadding);
+  text.assign(s);
 }
 
 }  // namespace
@@ -140,11 +141,13 @@ bool decode_entry_record(Bytes& in, Entry& e) {
   e.dst.port = uint16_t(r.varint());
   e.stream = r.text();
   e.error = r.text();
-  e.request = Json::raw(padded_text(r.text()));
-  if (flags & kHasResponse)
-    e.response = Json::raw(padded_text(r.text()));
-  else
+  set_padded_text(e.request, r.text());
+  if (flags & kHasResponse) {
+    if (!e.response) e.response.emplace();
+    set_padded_text(*e.response, r.text());
+  } else {
     e.response.reset();
+  }
   if (!r.ok || r.p != r.end) return false;
   in = in.subspan(size_t(r.end - in.data()));
   return true;

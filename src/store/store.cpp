@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "base/clock.h"
 #include "store/entry_record.h"
 
 namespace trawl {
@@ -96,12 +97,6 @@ std::string segment_name(uint64_t first_id) {
   char name[40];
   std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(first_id));
   return name;
-}
-
-int64_t wall_clock_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // The records of a block's raw bytes, in id order.

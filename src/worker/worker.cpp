@@ -1,17 +1,12 @@
 #include "worker/worker.h"
 
 #include <chrono>
-#include <condition_variable>
+
+#include "base/clock.h"
 
 namespace trawl {
 
 namespace {
-
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Adds every number of `from` into `into`, field by field (thread snapshots).
 void add_counters(Json& into, const Json& from) {
@@ -50,7 +45,7 @@ struct Worker::Thread {
 Worker::Worker(WorkerSettings settings) : settings_(std::move(settings)) {
   settings_.store.dir = settings_.data_dir + "/entries";
   store_ = std::make_unique<Store>(settings_.store);
-  started_us_ = now_us();
+  started_us_ = wall_clock_us();
 }
 
 Worker::~Worker() {
@@ -151,7 +146,7 @@ void Worker::stop() {
 
 Json Worker::stats() const {
   Json out = Json::object();
-  out.set("uptimeSeconds", (now_us() - started_us_) / 1000000);
+  out.set("uptimeSeconds", (wall_clock_us() - started_us_) / 1000000);
   Json interfaces = Json::array();
   uint64_t kernel_drops = 0, interface_drops = 0;
   if (capture_) {
