@@ -171,6 +171,12 @@ Store::Store(StoreSettings settings) : settings_(std::move(settings)) {
 }
 
 Store::~Store() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  if (committer_.joinable()) committer_.join();
   try {
     commit();
   } catch (...) {
@@ -271,66 +277,125 @@ void Store::start_segment(uint64_t first_id) {
 }
 
 uint64_t Store::append(Entry& entry) {
-  std::lock_guard lock(mutex_);
-  entry.id = next_id_++;
-  Pending& p = *pending_;
-  if (p.count == 0) p.first_id = entry.id;
-  encode_entry_record(entry, p.raw);
-  ++p.count;
-  p.mask |= protocol_bit(entry.protocol);
-  p.min_us = std::min(p.min_us, entry.timestamp_us);
-  p.max_us = std::max(p.max_us, entry.timestamp_us);
-  if (p.raw.size() >= settings_.block_bytes) commit_locked();
+  bool sealed;
+  {
+    std::lock_guard lock(mutex_);
+    entry.id = next_id_++;
+    Pending& p = *pending_;
+    if (p.count == 0) p.first_id = entry.id;
+    encode_entry_record(entry, p.raw);
+    ++p.count;
+    p.mask |= protocol_bit(entry.protocol);
+    p.min_us = std::min(p.min_us, entry.timestamp_us);
+    p.max_us = std::max(p.max_us, entry.timestamp_us);
+    sealed = p.raw.size() >= settings_.block_bytes && seal_locked();
+  }
+  if (sealed) {
+    if (background_)
+      wake_.notify_one();  // the committer thread writes it
+    else
+      commit();
+  }
   return entry.id;
 }
 
+// The pending block becomes read-only, waiting for a commit.
+bool Store::seal_locked() {
+  if (pending_->count == 0) return false;
+  sealed_.push_back(std::move(pending_));
+  pending_ = std::make_unique<Pending>();
+  return true;
+}
+
+// Compression and I/O happen without the store's lock: appends and reads go
+// on meanwhile (a capture thread never waits for the disk).
 void Store::commit() {
+  std::lock_guard commit_lock(commit_mutex_);
+  std::vector<std::shared_ptr<const Pending>> batch;
+  std::shared_ptr<Segment> seg;
+  {
+    std::lock_guard lock(mutex_);
+    seal_locked();
+    batch.assign(sealed_.begin(), sealed_.end());
+    seg = segments_.back();
+  }
+  if (batch.empty()) return;
+  auto* cctx = static_cast<ZSTD_CCtx*>(cctx_);
+  std::vector<Block> written;
+  uint64_t offset = seg->size;
+  bool ok = true;
+  for (const auto& p : batch) {
+    compressed_.resize(kHeader + ZSTD_compressBound(p->raw.size()));
+    size_t n = ZSTD_compress2(cctx, compressed_.data() + kHeader, compressed_.size() - kHeader,
+                              p->raw.data(), p->raw.size());
+    if (ZSTD_isError(n)) throw std::runtime_error(std::string("store: zstd: ") + ZSTD_getErrorName(n));
+    BlockHeader h;
+    h.payload_len = uint32_t(n);
+    h.raw_len = uint32_t(p->raw.size());
+    h.count = p->count;
+    h.mask = p->mask;
+    h.first_id = p->first_id;
+    h.min_us = p->min_us;
+    h.max_us = p->max_us;
+    h.write(reinterpret_cast<uint8_t*>(compressed_.data()));
+    if (!write_all(seg->fd, compressed_.data(), kHeader + n, offset)) {
+      ok = false;
+      break;
+    }
+    written.push_back({seg, offset, h});
+    offset += kHeader + n;
+  }
+  if (ok && settings_.sync && fdatasync(seg->fd) != 0) ok = false;
   std::lock_guard lock(mutex_);
-  commit_locked();
+  if (!ok) {  // the batch is lost (counted); the file is cut back to what was whole
+    int saved = errno;
+    if (ftruncate(seg->fd, off_t(seg->size)) != 0) {
+      // Not indexed either way; the next open cuts it.
+    }
+    for (const auto& p : batch) lost_entries_ += p->count;
+    sealed_.erase(sealed_.begin(), sealed_.begin() + ptrdiff_t(batch.size()));
+    errno = saved;
+    throw std::runtime_error(errno_text("store: write " + seg->path));
+  }
+  for (const Block& b : written) {
+    blocks_.push_back(b);
+    seg->max_us = std::max(seg->max_us, b.header.max_us);
+  }
+  bytes_ += offset - seg->size;
+  seg->size = offset;
+  durable_id_ = batch.back()->first_id + batch.back()->count - 1;
+  sealed_.erase(sealed_.begin(), sealed_.begin() + ptrdiff_t(batch.size()));
+  if (seg->size >= settings_.segment_bytes)  // named after the first id it will hold
+    start_segment(!sealed_.empty()    ? sealed_.front()->first_id
+                  : pending_->count ? pending_->first_id
+                                    : next_id_);
+  enforce_retention_locked();
+}
+
+void Store::commit_every(std::chrono::milliseconds interval) {
+  std::lock_guard lock(mutex_);
+  if (background_) return;
+  background_ = true;
+  committer_ = std::thread([this, interval] {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      wake_.wait_for(lock, interval, [this] { return stop_ || !sealed_.empty(); });
+      if (stop_) break;
+      lock.unlock();
+      try {
+        commit();
+      } catch (const std::exception& e) {
+        std::lock_guard errors(error_mutex_);
+        last_error_ = e.what();  // the lost entries are counted; capture goes on
+      }
+      lock.lock();
+    }
+  });
 }
 
 uint64_t Store::durable_id() const {
   std::lock_guard lock(mutex_);
   return durable_id_;
-}
-
-void Store::commit_locked() {
-  Pending& p = *pending_;
-  if (p.count == 0) return;
-  auto* cctx = static_cast<ZSTD_CCtx*>(cctx_);
-  std::string out(kHeader + ZSTD_compressBound(p.raw.size()), '\0');
-  size_t n =
-      ZSTD_compress2(cctx, out.data() + kHeader, out.size() - kHeader, p.raw.data(), p.raw.size());
-  if (ZSTD_isError(n))
-    throw std::runtime_error(std::string("store: zstd: ") + ZSTD_getErrorName(n));
-  BlockHeader h;
-  h.payload_len = uint32_t(n);
-  h.raw_len = uint32_t(p.raw.size());
-  h.count = p.count;
-  h.mask = p.mask;
-  h.first_id = p.first_id;
-  h.min_us = p.min_us;
-  h.max_us = p.max_us;
-  h.write(reinterpret_cast<uint8_t*>(out.data()));
-  Segment& seg = *segments_.back();
-  size_t total = kHeader + n;
-  if (!write_all(seg.fd, out.data(), total, seg.size) ||
-      (settings_.sync && fdatasync(seg.fd) != 0)) {
-    int saved = errno;
-    if (ftruncate(seg.fd, off_t(seg.size)) != 0) {
-      // The block is not indexed either way; the next open cuts it.
-    }
-    errno = saved;
-    throw std::runtime_error(errno_text("store: write " + seg.path));
-  }
-  blocks_.push_back({segments_.back(), seg.size, h});
-  seg.size += total;
-  seg.max_us = std::max(seg.max_us, h.max_us);
-  bytes_ += total;
-  durable_id_ = p.first_id + p.count - 1;
-  *pending_ = Pending{};
-  if (seg.size >= settings_.segment_bytes) start_segment(next_id_);
-  enforce_retention_locked();
 }
 
 void Store::enforce_retention_locked() {
@@ -364,10 +429,12 @@ std::optional<Entry> Store::get(uint64_t id) const {
   {
     std::lock_guard lock(mutex_);
     if (id == 0 || id >= next_id_) return std::nullopt;
-    const Pending& p = *pending_;
-    if (p.count > 0 && id >= p.first_id) {
-      raw = p.raw;
-      pending_first = p.first_id;
+    const Pending* p = pending_->count > 0 && id >= pending_->first_id ? pending_.get() : nullptr;
+    for (const auto& sealed : sealed_)
+      if (id >= sealed->first_id && id < sealed->first_id + sealed->count) p = sealed.get();
+    if (p) {
+      raw = p->raw;
+      pending_first = p->first_id;
     } else {
       auto it = std::upper_bound(blocks_.begin(), blocks_.end(), id,
                                  [](uint64_t v, const Block& b) { return v < b.header.first_id; });
@@ -390,13 +457,16 @@ std::optional<Entry> Store::get(uint64_t id) const {
 
 uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>& visit) const {
   std::vector<Block> blocks;
-  std::string pending_raw;
+  std::vector<std::shared_ptr<const Pending>> unwritten;  // newest first
   {
     std::lock_guard lock(mutex_);
-    const Pending& p = *pending_;
-    if (p.count > 0 && (p.mask & range.protocols) && p.first_id + p.count - 1 >= range.min_id &&
-        p.first_id <= range.max_id && p.max_us >= range.min_us && p.min_us <= range.max_us)
-      pending_raw = p.raw;
+    auto wanted = [&](const Pending& p) {
+      return p.count > 0 && (p.mask & range.protocols) && p.first_id + p.count - 1 >= range.min_id &&
+             p.first_id <= range.max_id && p.max_us >= range.min_us && p.min_us <= range.max_us;
+    };
+    if (wanted(*pending_)) unwritten.push_back(std::make_shared<const Pending>(*pending_));
+    for (size_t i = sealed_.size(); i-- > 0;)
+      if (wanted(*sealed_[i])) unwritten.push_back(sealed_[i]);
     for (const Block& b : blocks_) {
       const BlockHeader& h = b.header;
       if ((h.mask & range.protocols) && h.first_id + h.count - 1 >= range.min_id &&
@@ -420,7 +490,8 @@ uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>&
     }
     return true;
   };
-  if (!pending_raw.empty() && !visit_raw(pending_raw)) return visited;
+  for (const auto& p : unwritten)
+    if (!visit_raw(p->raw)) return visited;
   std::string raw;
   for (size_t i = blocks.size(); i-- > 0;) {
     if (!read_block(blocks[i], raw)) continue;
@@ -433,12 +504,20 @@ StoreStats Store::stats() const {
   std::lock_guard lock(mutex_);
   StoreStats s;
   for (const Block& b : blocks_) s.entries += b.header.count;
+  for (const auto& p : sealed_) s.entries += p->count;
   s.entries += pending_->count;
   s.blocks = blocks_.size();
   s.segments = segments_.size();
   s.bytes = bytes_;
-  s.first_id = blocks_.empty() ? (pending_->count ? pending_->first_id : 0)
-                               : blocks_.front().header.first_id;
+  s.first_id = !blocks_.empty()  ? blocks_.front().header.first_id
+               : !sealed_.empty() ? sealed_.front()->first_id
+               : pending_->count  ? pending_->first_id
+                                  : 0;
+  s.entries_lost = lost_entries_;
+  {
+    std::lock_guard errors(error_mutex_);
+    s.last_error = last_error_;
+  }
   s.last_id = next_id_ - 1;
   s.durable_id = durable_id_;
   s.corrupt_blocks = corrupt_blocks_;

@@ -9,12 +9,16 @@
 // their entries are older than the age limit; the segment being written never does.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "entries/entry.h"
@@ -42,6 +46,8 @@ struct StoreStats {
   uint64_t corrupt_blocks = 0;   // failed their checksum when read (never served)
   uint64_t truncated_bytes = 0;  // torn tail cut at open
   uint64_t segments_expired = 0, segments_evicted = 0;  // by age, by size
+  uint64_t entries_lost = 0;  // in blocks that could not be written (disk full, I/O error)
+  std::string last_error;     // of a background commit
 };
 
 // Which entries a scan visits; ids and times are inclusive bounds.
@@ -65,8 +71,12 @@ class Store {
   // Gives the entry the next id, keeps it (pending until a commit), returns the id.
   // A full pending block is committed first.
   uint64_t append(Entry& entry);
-  // Writes and syncs the pending block.
+  // Writes and syncs every full block and the pending one. Throws when the
+  // disk fails (those entries are counted as lost).
   void commit();
+  // From now on a thread of the store commits full blocks as they fill and
+  // everything at least every `interval`; append() never writes then.
+  void commit_every(std::chrono::milliseconds interval);
   uint64_t durable_id() const;
 
   std::optional<Entry> get(uint64_t id) const;
@@ -82,7 +92,7 @@ class Store {
   void open_segments();
   void index_segment(const std::shared_ptr<Segment>& seg, bool last);
   void start_segment(uint64_t first_id);
-  void commit_locked();
+  bool seal_locked();
   void enforce_retention_locked();
   void drop_oldest_locked(bool expired);
   static bool load_block(const Block& b, std::string& raw);
@@ -92,7 +102,16 @@ class Store {
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Segment>> segments_;  // oldest first; the last is written
   std::vector<Block> blocks_;                       // oldest first
-  std::unique_ptr<Pending> pending_;
+  std::unique_ptr<Pending> pending_;                  // being appended to
+  std::deque<std::shared_ptr<const Pending>> sealed_;  // full, waiting for a commit (oldest first)
+  std::mutex commit_mutex_;                           // one commit at a time
+  std::string compressed_;                            // a block being written (commit only)
+  bool background_ = false, stop_ = false;
+  std::condition_variable wake_;
+  std::thread committer_;
+  uint64_t lost_entries_ = 0;
+  mutable std::mutex error_mutex_;
+  std::string last_error_;
   uint64_t next_id_ = 1;
   uint64_t durable_id_ = 0;
   uint64_t bytes_ = 0;

@@ -101,14 +101,7 @@ void Worker::start_capture() {
       pipeline_stats_[size_t(t)] = th->pipeline->stats();
     });
   }
-  committer_ = std::thread([this] { commit_loop(); });
-}
-
-void Worker::commit_loop() {
-  while (!stopping_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(settings_.commit_interval_ms));
-    store_->commit();
-  }
+  store_->commit_every(std::chrono::milliseconds(settings_.commit_interval_ms));
 }
 
 void Worker::ingest_file(const std::string& path) {
@@ -139,8 +132,6 @@ void Worker::stop() {
   if (capture_) capture_->stop();
   for (auto& th : threads_)
     if (th->thread.joinable()) th->thread.join();
-  stopping_ = true;
-  if (committer_.joinable()) committer_.join();
   if (store_) store_->commit();
 }
 
@@ -187,6 +178,8 @@ Json Worker::stats() const {
   store.set("truncated_bytes", st.truncated_bytes);
   store.set("segments_expired", st.segments_expired);
   store.set("segments_evicted", st.segments_evicted);
+  store.set("entries_lost", st.entries_lost);
+  if (!st.last_error.empty()) store.set("last_error", st.last_error);
   out.set("store", std::move(store));
   Json stream = Json::object();
   stream.set("subscribers", hub_.subscribers());

@@ -54,7 +54,6 @@ class Worker {
   struct Thread;
 
   void keep(Entry& e);
-  void commit_loop();
 
   WorkerSettings settings_;
   std::unique_ptr<Store> store_;
@@ -62,8 +61,6 @@ class Worker {
   EntryMetrics metrics_;
   std::unique_ptr<LiveCapture> capture_;
   std::vector<std::unique_ptr<Thread>> threads_;
-  std::thread committer_;
-  std::atomic<bool> stopping_{false};
   mutable std::mutex stats_mutex_;
   std::vector<Json> pipeline_stats_;  // the latest snapshot of each thread's counters
   int64_t started_us_ = 0;
