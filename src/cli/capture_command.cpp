@@ -16,6 +16,7 @@ struct CaptureOptions {
   std::string bpf;
   bool promiscuous = false;
   int threads = 0;  // 0: one per core
+  int ring_mb = 32;
   uint64_t store_mb = 2048;
   uint64_t max_age_hours = 168;
   uint64_t packet_mb = 512;
@@ -33,6 +34,7 @@ int run_capture(const CaptureOptions& o) {
   std::string own = "not tcp port " + std::to_string(o.serve.port);
   s.capture.bpf = o.bpf.empty() ? own : "(" + o.bpf + ") and " + own;
   s.capture.promiscuous = o.promiscuous;
+  s.capture.ring_mb = o.ring_mb;
   s.capture.threads =
       o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   s.store.max_bytes = o.store_mb << 20;
@@ -107,6 +109,9 @@ void add_capture_command(CLI::App& app, int& exit_code) {
   c->add_option("--filter-bpf", o->bpf, "capture filter in tcpdump syntax, e.g. 'tcp port 80'");
   c->add_flag("--promisc", o->promiscuous, "promiscuous mode (needs CAP_NET_ADMIN)");
   c->add_option("--threads", o->threads, "capture threads (default: one per core)");
+  c->add_option("--ring-mb", o->ring_mb,
+                "kernel ring per socket: absorbs bursts while a thread is busy")
+      ->capture_default_str();
   c->add_option("--data-dir", o->serve.data_dir, "where entries and packets are kept")
       ->default_str("trawl-data");
   c->add_option("--store-mb", o->store_mb, "size budget of the entry store")->capture_default_str();

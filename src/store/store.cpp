@@ -24,6 +24,8 @@ namespace {
 constexpr uint32_t kMagic = 0x31575254;  // "TRW1"
 constexpr size_t kHeader = 48;
 constexpr uint32_t kMaxPayload = 256u << 20;
+constexpr size_t kBlocksPerWake = 8;  // full blocks that wake the committer before its interval
+constexpr size_t kMaxSealed = 64;     // full blocks waiting to be written, at most
 
 std::string errno_text(const std::string& what) {
   return what + ": " + std::strerror(errno);
@@ -176,6 +178,7 @@ Store::~Store() {
     stop_ = true;
   }
   wake_.notify_one();
+  written_.notify_all();
   if (committer_.joinable()) committer_.join();
   try {
     commit();
@@ -279,7 +282,7 @@ void Store::start_segment(uint64_t first_id) {
 uint64_t Store::append(Entry& entry) {
   bool sealed;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     entry.id = next_id_++;
     Pending& p = *pending_;
     if (p.count == 0) p.first_id = entry.id;
@@ -289,13 +292,14 @@ uint64_t Store::append(Entry& entry) {
     p.min_us = std::min(p.min_us, entry.timestamp_us);
     p.max_us = std::max(p.max_us, entry.timestamp_us);
     sealed = p.raw.size() >= settings_.block_bytes && seal_locked();
+    if (sealed && background_) {
+      // The committer writes several blocks per sync; past a bound the writers
+      // wait for it (memory stays bounded, a capture falls behind visibly).
+      if (sealed_.size() >= kBlocksPerWake) wake_.notify_one();
+      while (sealed_.size() >= kMaxSealed && !stop_) written_.wait(lock);
+    }
   }
-  if (sealed) {
-    if (background_)
-      wake_.notify_one();  // the committer thread writes it
-    else
-      commit();
-  }
+  if (sealed && !background_) commit();
   return entry.id;
 }
 
@@ -328,7 +332,8 @@ void Store::commit() {
     compressed_.resize(kHeader + ZSTD_compressBound(p->raw.size()));
     size_t n = ZSTD_compress2(cctx, compressed_.data() + kHeader, compressed_.size() - kHeader,
                               p->raw.data(), p->raw.size());
-    if (ZSTD_isError(n)) throw std::runtime_error(std::string("store: zstd: ") + ZSTD_getErrorName(n));
+    if (ZSTD_isError(n))
+      throw std::runtime_error(std::string("store: zstd: ") + ZSTD_getErrorName(n));
     BlockHeader h;
     h.payload_len = uint32_t(n);
     h.raw_len = uint32_t(p->raw.size());
@@ -354,6 +359,7 @@ void Store::commit() {
     }
     for (const auto& p : batch) lost_entries_ += p->count;
     sealed_.erase(sealed_.begin(), sealed_.begin() + ptrdiff_t(batch.size()));
+    written_.notify_all();
     errno = saved;
     throw std::runtime_error(errno_text("store: write " + seg->path));
   }
@@ -365,8 +371,9 @@ void Store::commit() {
   seg->size = offset;
   durable_id_ = batch.back()->first_id + batch.back()->count - 1;
   sealed_.erase(sealed_.begin(), sealed_.begin() + ptrdiff_t(batch.size()));
+  written_.notify_all();
   if (seg->size >= settings_.segment_bytes)  // named after the first id it will hold
-    start_segment(!sealed_.empty()    ? sealed_.front()->first_id
+    start_segment(!sealed_.empty()  ? sealed_.front()->first_id
                   : pending_->count ? pending_->first_id
                                     : next_id_);
   enforce_retention_locked();
@@ -379,7 +386,7 @@ void Store::commit_every(std::chrono::milliseconds interval) {
   committer_ = std::thread([this, interval] {
     std::unique_lock lock(mutex_);
     while (!stop_) {
-      wake_.wait_for(lock, interval, [this] { return stop_ || !sealed_.empty(); });
+      wake_.wait_for(lock, interval, [this] { return stop_ || sealed_.size() >= kBlocksPerWake; });
       if (stop_) break;
       lock.unlock();
       try {
@@ -461,8 +468,9 @@ uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>&
   {
     std::lock_guard lock(mutex_);
     auto wanted = [&](const Pending& p) {
-      return p.count > 0 && (p.mask & range.protocols) && p.first_id + p.count - 1 >= range.min_id &&
-             p.first_id <= range.max_id && p.max_us >= range.min_us && p.min_us <= range.max_us;
+      return p.count > 0 && (p.mask & range.protocols) &&
+             p.first_id + p.count - 1 >= range.min_id && p.first_id <= range.max_id &&
+             p.max_us >= range.min_us && p.min_us <= range.max_us;
     };
     if (wanted(*pending_)) unwritten.push_back(std::make_shared<const Pending>(*pending_));
     for (size_t i = sealed_.size(); i-- > 0;)
@@ -509,7 +517,7 @@ StoreStats Store::stats() const {
   s.blocks = blocks_.size();
   s.segments = segments_.size();
   s.bytes = bytes_;
-  s.first_id = !blocks_.empty()  ? blocks_.front().header.first_id
+  s.first_id = !blocks_.empty()   ? blocks_.front().header.first_id
                : !sealed_.empty() ? sealed_.front()->first_id
                : pending_->count  ? pending_->first_id
                                   : 0;
