@@ -6,7 +6,7 @@ packages=(
   # build
   cmake ninja-build g++ clang pkg-config libclang-rt-14-dev
   libpcap-dev libcli11-dev zlib1g-dev libbrotli-dev libssl-dev libgtest-dev libnghttp2-dev libsimdjson-dev
-  libprotobuf-dev protobuf-compiler libzstd-dev liblz4-dev libsnappy-dev libre2-dev
+  libprotobuf-dev protobuf-compiler libzstd-dev liblz4-dev libsnappy-dev libre2-dev libboost-dev
   # tests: real servers and clients, captures, the tshark oracle
   tshark tcpdump nginx-light dnsmasq-base bind9-dnsutils iproute2 iputils-ping
   openssl curl python3 procps
@@ -14,7 +14,7 @@ packages=(
   slapd ldap-utils
   librdkafka-dev kcat socat rabbitmq-server amqp-tools
   # benchmarks
-  wrk
+  wrk bc zstd
 )
 
 missing=()
