@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 SHARED ?= ../shared
 JOBS ?= 2
 
-.PHONY: all bootstrap build run test unit asan-test fuzz-build fuzz-smoke integration oracle bench fixtures format clean
+.PHONY: all bootstrap build ui run test unit asan-test fuzz-build fuzz-smoke integration ui-test oracle bench fixtures format clean
 
 all: build
 
@@ -19,9 +19,13 @@ $(BUILD)/build.ninja:
 build: bootstrap $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS)
 
+# The dashboard (React + TypeScript + Vite) into ui/dist, which trawl serves.
+ui: bootstrap
+	cd ui && { [ -d node_modules ] && [ node_modules -nt package.json ] || npm install --no-audit --no-fund; } && npm run build
+
 # Live capture on every interface with the API on http://localhost:8899 (root or
 # CAP_NET_RAW is needed to capture; sudo is used when not root).
-run: build
+run: build ui
 	@if [ "$$(id -u)" -eq 0 ]; then $(BUILD)/trawl capture --data-dir trawl-data; \
 	else echo "make run: live capture needs CAP_NET_RAW: running trawl capture with sudo"; \
 	sudo $(BUILD)/trawl capture --data-dir trawl-data; fi
@@ -51,13 +55,17 @@ fuzz-smoke: fuzz-build
 integration: build
 	tests/integration/run.sh $(BUILD)/trawl
 
+# The dashboard in Debian's chromium (playwright-core) against a real trawl.
+ui-test: build ui
+	cd ui && node tests/e2e.mjs ../$(BUILD)/trawl
+
 oracle: build
 	@if [ -d $(SHARED)/pcaps ]; then scripts/oracle.sh $(BUILD)/trawl $(SHARED); \
 	else echo "oracle: $(SHARED)/pcaps not found, skipped"; fi
 
-test: build unit asan-test fuzz-smoke integration oracle
+test: build unit asan-test fuzz-smoke integration ui-test oracle
 	@echo "make test: all suites passed"
-	@echo "suites: 6 passed, 0 failed"
+	@echo "suites: 7 passed, 0 failed"
 
 bench: build
 	bench/run.sh $(BUILD)/trawl

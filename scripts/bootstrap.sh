@@ -13,6 +13,7 @@ packages=(
   nghttp2-server nghttp2-client etcd-server etcd-client redis-server redis-tools
   slapd ldap-utils
   librdkafka-dev kcat socat rabbitmq-server amqp-tools
+  chromium
   # benchmarks
   wrk bc zstd
 )

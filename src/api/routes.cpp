@@ -1,6 +1,9 @@
 #include "api/routes.h"
 
 #include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 
 #include "query/kfl.h"
 
@@ -166,8 +169,8 @@ constexpr std::string_view kLandingPage = R"(<!doctype html>
 <style>body{font:15px/1.5 system-ui,sans-serif;margin:2em auto;max-width:46em}code{background:#eee;padding:0 .3em}</style>
 </head><body>
 <h1>trawl worker</h1>
-<p>This worker captures traffic, keeps entries and serves them. The dashboard is not
-built yet; the API is:</p>
+<p>This worker captures traffic, keeps entries and serves them. The dashboard was
+not found next to the binary (<code>make ui</code> builds it); the API is:</p>
 <ul>
 <li><a href="/api/entries?limit=20">/api/entries</a>?q=KFL&amp;limit=&amp;before=&amp;after= (newest first)</li>
 <li>/api/entries/{id}, /api/entries/{id}/pcap</li>
@@ -181,14 +184,53 @@ built yet; the API is:</p>
 </body></html>
 )";
 
+// A file of the dashboard; nothing for paths that leave the directory.
+std::optional<Reply> ui_file(const std::string& ui_dir, const std::string& path) {
+  if (ui_dir.empty() || path.find("..") != std::string::npos ||
+      path.find('\0') != std::string::npos)
+    return std::nullopt;
+  std::string file = path == "/" ? "/index.html" : path;
+  std::ifstream in(ui_dir + file, std::ios::binary);
+  if (!in) return std::nullopt;
+  Reply r;
+  r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  static const std::pair<std::string_view, std::string_view> kTypes[] = {
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript"},
+      {".css", "text/css"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".json", "application/json"},
+      {".map", "application/json"}};
+  r.content_type = "application/octet-stream";
+  for (const auto& [ext, type] : kTypes)
+    if (file.ends_with(ext)) r.content_type = std::string(type);
+  // Assets have content hashes in their names; the page itself is always fresh.
+  r.headers["Cache-Control"] =
+      file.starts_with("/assets/") ? "public, max-age=31536000, immutable" : "no-cache";
+  return r;
+}
+
 }  // namespace
 
-Reply handle_get(Worker& worker, const Target& t) {
-  if (t.path == "/") {
-    Reply r;
-    r.content_type = "text/html; charset=utf-8";
-    r.body = std::string(kLandingPage);
-    return r;
+std::string default_ui_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  auto dir = exe.parent_path().parent_path() / "ui" / "dist";
+  return std::filesystem::exists(dir / "index.html", ec) ? dir.string() : "";
+}
+
+Reply handle_get(Worker& worker, const Target& t, const std::string& ui_dir) {
+  if (!t.path.starts_with("/api/") && t.path != "/healthz" && t.path != "/metrics") {
+    if (auto file = ui_file(ui_dir, t.path)) return std::move(*file);
+    if (t.path == "/") {
+      Reply r;
+      r.content_type = "text/html; charset=utf-8";
+      r.body = std::string(kLandingPage);
+      return r;
+    }
   }
   if (t.path == "/healthz") {
     Reply r;

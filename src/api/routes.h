@@ -27,7 +27,11 @@ struct Target {
 Reply error_reply(int status, std::string message);
 
 // GET routes: /healthz, /metrics, /api/stats, /api/validate, /api/entries,
-// /api/entries/{id}, /api/entries/{id}/pcap.
-Reply handle_get(Worker& worker, const Target& target);
+// /api/entries/{id}, /api/entries/{id}/pcap; anything else is a file of the
+// dashboard in `ui_dir` (its built assets), or a page listing the API without one.
+Reply handle_get(Worker& worker, const Target& target, const std::string& ui_dir = "");
+
+// The dashboard's built assets next to the binary (<exe>/../ui/dist), or "".
+std::string default_ui_dir();
 
 }  // namespace trawl::api

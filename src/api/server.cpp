@@ -185,7 +185,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       r.headers["Allow"] = "GET, HEAD";
       return write(to_response(r, req.version(), req.keep_alive()));
     }
-    Reply r = handle_get(worker_, t);
+    Reply r = handle_get(worker_, t, settings_.ui_dir);
     r.headers["Access-Control-Allow-Origin"] = "*";
     auto res = to_response(r, req.version(), req.keep_alive());
     if (req.method() == http::verb::head) res.body().clear();

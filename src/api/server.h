@@ -13,6 +13,7 @@ struct ServerSettings {
   std::string address = "127.0.0.1";
   uint16_t port = 8899;  // 0: any free port (tests)
   std::string token;     // required as "Authorization: Bearer <token>" when set
+  std::string ui_dir;    // the dashboard's built assets ("": none)
 };
 
 class Server {

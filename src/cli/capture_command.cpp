@@ -4,6 +4,7 @@
 #include <iostream>
 #include <thread>
 
+#include "api/routes.h"
 #include "cli/commands.h"
 #include "cli/serve.h"
 
@@ -81,7 +82,8 @@ int serve_until_signal(Worker& worker, const ServeOptions& o, const std::string&
   // Signals are taken by one thread, which stops the server; the others never see them.
   block_stop_signals();
   sigset_t signals = stop_signals();
-  api::ServerSettings ss{opts.address, opts.port, opts.token};
+  api::ServerSettings ss{opts.address, opts.port, opts.token,
+                         opts.ui_dir.empty() ? api::default_ui_dir() : opts.ui_dir};
   api::Server server(worker, ss);
   std::cerr << "trawl: " << what << "\ntrawl: API and dashboard at http://"
             << (opts.address.find(':') != std::string::npos ? "[" + opts.address + "]"
@@ -122,6 +124,8 @@ void add_capture_command(CLI::App& app, int& exit_code) {
   c->add_flag("--no-packets", o->no_packets, "keep entries only, not the packets behind them");
   c->add_option("--address", o->serve.address, "address the API listens on")->capture_default_str();
   c->add_option("--port", o->serve.port, "API port")->capture_default_str();
+  c->add_option("--ui-dir", o->serve.ui_dir,
+                "the dashboard's built assets (default: ui/dist next to the binary)");
   c->add_option("--token", o->serve.token,
                 "bearer token the API requires (needed off loopback; also TRAWL_TOKEN)");
   c->callback([o, &exit_code]() { exit_code = run_capture(*o); });

@@ -14,6 +14,7 @@ struct ServeOptions {
   uint16_t port = 8899;
   std::string token;  // also TRAWL_TOKEN
   std::string data_dir;
+  std::string ui_dir;  // "": ui/dist next to the binary
 };
 
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts later,

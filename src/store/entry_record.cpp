@@ -6,8 +6,10 @@ namespace trawl {
 
 namespace {
 
-// Record: varint length of the rest, then fixed fields, then strings as
-// varint length + bytes.
+// Record: the length of the rest (4 bytes), fixed fields, strings as varint
+// length + bytes, then the request and response JSON each behind a 4-byte
+// length. Fixed lengths let the JSON be written straight into the block (the
+// length is filled in after), with no copy in between.
 void put_varint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
     out += char(uint8_t(v) | 0x80);
@@ -25,6 +27,17 @@ void put_fixed(std::string& out, uint64_t v) {
 void put_text(std::string& out, std::string_view s) {
   put_varint(out, s.size());
   out.append(s);
+}
+
+// Reserves a 4-byte length at the end of `out`; close_length() fills it in.
+size_t open_length(std::string& out) {
+  out.append(4, '\0');
+  return out.size();
+}
+
+void close_length(std::string& out, size_t start) {
+  uint32_t n = uint32_t(out.size() - start);
+  std::memcpy(out.data() + start - 4, &n, 4);
 }
 
 struct RecordReader {
@@ -52,8 +65,19 @@ struct RecordReader {
     p += 8;
     return v;
   }
-  std::string_view text() {
-    uint64_t n = varint();
+  uint32_t u32() {
+    if (end - p < 4) {
+      ok = false;
+      return 0;
+    }
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    p += 4;
+    return v;
+  }
+  std::string_view text() { return bytes(varint()); }
+  std::string_view json() { return bytes(u32()); }
+  std::string_view bytes(uint64_t n) {
     if (!ok || uint64_t(end - p) < n) {
       ok = false;
       return {};
@@ -78,50 +102,47 @@ void set_padded_text(Json& j, std::string_view s) {
 }  // namespace
 
 void encode_entry_record(const Entry& e, std::string& out) {
-  thread_local std::string body, json;
-  body.clear();
-  put_varint(body, e.id);
-  put_fixed(body, uint64_t(e.timestamp_us));
+  size_t record = open_length(out);
+  put_varint(out, e.id);
+  put_fixed(out, uint64_t(e.timestamp_us));
   uint64_t elapsed;
   std::memcpy(&elapsed, &e.elapsed_ms, 8);
-  put_fixed(body, elapsed);
-  put_varint(body, e.request_size);
-  put_varint(body, e.response_size);
-  body += char((e.tls ? kTls : 0) | (e.response ? kHasResponse : 0));
-  put_text(body, e.protocol);
-  put_text(body, e.version);
-  put_text(body, e.layer4);
-  put_text(body, e.src.ip);
-  put_varint(body, e.src.port);
-  put_text(body, e.dst.ip);
-  put_varint(body, e.dst.port);
-  put_text(body, e.stream);
-  put_text(body, e.error);
-  json.clear();
-  e.request.write(json);
-  put_text(body, json);
+  put_fixed(out, elapsed);
+  put_varint(out, e.request_size);
+  put_varint(out, e.response_size);
+  out += char((e.tls ? kTls : 0) | (e.response ? kHasResponse : 0));
+  put_text(out, e.protocol);
+  put_text(out, e.version);
+  put_text(out, e.layer4);
+  put_text(out, e.src.ip);
+  put_varint(out, e.src.port);
+  put_text(out, e.dst.ip);
+  put_varint(out, e.dst.port);
+  put_text(out, e.stream);
+  put_text(out, e.error);
+  size_t json = open_length(out);
+  e.request.write(out);
+  close_length(out, json);
   if (e.response) {
-    json.clear();
-    e.response->write(json);
-    put_text(body, json);
+    json = open_length(out);
+    e.response->write(out);
+    close_length(out, json);
   }
-  put_varint(out, body.size());
-  out += body;
+  close_length(out, record);
 }
 
 bool next_entry_record(Bytes& in, Bytes& record) {
   RecordReader r{in.data(), in.data() + in.size()};
-  uint64_t length = r.varint();
+  uint32_t length = r.u32();
   if (!r.ok || uint64_t(r.end - r.p) < length) return false;
-  size_t n = size_t(r.p - in.data()) + size_t(length);
-  record = in.first(n);
-  in = in.subspan(n);
+  record = in.first(4 + size_t(length));
+  in = in.subspan(4 + size_t(length));
   return true;
 }
 
 bool decode_entry_record(Bytes& in, Entry& e) {
   RecordReader whole{in.data(), in.data() + in.size()};
-  uint64_t length = whole.varint();
+  uint32_t length = whole.u32();
   if (!whole.ok || uint64_t(whole.end - whole.p) < length) return false;
   RecordReader r{whole.p, whole.p + length};
   e.id = r.varint();
@@ -141,10 +162,10 @@ bool decode_entry_record(Bytes& in, Entry& e) {
   e.dst.port = uint16_t(r.varint());
   e.stream = r.text();
   e.error = r.text();
-  set_padded_text(e.request, r.text());
+  set_padded_text(e.request, r.json());
   if (flags & kHasResponse) {
     if (!e.response) e.response.emplace();
-    set_padded_text(*e.response, r.text());
+    set_padded_text(*e.response, r.json());
   } else {
     e.response.reset();
   }

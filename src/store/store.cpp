@@ -163,6 +163,7 @@ Store::Store(StoreSettings settings) : settings_(std::move(settings)) {
   std::filesystem::create_directories(settings_.dir, ec);
   if (ec) throw std::runtime_error("store: cannot create " + settings_.dir + ": " + ec.message());
   pending_ = std::make_unique<Pending>();
+  pending_->raw.reserve(settings_.block_bytes + (settings_.block_bytes >> 2));
   auto* cctx = ZSTD_createCCtx();
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, settings_.zstd_level);
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
@@ -308,6 +309,7 @@ bool Store::seal_locked() {
   if (pending_->count == 0) return false;
   sealed_.push_back(std::move(pending_));
   pending_ = std::make_unique<Pending>();
+  pending_->raw.reserve(settings_.block_bytes + (settings_.block_bytes >> 2));  // no regrowth
   return true;
 }
 

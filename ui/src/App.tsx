@@ -1,0 +1,228 @@
+// The dashboard: a filter bar, the live stream of entries, and the detail of
+// the entry selected. The query lives in the URL (?q=) so a view can be shared.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Entry, QueryError, fetchEntries, openStream, validate } from "./api";
+import { endpoint, status, summary } from "./summary";
+
+const ROW_HEIGHT = 28;
+const MAX_ROWS = 20000; // older rows leave memory (they stay in the worker's store)
+
+function initialQuery(): string {
+  return new URLSearchParams(window.location.search).get("q") ?? "";
+}
+
+export function App() {
+  const [draft, setDraft] = useState(initialQuery);
+  const [query, setQuery] = useState(initialQuery);
+  const [queryError, setQueryError] = useState<QueryError | null>(null);
+  const [rows, setRows] = useState<Entry[]>([]);
+  const [selected, setSelected] = useState<Entry | null>(null);
+  const [streamStatus, setStreamStatus] = useState("connecting");
+  const [problem, setProblem] = useState<string | null>(null);
+  const [paused, setPaused] = useState(false);
+  const pending = useRef<Entry[]>([]);
+  const pausedRef = useRef(paused);
+  pausedRef.current = paused;
+
+  // Validation as you type.
+  useEffect(() => {
+    let stale = false;
+    const t = window.setTimeout(() => {
+      validate(draft)
+        .then((err) => !stale && setQueryError(err))
+        .catch((e: Error) => !stale && setProblem(`cannot reach the worker: ${e.message}`));
+    }, 150);
+    return () => {
+      stale = true;
+      window.clearTimeout(t);
+    };
+  }, [draft]);
+
+  // History first (newest first), then the live stream for the same query.
+  useEffect(() => {
+    let active = true;
+    setRows([]);
+    setSelected(null);
+    pending.current = [];
+    const url = new URL(window.location.href);
+    if (query) url.searchParams.set("q", query);
+    else url.searchParams.delete("q");
+    window.history.replaceState(null, "", url);
+    fetchEntries(query, 500)
+      .then((entries) => {
+        if (!active) return;
+        setProblem(null);
+        setRows((live) => {
+          const seen = new Set(live.map((e) => e.id));
+          return [...live, ...entries.filter((e) => !seen.has(e.id))];
+        });
+      })
+      .catch((e: Error) => active && setProblem(`cannot load entries: ${e.message} (retrying with the stream)`));
+    const close = openStream(
+      query,
+      (e) => {
+        pending.current.push(e);
+      },
+      (s) => active && setStreamStatus(s),
+    );
+    // Entries arriving are added in batches, a few times a second.
+    const flush = window.setInterval(() => {
+      if (pausedRef.current || pending.current.length === 0) return;
+      const batch = pending.current.reverse();
+      pending.current = [];
+      setRows((old) => {
+        const seen = new Set(old.slice(0, 2000).map((e) => e.id));
+        return [...batch.filter((e) => !seen.has(e.id)), ...old].slice(0, MAX_ROWS);
+      });
+    }, 250);
+    return () => {
+      active = false;
+      close();
+      window.clearInterval(flush);
+    };
+  }, [query]);
+
+  const apply = useCallback(() => {
+    if (!queryError) setQuery(draft.trim());
+  }, [draft, queryError]);
+
+  return (
+    <div className="app">
+      <header>
+        <span className="brand">trawl</span>
+        <div className="filter">
+          <input
+            aria-label="KFL filter"
+            className={queryError ? "invalid" : ""}
+            placeholder='KFL filter, e.g. http and response.status >= 500'
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            onKeyDown={(e) => e.key === "Enter" && apply()}
+            spellCheck={false}
+          />
+          <button onClick={apply} disabled={!!queryError}>
+            Apply
+          </button>
+          {queryError && (
+            <div className="query-error" role="alert">
+              {queryError.error}
+              <pre>
+                {draft.split("\n")[queryError.line - 1] ?? ""}
+                {"\n" + " ".repeat(Math.max(0, queryError.column - 1)) + "^"}
+              </pre>
+            </div>
+          )}
+        </div>
+        <button onClick={() => setPaused((p) => !p)}>{paused ? "Resume" : "Pause"}</button>
+        <span className="status" data-testid="stream-status">
+          {streamStatus} · {rows.length} entries
+        </span>
+      </header>
+      {problem && (
+        <div className="problem" role="status">
+          {problem}
+        </div>
+      )}
+      <main>
+        <Stream rows={rows} selected={selected} onSelect={setSelected} />
+        {selected && <Detail entry={selected} onClose={() => setSelected(null)} />}
+      </main>
+    </div>
+  );
+}
+
+// Only the rows in view are rendered: 20,000 rows stay smooth.
+function Stream(props: { rows: Entry[]; selected: Entry | null; onSelect: (e: Entry) => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [scroll, setScroll] = useState(0);
+  const [height, setHeight] = useState(600);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => setHeight(el.clientHeight));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  const first = Math.max(0, Math.floor(scroll / ROW_HEIGHT) - 5);
+  const last = Math.min(props.rows.length, first + Math.ceil(height / ROW_HEIGHT) + 10);
+  const visible = useMemo(() => props.rows.slice(first, last), [props.rows, first, last]);
+  return (
+    <div className="stream" ref={box} onScroll={(e) => setScroll(e.currentTarget.scrollTop)}>
+      <div className="row head">
+        <span>protocol</span>
+        <span>summary</span>
+        <span>status</span>
+        <span>source → destination</span>
+        <span>time</span>
+        <span>latency</span>
+      </div>
+      <div style={{ height: props.rows.length * ROW_HEIGHT, position: "relative" }}>
+        {visible.map((e, i) => {
+          const st = status(e);
+          return (
+            <div
+              key={e.id}
+              className={"row entry" + (props.selected?.id === e.id ? " selected" : "")}
+              style={{ position: "absolute", top: (first + i) * ROW_HEIGHT, height: ROW_HEIGHT }}
+              onClick={() => props.onSelect(e)}
+              data-testid="entry-row"
+            >
+              <span className={`badge p-${e.protocol.name}`}>{e.protocol.abbr}</span>
+              <span className="summary">{summary(e)}</span>
+              <span className={`st ${st.kind}`}>{st.text}</span>
+              <span className="route">
+                {endpoint(e.src)} → {endpoint(e.dst)}
+              </span>
+              <span>{new Date(e.timestamp).toISOString().slice(11, 23)}</span>
+              <span>{e.response ? `${e.elapsedTime} ms` : ""}</span>
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+function Detail(props: { entry: Entry; onClose: () => void }) {
+  const e = props.entry;
+  return (
+    <aside className="detail" data-testid="detail">
+      <div className="detail-head">
+        <strong>
+          #{e.id} {e.protocol.abbr} {summary(e)}
+        </strong>
+        <a href={`api/entries/${e.id}/pcap`} download>
+          Download pcap
+        </a>
+        <button onClick={props.onClose}>Close</button>
+      </div>
+      <dl>
+        <dt>connection</dt>
+        <dd>
+          {endpoint(e.src)} → {endpoint(e.dst)} · stream {e.stream} · {e.protocol.layer4}
+          {e.tls ? " · TLS" : ""}
+        </dd>
+        <dt>time</dt>
+        <dd>
+          {new Date(e.timestamp).toISOString()} · {e.elapsedTime} ms · {e.requestSize} B → {e.responseSize} B
+        </dd>
+        {e.error && (
+          <>
+            <dt>error</dt>
+            <dd className="st bad">{e.error}</dd>
+          </>
+        )}
+      </dl>
+      <div className="sides">
+        <section>
+          <h3>Request</h3>
+          <pre data-testid="request">{JSON.stringify(e.request, null, 2)}</pre>
+        </section>
+        <section>
+          <h3>Response</h3>
+          <pre data-testid="response">{e.response ? JSON.stringify(e.response, null, 2) : "(none)"}</pre>
+        </section>
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,141 @@
+// End-to-end: Debian's chromium driven by playwright-core against a real trawl.
+//  1. `trawl read fixtures/demo.pcap --serve`: the stream shows the capture's
+//     entries, a KFL query filters them, an invalid one shows its error, a row
+//     opens its detail with the right values, the pcap download is a capture
+//     tshark reads.
+//  2. `trawl capture -i lo` while real HTTP requests are made: they arrive live.
+// Screenshots go to ui/test-artifacts/. Any console error fails the test.
+// Usage: node tests/e2e.mjs TRAWL
+import { chromium } from "playwright-core";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import os from "node:os";
+
+const trawl = path.resolve(process.argv[2]);
+const here = path.dirname(new URL(import.meta.url).pathname);
+const repo = path.resolve(here, "../..");
+const artifacts = path.resolve(here, "../test-artifacts");
+rmSync(artifacts, { recursive: true, force: true });
+mkdirSync(artifacts, { recursive: true });
+
+let checks = 0;
+const failures = [];
+function check(cond, what) {
+  checks++;
+  if (!cond) failures.push(what);
+}
+
+async function waitHealthy(port) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`trawl on ${port} did not come up`);
+}
+
+function start(args, port) {
+  const child = spawn(trawl, [...args, "--port", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  child.on("exit", (code) => code && console.error(`trawl ${args[0]} exited ${code}: ${err}`));
+  return child;
+}
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+const consoleErrors = [];
+async function newPage() {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  return page;
+}
+
+// 1. A capture file served.
+const offlinePort = 18970;
+const offline = start(["read", path.join(repo, "fixtures/demo.pcap"), "--serve"], offlinePort);
+try {
+  await waitHealthy(offlinePort);
+  const page = await newPage();
+  await page.goto(`http://127.0.0.1:${offlinePort}/`);
+  const rows = page.getByTestId("entry-row");
+  await rows.first().waitFor({ timeout: 10000 });
+  check((await rows.count()) > 10, `the stream shows the capture's entries (${await rows.count()} rows)`);
+  await page.screenshot({ path: `${artifacts}/stream.png` });
+
+  const filter = page.getByLabel("KFL filter");
+  await filter.fill("http and");
+  const alert = page.getByRole("alert");
+  await alert.waitFor({ timeout: 5000 });
+  check((await alert.textContent()).includes("1:9"), "an invalid query shows its position");
+  await page.screenshot({ path: `${artifacts}/invalid-query.png` });
+
+  await filter.fill("http and response.status == 404");
+  await page.waitForTimeout(400);  // validation runs as you type
+  await filter.press("Enter");
+  await page.waitForFunction(() => {
+    const r = document.querySelectorAll('[data-testid="entry-row"]');
+    return r.length > 0 && [...r].every((x) => x.textContent.includes("404"));
+  }, null, { timeout: 10000 });
+  const filtered = await rows.allTextContents();
+  check(filtered.length >= 1 && filtered.every((t) => t.includes("404")), `filtered rows are 404s: ${filtered}`);
+  check(page.url().includes("q=http"), "the query is in the URL");
+
+  await rows.filter({ hasText: "/missing" }).first().click();
+  const detail = page.getByTestId("detail");
+  await detail.waitFor({ timeout: 5000 });
+  const request = JSON.parse(await page.getByTestId("request").textContent());
+  const response = JSON.parse(await page.getByTestId("response").textContent());
+  check(request.method === "GET" && request.url === "/missing", `detail request: ${request.method} ${request.url}`);
+  check(response.status === 404, `detail response status ${response.status}`);
+  await page.screenshot({ path: `${artifacts}/detail.png` });
+
+  const href = await page.getByRole("link", { name: "Download pcap" }).getAttribute("href");
+  const pcap = Buffer.from(await (await fetch(new URL(href, page.url()))).arrayBuffer());
+  const pcapFile = path.join(os.tmpdir(), `trawl-e2e-${process.pid}.pcap`);
+  writeFileSync(pcapFile, pcap);
+  const uris = execFileSync("tshark", ["-r", pcapFile, "-Y", "http.request", "-T", "fields", "-e", "http.request.uri"],
+                            { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+  rmSync(pcapFile);
+  check(uris === "/missing", `tshark reads the downloaded pcap: ${JSON.stringify(uris)}`);
+  await page.close();
+} finally {
+  offline.kill("SIGTERM");
+}
+
+// 2. Live: requests to a local server arrive on the stream.
+const server = http.createServer((req, res) => res.end(`hello ${req.url}`));
+await new Promise((r) => server.listen(18971, "127.0.0.1", r));
+const livePort = 18972;
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "trawl-e2e-"));
+const live = start(["capture", "-i", "lo", "--filter-bpf", "tcp port 18971", "--threads", "1", "--data-dir", dataDir], livePort);
+try {
+  await waitHealthy(livePort);
+  const page = await newPage();
+  await page.goto(`http://127.0.0.1:${livePort}/?q=${encodeURIComponent("http")}`);
+  await page.getByTestId("stream-status").filter({ hasText: "live" }).waitFor({ timeout: 10000 });
+  for (let i = 0; i < 5; i++) await (await fetch(`http://127.0.0.1:18971/live-${i}`)).text();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="entry-row"]').length >= 5, null, { timeout: 10000 });
+  const texts = await page.getByTestId("entry-row").allTextContents();
+  for (let i = 0; i < 5; i++) check(texts.some((t) => t.includes(`GET /live-${i}`)), `live request /live-${i} arrived`);
+  await page.screenshot({ path: `${artifacts}/live.png` });
+  await page.close();
+} finally {
+  live.kill("SIGTERM");
+  server.close();
+}
+await browser.close();
+rmSync(dataDir, { recursive: true, force: true });
+
+check(consoleErrors.length === 0, `no console errors: ${consoleErrors.join(" | ")}`);
+console.log(`dashboard e2e: ${checks} checks, ${failures.length} failed`);
+for (const f of failures) console.log("  FAILED:", f);
+process.exit(failures.length ? 1 : 0);
