@@ -2,7 +2,11 @@
 // the entry selected. The query lives in the URL (?q=) so a view can be shared.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Entry, QueryError, fetchEntries, openStream, validate } from "./api";
+import { Overview } from "./Overview";
+import { ServiceMap } from "./ServiceMap";
 import { endpoint, status, summary } from "./summary";
+
+type View = "stream" | "map" | "overview";
 
 const ROW_HEIGHT = 28;
 const MAX_ROWS = 20000; // older rows leave memory (they stay in the worker's store)
@@ -20,6 +24,7 @@ export function App() {
   const [streamStatus, setStreamStatus] = useState("connecting");
   const [problem, setProblem] = useState<string | null>(null);
   const [paused, setPaused] = useState(false);
+  const [view, setView] = useState<View>("stream");
   const pending = useRef<Entry[]>([]);
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
@@ -85,6 +90,11 @@ export function App() {
   const apply = useCallback(() => {
     if (!queryError) setQuery(draft.trim());
   }, [draft, queryError]);
+  const filterTo = useCallback((q: string) => {
+    setDraft(q);
+    setQuery(q);
+    setView("stream");
+  }, []);
 
   return (
     <div className="app">
@@ -113,6 +123,13 @@ export function App() {
             </div>
           )}
         </div>
+        <nav>
+          {(["stream", "map", "overview"] as View[]).map((v) => (
+            <button key={v} className={view === v ? "active" : ""} onClick={() => setView(v)}>
+              {v === "stream" ? "Stream" : v === "map" ? "Service map" : "Overview"}
+            </button>
+          ))}
+        </nav>
         <button onClick={() => setPaused((p) => !p)}>{paused ? "Resume" : "Pause"}</button>
         <span className="status" data-testid="stream-status">
           {streamStatus} · {rows.length} entries
@@ -124,8 +141,10 @@ export function App() {
         </div>
       )}
       <main>
-        <Stream rows={rows} selected={selected} onSelect={setSelected} />
-        {selected && <Detail entry={selected} onClose={() => setSelected(null)} />}
+        {view === "stream" && <Stream rows={rows} selected={selected} onSelect={setSelected} />}
+        {view === "stream" && selected && <Detail entry={selected} onClose={() => setSelected(null)} />}
+        {view === "map" && <ServiceMap rows={rows} onFilter={filterTo} />}
+        {view === "overview" && <Overview />}
       </main>
     </div>
   );

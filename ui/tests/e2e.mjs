@@ -106,6 +106,47 @@ try {
                             { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
   rmSync(pcapFile);
   check(uris === "/missing", `tshark reads the downloaded pcap: ${JSON.stringify(uris)}`);
+
+  // The service map of every call in the capture, against the API's entries.
+  await filter.fill("");
+  await filter.press("Enter");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="entry-row"]').length > 10);
+  const all = (await (await fetch(`http://127.0.0.1:${offlinePort}/api/entries?limit=1000`)).json()).entries;
+  const expected = new Map();
+  for (const e of all) {
+    if (["tcp", "udp", "sctp"].includes(e.protocol.name)) continue;
+    const key = `${e.src.ip} -> ${e.dst.ip}${e.dst.port ? ":" + e.dst.port : ""}`;
+    expected.set(key, (expected.get(key) ?? 0) + 1);
+  }
+  await page.getByRole("button", { name: "Service map" }).click();
+  await page.getByTestId("service-map").waitFor({ timeout: 5000 });
+  const edges = page.getByTestId("map-edge");
+  check((await edges.count()) === expected.size, `map edges ${await edges.count()} = pairs ${expected.size}`);
+  const nodes = await page.getByTestId("map-node").allTextContents();
+  for (const key of expected.keys()) {
+    const [client, service] = key.split(" -> ");
+    check(nodes.includes(client) && nodes.includes(service), `map nodes for ${key}`);
+  }
+  const labels = await edges.allTextContents();
+  const web = expected.get("10.77.0.2 -> 10.77.0.1:80");
+  check(labels.some((l) => l.startsWith(`HTTP ${web} calls`)), `the nginx edge says ${web} calls: ${labels}`);
+  await page.screenshot({ path: `${artifacts}/service-map.png` });
+  await edges.filter({ hasText: `HTTP ${web} calls` }).first().click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="entry-row"]').length > 0);
+  const edgeRows = await rows.allTextContents();
+  check(edgeRows.length === web && edgeRows.every((t) => t.includes("10.77.0.1:80")),
+        `clicking the edge filters the stream to it (${edgeRows.length} rows)`);
+
+  // The overview counts what /api/stats counts.
+  await page.getByRole("button", { name: "Overview" }).click();
+  await page.getByTestId("overview").waitFor({ timeout: 5000 });
+  const stats = await (await fetch(`http://127.0.0.1:${offlinePort}/api/stats`)).json();
+  const shown = Object.fromEntries((await page.getByTestId("protocol-count").allTextContents())
+    .map((t) => [t.replace(/\d+$/, ""), Number(t.match(/\d+$/)[0])]));
+  check(JSON.stringify(shown) === JSON.stringify(Object.fromEntries(
+      Object.entries(stats.entries.by_protocol).sort((a, b) => b[1] - a[1]))),
+        `overview protocol counts ${JSON.stringify(shown)}`);
+  await page.screenshot({ path: `${artifacts}/overview.png` });
   await page.close();
 } finally {
   offline.kill("SIGTERM");
