@@ -4,7 +4,7 @@
 # Kafka: librdkafka's mock cluster + kcat), in the same run (the machine is
 # shared: compare ratios, not absolute times); then the worker's store (append
 # and queries over 10M entries, beside zstd/grep) and live capture (beside tcpdump).
-# Usage: run.sh TRAWL [http1|http2|redis|kafka|store|live|all]   (captures are made when absent)
+# Usage: run.sh TRAWL [http1|http2|redis|kafka|store|live|ui|all]   (captures are made when absent)
 set -euo pipefail
 trawl=$(realpath "$1")
 which=${2:-all}
@@ -104,4 +104,8 @@ fi
 if [ "$which" = all ] || [ "$which" = live ]; then
   echo "## Live capture (veth pair, wrk on nginx; 10,000 connections)"
   "$here/live_bench.sh" "$trawl" 10
+fi
+if [ "$which" = all ] || [ "$which" = ui ]; then
+  echo "## Dashboard under a live stream (>= 5,000 entries/s for 30 s)"
+  (cd "$here/../ui" && node tests/perf.mjs "$trawl" 30)
 fi

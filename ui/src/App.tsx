@@ -131,7 +131,7 @@ export function App() {
           ))}
         </nav>
         <button onClick={() => setPaused((p) => !p)}>{paused ? "Resume" : "Pause"}</button>
-        <span className="status" data-testid="stream-status">
+        <span className="status" data-testid="stream-status" data-rows={rows.length}>
           {streamStatus} · {rows.length} entries
         </span>
       </header>
