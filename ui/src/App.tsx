@@ -25,6 +25,10 @@ export function App() {
   const [problem, setProblem] = useState<string | null>(null);
   const [paused, setPaused] = useState(false);
   const [view, setView] = useState<View>("stream");
+  const [newCount, setNewCount] = useState(0);
+  const [toTop, setToTop] = useState(0);
+  const awayRef = useRef(false);
+  const [history, setHistory] = useState<string[]>(() => JSON.parse(localStorage.getItem("trawl.history") ?? "[]"));
   const pending = useRef<Entry[]>([]);
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
@@ -72,7 +76,14 @@ export function App() {
     );
     // Entries arriving are added in batches, a few times a second.
     const flush = window.setInterval(() => {
-      if (pausedRef.current || pending.current.length === 0) return;
+      // Held while paused or scrolled away from the top: the reader's place stays put.
+      if (pending.current.length > MAX_ROWS) pending.current = pending.current.slice(-MAX_ROWS);
+      if (pausedRef.current || awayRef.current) {
+        setNewCount(pending.current.length);
+        return;
+      }
+      setNewCount(0);
+      if (pending.current.length === 0) return;
       const batch = pending.current.reverse();
       pending.current = [];
       setRows((old) => {
@@ -88,8 +99,20 @@ export function App() {
   }, [query]);
 
   const apply = useCallback(() => {
-    if (!queryError) setQuery(draft.trim());
-  }, [draft, queryError]);
+    if (queryError) return;
+    const q = draft.trim();
+    setQuery(q);
+    if (q) {
+      const next = [q, ...history.filter((h) => h !== q)].slice(0, 20);
+      setHistory(next);
+      localStorage.setItem("trawl.history", JSON.stringify(next));
+    }
+  }, [draft, queryError, history]);
+  // A value clicked in the detail narrows the query to it.
+  const pick = useCallback((path: string, value: unknown) => {
+    const literal = typeof value === "string" ? JSON.stringify(value) : String(value);
+    setDraft((d) => (d.trim() ? `${d.trim()} and ${path} == ${literal}` : `${path} == ${literal}`));
+  }, []);
   const filterTo = useCallback((q: string) => {
     setDraft(q);
     setQuery(q);
@@ -101,8 +124,14 @@ export function App() {
       <header>
         <span className="brand">trawl</span>
         <div className="filter">
+          <datalist id="kfl-suggestions">
+            {[...history, ...SUGGESTIONS].map((h) => (
+              <option key={h} value={h} />
+            ))}
+          </datalist>
           <input
             aria-label="KFL filter"
+            list="kfl-suggestions"
             className={queryError ? "invalid" : ""}
             placeholder='KFL filter, e.g. http and response.status >= 500'
             value={draft}
@@ -131,6 +160,11 @@ export function App() {
           ))}
         </nav>
         <button onClick={() => setPaused((p) => !p)}>{paused ? "Resume" : "Pause"}</button>
+        {newCount > 0 && (
+          <button className="new" data-testid="new-entries" onClick={() => { setPaused(false); setToTop((n) => n + 1); }}>
+            {newCount} new ↑
+          </button>
+        )}
         <span className="status" data-testid="stream-status" data-rows={rows.length}>
           {streamStatus} · {rows.length} entries
         </span>
@@ -141,8 +175,11 @@ export function App() {
         </div>
       )}
       <main>
-        {view === "stream" && <Stream rows={rows} selected={selected} onSelect={setSelected} />}
-        {view === "stream" && selected && <Detail entry={selected} onClose={() => setSelected(null)} />}
+        {view === "stream" && (
+          <Stream rows={rows} selected={selected} onSelect={setSelected} toTop={toTop}
+                  onAway={(away) => { awayRef.current = away; }} />
+        )}
+        {view === "stream" && selected && <Detail entry={selected} onClose={() => setSelected(null)} onPick={pick} />}
         {view === "map" && <ServiceMap rows={rows} onFilter={filterTo} />}
         {view === "overview" && <Overview />}
       </main>
@@ -151,8 +188,21 @@ export function App() {
 }
 
 // Only the rows in view are rendered: 20,000 rows stay smooth.
-function Stream(props: { rows: Entry[]; selected: Entry | null; onSelect: (e: Entry) => void }) {
+function Stream(props: {
+  rows: Entry[];
+  selected: Entry | null;
+  onSelect: (e: Entry) => void;
+  toTop: number;
+  onAway: (away: boolean) => void;
+}) {
   const box = useRef<HTMLDivElement>(null);
+  const { toTop, onAway } = props;
+  useEffect(() => {
+    if (toTop && box.current) {
+      box.current.scrollTop = 0;
+      onAway(false);
+    }
+  }, [toTop, onAway]);
   const [scroll, setScroll] = useState(0);
   const [height, setHeight] = useState(600);
   useEffect(() => {
@@ -166,7 +216,15 @@ function Stream(props: { rows: Entry[]; selected: Entry | null; onSelect: (e: En
   const last = Math.min(props.rows.length, first + Math.ceil(height / ROW_HEIGHT) + 10);
   const visible = useMemo(() => props.rows.slice(first, last), [props.rows, first, last]);
   return (
-    <div className="stream" ref={box} onScroll={(e) => setScroll(e.currentTarget.scrollTop)}>
+    <div
+      className="stream"
+      ref={box}
+      data-testid="stream"
+      onScroll={(e) => {
+        setScroll(e.currentTarget.scrollTop);
+        props.onAway(e.currentTarget.scrollTop > ROW_HEIGHT);
+      }}
+    >
       <div className="row head">
         <span>protocol</span>
         <span>summary</span>
@@ -202,7 +260,41 @@ function Stream(props: { rows: Entry[]; selected: Entry | null; onSelect: (e: En
   );
 }
 
-function Detail(props: { entry: Entry; onClose: () => void }) {
+// Field names and macros offered as you type (with the query history).
+const SUGGESTIONS = [
+  "http", "http2", "grpc", "graphql", "websocket", "redis", "kafka", "amqp", "ldap", "dns", "tls", "icmp", "tcp", "udp",
+  "response.status >= 500", "request.method == \"POST\"", "request.path.startsWith(\"/api\")",
+  "elapsedTime > 100", "src.ip == \"\"", "dst.port == 443", "has(error)", "request.command == \"GET\"",
+];
+
+function fieldPath(base: string, key: string | number): string {
+  if (typeof key === "number") return `${base}[${key}]`;
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+// A JSON value as a tree whose scalars can be clicked into the query.
+function JsonTree(props: { value: unknown; path: string; onPick: (path: string, v: unknown) => void }) {
+  const { value, path, onPick } = props;
+  if (value !== null && typeof value === "object") {
+    const items = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+    return (
+      <ul className="tree">
+        {items.map(([k, v]) => (
+          <li key={String(k)}>
+            <span className="key">{String(k)}</span>: <JsonTree value={v} path={fieldPath(path, k)} onPick={onPick} />
+          </li>
+        ))}
+      </ul>
+    );
+  }
+  return (
+    <button className="val" title={`add ${path} to the filter`} data-path={path} onClick={() => onPick(path, value)}>
+      {JSON.stringify(value)}
+    </button>
+  );
+}
+
+function Detail(props: { entry: Entry; onClose: () => void; onPick: (path: string, v: unknown) => void }) {
   const e = props.entry;
   return (
     <aside className="detail" data-testid="detail">
@@ -235,11 +327,19 @@ function Detail(props: { entry: Entry; onClose: () => void }) {
       <div className="sides">
         <section>
           <h3>Request</h3>
-          <pre data-testid="request">{JSON.stringify(e.request, null, 2)}</pre>
+          <JsonTree value={e.request} path="request" onPick={props.onPick} />
+          <details>
+            <summary>JSON</summary>
+            <pre data-testid="request">{JSON.stringify(e.request, null, 2)}</pre>
+          </details>
         </section>
         <section>
           <h3>Response</h3>
-          <pre data-testid="response">{e.response ? JSON.stringify(e.response, null, 2) : "(none)"}</pre>
+          {e.response ? <JsonTree value={e.response} path="response" onPick={props.onPick} /> : "(none)"}
+          <details>
+            <summary>JSON</summary>
+            <pre data-testid="response">{e.response ? JSON.stringify(e.response, null, 2) : "(none)"}</pre>
+          </details>
         </section>
       </div>
     </aside>

@@ -97,6 +97,10 @@ try {
   check(request.method === "GET" && request.url === "/missing", `detail request: ${request.method} ${request.url}`);
   check(response.status === 404, `detail response status ${response.status}`);
   await page.screenshot({ path: `${artifacts}/detail.png` });
+  // A value clicked in the detail narrows the query to it.
+  await detail.locator('button[data-path="request.method"]').click();
+  check(await filter.inputValue() === 'http and response.status == 404 and request.method == "GET"',
+        `clicking a value adds it to the query: ${await filter.inputValue()}`);
 
   const href = await page.getByRole("link", { name: "Download pcap" }).getAttribute("href");
   const pcap = Buffer.from(await (await fetch(new URL(href, page.url()))).arrayBuffer());
@@ -168,6 +172,21 @@ try {
   const texts = await page.getByTestId("entry-row").allTextContents();
   for (let i = 0; i < 5; i++) check(texts.some((t) => t.includes(`GET /live-${i}`)), `live request /live-${i} arrived`);
   await page.screenshot({ path: `${artifacts}/live.png` });
+  // Scrolled away from the top, new entries wait behind an "N new" button.
+  for (let i = 0; i < 40; i++) await (await fetch(`http://127.0.0.1:18971/more-${i}`)).text();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="entry-row"]').length >= 30, null, { timeout: 10000 });
+  await page.getByTestId("stream").evaluate((el) => { el.scrollTop = 400; });
+  await page.waitForTimeout(500);
+  for (let i = 0; i < 3; i++) await (await fetch(`http://127.0.0.1:18971/late-${i}`)).text();
+  const newButton = page.getByTestId("new-entries");
+  await newButton.filter({ hasText: "3 new" }).waitFor({ timeout: 10000 });
+  const heldRows = await page.getByTestId("stream").evaluate((el) => el.textContent);
+  check(!heldRows.includes("/late-"), "new entries wait while the reader is scrolled away");
+  await page.screenshot({ path: `${artifacts}/new-entries.png` });
+  await newButton.click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="stream"]').textContent.includes("/late-2"), null, { timeout: 5000 });
+  const topRows = await page.getByTestId("entry-row").allTextContents();
+  check([0, 1, 2].every((i) => topRows.some((t) => t.includes(`/late-${i}`))), "the N new button shows them, at the top");
   await page.close();
 } finally {
   live.kill("SIGTERM");
