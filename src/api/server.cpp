@@ -214,10 +214,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const ServerSettings& settings_;
 };
 
-bool is_loopback(const net::ip::address& a) {
-  return a.is_loopback();
-}
-
 }  // namespace
 
 struct Server::Impl {
@@ -241,7 +237,7 @@ Server::Server(Worker& worker, ServerSettings settings)
   beast::error_code ec;
   auto address = net::ip::make_address(impl_->settings.address, ec);
   if (ec) throw std::runtime_error("not an address: " + impl_->settings.address);
-  if (!is_loopback(address) && impl_->settings.token.empty())
+  if (!address.is_loopback() && impl_->settings.token.empty())
     throw std::runtime_error("serving on " + impl_->settings.address +
                              " needs a token (--token or TRAWL_TOKEN): only 127.0.0.1 and ::1 "
                              "are served without one");

@@ -8,27 +8,38 @@
 
 namespace trawl {
 
+namespace {
+
+// entry.md's protocol names with their display abbreviations, in its order.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 15> kProtocols{{
+    {"http", "HTTP"},
+    {"http2", "HTTP/2"},
+    {"grpc", "gRPC"},
+    {"graphql", "GQL"},
+    {"websocket", "WS"},
+    {"amqp", "AMQP"},
+    {"kafka", "KAFKA"},
+    {"redis", "REDIS"},
+    {"ldap", "LDAP"},
+    {"dns", "DNS"},
+    {"icmp", "ICMP"},
+    {"tls", "TLS"},
+    {"tcp", "TCP"},
+    {"udp", "UDP"},
+    {"sctp", "SCTP"},
+}};
+
+}  // namespace
+
+int protocol_index(std::string_view name) {
+  for (size_t i = 0; i < kProtocols.size(); ++i)
+    if (kProtocols[i].first == name) return int(i);
+  return -1;
+}
+
 std::string_view protocol_abbr(std::string_view name) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 15> kAbbr{{
-      {"http", "HTTP"},
-      {"http2", "HTTP/2"},
-      {"grpc", "gRPC"},
-      {"graphql", "GQL"},
-      {"websocket", "WS"},
-      {"amqp", "AMQP"},
-      {"kafka", "KAFKA"},
-      {"redis", "REDIS"},
-      {"ldap", "LDAP"},
-      {"dns", "DNS"},
-      {"icmp", "ICMP"},
-      {"tls", "TLS"},
-      {"tcp", "TCP"},
-      {"udp", "UDP"},
-      {"sctp", "SCTP"},
-  }};
-  for (const auto& [n, a] : kAbbr)
-    if (n == name) return a;
-  return name;
+  int i = protocol_index(name);
+  return i < 0 ? name : kProtocols[size_t(i)].second;
 }
 
 namespace {

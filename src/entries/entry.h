@@ -32,6 +32,8 @@ struct Entry {
 
 // Display abbreviation of a protocol name (entry.md protocol.abbr).
 std::string_view protocol_abbr(std::string_view name);
+// The position of a protocol in entry.md's list of names, or -1 for another.
+int protocol_index(std::string_view name);
 
 // Parses what dissectors wrote as JSON text (Json::raw) in the request and
 // response, so readers can walk their fields.

@@ -9,18 +9,12 @@ std::vector<std::string> LiveSubscription::take() {
   std::vector<std::string> out(std::make_move_iterator(queue_.begin()),
                                std::make_move_iterator(queue_.end()));
   queue_.clear();
-  delivered_ += out.size();
   return out;
 }
 
 uint64_t LiveSubscription::skipped() const {
   std::lock_guard lock(mutex_);
   return skipped_;
-}
-
-uint64_t LiveSubscription::delivered() const {
-  std::lock_guard lock(mutex_);
-  return delivered_;
 }
 
 // `json` is the entry's text, written by the first subscriber that wants it.

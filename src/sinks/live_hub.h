@@ -24,7 +24,6 @@ class LiveSubscription {
   // Takes what is queued (entry JSON texts, oldest first).
   std::vector<std::string> take();
   uint64_t skipped() const;
-  uint64_t delivered() const;
 
  private:
   friend class LiveHub;
@@ -35,7 +34,7 @@ class LiveSubscription {
   std::function<void()> wake_;  // called (outside the lock) when the queue becomes non-empty
   mutable std::mutex mutex_;
   std::deque<std::string> queue_;
-  uint64_t skipped_ = 0, delivered_ = 0;
+  uint64_t skipped_ = 0;
 };
 
 class LiveHub {

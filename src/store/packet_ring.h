@@ -33,7 +33,6 @@ class PacketRing {
   void add(const Frame& frame);
   // Makes what was added visible to exports (called when the thread is idle).
   void flush();
-  uint64_t bytes() const { return total_bytes_; }
 
  private:
   void open_next();

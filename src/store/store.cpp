@@ -7,7 +7,6 @@
 #include <zstd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -112,12 +111,8 @@ std::vector<Bytes> split_records(const std::string& raw) {
 }  // namespace
 
 uint32_t protocol_bit(std::string_view name) {
-  static constexpr std::array<std::string_view, 15> kNames = {
-      "http", "http2", "grpc", "graphql", "websocket", "amqp", "kafka", "redis",
-      "ldap", "dns",   "icmp", "tls",     "tcp",       "udp",  "sctp"};
-  for (size_t i = 0; i < kNames.size(); ++i)
-    if (kNames[i] == name) return 1u << i;
-  return 1u << 31;  // any other
+  int i = protocol_index(name);
+  return i < 0 ? 1u << 31 : 1u << i;  // the last bit: any other
 }
 
 struct Store::Segment {

@@ -22,12 +22,6 @@ void EntryMetrics::record(const Entry& e) {
   }
 }
 
-uint64_t EntryMetrics::entries(const std::string& protocol) const {
-  std::lock_guard lock(mutex_);
-  auto it = by_protocol_.find(protocol);
-  return it == by_protocol_.end() ? 0 : it->second.entries;
-}
-
 void EntryMetrics::render(std::string& out) const {
   std::lock_guard lock(mutex_);
   auto counter = [&](const char* name, const char* help, auto value) {

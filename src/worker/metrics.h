@@ -20,7 +20,6 @@ class EntryMetrics {
   void record(const Entry& e);
   // Appends the metric families (HELP, TYPE and samples).
   void render(std::string& out) const;
-  uint64_t entries(const std::string& protocol) const;
 
  private:
   struct Protocol {

@@ -2,7 +2,6 @@
 // store, metrics and live stream; the API serves what it keeps.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
