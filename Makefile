@@ -57,7 +57,7 @@ integration: build
 
 # The dashboard in Debian's chromium (playwright-core) against a real trawl.
 ui-test: build ui
-	cd ui && node tests/e2e.mjs ../$(BUILD)/trawl
+	cd ui && npx vitest run && node tests/e2e.mjs ../$(BUILD)/trawl
 
 oracle: build
 	@if [ -d $(SHARED)/pcaps ]; then scripts/oracle.sh $(BUILD)/trawl $(SHARED); \

@@ -2,17 +2,41 @@
 // the entry selected. The query lives in the URL (?q=) so a view can be shared.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Entry, QueryError, fetchEntries, openStream, validate } from "./api";
+import { fieldsOf } from "./complete";
+import { Detail } from "./Detail";
+import { FilterBar } from "./FilterBar";
+import { NameBook, endpointLabel, learnNames } from "./names";
 import { Overview } from "./Overview";
 import { ServiceMap } from "./ServiceMap";
-import { endpoint, status, summary } from "./summary";
+import { status, summary } from "./summary";
 
 type View = "stream" | "map" | "overview";
 
+type Theme = "auto" | "light" | "dark";
+
 const ROW_HEIGHT = 28;
-const MAX_ROWS = 20000; // older rows leave memory (they stay in the worker's store)
+// Rows kept in memory; older ones leave it (they stay in the worker's store).
+// Set by ?cap= or the selector in the header (remembered).
+const CAPS = [5000, 20000, 50000, 100000];
 
 function initialQuery(): string {
   return new URLSearchParams(window.location.search).get("q") ?? "";
+}
+
+function initialCap(): number {
+  const asked = Number(new URLSearchParams(window.location.search).get("cap") ?? localStorage.getItem("trawl.cap"));
+  return asked >= 10 && asked <= 1000000 ? Math.floor(asked) : 20000;
+}
+
+function useTheme(): [Theme, () => void] {
+  const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem("trawl.theme") as Theme) ?? "auto");
+  useEffect(() => {
+    if (theme === "auto") delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = theme;
+    localStorage.setItem("trawl.theme", theme);
+  }, [theme]);
+  const next = () => setTheme((t) => (t === "auto" ? "light" : t === "light" ? "dark" : "auto"));
+  return [theme, next];
 }
 
 export function App() {
@@ -29,9 +53,23 @@ export function App() {
   const [toTop, setToTop] = useState(0);
   const awayRef = useRef(false);
   const [history, setHistory] = useState<string[]>(() => JSON.parse(localStorage.getItem("trawl.history") ?? "[]"));
+  const [cap, setCap] = useState(initialCap);
+  const capRef = useRef(cap);
+  capRef.current = cap;
+  const [theme, nextTheme] = useTheme();
   const pending = useRef<Entry[]>([]);
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
+  // Names learned stay when the query changes (a filtered view may hold no DNS).
+  const book = useRef<NameBook>(new Map());
+  const names = useMemo(() => {
+    const learned = learnNames(rows);
+    if ([...learned].every(([ip, name]) => book.current.get(ip) === name)) return book.current;
+    const merged = new Map([...book.current, ...learned]);
+    book.current = merged.size > 10000 ? new Map([...merged].slice(-10000)) : merged;
+    return book.current;
+  }, [rows]);
+  const fields = useMemo(() => fieldsOf(rows), [rows]);
 
   // Validation as you type.
   useEffect(() => {
@@ -57,13 +95,13 @@ export function App() {
     if (query) url.searchParams.set("q", query);
     else url.searchParams.delete("q");
     window.history.replaceState(null, "", url);
-    fetchEntries(query, 500)
+    fetchEntries(query, Math.min(500, capRef.current))
       .then((entries) => {
         if (!active) return;
         setProblem(null);
         setRows((live) => {
           const seen = new Set(live.map((e) => e.id));
-          return [...live, ...entries.filter((e) => !seen.has(e.id))];
+          return [...live, ...entries.filter((e) => !seen.has(e.id))].slice(0, capRef.current);
         });
       })
       .catch((e: Error) => active && setProblem(`cannot load entries: ${e.message} (retrying with the stream)`));
@@ -77,7 +115,8 @@ export function App() {
     // Entries arriving are added in batches, a few times a second.
     const flush = window.setInterval(() => {
       // Held while paused or scrolled away from the top: the reader's place stays put.
-      if (pending.current.length > MAX_ROWS) pending.current = pending.current.slice(-MAX_ROWS);
+      const max = capRef.current;
+      if (pending.current.length > max) pending.current = pending.current.slice(-max);
       if (pausedRef.current || awayRef.current) {
         setNewCount(pending.current.length);
         return;
@@ -88,7 +127,7 @@ export function App() {
       pending.current = [];
       setRows((old) => {
         const seen = new Set(old.slice(0, 2000).map((e) => e.id));
-        return [...batch.filter((e) => !seen.has(e.id)), ...old].slice(0, MAX_ROWS);
+        return [...batch.filter((e) => !seen.has(e.id)), ...old].slice(0, max);
       });
     }, 250);
     return () => {
@@ -123,35 +162,7 @@ export function App() {
     <div className="app">
       <header>
         <span className="brand">trawl</span>
-        <div className="filter">
-          <datalist id="kfl-suggestions">
-            {[...history, ...SUGGESTIONS].map((h) => (
-              <option key={h} value={h} />
-            ))}
-          </datalist>
-          <input
-            aria-label="KFL filter"
-            list="kfl-suggestions"
-            className={queryError ? "invalid" : ""}
-            placeholder='KFL filter, e.g. http and response.status >= 500'
-            value={draft}
-            onChange={(e) => setDraft(e.target.value)}
-            onKeyDown={(e) => e.key === "Enter" && apply()}
-            spellCheck={false}
-          />
-          <button onClick={apply} disabled={!!queryError}>
-            Apply
-          </button>
-          {queryError && (
-            <div className="query-error" role="alert">
-              {queryError.error}
-              <pre>
-                {draft.split("\n")[queryError.line - 1] ?? ""}
-                {"\n" + " ".repeat(Math.max(0, queryError.column - 1)) + "^"}
-              </pre>
-            </div>
-          )}
-        </div>
+        <FilterBar draft={draft} setDraft={setDraft} error={queryError} history={history} fields={fields} onApply={apply} />
         <nav>
           {(["stream", "map", "overview"] as View[]).map((v) => (
             <button key={v} className={view === v ? "active" : ""} onClick={() => setView(v)}>
@@ -165,6 +176,15 @@ export function App() {
             {newCount} new ↑
           </button>
         )}
+        <select aria-label="rows kept" value={cap} title="rows kept in memory (older ones stay in the store)"
+                onChange={(e) => { const c = Number(e.target.value); localStorage.setItem("trawl.cap", String(c)); setCap(c); setRows((r) => r.slice(0, c)); }}>
+          {[...new Set([...CAPS, cap])].sort((a, b) => a - b).map((c) => (
+            <option key={c} value={c}>keep {c.toLocaleString("en")}</option>
+          ))}
+        </select>
+        <button onClick={nextTheme} title="theme: follows the system, light or dark" data-testid="theme">
+          theme: {theme}
+        </button>
         <span className="status" data-testid="stream-status" data-rows={rows.length}>
           {streamStatus} · {rows.length} entries
         </span>
@@ -176,12 +196,14 @@ export function App() {
       )}
       <main>
         {view === "stream" && (
-          <Stream rows={rows} selected={selected} onSelect={setSelected} toTop={toTop}
+          <Stream rows={rows} names={names} selected={selected} onSelect={setSelected} toTop={toTop}
                   onAway={(away) => { awayRef.current = away; }} />
         )}
-        {view === "stream" && selected && <Detail entry={selected} onClose={() => setSelected(null)} onPick={pick} />}
-        {view === "map" && <ServiceMap rows={rows} onFilter={filterTo} />}
-        {view === "overview" && <Overview />}
+        {view === "stream" && selected && (
+          <Detail entry={selected} names={names} onClose={() => setSelected(null)} onPick={pick} onSelect={setSelected} />
+        )}
+        {view === "map" && <ServiceMap rows={rows} names={names} onFilter={filterTo} />}
+        {view === "overview" && <Overview rows={rows} />}
       </main>
     </div>
   );
@@ -190,6 +212,7 @@ export function App() {
 // Only the rows in view are rendered: 20,000 rows stay smooth.
 function Stream(props: {
   rows: Entry[];
+  names: NameBook;
   selected: Entry | null;
   onSelect: (e: Entry) => void;
   toTop: number;
@@ -248,7 +271,7 @@ function Stream(props: {
               <span className="summary">{summary(e)}</span>
               <span className={`st ${st.kind}`}>{st.text}</span>
               <span className="route">
-                {endpoint(e.src)} → {endpoint(e.dst)}
+                {endpointLabel(e.src, props.names)} → {endpointLabel(e.dst, props.names)}
               </span>
               <span>{new Date(e.timestamp).toISOString().slice(11, 23)}</span>
               <span>{e.response ? `${e.elapsedTime} ms` : ""}</span>
@@ -257,91 +280,5 @@ function Stream(props: {
         })}
       </div>
     </div>
-  );
-}
-
-// Field names and macros offered as you type (with the query history).
-const SUGGESTIONS = [
-  "http", "http2", "grpc", "graphql", "websocket", "redis", "kafka", "amqp", "ldap", "dns", "tls", "icmp", "tcp", "udp",
-  "response.status >= 500", "request.method == \"POST\"", "request.path.startsWith(\"/api\")",
-  "elapsedTime > 100", "src.ip == \"\"", "dst.port == 443", "has(error)", "request.command == \"GET\"",
-];
-
-function fieldPath(base: string, key: string | number): string {
-  if (typeof key === "number") return `${base}[${key}]`;
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
-}
-
-// A JSON value as a tree whose scalars can be clicked into the query.
-function JsonTree(props: { value: unknown; path: string; onPick: (path: string, v: unknown) => void }) {
-  const { value, path, onPick } = props;
-  if (value !== null && typeof value === "object") {
-    const items = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
-    return (
-      <ul className="tree">
-        {items.map(([k, v]) => (
-          <li key={String(k)}>
-            <span className="key">{String(k)}</span>: <JsonTree value={v} path={fieldPath(path, k)} onPick={onPick} />
-          </li>
-        ))}
-      </ul>
-    );
-  }
-  return (
-    <button className="val" title={`add ${path} to the filter`} data-path={path} onClick={() => onPick(path, value)}>
-      {JSON.stringify(value)}
-    </button>
-  );
-}
-
-function Detail(props: { entry: Entry; onClose: () => void; onPick: (path: string, v: unknown) => void }) {
-  const e = props.entry;
-  return (
-    <aside className="detail" data-testid="detail">
-      <div className="detail-head">
-        <strong>
-          #{e.id} {e.protocol.abbr} {summary(e)}
-        </strong>
-        <a href={`api/entries/${e.id}/pcap`} download>
-          Download pcap
-        </a>
-        <button onClick={props.onClose}>Close</button>
-      </div>
-      <dl>
-        <dt>connection</dt>
-        <dd>
-          {endpoint(e.src)} → {endpoint(e.dst)} · stream {e.stream} · {e.protocol.layer4}
-          {e.tls ? " · TLS" : ""}
-        </dd>
-        <dt>time</dt>
-        <dd>
-          {new Date(e.timestamp).toISOString()} · {e.elapsedTime} ms · {e.requestSize} B → {e.responseSize} B
-        </dd>
-        {e.error && (
-          <>
-            <dt>error</dt>
-            <dd className="st bad">{e.error}</dd>
-          </>
-        )}
-      </dl>
-      <div className="sides">
-        <section>
-          <h3>Request</h3>
-          <JsonTree value={e.request} path="request" onPick={props.onPick} />
-          <details>
-            <summary>JSON</summary>
-            <pre data-testid="request">{JSON.stringify(e.request, null, 2)}</pre>
-          </details>
-        </section>
-        <section>
-          <h3>Response</h3>
-          {e.response ? <JsonTree value={e.response} path="response" onPick={props.onPick} /> : "(none)"}
-          <details>
-            <summary>JSON</summary>
-            <pre data-testid="response">{e.response ? JSON.stringify(e.response, null, 2) : "(none)"}</pre>
-          </details>
-        </section>
-      </div>
-    </aside>
   );
 }

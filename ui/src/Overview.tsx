@@ -1,9 +1,14 @@
-// Capture health and the protocol mix, from /api/stats every two seconds.
-import { useEffect, useState } from "react";
+// The protocol mix and capture health from /api/stats (every two seconds), and
+// calls per second, error rate and latency percentiles per protocol over time
+// from the entries in view.
+import { useEffect, useMemo, useState } from "react";
+import type { Entry } from "./api";
+import { LineChart } from "./Chart";
+import { timeSeries } from "./series";
 
 type Stats = Record<string, Record<string, unknown>>;
 
-export function Overview() {
+export function Overview(props: { rows: Entry[] }) {
   const [stats, setStats] = useState<Stats | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
@@ -20,37 +25,62 @@ export function Overview() {
       window.clearInterval(t);
     };
   }, []);
-  if (problem) return <div className="problem">{problem}</div>;
-  if (!stats) return <p className="empty">Loading…</p>;
-  const n = (group: string, key: string) => Number((stats[group] ?? {})[key] ?? 0);
-  const byProtocol = ((stats.entries ?? {}).by_protocol ?? {}) as Record<string, number>;
+  const series = useMemo(() => timeSeries(props.rows), [props.rows]);
+  const n = (group: string, key: string) => Number(((stats ?? {})[group] ?? {})[key] ?? 0);
+  const byProtocol = (((stats ?? {}).entries ?? {}).by_protocol ?? {}) as Record<string, number>;
   const total = Object.values(byProtocol).reduce((a, b) => a + b, 0) || 1;
+  const starts = series.buckets.map((b) => b.start);
+  const shown = series.protocols.slice(0, 5);
   return (
     <div className="overview" data-testid="overview">
-      <section>
-        <h3>Protocols</h3>
-        <table>
-          <tbody>
-            {Object.entries(byProtocol).sort((a, b) => b[1] - a[1]).map(([p, c]) => (
-              <tr key={p} data-testid="protocol-count">
-                <td><span className={`badge p-${p}`}>{p}</span></td>
-                <td className="num">{c}</td>
-                <td><div className="bar" style={{ width: `${(200 * c) / total}px` }} /></td>
-              </tr>
+      {problem && <div className="problem">{problem}</div>}
+      {!stats && !problem && <p className="empty">Loading…</p>}
+      {stats && (
+        <div className="panels">
+          <section>
+            <h3>Protocols</h3>
+            <table>
+              <tbody>
+                {Object.entries(byProtocol).sort((a, b) => b[1] - a[1]).map(([p, c]) => (
+                  <tr key={p} data-testid="protocol-count">
+                    <td><span className={`badge p-${p}`}>{p}</span></td>
+                    <td className="num">{c}</td>
+                    <td><div className="bar" style={{ width: `${(200 * c) / total}px` }} /></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+          <section>
+            <h3>Capture health</h3>
+            <dl>
+              <dt>packets</dt><dd>{n("capture", "packets")}</dd>
+              <dt>kernel drops</dt><dd className={n("live", "kernel_drops") ? "st bad" : "st ok"}>{n("live", "kernel_drops")}</dd>
+              <dt>TCP gaps</dt><dd className={n("loss", "tcp_gaps") ? "st warn" : "st ok"}>{n("loss", "tcp_gaps")} ({n("loss", "tcp_gap_bytes")} bytes)</dd>
+              <dt>stream skipped</dt><dd>{n("stream", "skipped")}</dd>
+              <dt>store</dt><dd>{n("store", "entries")} entries · {(n("store", "bytes") / 1e6).toFixed(1)} MB</dd>
+              <dt>uptime</dt><dd>{String((stats as Record<string, unknown>).uptimeSeconds ?? 0)} s</dd>
+            </dl>
+          </section>
+        </div>
+      )}
+      <section className="over-time">
+        <h3>Over time <span className="muted">({props.rows.length} entries in view)</span></h3>
+        {series.buckets.length === 0 ? (
+          <p className="empty">No calls in view.</p>
+        ) : (
+          <>
+            <LineChart title="Calls" unit="calls/s" starts={starts} width={series.width}
+                       lines={[{ name: "calls/s", className: "c-calls", values: series.buckets.map((b) => b.calls / (series.width / 1000)) }]} />
+            <LineChart title="Error rate" unit="%" starts={starts} width={series.width}
+                       lines={[{ name: "errors", className: "c-errors",
+                                 values: series.buckets.map((b) => (b.calls ? (100 * b.errors) / b.calls : 0)) }]} />
+            {(["p50", "p95"] as const).map((q) => (
+              <LineChart key={q} title={`Latency ${q}`} unit="ms" starts={starts} width={series.width}
+                         lines={shown.map((p) => ({ name: p, className: `l-${p.replace(/[^A-Za-z0-9]/g, "")}`, values: series.buckets.map((b) => b.latency[p]?.[q] ?? null) }))} />
             ))}
-          </tbody>
-        </table>
-      </section>
-      <section>
-        <h3>Capture health</h3>
-        <dl>
-          <dt>packets</dt><dd>{n("capture", "packets")}</dd>
-          <dt>kernel drops</dt><dd className={n("live", "kernel_drops") ? "st bad" : "st ok"}>{n("live", "kernel_drops")}</dd>
-          <dt>TCP gaps</dt><dd className={n("loss", "tcp_gaps") ? "st warn" : "st ok"}>{n("loss", "tcp_gaps")} ({n("loss", "tcp_gap_bytes")} bytes)</dd>
-          <dt>stream skipped</dt><dd>{n("stream", "skipped")}</dd>
-          <dt>store</dt><dd>{n("store", "entries")} entries · {(n("store", "bytes") / 1e6).toFixed(1)} MB</dd>
-          <dt>uptime</dt><dd>{String(stats.uptimeSeconds ?? 0)} s</dd>
-        </dl>
+          </>
+        )}
       </section>
     </div>
   );

@@ -1,10 +1,15 @@
-// Who talks to whom, from the entries in view: clients on the left, services
-// (address and port) on the right; an edge per pair, weighted by calls and
-// labelled with calls, error rate and p50/p95 latency. Clicking an edge filters
-// the stream to it.
-import { useMemo } from "react";
-import type { Entry } from "./api";
-import { endpoint, status } from "./summary";
+// Who talks to whom, from the entries in view: clients on the left, services on
+// the right; an edge per pair, weighted by calls, coloured by protocol and
+// labelled with calls, error rate and p50/p95 latency. Nodes are endpoints
+// (client host, service host:port), hosts, or namespaces. Clicking an edge
+// filters the stream to it.
+import { useMemo, useState } from "react";
+import type { Endpoint, Entry } from "./api";
+import { NameBook, endpointLabel, hostLabel, namespaceLabel } from "./names";
+import { isFlow, percentile } from "./series";
+import { status } from "./summary";
+
+export type Grouping = "endpoint" | "host" | "namespace";
 
 export interface Edge {
   client: string;
@@ -17,19 +22,35 @@ export interface Edge {
   query: string;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+function nodeOf(ep: Endpoint, side: "client" | "service", grouping: Grouping, book: NameBook): string {
+  if (grouping === "namespace") return namespaceLabel(ep, book);
+  if (grouping === "host" || side === "client") return hostLabel(ep, book);
+  return endpointLabel(ep, book);
 }
 
-export function edgesOf(rows: Entry[]): Edge[] {
-  const byPair = new Map<string, { e: Entry; calls: number; errors: number; latencies: number[]; protocols: Map<string, number> }>();
+// The KFL that selects a group's side: its addresses (or its namespace).
+function sideQuery(side: "src" | "dst", eps: Endpoint[], grouping: Grouping): string {
+  if (grouping === "namespace" && eps[0].namespace) return `${side}.namespace == ${JSON.stringify(eps[0].namespace)}`;
+  const ips = [...new Set(eps.map((e) => e.ip))].sort();
+  const ip = ips.length === 1 ? `${side}.ip == "${ips[0]}"` : `${side}.ip in [${ips.map((i) => `"${i}"`).join(", ")}]`;
+  if (grouping !== "endpoint" || side === "src") return ip;
+  return `${ip} and ${side}.port == ${eps[0].port}`;
+}
+
+export function edgesOf(rows: Entry[], grouping: Grouping = "endpoint", book: NameBook = new Map()): Edge[] {
+  type Group = { client: string; service: string; srcs: Endpoint[]; dsts: Endpoint[]; calls: number; errors: number;
+                 latencies: number[]; protocols: Map<string, number> };
+  const byPair = new Map<string, Group>();
   for (const e of rows) {
-    if (["tcp", "udp", "sctp"].includes(e.protocol.name)) continue;  // flows, not calls
-    const key = `${e.src.ip}|${endpoint(e.dst)}`;
+    if (isFlow(e)) continue; // flows, not calls
+    const client = nodeOf(e.src, "client", grouping, book);
+    const service = nodeOf(e.dst, "service", grouping, book);
+    const key = `${client}\u0000${service}`;
     let g = byPair.get(key);
-    if (!g) byPair.set(key, (g = { e, calls: 0, errors: 0, latencies: [], protocols: new Map() }));
+    if (!g) byPair.set(key, (g = { client, service, srcs: [], dsts: [], calls: 0, errors: 0, latencies: [], protocols: new Map() }));
     g.calls++;
+    if (g.srcs.length < 64 && !g.srcs.some((s) => s.ip === e.src.ip)) g.srcs.push(e.src);
+    if (g.dsts.length < 64 && !g.dsts.some((d) => d.ip === e.dst.ip)) g.dsts.push(e.dst);
     const st = status(e);
     if (st.kind === "bad" || st.kind === "warn") g.errors++;
     if (e.response) g.latencies.push(e.elapsedTime);
@@ -39,54 +60,68 @@ export function edgesOf(rows: Entry[]): Edge[] {
     const sorted = g.latencies.sort((a, b) => a - b);
     const protocol = [...g.protocols.entries()].sort((a, b) => b[1] - a[1])[0][0];
     return {
-      client: g.e.src.ip,
-      service: endpoint(g.e.dst),
+      client: g.client,
+      service: g.service,
       protocol,
       calls: g.calls,
       errors: g.errors,
       p50: percentile(sorted, 50),
       p95: percentile(sorted, 95),
-      query: `src.ip == "${g.e.src.ip}" and dst.ip == "${g.e.dst.ip}" and dst.port == ${g.e.dst.port}` +
-        " and not (tcp or udp or sctp)",
+      query: `${sideQuery("src", g.srcs, grouping)} and ${sideQuery("dst", g.dsts, grouping)} and not (tcp or udp or sctp)`,
     };
   });
 }
 
-export function ServiceMap(props: { rows: Entry[]; onFilter: (q: string) => void }) {
-  const edges = useMemo(() => edgesOf(props.rows), [props.rows]);
+const GROUPINGS: [Grouping, string][] = [["endpoint", "endpoint"], ["host", "host"], ["namespace", "namespace"]];
+
+export function ServiceMap(props: { rows: Entry[]; names: NameBook; onFilter: (q: string) => void }) {
+  const [grouping, setGrouping] = useState<Grouping>("endpoint");
+  const edges = useMemo(() => edgesOf(props.rows, grouping, props.names), [props.rows, grouping, props.names]);
   const clients = [...new Set(edges.map((e) => e.client))].sort();
   const services = [...new Set(edges.map((e) => e.service))].sort();
   const rowGap = 56;
   const height = Math.max(clients.length, services.length) * rowGap + 60;
   const y = (list: string[], name: string) => 40 + list.indexOf(name) * rowGap;
   const maxCalls = Math.max(1, ...edges.map((e) => e.calls));
-  if (!edges.length) return <p className="empty">No calls in view: the map is drawn from the entries the filter shows.</p>;
   return (
-    <svg className="map" width="100%" viewBox={`0 0 1000 ${height}`} data-testid="service-map">
-      {edges.map((e) => {
-        const y1 = y(clients, e.client), y2 = y(services, e.service);
-        const label = `${e.protocol} ${e.calls} calls · ${Math.round((100 * e.errors) / e.calls)}% errors · p50 ${e.p50} ms · p95 ${e.p95} ms`;
-        return (
-          <g key={e.client + e.service} className="edge" data-testid="map-edge" onClick={() => props.onFilter(e.query)}>
-            <line x1={230} y1={y1} x2={740} y2={y2} className={`p-line-${e.protocol}`}
-                  strokeWidth={1 + (6 * e.calls) / maxCalls} />
-            {/* Near the service: one service per row keeps labels apart. */}
-            <text x={732} y={y2 - 8} textAnchor="end">{label}</text>
-          </g>
-        );
-      })}
-      {clients.map((c) => (
-        <g key={c} data-testid="map-node">
-          <rect x={20} y={y(clients, c) - 14} width={210} height={28} rx={6} className="node" />
-          <text x={125} y={y(clients, c) + 4} textAnchor="middle">{c}</text>
-        </g>
-      ))}
-      {services.map((s) => (
-        <g key={s} data-testid="map-node">
-          <rect x={740} y={y(services, s) - 14} width={240} height={28} rx={6} className="node service" />
-          <text x={860} y={y(services, s) + 4} textAnchor="middle">{s}</text>
-        </g>
-      ))}
-    </svg>
+    <div className="map-view">
+      <div className="toolbar" role="group" aria-label="group the map by">
+        group by
+        {GROUPINGS.map(([g, label]) => (
+          <button key={g} className={grouping === g ? "active" : ""} onClick={() => setGrouping(g)}>{label}</button>
+        ))}
+      </div>
+      {!edges.length ? (
+        <p className="empty">No calls in view: the map is drawn from the entries the filter shows.</p>
+      ) : (
+        <svg className="map" width="100%" viewBox={`0 0 1000 ${height}`} data-testid="service-map" data-grouping={grouping}>
+          {edges.map((e) => {
+            const y1 = y(clients, e.client), y2 = y(services, e.service);
+            const label = `${e.protocol} ${e.calls} calls · ${Math.round((100 * e.errors) / e.calls)}% errors · p50 ${e.p50} ms · p95 ${e.p95} ms`;
+            return (
+              <g key={e.client + "\u0000" + e.service} className="edge" data-testid="map-edge" onClick={() => props.onFilter(e.query)}>
+                <line x1={230} y1={y1} x2={740} y2={y2} className={`p-line-${e.protocol.replace(/[^A-Za-z0-9]/g, "")}`}
+                      strokeWidth={1 + (6 * e.calls) / maxCalls} />
+                {/* Near the service: one service per row keeps labels apart. */}
+                <text x={732} y={y2 - 8} textAnchor="end">{label}</text>
+                <title>{`${e.client} → ${e.service}: click to filter the stream`}</title>
+              </g>
+            );
+          })}
+          {clients.map((c) => (
+            <g key={c} data-testid="map-node" data-side="client">
+              <rect x={20} y={y(clients, c) - 14} width={210} height={28} rx={6} className="node" />
+              <text x={125} y={y(clients, c) + 4} textAnchor="middle">{c}</text>
+            </g>
+          ))}
+          {services.map((s) => (
+            <g key={s} data-testid="map-node" data-side="service">
+              <rect x={740} y={y(services, s) - 14} width={240} height={28} rx={6} className="node service" />
+              <text x={860} y={y(services, s) + 4} textAnchor="middle">{s}</text>
+            </g>
+          ))}
+        </svg>
+      )}
+    </div>
   );
 }

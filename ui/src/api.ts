@@ -3,6 +3,12 @@
 export interface Endpoint {
   ip: string;
   port: number;
+  // Known only when the worker can tell (Kubernetes, eBPF).
+  name?: string;
+  namespace?: string;
+  node?: string;
+  pid?: number;
+  process?: string;
 }
 
 export interface Entry {

@@ -44,8 +44,3 @@ export function status(e: Entry): { text: string; kind: "ok" | "warn" | "bad" | 
   if (typeof r.resultName === "string") return { text: r.resultName, kind: r.resultName === "success" ? "ok" : "bad" };
   return { text: str(r.type ?? r.method ?? "ok"), kind: "ok" };
 }
-
-export function endpoint(ep: { ip: string; port: number }): string {
-  const host = ep.ip.includes(":") ? `[${ep.ip}]` : ep.ip;
-  return ep.port ? `${host}:${ep.port}` : host;
-}

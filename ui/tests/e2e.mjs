@@ -72,6 +72,18 @@ try {
   await page.screenshot({ path: `${artifacts}/stream.png` });
 
   const filter = page.getByLabel("KFL filter");
+  // Completion of the word at the cursor, from the fields of the entries in view.
+  await filter.fill("http and requ");
+  const completions = page.getByTestId("completions");
+  await completions.waitFor({ timeout: 5000 });
+  check((await completions.getByRole("option").allTextContents()).includes("request"), "field names are offered");
+  await filter.press("Tab");
+  await filter.pressSequentially(".he");
+  check((await completions.getByRole("option").allTextContents()).includes("request.headers"),
+        "the next segment of the path is offered");
+  await page.screenshot({ path: `${artifacts}/completion.png` });
+  await filter.press("Tab");
+  check(await filter.inputValue() === "http and request.headers", `Tab completes: ${await filter.inputValue()}`);
   await filter.fill("http and");
   const alert = page.getByRole("alert");
   await alert.waitFor({ timeout: 5000 });
@@ -103,6 +115,28 @@ try {
         `clicking a value adds it to the query: ${await filter.inputValue()}`);
 
   const href = await page.getByRole("link", { name: "Download pcap" }).getAttribute("href");
+  // The other requests of a keep-alive connection are listed.
+  await filter.fill("http");
+  await filter.press("Enter");
+  await rows.filter({ hasText: "/nothing-here" }).first().click();
+  const related = page.getByTestId("related");
+  await related.getByRole("button").first().waitFor({ timeout: 5000 });
+  const relatedTexts = await related.getByRole("button").allTextContents();
+  check(relatedTexts.length === 3 && relatedTexts.some((t) => t.includes("GET /a.txt")) &&
+        relatedTexts.some((t) => t.includes("GET /b.txt")) && relatedTexts.some((t) => t.includes("TCP closed")),
+        `entries on the same connection (its requests and the TCP flow): ${relatedTexts}`);
+  // A JSON body is pretty-printed; the query string is a table.
+  await rows.filter({ hasText: "/index.json?x=1" }).first().click();
+  await page.getByTestId("request-query").waitFor({ timeout: 5000 });
+  check(await page.getByTestId("request-query").textContent() === "x1x3y2", "the query string as a table");
+  const shownBody = page.getByTestId("response-body");
+  const apiEntry = JSON.parse(await page.getByTestId("response").textContent());
+  check(await shownBody.getAttribute("data-kind") === "json" &&
+        (await shownBody.textContent()) === JSON.stringify(JSON.parse(apiEntry.body), null, 2),
+        "the JSON body is pretty-printed");
+  check((await page.getByTestId("response-headers").textContent()).includes("content-typeapplication/json"),
+        "response headers as a table");
+  await page.screenshot({ path: `${artifacts}/detail-body.png` });
   const pcap = Buffer.from(await (await fetch(new URL(href, page.url()))).arrayBuffer());
   const pcapFile = path.join(os.tmpdir(), `trawl-e2e-${process.pid}.pcap`);
   writeFileSync(pcapFile, pcap);
@@ -116,11 +150,20 @@ try {
   await filter.press("Enter");
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="entry-row"]').length > 10);
   const all = (await (await fetch(`http://127.0.0.1:${offlinePort}/api/entries?limit=1000`)).json()).entries;
+  // Addresses are named from the capture's DNS answers (10.77.0.1 is web.trawl.test).
+  const names = new Map();
+  for (const e of [...all].reverse())
+    for (const a of e.protocol.name === "dns" ? e.response?.answers ?? [] : [])
+      if (a.type === "A") names.set(a.data, e.request.questions[0].name);
+  check(names.get("10.77.0.1") === "web.trawl.test", "the capture names its server");
+  const host = (ip) => names.get(ip) ?? ip;
   const expected = new Map();
+  const hostPairs = new Set();
   for (const e of all) {
     if (["tcp", "udp", "sctp"].includes(e.protocol.name)) continue;
-    const key = `${e.src.ip} -> ${e.dst.ip}${e.dst.port ? ":" + e.dst.port : ""}`;
+    const key = `${host(e.src.ip)} -> ${host(e.dst.ip)}${e.dst.port ? ":" + e.dst.port : ""}`;
     expected.set(key, (expected.get(key) ?? 0) + 1);
+    hostPairs.add(`${host(e.src.ip)} -> ${host(e.dst.ip)}`);
   }
   await page.getByRole("button", { name: "Service map" }).click();
   await page.getByTestId("service-map").waitFor({ timeout: 5000 });
@@ -132,13 +175,19 @@ try {
     check(nodes.includes(client) && nodes.includes(service), `map nodes for ${key}`);
   }
   const labels = await edges.allTextContents();
-  const web = expected.get("10.77.0.2 -> 10.77.0.1:80");
+  const web = expected.get("10.77.0.2 -> web.trawl.test:80");
   check(labels.some((l) => l.startsWith(`HTTP ${web} calls`)), `the nginx edge says ${web} calls: ${labels}`);
   await page.screenshot({ path: `${artifacts}/service-map.png` });
+  await page.getByRole("button", { name: "host", exact: true }).click();
+  await page.locator('[data-grouping="host"]').waitFor({ timeout: 5000 });
+  check((await edges.count()) === hostPairs.size, `grouped by host: ${await edges.count()} edges = ${hostPairs.size}`);
+  await page.screenshot({ path: `${artifacts}/service-map-hosts.png` });
+  await page.getByRole("button", { name: "endpoint", exact: true }).click();
+  await page.locator('[data-grouping="endpoint"]').waitFor({ timeout: 5000 });
   await edges.filter({ hasText: `HTTP ${web} calls` }).first().click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="entry-row"]').length > 0);
   const edgeRows = await rows.allTextContents();
-  check(edgeRows.length === web && edgeRows.every((t) => t.includes("10.77.0.1:80")),
+  check(edgeRows.length === web && edgeRows.every((t) => t.includes("→ web.trawl.test:80")),
         `clicking the edge filters the stream to it (${edgeRows.length} rows)`);
 
   // The overview counts what /api/stats counts.
@@ -150,14 +199,38 @@ try {
   check(JSON.stringify(shown) === JSON.stringify(Object.fromEntries(
       Object.entries(stats.entries.by_protocol).sort((a, b) => b[1] - a[1]))),
         `overview protocol counts ${JSON.stringify(shown)}`);
+  const charts = await page.getByTestId("chart").evaluateAll((cs) => cs.map((c) => c.getAttribute("data-title")));
+  check(JSON.stringify(charts) === JSON.stringify(["Calls", "Error rate", "Latency p50", "Latency p95"]), `charts: ${charts}`);
+  check((await page.locator('[data-title="Latency p95"] .legend').allTextContents()).includes("HTTP"),
+        "latency over time per protocol");
   await page.screenshot({ path: `${artifacts}/overview.png` });
+  // Themes: auto -> light -> dark, remembered.
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await page.getByTestId("theme").click();
+  check(await background() === "rgb(255, 255, 255)", `light theme: ${await background()}`);
+  await page.getByTestId("theme").click();
+  check(await background() === "rgb(13, 17, 23)", `dark theme: ${await background()}`);
+  await page.screenshot({ path: `${artifacts}/overview-dark.png` });
+  await page.reload();
+  await page.getByTestId("theme").waitFor();
+  check(await background() === "rgb(13, 17, 23)", "the theme is remembered");
   await page.close();
 } finally {
   offline.kill("SIGTERM");
 }
 
 // 2. Live: requests to a local server arrive on the stream.
-const server = http.createServer((req, res) => res.end(`hello ${req.url}`));
+const server = http.createServer((req, res) => {
+  if (req.url === "/xml") {
+    res.setHeader("content-type", "application/xml");
+    return res.end('<?xml version="1.0"?><feed><item id="1">one</item><item id="2">two</item></feed>');
+  }
+  if (req.url === "/bin") {
+    res.setHeader("content-type", "application/octet-stream");
+    return res.end(Buffer.from([0x00, 0xff, 0xfe, 0x41, 0x42, 0x80]));
+  }
+  res.end(`hello ${req.url}`);
+});
 await new Promise((r) => server.listen(18971, "127.0.0.1", r));
 const livePort = 18972;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "trawl-e2e-"));
@@ -187,7 +260,38 @@ try {
   await page.waitForFunction(() => document.querySelector('[data-testid="stream"]').textContent.includes("/late-2"), null, { timeout: 5000 });
   const topRows = await page.getByTestId("entry-row").allTextContents();
   check([0, 1, 2].every((i) => topRows.some((t) => t.includes(`/late-${i}`))), "the N new button shows them, at the top");
+  // Bodies by type: a form, XML, binary.
+  await fetch("http://127.0.0.1:18971/form", { method: "POST", body: "user=ann+lee&tags=a%26b",
+                                              headers: { "content-type": "application/x-www-form-urlencoded" } });
+  await (await fetch("http://127.0.0.1:18971/xml")).text();
+  await (await fetch("http://127.0.0.1:18971/bin")).arrayBuffer();
+  const stream = page.getByTestId("stream");
+  await page.waitForFunction(() => document.querySelector('[data-testid="stream"]').textContent.includes("GET /bin"), null, { timeout: 10000 });
+  await page.getByTestId("entry-row").filter({ hasText: "POST /form" }).click();
+  const form = page.getByTestId("request-body");
+  await form.waitFor({ timeout: 5000 });
+  check(await form.getAttribute("data-kind") === "form" && (await form.textContent()) === "userann leetagsa&b",
+        `a form body as its fields: ${await form.textContent()}`);
+  await stream.getByTestId("entry-row").filter({ hasText: "GET /xml" }).click();
+  await page.getByTestId("response-body").filter({ hasText: "<feed>" }).waitFor({ timeout: 5000 });
+  check(await page.getByTestId("response-body").textContent() ===
+        '<?xml version="1.0"?>\n<feed>\n  <item id="1">one</item>\n  <item id="2">two</item>\n</feed>', "XML indented");
+  await page.screenshot({ path: `${artifacts}/detail-xml.png` });
+  await stream.getByTestId("entry-row").filter({ hasText: "GET /bin" }).click();
+  await page.getByTestId("response-body").filter({ hasText: "00000000:" }).waitFor({ timeout: 5000 });
+  check((await page.getByTestId("response-body").textContent()).startsWith("00000000: 00ff fe41 4280"),
+        `binary as hex: ${await page.getByTestId("response-body").textContent()}`);
   await page.close();
+
+  // The rows kept in memory are capped (?cap=, or the selector): the oldest leave.
+  const capped = await newPage();
+  await capped.goto(`http://127.0.0.1:${livePort}/?q=http&cap=10`);
+  await capped.getByTestId("stream-status").filter({ hasText: "live" }).waitFor({ timeout: 10000 });
+  await capped.waitForFunction(() => document.querySelector('[data-testid="stream-status"]').dataset.rows === "10", null, { timeout: 5000 });
+  for (let i = 0; i < 5; i++) await (await fetch(`http://127.0.0.1:18971/capped-${i}`)).text();
+  await capped.waitForFunction(() => document.querySelector('[data-testid="stream"]').textContent.includes("/capped-4"), null, { timeout: 10000 });
+  check(await capped.getByTestId("stream-status").getAttribute("data-rows") === "10", "no more rows than the cap");
+  await capped.close();
 } finally {
   live.kill("SIGTERM");
   server.close();

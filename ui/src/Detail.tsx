@@ -1,0 +1,191 @@
+// The entry selected: connection, timing and sizes, loss markers, the other
+// entries on its connection, and request and response (side by side or
+// stacked) as headers, query string, cookies, a body pretty-printed by type,
+// and every field as a tree whose values, clicked, go into the filter.
+import { useEffect, useState } from "react";
+import { Entry, fetchEntries } from "./api";
+import { BodyView, bodyView, cookies, queryPairs } from "./body";
+import { NameBook, endpointLabel } from "./names";
+import { summary } from "./summary";
+
+type Pick = (path: string, v: unknown) => void;
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function fieldPath(base: string, key: string | number): string {
+  if (typeof key === "number") return `${base}[${key}]`;
+  return IDENT.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+// A JSON value as a tree whose scalars can be clicked into the query.
+export function JsonTree(props: { value: unknown; path: string; onPick: Pick }) {
+  const { value, path, onPick } = props;
+  if (value !== null && typeof value === "object") {
+    const items = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+    return (
+      <ul className="tree">
+        {items.map(([k, v]) => (
+          <li key={String(k)}>
+            <span className="key">{String(k)}</span>: <JsonTree value={v} path={fieldPath(path, k)} onPick={onPick} />
+          </li>
+        ))}
+      </ul>
+    );
+  }
+  return (
+    <button className="val" title={`add ${path} to the filter`} data-path={path} onClick={() => onPick(path, value)}>
+      {JSON.stringify(value)}
+    </button>
+  );
+}
+
+function Pairs(props: { title: string; testId: string; pairs: [string, string][]; path?: (k: string) => string; onPick: Pick }) {
+  if (!props.pairs.length) return null;
+  return (
+    <>
+      <h4>{props.title}</h4>
+      <table className="pairs" data-testid={props.testId}>
+        <tbody>
+          {props.pairs.map(([k, v], i) => (
+            <tr key={`${k}-${i}`}>
+              <th>{k}</th>
+              <td>
+                {props.path ? (
+                  <button className="val" data-path={props.path(k)} onClick={() => props.onPick(props.path!(k), v)}>{v}</button>
+                ) : (
+                  v
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+const KIND_LABEL: Record<BodyView["kind"], string> = {
+  json: "JSON", form: "form", xml: "XML/HTML", text: "text", protobuf: "protobuf, decoded", hex: "binary, hex",
+};
+
+function Body(props: { view: BodyView; side: string }) {
+  const v = props.view;
+  return (
+    <>
+      <h4>
+        Body <span className="muted">({KIND_LABEL[v.kind]}{v.size !== undefined ? `, ${v.size} B` : ""}
+        {v.truncated ? ", truncated" : ""})</span>
+      </h4>
+      {v.kind === "form" ? (
+        <table className="pairs" data-testid={`${props.side}-body`} data-kind="form">
+          <tbody>
+            {v.pairs!.map(([k, val], i) => (
+              <tr key={`${k}-${i}`}><th>{k}</th><td>{val}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <pre className="body" data-testid={`${props.side}-body`} data-kind={v.kind}>{v.text}</pre>
+      )}
+    </>
+  );
+}
+
+function Side(props: { side: "request" | "response"; msg: Record<string, unknown> | undefined; onPick: Pick }) {
+  const { side, msg, onPick } = props;
+  if (!msg) return <section><h3>{side === "request" ? "Request" : "Response"}</h3>(none)</section>;
+  const headers = msg.headers && typeof msg.headers === "object"
+    ? Object.entries(msg.headers as Record<string, unknown>).map(([k, v]) => [k, String(v)] as [string, string]) : [];
+  const body = bodyView(msg);
+  return (
+    <section data-testid={`${side}-side`}>
+      <h3>{side === "request" ? "Request" : "Response"}</h3>
+      <Pairs title="Headers" testId={`${side}-headers`} pairs={headers} onPick={onPick}
+             path={(k) => fieldPath(`${side}.headers`, k)} />
+      {side === "request" && (
+        <Pairs title="Query string" testId="request-query" pairs={queryPairs(msg)} onPick={onPick} />
+      )}
+      <Pairs title="Cookies" testId={`${side}-cookies`} pairs={cookies(msg, side)} onPick={onPick} />
+      {body && <Body view={body} side={side} />}
+      <h4>Fields</h4>
+      <JsonTree value={msg} path={side} onPick={onPick} />
+      <details>
+        <summary>JSON</summary>
+        <pre data-testid={side}>{JSON.stringify(msg, null, 2)}</pre>
+      </details>
+    </section>
+  );
+}
+
+export function Detail(props: {
+  entry: Entry;
+  names: NameBook;
+  onClose: () => void;
+  onPick: Pick;
+  onSelect: (e: Entry) => void;
+}) {
+  const e = props.entry;
+  const [stacked, setStacked] = useState(() => localStorage.getItem("trawl.stacked") === "1");
+  const [related, setRelated] = useState<Entry[] | null>(null);
+  useEffect(() => {
+    let active = true;
+    setRelated(null);
+    fetchEntries(`stream == ${JSON.stringify(e.stream)}`, 50)
+      .then((r) => active && setRelated(r))
+      .catch(() => active && setRelated([]));
+    return () => {
+      active = false;
+    };
+  }, [e.stream]);
+  return (
+    <aside className="detail" data-testid="detail">
+      <div className="detail-head">
+        <strong>
+          #{e.id} {e.protocol.abbr} {summary(e)}
+        </strong>
+        <a href={`api/entries/${e.id}/pcap`} download>
+          Download pcap
+        </a>
+        <button onClick={() => { localStorage.setItem("trawl.stacked", stacked ? "0" : "1"); setStacked(!stacked); }}>
+          {stacked ? "Side by side" : "Stacked"}
+        </button>
+        <button onClick={props.onClose}>Close</button>
+      </div>
+      <dl>
+        <dt>connection</dt>
+        <dd>
+          {endpointLabel(e.src, props.names)} → {endpointLabel(e.dst, props.names)} · stream {e.stream} · {e.protocol.layer4}
+          {e.tls ? " · TLS (captured as plaintext)" : ""}
+          <div className="muted">{e.src.ip}:{e.src.port} → {e.dst.ip}:{e.dst.port}
+            {e.src.process ? ` · ${e.src.process}${e.src.pid ? ` (${e.src.pid})` : ""}` : ""}</div>
+        </dd>
+        <dt>time</dt>
+        <dd>
+          {new Date(e.timestamp).toISOString()} · {e.elapsedTime} ms
+        </dd>
+        <dt>sizes</dt>
+        <dd>request {e.requestSize} B · response {e.responseSize} B</dd>
+        {e.error && (
+          <>
+            <dt>error</dt>
+            <dd className="st bad" data-testid="entry-error">{e.error}</dd>
+          </>
+        )}
+        <dt>on this connection</dt>
+        <dd data-testid="related">
+          {related === null ? "…" : related.length <= 1 ? "no other entry" : (
+            related.filter((r) => r.id !== e.id).map((r) => (
+              <button key={r.id} className="val related" onClick={() => props.onSelect(r)}>
+                #{r.id} {r.protocol.abbr} {summary(r)}
+              </button>
+            ))
+          )}
+        </dd>
+      </dl>
+      <div className={stacked ? "sides stacked" : "sides"}>
+        <Side side="request" msg={e.request} onPick={props.onPick} />
+        <Side side="response" msg={e.response} onPick={props.onPick} />
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,67 @@
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ServiceMap, edgesOf } from "../../src/ServiceMap";
+import { http, REDIS, entry, TCP } from "./entries";
+
+afterEach(cleanup);
+
+const shop = (ip: string, port: number, name: string) => ({ ip, port, name, namespace: "shop" });
+const rows = [
+  http("GET", "/a", 200, { src: { ip: "10.0.0.2", port: 1 }, dst: { ip: "10.0.0.1", port: 80 }, elapsedTime: 1 }),
+  http("GET", "/b", 500, { src: { ip: "10.0.0.2", port: 2 }, dst: { ip: "10.0.0.1", port: 80 }, elapsedTime: 9 }),
+  http("GET", "/c", 200, { src: { ip: "10.0.0.3", port: 3 }, dst: { ip: "10.0.0.1", port: 8080 }, elapsedTime: 2 }),
+  entry({ protocol: REDIS, request: { command: "GET" }, response: { type: "bulk" },
+          src: shop("10.1.0.5", 4, "api-0"), dst: shop("10.1.0.6", 6379, "cache-0") }),
+  entry({ protocol: TCP, request: { packets: 1 }, src: { ip: "10.0.0.2", port: 1 }, dst: { ip: "10.0.0.1", port: 80 } }),
+];
+
+describe("edgesOf", () => {
+  it("makes one edge per client host and service endpoint, flows left out", () => {
+    const edges = edgesOf(rows);
+    expect(edges).toHaveLength(3);
+    const web = edges.find((e) => e.service === "10.0.0.1:80")!;
+    expect(web).toMatchObject({ client: "10.0.0.2", protocol: "HTTP", calls: 2, errors: 1, p50: 9, p95: 9 });
+    expect(web.query).toBe('src.ip == "10.0.0.2" and dst.ip == "10.0.0.1" and dst.port == 80 and not (tcp or udp or sctp)');
+    expect(edges.find((e) => e.protocol === "REDIS")).toMatchObject({ client: "shop/api-0", service: "shop/cache-0:6379" });
+  });
+  it("groups by host and by namespace", () => {
+    const hosts = edgesOf(rows, "host");
+    expect(hosts.map((e) => `${e.client} -> ${e.service}`).sort())
+      .toEqual(["10.0.0.2 -> 10.0.0.1", "10.0.0.3 -> 10.0.0.1", "shop/api-0 -> shop/cache-0"]);
+    const ns = edgesOf(rows, "namespace");
+    const inShop = ns.find((e) => e.client === "ns/shop")!;
+    expect(inShop.service).toBe("ns/shop");
+    expect(inShop.query).toBe('src.namespace == "shop" and dst.namespace == "shop" and not (tcp or udp or sctp)');
+  });
+  it("names services from DNS answers and selects all their addresses", () => {
+    const book = new Map([["10.0.0.1", "web.example"], ["10.0.0.9", "web.example"]]);
+    const more = [...rows, http("GET", "/d", 200, { src: { ip: "10.0.0.2", port: 5 }, dst: { ip: "10.0.0.9", port: 80 } })];
+    const web = edgesOf(more, "endpoint", book).find((e) => e.service === "web.example:80" && e.client === "10.0.0.2")!;
+    expect(web.calls).toBe(3);
+    expect(web.query).toContain('dst.ip in ["10.0.0.1", "10.0.0.9"] and dst.port == 80');
+  });
+});
+
+describe("<ServiceMap>", () => {
+  it("draws nodes and labelled edges, and filters the stream to a clicked edge", () => {
+    const onFilter = vi.fn();
+    render(<ServiceMap rows={rows} names={new Map()} onFilter={onFilter} />);
+    expect(screen.getAllByTestId("map-edge")).toHaveLength(3);
+    expect(screen.getAllByTestId("map-node").map((n) => n.textContent).sort())
+      .toEqual(["10.0.0.1:80", "10.0.0.1:8080", "10.0.0.2", "10.0.0.3", "shop/api-0", "shop/cache-0:6379"]);
+    const web = screen.getAllByTestId("map-edge").find((e) => e.textContent!.startsWith("HTTP 2 calls"))!;
+    expect(web.textContent).toContain("50% errors · p50 9 ms · p95 9 ms");
+    fireEvent.click(web);
+    expect(onFilter).toHaveBeenCalledWith(expect.stringContaining('dst.port == 80'));
+  });
+  it("regroups when asked", () => {
+    render(<ServiceMap rows={rows} names={new Map()} onFilter={() => {}} />);
+    fireEvent.click(screen.getByRole("button", { name: "namespace" }));
+    expect(screen.getByTestId("service-map").getAttribute("data-grouping")).toBe("namespace");
+    expect(screen.getAllByTestId("map-node").map((n) => n.textContent)).toContain("ns/shop");
+  });
+  it("says why it is empty", () => {
+    render(<ServiceMap rows={[]} names={new Map()} onFilter={() => {}} />);
+    expect(screen.getByText(/No calls in view/)).toBeTruthy();
+  });
+});
