@@ -107,5 +107,7 @@ if [ "$which" = all ] || [ "$which" = live ]; then
 fi
 if [ "$which" = all ] || [ "$which" = ui ]; then
   echo "## Dashboard under a live stream (>= 5,000 entries/s for 30 s)"
-  (cd "$here/../ui" && node tests/perf.mjs "$trawl" 30)
+  (cd "$here/../ui" && node tests/perf.mjs "$trawl" 30 20000)
+  echo "## The same, keeping 100,000 rows"
+  (cd "$here/../ui" && node tests/perf.mjs "$trawl" 30 100000)
 fi

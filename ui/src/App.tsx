@@ -77,7 +77,7 @@ export function App() {
     const t = window.setTimeout(() => {
       validate(draft)
         .then((err) => !stale && setQueryError(err))
-        .catch((e: Error) => !stale && setProblem(`cannot reach the worker: ${e.message}`));
+        .catch((e: Error) => !stale && setProblem(`cannot reach the worker: ${e.message} (retrying)`));
     }, 150);
     return () => {
       stale = true;
@@ -110,7 +110,13 @@ export function App() {
       (e) => {
         pending.current.push(e);
       },
-      (s) => active && setStreamStatus(s),
+      (s) => {
+        if (!active) return;
+        setStreamStatus(s);
+        // Said plainly above the last rows, which stay; cleared once it is back.
+        if (s === "live") setProblem(null);
+        else if (s.startsWith("stream disconnected")) setProblem("lost the connection to the worker: retrying every second");
+      },
     );
     // Entries arriving are added in batches, a few times a second.
     const flush = window.setInterval(() => {
@@ -209,6 +215,10 @@ export function App() {
   );
 }
 
+function size(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
 // Only the rows in view are rendered: 20,000 rows stay smooth.
 function Stream(props: {
   rows: Entry[];
@@ -255,6 +265,7 @@ function Stream(props: {
         <span>source → destination</span>
         <span>time</span>
         <span>latency</span>
+        <span>sizes</span>
       </div>
       <div style={{ height: props.rows.length * ROW_HEIGHT, position: "relative" }}>
         {visible.map((e, i) => {
@@ -275,6 +286,7 @@ function Stream(props: {
               </span>
               <span>{new Date(e.timestamp).toISOString().slice(11, 23)}</span>
               <span>{e.response ? `${e.elapsedTime} ms` : ""}</span>
+              <span className="sizes">{size(e.requestSize)} → {size(e.responseSize)}</span>
             </div>
           );
         })}

@@ -219,6 +219,42 @@ try {
   offline.kill("SIGTERM");
 }
 
+// 1b. The worker going away: the page says what failed, keeps its rows, retries,
+// and recovers when the worker is back. Failed requests are logged by the
+// browser as console errors here, expected; uncaught exceptions still count.
+{
+  const port = 18973;
+  const demo = path.join(repo, "fixtures/demo.pcap");
+  let worker = start(["read", demo, "--serve"], port);
+  try {
+    await waitHealthy(port);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on("pageerror", (e) => consoleErrors.push(String(e)));
+    page.on("console", (m) => m.type() === "error" && !/ERR_CONNECTION_REFUSED|WebSocket connection/.test(m.text()) &&
+                                 consoleErrors.push(m.text()));
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const rows = page.getByTestId("entry-row");
+    await rows.first().waitFor({ timeout: 10000 });
+    const held = () => page.getByTestId("stream-status").getAttribute("data-rows");
+    const before = await held();
+    worker.kill("SIGKILL");
+    await page.getByRole("status").filter({ hasText: "lost the connection to the worker" }).waitFor({ timeout: 10000 });
+    check(await held() === before && (await rows.count()) > 0, `the rows stay while the worker is away (${before})`);
+    await page.getByRole("button", { name: "Overview" }).click();
+    await page.getByText("cannot load /api/stats").waitFor({ timeout: 10000 });
+    check(await page.getByRole("button", { name: "Stream" }).isVisible(), "never a blank page when the API fails");
+    await page.screenshot({ path: `${artifacts}/worker-away.png` });
+    worker = start(["read", demo, "--serve"], port);
+    await waitHealthy(port);
+    await page.getByTestId("stream-status").filter({ hasText: "live" }).waitFor({ timeout: 10000 });
+    await page.getByTestId("protocol-count").first().waitFor({ timeout: 10000 });
+    check(await page.getByRole("status").count() === 0, "the problem is cleared once the worker is back");
+    await page.close();
+  } finally {
+    worker.kill("SIGTERM");
+  }
+}
+
 // 2. Live: requests to a local server arrive on the stream.
 const server = http.createServer((req, res) => {
   if (req.url === "/xml") {

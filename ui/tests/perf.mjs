@@ -2,7 +2,7 @@
 // nginx on loopback driven by wrk, `trawl capture -i lo`, the page open on the
 // stream in Debian's chromium. Records long tasks, frame times, the JS heap and
 // how long a click takes to open an entry, and prints them as markdown.
-// Usage: node tests/perf.mjs TRAWL [SECONDS]
+// Usage: node tests/perf.mjs TRAWL [SECONDS] [ROWS KEPT, default 20000]
 import { chromium } from "playwright-core";
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
@@ -11,6 +11,7 @@ import os from "node:os";
 
 const trawl = path.resolve(process.argv[2]);
 const seconds = Number(process.argv[3] ?? 30);
+const cap = Number(process.argv[4] ?? 20000);
 const work = mkdtempSync(path.join(os.tmpdir(), "trawl-ui-perf-"));
 execFileSync("chmod", ["755", work]);
 mkdirSync(`${work}/www`);
@@ -53,7 +54,7 @@ try {
     };
     requestAnimationFrame(tick);
   });
-  await page.goto("http://127.0.0.1:18980/?q=http");
+  await page.goto(`http://127.0.0.1:18980/?q=http&cap=${cap}`);
   await page.getByTestId("stream-status").filter({ hasText: "live" }).waitFor({ timeout: 10000 });
   await page.evaluate(() => { window.__perf.longTasks = []; window.__perf.frames = []; });
   const heapBefore = await page.evaluate(() => performance.memory.usedJSHeapSize);
@@ -90,7 +91,7 @@ try {
   console.log(`|---|---|`);
   console.log(`| HTTP entries captured in ${seconds} s | ${entries} (${Math.round(entries / seconds)}/s) |`);
   console.log(`| entries skipped for the page (it fell behind) | ${after.stream.skipped} |`);
-  console.log(`| rows held by the page at the end (cap 20,000) | ${rows} |`);
+  console.log(`| rows held by the page at the end (cap ${cap.toLocaleString("en")}) | ${rows} |`);
   console.log(`| long tasks (> 50 ms) | ${perf.longTasks.length}, ${Math.round(perf.longTasks.reduce((a, b) => a + b, 0))} ms in all, longest ${Math.round(Math.max(0, ...perf.longTasks))} ms |`);
   console.log(`| frame time p50 / p95 / max | ${pct(frames, 50).toFixed(1)} / ${pct(frames, 95).toFixed(1)} / ${frames.at(-1).toFixed(1)} ms over ${frames.length} frames |`);
   console.log(`| click on a row to detail shown (${clicks.length} clicks) | median ${pct(clicks.slice().sort((a, b) => a - b), 50)} ms, max ${Math.max(...clicks)} ms |`);
