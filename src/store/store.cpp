@@ -304,7 +304,13 @@ bool Store::seal_locked() {
   if (pending_->count == 0) return false;
   sealed_.push_back(std::move(pending_));
   pending_ = std::make_unique<Pending>();
-  pending_->raw.reserve(settings_.block_bytes + (settings_.block_bytes >> 2));  // no regrowth
+  if (!spare_raw_.empty()) {
+    pending_->raw = std::move(spare_raw_.back());
+    spare_raw_.pop_back();
+    pending_->raw.clear();
+  } else {
+    pending_->raw.reserve(settings_.block_bytes + (settings_.block_bytes >> 2));  // no regrowth
+  }
   return true;
 }
 
@@ -312,7 +318,7 @@ bool Store::seal_locked() {
 // on meanwhile (a capture thread never waits for the disk).
 void Store::commit() {
   std::lock_guard commit_lock(commit_mutex_);
-  std::vector<std::shared_ptr<const Pending>> batch;
+  std::vector<std::shared_ptr<Pending>> batch;
   std::shared_ptr<Segment> seg;
   {
     std::lock_guard lock(mutex_);
@@ -322,6 +328,11 @@ void Store::commit() {
   }
   if (batch.empty()) return;
   auto* cctx = static_cast<ZSTD_CCtx*>(cctx_);
+  // A backlog that woke the committer before its interval means a high entry
+  // rate (over kBlocksPerWake blocks per interval): then speed comes first.
+  const bool behind = batch.size() >= kBlocksPerWake;
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
+                         behind ? settings_.zstd_behind_level : settings_.zstd_level);
   std::vector<Block> written;
   uint64_t offset = seg->size;
   bool ok = true;
@@ -364,10 +375,13 @@ void Store::commit() {
     blocks_.push_back(b);
     seg->max_us = std::max(seg->max_us, b.header.max_us);
   }
+  if (behind) fast_blocks_ += written.size();
   bytes_ += offset - seg->size;
   seg->size = offset;
   durable_id_ = batch.back()->first_id + batch.back()->count - 1;
   sealed_.erase(sealed_.begin(), sealed_.begin() + ptrdiff_t(batch.size()));
+  for (auto& p : batch)  // unless a scan still reads it
+    if (p.use_count() == 1 && spare_raw_.size() < 4) spare_raw_.push_back(std::move(p->raw));
   written_.notify_all();
   if (seg->size >= settings_.segment_bytes)  // named after the first id it will hold
     start_segment(!sealed_.empty()  ? sealed_.front()->first_id
@@ -519,6 +533,7 @@ StoreStats Store::stats() const {
                : pending_->count  ? pending_->first_id
                                   : 0;
   s.entries_lost = lost_entries_;
+  s.fast_blocks = fast_blocks_;
   {
     std::lock_guard errors(error_mutex_);
     s.last_error = last_error_;

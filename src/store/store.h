@@ -32,6 +32,11 @@ struct StoreSettings {
   uint64_t segment_bytes = 64u << 20;                 // a segment is closed at this size
   size_t block_bytes = 1u << 20;                      // entry bytes per block before a commit
   int zstd_level = 1;
+  // For batches found waiting at high entry rates (the committer woken by the
+  // backlog, not its interval): fast on text that barely compresses (base64,
+  // random), where level 1 takes a core per GB/s. The capture must not wait on
+  // compression; the price is a lower ratio.
+  int zstd_behind_level = -1;
   bool sync = true;  // fdatasync each commit (tests of retention may skip it)
   // Wall clock for the age limit, in microseconds (tests set their own).
   std::function<int64_t()> now_us;
@@ -47,6 +52,7 @@ struct StoreStats {
   uint64_t truncated_bytes = 0;  // torn tail cut at open
   uint64_t segments_expired = 0, segments_evicted = 0;  // by age, by size
   uint64_t entries_lost = 0;  // in blocks that could not be written (disk full, I/O error)
+  uint64_t fast_blocks = 0;   // compressed at zstd_behind_level: commits had fallen behind
   std::string last_error;     // of a background commit
 };
 
@@ -103,7 +109,9 @@ class Store {
   std::vector<std::shared_ptr<Segment>> segments_;     // oldest first; the last is written
   std::vector<Block> blocks_;                          // oldest first
   std::unique_ptr<Pending> pending_;                   // being appended to
-  std::deque<std::shared_ptr<const Pending>> sealed_;  // full, waiting for a commit (oldest first)
+  std::deque<std::shared_ptr<Pending>> sealed_;  // full, waiting for a commit (oldest first)
+  // Buffers of committed blocks, reused: a fresh megabyte per block costs page faults.
+  std::vector<std::string> spare_raw_;
   std::mutex commit_mutex_;                            // one commit at a time
   std::string compressed_;                             // a block being written (commit only)
   bool background_ = false, stop_ = false;
@@ -111,6 +119,7 @@ class Store {
   std::condition_variable written_;  // appenders: the committer made room
   std::thread committer_;
   uint64_t lost_entries_ = 0;
+  uint64_t fast_blocks_ = 0;
   mutable std::mutex error_mutex_;
   std::string last_error_;
   uint64_t next_id_ = 1;

@@ -179,6 +179,7 @@ Json Worker::stats() const {
   store.set("segments_expired", st.segments_expired);
   store.set("segments_evicted", st.segments_evicted);
   store.set("entries_lost", st.entries_lost);
+  store.set("fast_blocks", st.fast_blocks);
   if (!st.last_error.empty()) store.set("last_error", st.last_error);
   out.set("store", std::move(store));
   Json stream = Json::object();
