@@ -106,14 +106,14 @@ class Store {
 
   StoreSettings settings_;
   mutable std::mutex mutex_;
-  std::vector<std::shared_ptr<Segment>> segments_;     // oldest first; the last is written
-  std::vector<Block> blocks_;                          // oldest first
-  std::unique_ptr<Pending> pending_;                   // being appended to
-  std::deque<std::shared_ptr<Pending>> sealed_;  // full, waiting for a commit (oldest first)
+  std::vector<std::shared_ptr<Segment>> segments_;  // oldest first; the last is written
+  std::vector<Block> blocks_;                       // oldest first
+  std::unique_ptr<Pending> pending_;                // being appended to
+  std::deque<std::shared_ptr<Pending>> sealed_;     // full, waiting for a commit (oldest first)
   // Buffers of committed blocks, reused: a fresh megabyte per block costs page faults.
   std::vector<std::string> spare_raw_;
-  std::mutex commit_mutex_;                            // one commit at a time
-  std::string compressed_;                             // a block being written (commit only)
+  std::mutex commit_mutex_;  // one commit at a time
+  std::string compressed_;   // a block being written (commit only)
   bool background_ = false, stop_ = false;
   std::condition_variable wake_;     // the committer: blocks are waiting
   std::condition_variable written_;  // appenders: the committer made room
