@@ -79,7 +79,7 @@ def ip_payload(link, frame):
 def main():
     out, captures = sys.argv[1], sys.argv[2:]
     targets = ["pcap_fuzz", "decode_fuzz", "flows_fuzz", "icmp_fuzz", "kafka_body_fuzz", "kfl_fuzz",
-               "api_target_fuzz"] + STREAM_TARGETS
+               "api_target_fuzz", "entry_record_fuzz"] + STREAM_TARGETS
     for t in targets:
         os.makedirs(os.path.join(out, t), exist_ok=True)
 

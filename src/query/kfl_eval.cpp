@@ -90,15 +90,126 @@ bool walk(const Value& v, const std::vector<Step>& steps, size_t at, Context& c,
 // Follows keys and indexes into JSON text without building a tree (stored
 // entries keep request and response as text): only what the path reaches is
 // turned into a value, and only an object or array there is parsed.
+// A top-level member of compact JSON text (as trawl writes it: no spaces),
+// found without indexing the whole document: `response.status` is the first
+// member of a response whose body may be kilobytes long. Strings with escapes,
+// objects, arrays and unusual numbers are left to simdjson (kUnsure), so the
+// values found are exactly the ones it would give.
+enum class Shallow { kFound, kMissing, kUnsure };
+
+// The end of the string whose opening quote is at `p`, or npos.
+size_t skip_string(std::string_view t, size_t p) {
+  for (size_t q = p + 1;;) {
+    q = t.find('"', q);
+    if (q == std::string_view::npos) return q;
+    size_t slashes = 0;
+    while (t[q - 1 - slashes] == '\\') ++slashes;
+    if (slashes % 2 == 0) return q + 1;
+    q += 1;
+  }
+}
+
+// The end of the value starting at `p` (a string, object, array or scalar), or npos.
+size_t skip_value(std::string_view t, size_t p) {
+  if (p >= t.size()) return std::string_view::npos;
+  if (t[p] == '"') return skip_string(t, p);
+  if (t[p] == '{' || t[p] == '[') {
+    int depth = 0;
+    while (p < t.size()) {
+      char ch = t[p];
+      if (ch == '"') {
+        p = skip_string(t, p);
+        if (p == std::string_view::npos) return p;
+        continue;
+      }
+      if (ch == '{' || ch == '[') ++depth;
+      if (ch == '}' || ch == ']') {
+        if (--depth == 0) return p + 1;
+      }
+      ++p;
+    }
+    return std::string_view::npos;
+  }
+  while (p < t.size() && t[p] != ',' && t[p] != '}' && t[p] != ']') ++p;
+  return p;
+}
+
+// `key` as it appears in the text: JSON-escaped the way trawl writes it.
+Shallow find_member(std::string_view t, std::string_view key, Value& out) {
+  if (t.empty() || t[0] != '{') return Shallow::kUnsure;
+  size_t p = 1;
+  if (p < t.size() && t[p] == '}') return Shallow::kMissing;
+  while (p < t.size()) {
+    if (t[p] != '"') return Shallow::kUnsure;
+    size_t end = skip_string(t, p);
+    if (end == std::string_view::npos || end >= t.size() || t[end] != ':') return Shallow::kUnsure;
+    std::string_view name = t.substr(p + 1, end - p - 2);
+    p = end + 1;
+    if (name == key) {
+      size_t stop = skip_value(t, p);
+      if (stop == std::string_view::npos) return Shallow::kUnsure;
+      std::string_view v = t.substr(p, stop - p);
+      if (v.size() >= 2 && v.front() == '"') {
+        std::string_view inner = v.substr(1, v.size() - 2);
+        if (inner.find('\\') != std::string_view::npos) return Shallow::kUnsure;
+        out = Value::of_string(inner);
+        return Shallow::kFound;
+      }
+      if (v == "true" || v == "false") {
+        out = Value::of_bool(v == "true");
+        return Shallow::kFound;
+      }
+      if (v == "null") {
+        out = Value();
+        return Shallow::kFound;
+      }
+      // Plain integers only (no sign on zero, no fraction or exponent, 18 digits at most).
+      std::string_view digits = v.substr(v.starts_with('-') ? 1 : 0);
+      if (digits.empty() || digits.size() > 18 || (digits[0] == '0' && v.size() > 1))
+        return Shallow::kUnsure;
+      for (char ch : digits)
+        if (ch < '0' || ch > '9') return Shallow::kUnsure;
+      int64_t n = 0;
+      std::from_chars(v.data(), v.data() + v.size(), n);
+      out = Value::of_int(n);
+      return Shallow::kFound;
+    }
+    p = skip_value(t, p);
+    if (p == std::string_view::npos || p >= t.size()) return Shallow::kUnsure;
+    if (t[p] == '}') return Shallow::kMissing;
+    if (t[p] != ',') return Shallow::kUnsure;
+    ++p;
+  }
+  return Shallow::kUnsure;
+}
+
 bool walk_raw(const std::string& text, const std::vector<Step>& steps, size_t at, Context& c,
               Visitor visit) {
+  // Keys are compared as they are written in the text (simdjson compares field
+  // names unescaped-as-raw): escaped the way trawl's writer escapes them.
+  auto written_key = [](std::string_view key) {
+    std::string quoted;
+    write_json_string(quoted, key);
+    return quoted.substr(1, quoted.size() - 2);
+  };
+  if (steps[at].kind == Step::Kind::kKey) {
+    Value member;
+    switch (find_member(text, written_key(steps[at].key), member)) {
+      case Shallow::kFound:
+        return walk(member, steps, at + 1, c, visit);
+      case Shallow::kMissing:
+        return false;
+      case Shallow::kUnsure:
+        break;
+    }
+  }
   std::string pointer;
   size_t end = at;
   for (; end < steps.size(); ++end) {
     const Step& s = steps[end];
     if (s.kind == Step::Kind::kKey) {
       pointer += '/';
-      for (char ch : s.key) {  // JSON pointer escapes
+      for (char ch : written_key(s.key)) {  // JSON pointer escapes
         if (ch == '~')
           pointer += "~0";
         else if (ch == '/')

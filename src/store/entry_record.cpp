@@ -140,6 +140,19 @@ bool next_entry_record(Bytes& in, Bytes& record) {
   return true;
 }
 
+bool peek_entry_record(Bytes record, RecordKey& key) {
+  RecordReader r{record.data(), record.data() + record.size()};
+  r.u32();
+  key.id = r.varint();
+  key.timestamp_us = int64_t(r.fixed());
+  r.fixed();
+  r.varint();
+  r.varint();
+  if (r.p < r.end) ++r.p;  // flags
+  key.protocol = r.text();
+  return r.ok;
+}
+
 bool decode_entry_record(Bytes& in, Entry& e) {
   RecordReader whole{in.data(), in.data() + in.size()};
   uint32_t length = whole.u32();

@@ -16,6 +16,15 @@ void encode_entry_record(const Entry& e, std::string& out);
 // Splits the next whole record off the front of `in` without decoding it.
 bool next_entry_record(Bytes& in, Bytes& record);
 
+// The fields a scan filters on, read from a record without decoding the rest
+// (a scan for one protocol skips the others' records this cheaply).
+struct RecordKey {
+  uint64_t id = 0;
+  int64_t timestamp_us = 0;
+  std::string_view protocol;
+};
+bool peek_entry_record(Bytes record, RecordKey& key);
+
 // Decodes the record at the front of `in` into `e` and advances `in` past it.
 // False (and `in` untouched) when the bytes are not a whole record.
 bool decode_entry_record(Bytes& in, Entry& e);

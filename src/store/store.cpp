@@ -473,7 +473,8 @@ std::optional<Entry> Store::get(uint64_t id) const {
   return e;
 }
 
-uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>& visit) const {
+uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>& visit,
+                     uint64_t* scanned) const {
   std::vector<Block> blocks;
   std::vector<std::shared_ptr<const Pending>> unwritten;  // newest first
   {
@@ -497,12 +498,14 @@ uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>&
   // Newest first within a block too: the records are split, then read backwards.
   auto visit_raw = [&](const std::string& raw) {
     std::vector<Bytes> records = split_records(raw);
+    if (scanned) *scanned += records.size();
     Entry e;
+    RecordKey key;
     for (size_t i = records.size(); i-- > 0;) {
       Bytes r = records[i];
-      if (!decode_entry_record(r, e)) continue;
-      if (e.id < range.min_id || e.id > range.max_id || e.timestamp_us < range.min_us ||
-          e.timestamp_us > range.max_us || !(protocol_bit(e.protocol) & range.protocols))
+      if (!peek_entry_record(r, key) || key.id < range.min_id || key.id > range.max_id ||
+          key.timestamp_us < range.min_us || key.timestamp_us > range.max_us ||
+          !(protocol_bit(key.protocol) & range.protocols) || !decode_entry_record(r, e))
         continue;
       ++visited;
       if (!visit(e)) return false;

@@ -87,7 +87,10 @@ class Store {
 
   std::optional<Entry> get(uint64_t id) const;
   // Newest first; `visit` returns false to stop. Returns the entries visited.
-  uint64_t scan(const StoreRange& range, const std::function<bool(Entry&)>& visit) const;
+  // `scanned`, when given, gets the number of records read in the blocks the
+  // index could not skip (the work of the scan; visited ones are a subset).
+  uint64_t scan(const StoreRange& range, const std::function<bool(Entry&)>& visit,
+                uint64_t* scanned = nullptr) const;
   StoreStats stats() const;
 
  private:

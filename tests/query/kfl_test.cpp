@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
+#include <random>
 
 #include "entries/json_parse.h"
 
@@ -401,6 +403,90 @@ TEST(Kfl, JsonTextAndParsedTreesAnswerAlike) {
                 q == "request.missing.deeper == 1" || q == "request.list[1] == 1")
         << q;
   }
+}
+
+// Top-level members are found in JSON text by a shallow scan, without simdjson,
+// when nothing is unusual: random objects (escaped keys and strings, every
+// kind of number, nested values) must answer as their parsed trees do.
+TEST(Kfl, ShallowMemberScanAnswersAsTheParsedTree) {
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return int(rng() % unsigned(n)); };
+  const std::vector<std::string> pieces = {"a",   "status", "k\"q", "b\\s", "\xc3\xa9",
+                                           "x y", "{",      "}",    ",",    ":"};
+  auto text = [&] {
+    std::string t;
+    for (int i = pick(4); i >= 0; --i) t += pieces[size_t(pick(int(pieces.size())))];
+    return t;
+  };
+  std::function<Json(int)> value = [&](int depth) -> Json {
+    switch (pick(depth > 1 ? 7 : 9)) {
+      case 0:
+        return Json(text());
+      case 1:
+        return Json(int64_t(pick(1000)) - 500);
+      case 2:
+        return Json(int64_t(rng()) * int64_t(rng()));
+      case 3:
+        return Json(double(pick(100000)) / 7.0);
+      case 4:
+        return Json(pick(2) == 0);
+      case 5:
+        return Json();
+      case 6:
+        return Json(int64_t(0));
+      case 7: {
+        Json o = Json::object();
+        for (int i = pick(3); i > 0; --i) o.set(text(), value(depth + 1));
+        return o;
+      }
+      default: {
+        Json a = Json::array();
+        for (int i = pick(3); i > 0; --i) a.push(value(depth + 1));
+        return a;
+      }
+    }
+  };
+  int checked = 0;
+  for (int round = 0; round < 400; ++round) {
+    Json object = Json::object();
+    for (int i = pick(5); i > 0; --i) object.set(text(), value(0));
+    std::string written;
+    object.write(written);
+    Entry raw;
+    raw.protocol = "http";
+    raw.request = Json::raw(written);
+    Entry tree = raw;
+    expand_raw(tree);
+    std::vector<std::string> keys = {"missing"};
+    for (const auto& [k, v] : tree.request.fields()) keys.push_back(k);
+    for (const std::string& key : keys) {
+      std::string sel;
+      write_json_string(sel, key);
+      sel = "request[" + sel + "]";
+      const Json* v = tree.request.find(key);
+      std::string literal = "nil";
+      if (v && (v->is_string() || v->is_int() || v->is_bool())) {
+        literal.clear();
+        v->write(literal);
+      }
+      for (const std::string& q :
+           {sel + " == " + literal, sel + " != " + literal, "has(" + sel + ")", sel + " > 3",
+            sel + ".size() > 1", sel + ".contains(\"s\")"}) {
+        CompileError error;
+        auto query = Query::compile(q, error);
+        ASSERT_TRUE(query) << q << ": " << error.text();
+        EXPECT_EQ(query->matches(raw), query->matches(tree)) << q << " on " << written;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 3000);
+  // Not compact (spaces): left to simdjson, same answer.
+  Entry spaced;
+  spaced.protocol = "http";
+  spaced.request = Json::raw(R"({ "status" : 200 , "s" : "a\"b" })");
+  EXPECT_TRUE(match("request.status == 200", spaced));
+  EXPECT_TRUE(match(R"(request.s == "a\"b")", spaced));
 }
 
 TEST(Kfl, BoundsNameWhatAStoreIndexCanSkip) {
