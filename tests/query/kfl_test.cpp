@@ -425,7 +425,7 @@ TEST(Kfl, ShallowMemberScanAnswersAsTheParsedTree) {
       case 1:
         return Json(int64_t(pick(1000)) - 500);
       case 2:
-        return Json(int64_t(rng()) * int64_t(rng()));
+        return Json(int64_t(uint64_t(rng()) * uint64_t(rng())));
       case 3:
         return Json(double(pick(100000)) / 7.0);
       case 4:
