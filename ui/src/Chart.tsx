@@ -1,6 +1,6 @@
 // A small line chart over time buckets: one polyline per series, the largest
 // value on the axis, a legend. Series are named by protocol for colours.
-export interface Line {
+interface Line {
   name: string;
   className: string;
   values: (number | null)[]; // null: no data in that bucket (a gap, not a zero)

@@ -12,13 +12,13 @@ type Pick = (path: string, v: unknown) => void;
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function fieldPath(base: string, key: string | number): string {
+function fieldPath(base: string, key: string | number): string {
   if (typeof key === "number") return `${base}[${key}]`;
   return IDENT.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
 }
 
 // A JSON value as a tree whose scalars can be clicked into the query.
-export function JsonTree(props: { value: unknown; path: string; onPick: Pick }) {
+function JsonTree(props: { value: unknown; path: string; onPick: Pick }) {
   const { value, path, onPick } = props;
   if (value !== null && typeof value === "object") {
     const items = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);

@@ -11,7 +11,7 @@ import { status } from "./summary";
 
 export type Grouping = "endpoint" | "host" | "namespace";
 
-export interface Edge {
+interface Edge {
   client: string;
   service: string;
   protocol: string;

@@ -14,7 +14,7 @@ export interface BodyView {
 
 type Message = Record<string, unknown>;
 
-export function header(msg: Message, name: string): string | undefined {
+function header(msg: Message, name: string): string | undefined {
   const headers = msg.headers as Record<string, unknown> | undefined;
   if (!headers) return undefined;
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return String(v);
@@ -45,7 +45,7 @@ export function bodyView(msg: Message): BodyView | null {
   return { kind: "text", text: body, size, truncated };
 }
 
-export function fromBase64(b64: string): Uint8Array {
+function fromBase64(b64: string): Uint8Array {
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);

@@ -8,7 +8,7 @@ export interface Completion {
   options: string[];
 }
 
-export const MACROS = [
+const MACROS = [
   "http", "http2", "grpc", "graphql", "gql", "websocket", "ws", "amqp", "kafka", "redis", "ldap", "dns", "icmp",
   "tls", "tcp", "udp", "sctp",
 ];
@@ -17,7 +17,7 @@ const FUNCTIONS = ["now()", "seconds(", "minutes(", "hours(", "days(", "datetime
 const METHODS = ["startsWith(\"", "endsWith(\"", "contains(\"", "matches(\"", "size()", "json()"];
 
 // The entry fields every protocol has (entry.md).
-export const COMMON_FIELDS = [
+const COMMON_FIELDS = [
   "id", "protocol.name", "protocol.abbr", "protocol.version", "protocol.layer4",
   "src.ip", "src.port", "src.name", "src.namespace", "src.node", "src.pid", "src.process",
   "dst.ip", "dst.port", "dst.name", "dst.namespace", "dst.node", "dst.pid", "dst.process",
