@@ -112,25 +112,40 @@ void LiveCapture::run(int t, const std::function<void(const Frame&)>& on_frame,
     }
     int64_t now = wall_clock_us();
     if (now - last_idle >= 100'000 || ready == 0) {
+      for (auto& h : handles) read_counters(h);
       on_idle(now);
       last_idle = now;
     }
   }
+  for (auto& h : handles) read_counters(h);
+}
+
+// libpcap's counts are 32-bit and wrap (at 1M packets/s, in about 70 minutes):
+// differences modulo 2^32 between reads 100 ms apart are added to 64-bit totals.
+void LiveCapture::read_counters(Handle& h) {
+  pcap_stat st{};
+  if (pcap_stats(h.pcap, &st) != 0) return;
+  Counters& c = *h.counters;
+  auto add = [](std::atomic<uint64_t>& total, u_int now, u_int before) {
+    total.fetch_add(uint32_t(now - before), std::memory_order_relaxed);
+  };
+  add(c.received, st.ps_recv, c.last.ps_recv);
+  add(c.kernel_drops, st.ps_drop, c.last.ps_drop);
+  add(c.interface_drops, st.ps_ifdrop, c.last.ps_ifdrop);
+  c.last = st;
 }
 
 std::vector<InterfaceStats> LiveCapture::stats() const {
   std::vector<InterfaceStats> out;
   for (const auto& handles : per_thread_) {
     for (const auto& h : handles) {
-      pcap_stat st{};
-      if (pcap_stats(h.pcap, &st) != 0) continue;
       InterfaceStats* s = nullptr;
       for (auto& o : out)
         if (o.name == h.interface) s = &o;
       if (!s) s = &out.emplace_back(InterfaceStats{h.interface});
-      s->received += st.ps_recv;
-      s->kernel_drops += st.ps_drop;
-      s->interface_drops += st.ps_ifdrop;
+      s->received += h.counters->received.load(std::memory_order_relaxed);
+      s->kernel_drops += h.counters->kernel_drops.load(std::memory_order_relaxed);
+      s->interface_drops += h.counters->interface_drops.load(std::memory_order_relaxed);
     }
   }
   return out;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,8 @@ struct LiveCaptureSettings {
 };
 
 // Counters of one interface, summed over the threads (libpcap's pcap_stats:
-// the kernel's PACKET_STATISTICS).
+// the kernel's PACKET_STATISTICS), as of each thread's last idle tick (100 ms
+// at most ago).
 struct InterfaceStats {
   std::string name;
   uint64_t received = 0;
@@ -52,11 +54,19 @@ class LiveCapture {
   std::vector<InterfaceStats> stats() const;
 
  private:
+  // pcap_stats() is read by the handle's own thread only (libpcap is not
+  // thread-safe), every idle tick, into 64-bit totals other threads can read.
+  struct Counters {
+    std::atomic<uint64_t> received{0}, kernel_drops{0}, interface_drops{0};
+    pcap_stat last{};  // libpcap's 32-bit counts at the previous read
+  };
   struct Handle {
     pcap_t* pcap = nullptr;
     std::string interface;
     int link_type = 0;
+    std::shared_ptr<Counters> counters = std::make_shared<Counters>();
   };
+  static void read_counters(Handle& h);
   std::vector<std::vector<Handle>> per_thread_;
   std::atomic<bool> stop_{false};
 };
