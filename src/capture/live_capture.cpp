@@ -48,8 +48,7 @@ LiveCapture::LiveCapture(const LiveCaptureSettings& s) {
     for (int t = 0; t < threads; ++t) {
       pcap_t* p = pcap_create(name.c_str(), errbuf);
       if (!p) throw std::runtime_error("cannot capture on " + name + ": " + errbuf);
-      Handle h{p, name, 0};
-      per_thread_[size_t(t)].push_back(h);  // closed by the destructor from here on
+      per_thread_[size_t(t)].push_back({p, name, 0});  // closed by the destructor from here on
       pcap_set_snaplen(p, s.snaplen);
       pcap_set_promisc(p, s.promiscuous && name != "any");
       pcap_set_timeout(p, s.block_timeout_ms);

@@ -64,7 +64,7 @@ class LiveCapture {
     pcap_t* pcap = nullptr;
     std::string interface;
     int link_type = 0;
-    std::shared_ptr<Counters> counters = std::make_shared<Counters>();
+    std::unique_ptr<Counters> counters = std::make_unique<Counters>();  // stable for readers
   };
   static void read_counters(Handle& h);
   std::vector<std::vector<Handle>> per_thread_;

@@ -44,6 +44,9 @@ struct Step {
   Kind kind = Kind::kKey;
   std::string key;
   int64_t index = 0;
+  // The key as it appears in JSON text, escaped as trawl writes it (stored
+  // entries are compared against it in place); set at compile time.
+  std::string written_key;
 };
 
 struct Selector {

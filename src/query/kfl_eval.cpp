@@ -87,9 +87,6 @@ size_t utf8_length(std::string_view s) {
 
 bool walk(const Value& v, const std::vector<Step>& steps, size_t at, Context& c, Visitor visit);
 
-// Follows keys and indexes into JSON text without building a tree (stored
-// entries keep request and response as text): only what the path reaches is
-// turned into a value, and only an object or array there is parsed.
 // A top-level member of compact JSON text (as trawl writes it: no spaces),
 // found without indexing the whole document: `response.status` is the first
 // member of a response whose body may be kilobytes long. Strings with escapes,
@@ -183,18 +180,16 @@ Shallow find_member(std::string_view t, std::string_view key, Value& out) {
   return Shallow::kUnsure;
 }
 
+// Follows keys and indexes into JSON text without building a tree (stored
+// entries keep request and response as text): only what the path reaches is
+// turned into a value, and only an object or array there is parsed.
+// Keys are compared as they are written in the text (simdjson compares field
+// names as raw, escaped text): Step::written_key.
 bool walk_raw(const std::string& text, const std::vector<Step>& steps, size_t at, Context& c,
               Visitor visit) {
-  // Keys are compared as they are written in the text (simdjson compares field
-  // names unescaped-as-raw): escaped the way trawl's writer escapes them.
-  auto written_key = [](std::string_view key) {
-    std::string quoted;
-    write_json_string(quoted, key);
-    return quoted.substr(1, quoted.size() - 2);
-  };
   if (steps[at].kind == Step::Kind::kKey) {
     Value member;
-    switch (find_member(text, written_key(steps[at].key), member)) {
+    switch (find_member(text, steps[at].written_key, member)) {
       case Shallow::kFound:
         return walk(member, steps, at + 1, c, visit);
       case Shallow::kMissing:
@@ -209,7 +204,7 @@ bool walk_raw(const std::string& text, const std::vector<Step>& steps, size_t at
     const Step& s = steps[end];
     if (s.kind == Step::Kind::kKey) {
       pointer += '/';
-      for (char ch : written_key(s.key)) {  // JSON pointer escapes
+      for (char ch : s.written_key) {  // JSON pointer escapes
         if (ch == '~')
           pointer += "~0";
         else if (ch == '/')

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "base/text.h"
+#include "entries/json.h"
 #include "query/kfl_ast.h"
 
 namespace trawl::kfl {
@@ -714,6 +715,11 @@ class Parser {
       if (steps[i].kind == Step::Kind::kKey && steps[i - 1].kind == Step::Kind::kKey &&
           steps[i - 1].key == "headers")
         steps[i].key = to_lower(steps[i].key);
+    for (Step& step : steps) {
+      if (step.kind != Step::Kind::kKey) continue;
+      write_json_string(step.written_key, step.key);
+      step.written_key = step.written_key.substr(1, step.written_key.size() - 2);  // no quotes
+    }
     s.steps.assign(std::make_move_iterator(steps.begin() + long(used)),
                    std::make_move_iterator(steps.end()));
     return s;

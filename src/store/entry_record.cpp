@@ -55,26 +55,20 @@ struct RecordReader {
     ok = false;
     return 0;
   }
-  uint64_t fixed() {
-    if (end - p < 8) {
+  // A fixed-size field in the host's byte order, as put_fixed() and close_length() write it.
+  template <typename T>
+  T fixed() {
+    if (size_t(end - p) < sizeof(T)) {
       ok = false;
       return 0;
     }
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    p += 8;
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    p += sizeof(T);
     return v;
   }
-  uint32_t u32() {
-    if (end - p < 4) {
-      ok = false;
-      return 0;
-    }
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    p += 4;
-    return v;
-  }
+  uint32_t u32() { return fixed<uint32_t>(); }
+  uint64_t u64() { return fixed<uint64_t>(); }
   std::string_view text() { return bytes(varint()); }
   std::string_view json() { return bytes(u32()); }
   std::string_view bytes(uint64_t n) {
@@ -144,8 +138,8 @@ bool peek_entry_record(Bytes record, RecordKey& key) {
   RecordReader r{record.data(), record.data() + record.size()};
   r.u32();
   key.id = r.varint();
-  key.timestamp_us = int64_t(r.fixed());
-  r.fixed();
+  key.timestamp_us = int64_t(r.u64());
+  r.u64();
   r.varint();
   r.varint();
   if (r.p < r.end) ++r.p;  // flags
@@ -159,8 +153,8 @@ bool decode_entry_record(Bytes& in, Entry& e) {
   if (!whole.ok || uint64_t(whole.end - whole.p) < length) return false;
   RecordReader r{whole.p, whole.p + length};
   e.id = r.varint();
-  e.timestamp_us = int64_t(r.fixed());
-  uint64_t elapsed = r.fixed();
+  e.timestamp_us = int64_t(r.u64());
+  uint64_t elapsed = r.u64();
   std::memcpy(&e.elapsed_ms, &elapsed, 8);
   e.request_size = r.varint();
   e.response_size = r.varint();

@@ -157,8 +157,7 @@ Store::Store(StoreSettings settings) : settings_(std::move(settings)) {
   std::error_code ec;
   std::filesystem::create_directories(settings_.dir, ec);
   if (ec) throw std::runtime_error("store: cannot create " + settings_.dir + ": " + ec.message());
-  pending_ = std::make_unique<Pending>();
-  pending_->raw.reserve(settings_.block_bytes + (settings_.block_bytes >> 2));
+  pending_ = new_pending_locked();
   auto* cctx = ZSTD_createCCtx();
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, settings_.zstd_level);
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
@@ -303,15 +302,22 @@ uint64_t Store::append(Entry& entry) {
 bool Store::seal_locked() {
   if (pending_->count == 0) return false;
   sealed_.push_back(std::move(pending_));
-  pending_ = std::make_unique<Pending>();
-  if (!spare_raw_.empty()) {
-    pending_->raw = std::move(spare_raw_.back());
-    spare_raw_.pop_back();
-    pending_->raw.clear();
-  } else {
-    pending_->raw.reserve(settings_.block_bytes + (settings_.block_bytes >> 2));  // no regrowth
-  }
+  pending_ = new_pending_locked();
   return true;
+}
+
+// An empty block whose buffer holds a full one without regrowing: a committed
+// block's buffer when one is spare.
+std::unique_ptr<Store::Pending> Store::new_pending_locked() {
+  auto p = std::make_unique<Pending>();
+  if (!spare_raw_.empty()) {
+    p->raw = std::move(spare_raw_.back());
+    spare_raw_.pop_back();
+    p->raw.clear();
+  } else {
+    p->raw.reserve(settings_.block_bytes + (settings_.block_bytes >> 2));
+  }
+  return p;
 }
 
 // Compression and I/O happen without the store's lock: appends and reads go

@@ -102,6 +102,7 @@ class Store {
   void index_segment(const std::shared_ptr<Segment>& seg, bool last);
   void start_segment(uint64_t first_id);
   bool seal_locked();
+  std::unique_ptr<Pending> new_pending_locked();
   void enforce_retention_locked();
   void drop_oldest_locked(bool expired);
   static bool load_block(const Block& b, std::string& raw);

@@ -5,17 +5,11 @@
 import { useEffect, useState } from "react";
 import { Entry, fetchEntries } from "./api";
 import { BodyView, bodyView, cookies, queryPairs } from "./body";
+import { fieldPath } from "./complete";
 import { NameBook, endpointLabel } from "./names";
 import { summary } from "./summary";
 
 type Pick = (path: string, v: unknown) => void;
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function fieldPath(base: string, key: string | number): string {
-  if (typeof key === "number") return `${base}[${key}]`;
-  return IDENT.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
-}
 
 // A JSON value as a tree whose scalars can be clicked into the query.
 function JsonTree(props: { value: unknown; path: string; onPick: Pick }) {

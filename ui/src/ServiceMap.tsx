@@ -7,7 +7,7 @@ import { useMemo, useState } from "react";
 import type { Endpoint, Entry } from "./api";
 import { NameBook, endpointLabel, hostLabel, namespaceLabel } from "./names";
 import { isFlow, percentile } from "./series";
-import { status } from "./summary";
+import { isError } from "./summary";
 
 export type Grouping = "endpoint" | "host" | "namespace";
 
@@ -51,8 +51,7 @@ export function edgesOf(rows: Entry[], grouping: Grouping = "endpoint", book: Na
     g.calls++;
     if (g.srcs.length < 64 && !g.srcs.some((s) => s.ip === e.src.ip)) g.srcs.push(e.src);
     if (g.dsts.length < 64 && !g.dsts.some((d) => d.ip === e.dst.ip)) g.dsts.push(e.dst);
-    const st = status(e);
-    if (st.kind === "bad" || st.kind === "warn") g.errors++;
+    if (isError(e)) g.errors++;
     if (e.response) g.latencies.push(e.elapsedTime);
     g.protocols.set(e.protocol.abbr, (g.protocols.get(e.protocol.abbr) ?? 0) + 1);
   }

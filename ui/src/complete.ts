@@ -26,6 +26,12 @@ const COMMON_FIELDS = [
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+// The KFL selector of `key` under `base`: .name, or ["name"] when it is not an identifier.
+export function fieldPath(base: string, key: string | number): string {
+  if (typeof key === "number") return `${base}[${key}]`;
+  return IDENT.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
 // Field paths found in the entries (request./response., three levels deep);
 // names that are not identifiers are written as ["name"].
 export function fieldsOf(rows: Entry[], sample = 300): string[] {
@@ -33,7 +39,7 @@ export function fieldsOf(rows: Entry[], sample = 300): string[] {
   const walk = (v: unknown, path: string, depth: number) => {
     if (!v || typeof v !== "object" || Array.isArray(v) || depth > 3) return;
     for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
-      const p = IDENT.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
+      const p = fieldPath(path, k);
       found.add(p);
       walk(child, p, depth + 1);
     }

@@ -1,6 +1,6 @@
 // Calls, error rate and latency percentiles over time, from the entries in view.
 import type { Entry } from "./api";
-import { status } from "./summary";
+import { isError } from "./summary";
 
 export interface Bucket {
   start: number; // ms since epoch
@@ -44,8 +44,7 @@ export function timeSeries(rows: Entry[], maxBuckets = 60): Series {
   for (const e of calls) {
     const b = acc[Math.floor(e.timestamp / width) - first];
     b.calls++;
-    const k = status(e).kind;
-    if (k === "bad" || k === "warn") b.errors++;
+    if (isError(e)) b.errors++;
     if (e.response) {
       const p = e.protocol.abbr;
       let l = b.lat.get(p);

@@ -44,3 +44,9 @@ export function status(e: Entry): { text: string; kind: "ok" | "warn" | "bad" | 
   if (typeof r.resultName === "string") return { text: r.resultName, kind: r.resultName === "success" ? "ok" : "bad" };
   return { text: str(r.type ?? r.method ?? "ok"), kind: "ok" };
 }
+
+// An error or a warning (5xx/4xx, an error reply, NXDOMAIN, an incomplete entry).
+export function isError(e: Entry): boolean {
+  const k = status(e).kind;
+  return k === "bad" || k === "warn";
+}
