@@ -262,6 +262,11 @@ Reply handle_get(Worker& worker, const Target& t, const std::string& ui_dir) {
     gauge("trawl_interface_drops_total", "counter", "Packets dropped by interfaces.",
           field("live", "interface_drops"));
     gauge("trawl_packets_total", "counter", "Packets captured.", field("capture", "packets"));
+    gauge("trawl_packet_ring_dropped_total", "counter",
+          "Packets not kept in the packet ring (its writer was behind the disk).",
+          field("packet_ring", "dropped_packets"));
+    gauge("trawl_packet_ring_write_errors_total", "counter", "Failed writes of the packet ring.",
+          field("packet_ring", "write_errors"));
     gauge("trawl_tcp_gap_bytes_total", "counter", "Bytes lost in TCP streams.",
           field("loss", "tcp_gap_bytes"));
     gauge("trawl_stream_skipped_total", "counter",

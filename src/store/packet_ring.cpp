@@ -1,6 +1,16 @@
 #include "store/packet_ring.h"
 
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -13,13 +23,11 @@ namespace trawl {
 namespace {
 
 constexpr uint32_t kSectionHeader = 0x0A0D0D0A, kInterfaceDescription = 1, kEnhancedPacket = 6;
-
-void put32(std::string& out, uint32_t v) {
-  out.append(reinterpret_cast<const char*>(&v), 4);
-}
-void put16(std::string& out, uint16_t v) {
-  out.append(reinterpret_cast<const char*>(&v), 2);
-}
+// A block type of pcapng's local-use range ("the high bit set"): readers skip it.
+constexpr uint32_t kPaddingBlock = 0x80000000u | 0x7472;
+constexpr uint32_t kSectionHeaderBytes = 28, kInterfaceBytes = 20;
+constexpr size_t kAlign = 4096;     // O_DIRECT: buffers, offsets and lengths in pages
+constexpr size_t kIdleBuffers = 2;  // kept when the writer has had nothing to do for a while
 
 // Ring files of every thread, oldest first within a thread: t<thread>-<seq>.pcapng.
 std::vector<std::filesystem::path> ring_files(const std::string& dir, int thread = -1) {
@@ -39,6 +47,9 @@ std::vector<std::filesystem::path> ring_files(const std::string& dir, int thread
 
 PacketRing::PacketRing(PacketRingSettings settings, int thread)
     : settings_(std::move(settings)), thread_(thread) {
+  if (settings_.buffer_bytes < kAlign || settings_.buffer_bytes % kAlign != 0 ||
+      settings_.max_buffers < 2)
+    throw std::invalid_argument("packet ring: buffers must be 4096-byte multiples, two or more");
   std::error_code ec;
   std::filesystem::create_directories(settings_.dir, ec);
   if (ec)
@@ -47,85 +58,310 @@ PacketRing::PacketRing(PacketRingSettings settings, int thread)
   for (const auto& p : ring_files(settings_.dir, thread_)) {
     uint64_t size = std::filesystem::file_size(p, ec);
     closed_.emplace_back(p.string(), ec ? 0 : size);
-    total_bytes_ += ec ? 0 : size;
+    closed_bytes_ += ec ? 0 : size;
     std::string name = p.filename().string();
-    next_seq_ = std::max<uint64_t>(next_seq_, std::stoull(name.substr(name.find('-') + 1)) + 1);
+    file_seq_ = std::max<uint64_t>(file_seq_, std::stoull(name.substr(name.find('-') + 1)) + 1);
   }
-  open_next();
+  // Fail here, not in the writer, when the directory cannot take files.
+  std::string probe = settings_.dir + "/.t" + std::to_string(thread_) + "-probe";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw std::runtime_error("packet ring: cannot write in " + settings_.dir + ": " +
+                             std::strerror(errno));
+  ::close(fd);
+  ::unlink(probe.c_str());
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(),
+                       ("trawl-packets" + std::to_string(thread_)).substr(0, 15).c_str());
+    writer_loop();
+  });
 }
 
 PacketRing::~PacketRing() {
-  if (file_) std::fclose(file_);
+  {
+    std::lock_guard lock(mutex_);
+    if (current_ && current_->used > 0)
+      jobs_.push_back({current_, false, 0, 0});
+    else if (current_)
+      free_.push_back(current_);
+    if (file_started_) jobs_.push_back({nullptr, true, file_seq_, file_size_});
+    current_ = nullptr;
+    stopping_ = true;
+  }
+  wake_writer_.notify_one();
+  writer_.join();
+  for (Buffer* b : free_) release(b);  // every buffer is back, the writer done
 }
 
-void PacketRing::write(const void* data, size_t n) {
-  if (std::fwrite(data, 1, n, file_) == n) {
-    file_size_ += n;
-    total_bytes_ += n;
-  }
+PacketRingStats PacketRing::stats() const {
+  PacketRingStats s;
+  s.kept_packets = kept_packets_.load(std::memory_order_relaxed);
+  s.kept_bytes = kept_bytes_.load(std::memory_order_relaxed);
+  s.dropped_packets = dropped_packets_.load(std::memory_order_relaxed);
+  s.write_errors = write_errors_.load(std::memory_order_relaxed);
+  s.files_removed = files_removed_.load(std::memory_order_relaxed);
+  s.direct_io = direct_io_.load(std::memory_order_relaxed);
+  return s;
 }
 
-void PacketRing::open_next() {
-  if (file_) {
-    std::fclose(file_);
-    closed_.emplace_back(path_, file_size_);
+// Capture thread ------------------------------------------------------------
+
+// Buffers are mapped, not malloc'ed, so that giving them back to the system
+// after a burst lowers the RSS. Each has room after its data for the writer's
+// padding block (up to two pages).
+bool PacketRing::reserve_locked(size_t n) {
+  while (free_.size() < n && allocated_ < settings_.max_buffers) {
+    void* data = ::mmap(nullptr, settings_.buffer_bytes + 2 * kAlign, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (data == MAP_FAILED) return false;
+    ++allocated_;
+    free_.push_back(new Buffer{static_cast<char*>(data)});
   }
-  while (!closed_.empty() && total_bytes_ + settings_.file_bytes > settings_.max_bytes) {
-    std::remove(closed_.front().first.c_str());
-    total_bytes_ -= std::min(total_bytes_, closed_.front().second);
-    closed_.pop_front();
-  }
-  char name[64];
-  std::snprintf(name, sizeof name, "/t%d-%010llu.pcapng", thread_,
-                static_cast<unsigned long long>(next_seq_++));
-  path_ = settings_.dir + name;
-  file_ = std::fopen(path_.c_str(), "wb");
-  if (!file_)
-    throw std::runtime_error("packet ring: cannot write " + path_ + ": " + std::strerror(errno));
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
-  file_size_ = 0;
-  interfaces_.clear();
-  std::string shb;
-  put32(shb, kSectionHeader);
-  put32(shb, 28);
-  put32(shb, 0x1A2B3C4D);
-  put16(shb, 1);
-  put16(shb, 0);
-  put32(shb, 0xFFFFFFFF);  // section length unknown (-1)
-  put32(shb, 0xFFFFFFFF);
-  put32(shb, 28);
-  write(shb.data(), shb.size());
+  return free_.size() >= n;
+}
+
+void PacketRing::release(Buffer* b) const {
+  ::munmap(b->data, settings_.buffer_bytes + 2 * kAlign);
+  delete b;
+}
+
+PacketRing::Buffer* PacketRing::take_locked() {
+  Buffer* b = free_.back();
+  free_.pop_back();
+  return b;
 }
 
 void PacketRing::add(const Frame& frame) {
-  if (file_size_ >= settings_.file_bytes) open_next();
-  auto it = interfaces_.find(frame.link_type);
-  if (it == interfaces_.end()) {
-    std::string idb;
-    put32(idb, kInterfaceDescription);
-    put32(idb, 20);
-    put16(idb, uint16_t(frame.link_type));
-    put16(idb, 0);
-    put32(idb, 262144);
-    put32(idb, 20);
-    write(idb.data(), idb.size());
-    it = interfaces_.emplace(frame.link_type, uint32_t(interfaces_.size())).first;
+  const bool new_file = !file_started_ || file_size_ >= settings_.file_bytes;
+  const uint32_t caplen = uint32_t(frame.data.size());
+  const uint32_t padded = (caplen + 3) & ~3u;
+  size_t iface = 0;  // a new file declares its interfaces afresh
+  if (!new_file)
+    while (iface < interfaces_.size() && interfaces_[iface] != frame.link_type) ++iface;
+  const bool new_iface = new_file || iface == interfaces_.size();
+  const size_t needed = (new_file ? kSectionHeaderBytes : 0) + (new_iface ? kInterfaceBytes : 0) +
+                        32 + size_t(padded);
+  const size_t room =
+      !current_ || (new_file && current_->used > 0) ? 0 : settings_.buffer_bytes - current_->used;
+  if (needed > room || new_file) {
+    std::unique_lock lock(mutex_);
+    size_t wanted =
+        needed > room ? (needed - room + settings_.buffer_bytes - 1) / settings_.buffer_bytes : 0;
+    if (!reserve_locked(wanted)) {
+      dropped_packets_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (new_file) {
+      if (current_ && current_->used > 0) {
+        jobs_.push_back({current_, false, 0, 0});
+        current_ = nullptr;
+      }
+      if (file_started_) jobs_.push_back({nullptr, true, file_seq_, file_size_});
+      if (file_started_) ++file_seq_;
+      file_started_ = true;
+      file_size_ = 0;
+      flushed_size_ = 0;
+      interfaces_.clear();
+      if (current_) current_->file_seq = file_seq_, current_->offset = 0;
+    }
+    lock.unlock();
+    wake_writer_.notify_one();
   }
-  uint32_t caplen = uint32_t(frame.data.size());
-  uint32_t padded = (caplen + 3) & ~3u;
+  if (new_file) {
+    // Version 1.0, section length unknown.
+    uint32_t shb[7] = {kSectionHeader, kSectionHeaderBytes, 0x1A2B3C4D,         1,
+                       0xFFFFFFFF,     0xFFFFFFFF,          kSectionHeaderBytes};
+    append(shb, sizeof shb);
+  }
+  if (new_iface) {
+    uint32_t idb[5] = {kInterfaceDescription, kInterfaceBytes, uint32_t(uint16_t(frame.link_type)),
+                       262144, kInterfaceBytes};
+    append(idb, sizeof idb);
+    interfaces_.push_back(frame.link_type);
+  }
   uint32_t length = 32 + padded;
   uint64_t ts = uint64_t(frame.timestamp_us);  // default resolution: microseconds
-  uint32_t head[7] = {kEnhancedPacket, length, it->second,       uint32_t(ts >> 32),
+  uint32_t head[7] = {kEnhancedPacket, length, uint32_t(iface),  uint32_t(ts >> 32),
                       uint32_t(ts),    caplen, frame.wire_length};
-  write(head, sizeof head);
-  write(frame.data.data(), caplen);
+  append(head, sizeof head);
+  append(frame.data.data(), caplen);
   static const uint8_t kZeros[4] = {};
-  write(kZeros, padded - caplen);
-  write(&length, 4);
+  append(kZeros, padded - caplen);
+  append(&length, 4);
+  kept_packets_.fetch_add(1, std::memory_order_relaxed);
+  kept_bytes_.fetch_add(needed, std::memory_order_relaxed);
+}
+
+// Copies into the current buffer, handing full ones to the writer; add()
+// reserved the buffers it needs beforehand.
+void PacketRing::append(const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    if (!current_ || current_->used == settings_.buffer_bytes) {
+      std::unique_lock lock(mutex_);
+      uint64_t offset = file_size_;  // full buffers end on a page boundary
+      if (current_) {
+        jobs_.push_back({current_, false, 0, 0});
+        current_ = nullptr;
+      }
+      current_ = take_locked();
+      lock.unlock();
+      wake_writer_.notify_one();
+      current_->used = 0;
+      current_->file_seq = file_seq_;
+      current_->offset = offset;
+    }
+    size_t k = std::min(n, settings_.buffer_bytes - current_->used);
+    std::memcpy(current_->data + current_->used, p, k);
+    current_->used += k;
+    file_size_ += k;
+    p += k;
+    n -= k;
+  }
 }
 
 void PacketRing::flush() {
-  if (file_) std::fflush(file_);
+  if (!current_ || file_size_ == flushed_size_) return;
+  std::unique_lock lock(mutex_);
+  if (!reserve_locked(1)) return;  // visible once the writer catches up
+  // The last, partial page is written now (padded) and again, fuller, later:
+  // the next buffer starts with a copy of it.
+  Buffer* next = take_locked();
+  const size_t tail = current_->used % kAlign;
+  next->used = tail;
+  next->file_seq = current_->file_seq;
+  next->offset = current_->offset + (current_->used - tail);
+  std::memcpy(next->data, current_->data + current_->used - tail, tail);
+  jobs_.push_back({current_, false, 0, 0});
+  current_ = next;
+  flushed_size_ = file_size_;
+  lock.unlock();
+  wake_writer_.notify_one();
+}
+
+// Writer thread -------------------------------------------------------------
+
+void PacketRing::writer_loop() {
+  // Above the capture thread: when they share a core, a writer waiting for it
+  // between writes would leave the disk idle (best effort: needs CAP_SYS_NICE).
+  setpriority(PRIO_PROCESS, pid_t(gettid()), -10);
+  std::deque<Job> jobs;
+  std::vector<Buffer*> run;
+  std::vector<Buffer*> spare;
+  std::unique_lock lock(mutex_);
+  while (true) {
+    // A second without work: buffers beyond a few go back to the system.
+    if (!wake_writer_.wait_for(lock, std::chrono::seconds(1),
+                               [this] { return stopping_ || !jobs_.empty(); })) {
+      while (free_.size() > kIdleBuffers) {
+        spare.push_back(free_.back());
+        free_.pop_back();
+        --allocated_;
+      }
+      lock.unlock();
+      for (Buffer* b : spare) release(b);
+      spare.clear();
+      lock.lock();
+      continue;
+    }
+    if (jobs_.empty()) break;  // stopping, and everything written
+    jobs.swap(jobs_);
+    lock.unlock();
+    // Everything queued goes in as few writes as the file layout allows.
+    for (const Job& job : jobs) {
+      if (job.buffer) {
+        const Buffer* last = run.empty() ? nullptr : run.back();
+        if (last && (last->file_seq != job.buffer->file_seq || last->used % kAlign != 0 ||
+                     last->offset + last->used != job.buffer->offset)) {
+          write_run(run);
+          run.clear();
+        }
+        run.push_back(job.buffer);
+      } else {
+        write_run(run);
+        run.clear();
+        close_file(job.seq, job.size);
+      }
+    }
+    write_run(run);
+    lock.lock();
+    for (const Job& job : jobs)
+      if (job.buffer) free_.push_back(job.buffer);
+    jobs.clear();
+    run.clear();
+  }
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void PacketRing::open_file(uint64_t seq) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  // Room for the new file first: the oldest files go.
+  while (!closed_.empty() && closed_bytes_ + settings_.file_bytes > settings_.max_bytes) {
+    ::unlink(closed_.front().first.c_str());
+    closed_bytes_ -= std::min(closed_bytes_, closed_.front().second);
+    closed_.pop_front();
+    files_removed_.fetch_add(1, std::memory_order_relaxed);
+  }
+  char name[64];
+  std::snprintf(name, sizeof name, "/t%d-%010llu.pcapng", thread_,
+                static_cast<unsigned long long>(seq));
+  open_path_ = settings_.dir + name;
+  open_seq_ = seq;
+  const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+  fd_ = ::open(open_path_.c_str(), flags | O_DIRECT, 0644);
+  direct_io_.store(fd_ >= 0, std::memory_order_relaxed);
+  if (fd_ < 0) fd_ = ::open(open_path_.c_str(), flags, 0644);  // tmpfs, for one
+  if (fd_ < 0) write_errors_.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Buffers that follow each other in one file, all but the last full pages.
+void PacketRing::write_run(const std::vector<Buffer*>& run) {
+  if (run.empty()) return;
+  if (fd_ < 0 || open_seq_ != run[0]->file_seq) open_file(run[0]->file_seq);
+  if (fd_ < 0) return;
+  // O_DIRECT writes whole pages: a partial one is completed with a block that
+  // pcapng readers skip, so the file reads as valid pcapng while it grows.
+  Buffer& b = *run.back();
+  size_t n = b.used, padded = (n + kAlign - 1) / kAlign * kAlign;
+  if (padded != n && padded - n < 12) padded += kAlign;
+  if (padded != n) {
+    uint32_t pad = uint32_t(padded - n);
+    std::memset(b.data + n, 0, pad);
+    uint32_t head[2] = {kPaddingBlock, pad};
+    std::memcpy(b.data + n, head, 8);
+    std::memcpy(b.data + padded - 4, &pad, 4);
+  }
+  std::vector<iovec> iov;
+  for (const Buffer* r : run) iov.push_back({r->data, r == &b ? padded : r->used});
+  uint64_t offset = run[0]->offset;
+  size_t at = 0;
+  while (at < iov.size()) {
+    ssize_t w = ::pwritev(fd_, iov.data() + at, int(std::min<size_t>(iov.size() - at, IOV_MAX)),
+                          off_t(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      write_errors_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    offset += uint64_t(w);
+    for (size_t left = size_t(w); left > 0;) {  // past what was written
+      size_t k = std::min(left, iov[at].iov_len);
+      iov[at].iov_base = static_cast<char*>(iov[at].iov_base) + k;
+      iov[at].iov_len -= k;
+      left -= k;
+      if (iov[at].iov_len == 0) ++at;
+    }
+  }
+}
+
+void PacketRing::close_file(uint64_t seq, uint64_t size) {
+  if (fd_ < 0 || open_seq_ != seq) return;
+  if (::ftruncate(fd_, off_t(size)) != 0) write_errors_.fetch_add(1, std::memory_order_relaxed);
+  ::close(fd_);
+  fd_ = -1;
+  closed_.emplace_back(open_path_, size);
+  closed_bytes_ += size;
 }
 
 std::optional<std::string> export_connection(const std::string& dir, const std::string& layer4,

@@ -1,15 +1,26 @@
 // The packets behind entries: each capture thread writes the frames it sees to
-// its own ring of pcapng files (no locks), bounded in bytes; the oldest file
-// goes first. A connection's packets can be exported as a pcap later: flows
-// are spread over threads by hash, so one thread's files hold all of them.
+// its own ring of pcapng files, bounded in bytes; the oldest file goes first.
+// A connection's packets can be exported as a pcap later: flows are spread over
+// threads by hash, so one thread's files hold all of them.
+//
+// The capture thread only copies frames into buffers; a writer thread of the
+// ring's own writes them with O_DIRECT (where the file system allows it). Page
+// cache writes cost more CPU than the dissection itself at line rate, and a
+// capture thread waiting on the disk is a capture thread dropping packets.
+// When the disk falls behind and every buffer is taken, frames are not kept
+// and are counted (`dropped_packets`), never waited for.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
-#include <cstdio>
 #include <deque>
-#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "capture/pcap_source.h"
 #include "entries/entry.h"
@@ -20,33 +31,87 @@ struct PacketRingSettings {
   std::string dir;
   uint64_t max_bytes = 256u << 20;  // this thread's share of the budget
   uint64_t file_bytes = 16u << 20;
+  size_t buffer_bytes = 1u << 20;  // a multiple of 4096
+  size_t max_buffers = 32;         // mapped as needed; a few are kept when idle
+};
+
+struct PacketRingStats {
+  uint64_t kept_packets = 0;
+  uint64_t kept_bytes = 0;       // pcapng bytes handed to the writer
+  uint64_t dropped_packets = 0;  // not kept: every buffer was waiting on the disk
+  uint64_t write_errors = 0;
+  uint64_t files_removed = 0;  // to stay within the budget
+  bool direct_io = false;      // O_DIRECT writes (false: the file system refused it)
 };
 
 class PacketRing {
  public:
   // Throws std::runtime_error when the directory cannot be written.
   PacketRing(PacketRingSettings settings, int thread);
+  // Writes what is buffered and closes the current file.
   ~PacketRing();
   PacketRing(const PacketRing&) = delete;
   PacketRing& operator=(const PacketRing&) = delete;
 
   void add(const Frame& frame);
-  // Makes what was added visible to exports (called when the thread is idle).
+  // Hands what was added to the writer, to be visible to exports shortly
+  // (called when the capture thread is idle, and at least every 100 ms).
   void flush();
+  PacketRingStats stats() const;
 
  private:
-  void open_next();
-  void write(const void* data, size_t n);
+  struct Buffer {
+    char* data = nullptr;  // buffer_bytes, then room for the writer's padding block
+    size_t used = 0;
+    uint64_t file_seq = 0;
+    uint64_t offset = 0;  // in the file; a multiple of 4096
+  };
+  // Write a buffer, or close file `seq` at `size` bytes.
+  struct Job {
+    Buffer* buffer;
+    bool close;
+    uint64_t seq, size;
+  };
+
+  bool reserve_locked(size_t n);  // at least n free buffers
+  Buffer* take_locked();
+  void release(Buffer* b) const;
+  void append(const void* data, size_t n);
+  void writer_loop();
+  void open_file(uint64_t seq);
+  void write_run(const std::vector<Buffer*>& run);
+  void close_file(uint64_t seq, uint64_t size);
 
   PacketRingSettings settings_;
   int thread_;
-  uint64_t next_seq_ = 0;
-  std::FILE* file_ = nullptr;
-  std::string path_;
+
+  // The capture thread's side. The current buffer always ends the file so far:
+  // current_->offset + current_->used == file_size_.
+  Buffer* current_ = nullptr;
+  uint64_t file_seq_ = 0;
   uint64_t file_size_ = 0;
-  std::map<int, uint32_t> interfaces_;  // link type -> interface id in the current file
+  uint64_t flushed_size_ = 0;
+  bool file_started_ = false;
+  std::vector<int> interfaces_;  // link types, in interface id order, of the current file
+
+  // Shared, under mutex_.
+  mutable std::mutex mutex_;
+  std::condition_variable wake_writer_;
+  std::deque<Job> jobs_;
+  std::vector<Buffer*> free_;
+  size_t allocated_ = 0;
+  bool stopping_ = false;
+  std::atomic<uint64_t> kept_packets_{0}, kept_bytes_{0}, dropped_packets_{0}, write_errors_{0},
+      files_removed_{0};
+  std::atomic<bool> direct_io_{false};
+
+  // The writer thread's side.
+  int fd_ = -1;
+  uint64_t open_seq_ = 0;
+  std::string open_path_;
   std::deque<std::pair<std::string, uint64_t>> closed_;  // oldest first, with sizes
-  uint64_t total_bytes_ = 0;
+  uint64_t closed_bytes_ = 0;
+  std::thread writer_;
 };
 
 // Every kept packet of the TCP/UDP connection between `a` and `b` (either

@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -401,6 +402,7 @@ void Store::commit_every(std::chrono::milliseconds interval) {
   if (background_) return;
   background_ = true;
   committer_ = std::thread([this, interval] {
+    pthread_setname_np(pthread_self(), "trawl-store");  // for top -H and perf
     std::unique_lock lock(mutex_);
     while (!stop_) {
       wake_.wait_for(lock, interval, [this] { return stop_ || sealed_.size() >= kBlocksPerWake; });

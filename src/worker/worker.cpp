@@ -1,5 +1,7 @@
 #include "worker/worker.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include "base/clock.h"
@@ -78,6 +80,8 @@ void Worker::start_capture() {
   for (int t = 0; t < n; ++t) {
     Thread* th = threads_[size_t(t)].get();
     th->thread = std::thread([this, th, t] {
+      pthread_setname_np(pthread_self(),
+                         ("trawl-capture" + std::to_string(t)).substr(0, 15).c_str());
       int64_t last_snapshot = 0;
       capture_->run(
           t,
@@ -186,6 +190,26 @@ Json Worker::stats() const {
   stream.set("subscribers", hub_.subscribers());
   stream.set("skipped", hub_.skipped());
   out.set("stream", std::move(stream));
+  PacketRingStats packets;
+  for (const auto& th : threads_) {
+    if (!th->ring) continue;
+    PacketRingStats t = th->ring->stats();
+    packets.kept_packets += t.kept_packets;
+    packets.kept_bytes += t.kept_bytes;
+    packets.dropped_packets += t.dropped_packets;
+    packets.write_errors += t.write_errors;
+    packets.files_removed += t.files_removed;
+    packets.direct_io = packets.direct_io || t.direct_io;
+  }
+  Json ring = Json::object();
+  ring.set("enabled", settings_.keep_packets);
+  ring.set("kept_packets", packets.kept_packets);
+  ring.set("kept_bytes", packets.kept_bytes);
+  ring.set("dropped_packets", packets.dropped_packets);
+  ring.set("write_errors", packets.write_errors);
+  ring.set("files_removed", packets.files_removed);
+  ring.set("direct_io", packets.direct_io);
+  out.set("packet_ring", std::move(ring));
   return out;
 }
 
