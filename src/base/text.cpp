@@ -3,9 +3,7 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "base/scan.h"
 
 namespace trawl {
 
@@ -13,12 +11,8 @@ bool is_valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   size_t n = s.size(), i = 0;
   while (i < n) {
-    // ASCII runs, sixteen or eight bytes at a time: bodies are mostly ASCII.
-#if defined(__SSE2__)
-    while (n - i >= 16 &&
-           _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))) == 0)
-      i += 16;
-#endif
+    // ASCII runs, many bytes at a time: bodies are mostly ASCII.
+    i += ascii_prefix(p + i, n - i);
     while (n - i >= 8) {
       uint64_t w;
       std::memcpy(&w, p + i, 8);

@@ -10,6 +10,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "base/scan.h"
+
 namespace trawl {
 
 Json& Json::set(std::string key, Json value) {
@@ -193,9 +195,7 @@ void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8)
   }
 
   // Text that needs no escape (keys, most values) goes straight to `out`, one copy.
-  while (n - i >= 16 &&
-         special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))) == 0)
-    i += 16;
+  i = json_plain_prefix(p, n);
   out += '"';
   if (i > 0) out.append(s.data(), i);
   // Then sixteen bytes at a time (the last block padded): copy the clean prefix,
