@@ -28,6 +28,7 @@ constexpr uint32_t kPaddingBlock = 0x80000000u | 0x7472;
 constexpr uint32_t kSectionHeaderBytes = 28, kInterfaceBytes = 20;
 constexpr size_t kAlign = 4096;     // O_DIRECT: buffers, offsets and lengths in pages
 constexpr size_t kIdleBuffers = 2;  // kept when the writer has had nothing to do for a while
+constexpr size_t kRunBuffers = 4;   // written at once, at most
 
 // Ring files of every thread, oldest first within a thread: t<thread>-<seq>.pcapng.
 std::vector<std::filesystem::path> ring_files(const std::string& dir, int thread = -1) {
@@ -245,7 +246,6 @@ void PacketRing::writer_loop() {
   // Above the capture thread: when they share a core, a writer waiting for it
   // between writes would leave the disk idle (best effort: needs CAP_SYS_NICE).
   setpriority(PRIO_PROCESS, pid_t(gettid()), -10);
-  std::deque<Job> jobs;
   std::vector<Buffer*> run;
   std::vector<Buffer*> spare;
   std::unique_lock lock(mutex_);
@@ -265,29 +265,32 @@ void PacketRing::writer_loop() {
       continue;
     }
     if (jobs_.empty()) break;  // stopping, and everything written
-    jobs.swap(jobs_);
-    lock.unlock();
-    // Everything queued goes in as few writes as the file layout allows.
-    for (const Job& job : jobs) {
-      if (job.buffer) {
-        const Buffer* last = run.empty() ? nullptr : run.back();
-        if (last && (last->file_seq != job.buffer->file_seq || last->used % kAlign != 0 ||
-                     last->offset + last->used != job.buffer->offset)) {
-          write_run(run);
-          run.clear();
+    // The next run of buffers that follow each other in the file (a few at a
+    // time, so that they come back to the capture thread soon), or a close.
+    std::optional<Job> close;
+    while (!jobs_.empty()) {
+      const Job& job = jobs_.front();
+      if (!job.buffer) {
+        if (run.empty()) {
+          close = job;
+          jobs_.pop_front();
         }
-        run.push_back(job.buffer);
-      } else {
-        write_run(run);
-        run.clear();
-        close_file(job.seq, job.size);
+        break;
       }
+      const Buffer* last = run.empty() ? nullptr : run.back();
+      if (last && (run.size() == kRunBuffers || last->file_seq != job.buffer->file_seq ||
+                   last->used % kAlign != 0 || last->offset + last->used != job.buffer->offset))
+        break;
+      run.push_back(job.buffer);
+      jobs_.pop_front();
     }
-    write_run(run);
+    lock.unlock();
+    if (close)
+      close_file(close->seq, close->size);
+    else
+      write_run(run);
     lock.lock();
-    for (const Job& job : jobs)
-      if (job.buffer) free_.push_back(job.buffer);
-    jobs.clear();
+    free_.insert(free_.end(), run.begin(), run.end());
     run.clear();
   }
   if (fd_ >= 0) ::close(fd_);

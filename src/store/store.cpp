@@ -21,7 +21,10 @@ namespace trawl {
 
 namespace {
 
-constexpr uint32_t kMagic = 0x31575254;  // "TRW1"
+// "TRW2": the payload is a zstd frame without its own checksum, then the CRC-32
+// of that frame. "TRW1" blocks (the frame checksummed by zstd, over the raw
+// records: about half the compression time of repetitive text) are still read.
+constexpr uint32_t kMagic = 0x32575254, kMagicV1 = 0x31575254;
 constexpr size_t kHeader = 48;
 constexpr uint32_t kMaxPayload = 256u << 20;
 constexpr size_t kBlocksPerWake = 8;  // full blocks that wake the committer before its interval
@@ -33,6 +36,7 @@ std::string errno_text(const std::string& what) {
 
 struct BlockHeader {
   uint32_t payload_len = 0, raw_len = 0, count = 0, mask = 0;
+  bool payload_crc = true;  // false in TRW1 blocks
   uint64_t first_id = 0;
   int64_t min_us = 0, max_us = 0;
 
@@ -53,7 +57,9 @@ struct BlockHeader {
     uint32_t magic, crc;
     std::memcpy(&magic, h, 4);
     std::memcpy(&crc, h + 4, 4);
-    if (magic != kMagic || crc != uint32_t(crc32(0, h + 8, kHeader - 8))) return false;
+    if ((magic != kMagic && magic != kMagicV1) || crc != uint32_t(crc32(0, h + 8, kHeader - 8)))
+      return false;
+    payload_crc = magic == kMagic;
     std::memcpy(&payload_len, h + 8, 4);
     std::memcpy(&raw_len, h + 12, 4);
     std::memcpy(&count, h + 16, 4);
@@ -61,7 +67,8 @@ struct BlockHeader {
     std::memcpy(&first_id, h + 24, 8);
     std::memcpy(&min_us, h + 32, 8);
     std::memcpy(&max_us, h + 40, 8);
-    return payload_len <= kMaxPayload && raw_len <= kMaxPayload && count > 0;
+    return payload_len <= kMaxPayload && raw_len <= kMaxPayload && count > 0 &&
+           (!payload_crc || payload_len >= 4);
   }
 };
 
@@ -138,7 +145,15 @@ bool Store::load_block(const Block& b, std::string& raw) {
   std::string payload(b.header.payload_len, '\0');
   raw.resize(b.header.raw_len);
   if (!read_all(b.segment->fd, payload.data(), payload.size(), b.offset + kHeader)) return false;
-  size_t n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
+  size_t frame = payload.size();
+  if (b.header.payload_crc) {
+    frame -= 4;
+    uint32_t crc;
+    std::memcpy(&crc, payload.data() + frame, 4);
+    if (crc != uint32_t(crc32(0, reinterpret_cast<const Bytef*>(payload.data()), uInt(frame))))
+      return false;
+  }
+  size_t n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), frame);
   return !ZSTD_isError(n) && n == raw.size();
 }
 
@@ -161,7 +176,7 @@ Store::Store(StoreSettings settings) : settings_(std::move(settings)) {
   pending_ = new_pending_locked();
   auto* cctx = ZSTD_createCCtx();
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, settings_.zstd_level);
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);  // the block has its own
   cctx_ = cctx;
   open_segments();
   std::lock_guard lock(mutex_);
@@ -344,11 +359,15 @@ void Store::commit() {
   uint64_t offset = seg->size;
   bool ok = true;
   for (const auto& p : batch) {
-    compressed_.resize(kHeader + ZSTD_compressBound(p->raw.size()));
-    size_t n = ZSTD_compress2(cctx, compressed_.data() + kHeader, compressed_.size() - kHeader,
+    compressed_.resize(kHeader + ZSTD_compressBound(p->raw.size()) + 4);
+    size_t n = ZSTD_compress2(cctx, compressed_.data() + kHeader, compressed_.size() - kHeader - 4,
                               p->raw.data(), p->raw.size());
     if (ZSTD_isError(n))
       throw std::runtime_error(std::string("store: zstd: ") + ZSTD_getErrorName(n));
+    uint32_t crc =
+        uint32_t(crc32(0, reinterpret_cast<const Bytef*>(compressed_.data() + kHeader), uInt(n)));
+    std::memcpy(compressed_.data() + kHeader + n, &crc, 4);
+    n += 4;
     BlockHeader h;
     h.payload_len = uint32_t(n);
     h.raw_len = uint32_t(p->raw.size());
@@ -387,8 +406,13 @@ void Store::commit() {
   seg->size = offset;
   durable_id_ = batch.back()->first_id + batch.back()->count - 1;
   sealed_.erase(sealed_.begin(), sealed_.begin() + ptrdiff_t(batch.size()));
+  // Block buffers are kept for the blocks to come: a fresh one costs a page
+  // fault per 4 KB it fills. As many as a backlog holds while behind; two once
+  // the rate is low again, so the memory of a burst goes back.
+  const size_t spares = behind ? 2 * kBlocksPerWake : 2;
+  if (spare_raw_.size() > spares) spare_raw_.resize(spares);
   for (auto& p : batch)  // unless a scan still reads it
-    if (p.use_count() == 1 && spare_raw_.size() < 4) spare_raw_.push_back(std::move(p->raw));
+    if (p.use_count() == 1 && spare_raw_.size() < spares) spare_raw_.push_back(std::move(p->raw));
   written_.notify_all();
   if (seg->size >= settings_.segment_bytes)  // named after the first id it will hold
     start_segment(!sealed_.empty()  ? sealed_.front()->first_id

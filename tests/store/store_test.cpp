@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <atomic>
 #include <cstring>
@@ -13,6 +15,7 @@
 #include <thread>
 
 #include "entries/json_parse.h"
+#include "store/entry_record.h"
 
 namespace trawl {
 namespace {
@@ -237,6 +240,56 @@ TEST(Store, TornTailIsCutAndCorruptBlocksAreNeverServed) {
   EXPECT_GT(served, 300u);
   EXPECT_EQ(store.stats().corrupt_blocks, 1u);
   EXPECT_FALSE(store.get(1));
+}
+
+// A segment written by an earlier version (TRW1 blocks: zstd's own frame
+// checksum, no CRC after the frame) is read as it was, and appended to.
+TEST(Store, ReadsBlocksOfTheEarlierFormat) {
+  TempDir dir;
+  std::string raw;
+  for (uint64_t n = 1; n <= 50; ++n) {
+    Entry e = make_entry(n);
+    e.id = n;
+    encode_entry_record(e, raw);
+  }
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  std::string frame(ZSTD_compressBound(raw.size()), '\0');
+  size_t n = ZSTD_compress2(cctx, frame.data(), frame.size(), raw.data(), raw.size());
+  ZSTD_freeCCtx(cctx);
+  ASSERT_FALSE(ZSTD_isError(n));
+  frame.resize(n);
+  uint8_t h[48] = {};
+  uint32_t u32[4] = {uint32_t(n), uint32_t(raw.size()), 50, 0xFFFFFFFFu};
+  int64_t i64[3] = {1, make_entry(1).timestamp_us, make_entry(50).timestamp_us};
+  std::memcpy(h, "TRW1", 4);
+  std::memcpy(h + 8, u32, 16);
+  std::memcpy(h + 24, i64, 24);
+  uint32_t crc = uint32_t(crc32(0, h + 8, 40));
+  std::memcpy(h + 4, &crc, 4);
+  {
+    std::ofstream out(dir.path + "/00000000000000000001.seg", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(h), 48);
+    out << frame;
+  }
+  {
+    Store store(settings_for(dir));
+    EXPECT_EQ(store.stats().entries, 50u);
+    EXPECT_EQ(store.stats().truncated_bytes, 0u);
+    for (uint64_t k = 51; k <= 60; ++k) {
+      Entry e = make_entry(k);
+      EXPECT_EQ(store.append(e), k);
+    }
+  }
+  Store store(settings_for(dir));
+  uint64_t served = 0;
+  store.scan({}, [&](Entry& e) {
+    EXPECT_EQ(json_of(e), expected_json(e.id, e.id));
+    ++served;
+    return true;
+  });
+  EXPECT_EQ(served, 60u);
+  EXPECT_EQ(store.stats().corrupt_blocks, 0u);
 }
 
 // Capture threads append while the store's own thread commits and readers
