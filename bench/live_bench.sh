@@ -2,7 +2,8 @@
 # Live capture benchmarks, each beside a peer in the same run:
 #  1. A saturating wrk load on nginx over a veth pair between two namespaces,
 #     captured on the server's end by `trawl capture` and by `tcpdump -w`:
-#     CPU used per Gbps, kernel drops, entries against requests. On a machine
+#     CPU used per Gbps, kernel drops, packets the packet ring could not keep,
+#     entries against requests. On a machine
 #     of two cores, wrk and nginx share the first and the capture has the
 #     second: otherwise the load takes every core and any capture drops.
 #  2. The worker's peak RSS while 10,000 connections are open at once.
@@ -74,10 +75,10 @@ run_load() {
   ip netns exec "$cli" taskset -c "$load_cpu" wrk -t1 -c32 -d"${seconds}s" "$url" > "$work/$name.wrk"
   b1=$(iface_bytes)
   c1=$(cpu_ticks "$pid")
+  sleep 1  # the worker's counters are snapshots, taken every 500 ms at most
   case $name in
     trawl*) ip netns exec "$srv" curl -s "http://127.0.0.1:18990/api/stats" > "$work/$name-stats.json" ;;
   esac
-  sleep 1
   kill -INT "$pid"
   wait "$pid" || true
   local hz
@@ -112,8 +113,8 @@ per = {}
 def table(names, title):
     print(title)
     print()
-    print("| capture | wrk requests | traffic Gbps | capture CPU s | cores per Gbps | kernel drops | HTTP entries | TCP gaps |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| capture | wrk requests | traffic Gbps | capture CPU s | cores per Gbps | kernel drops | packets not kept | HTTP entries | TCP gaps |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in names:
         cpu, nbytes = cost(name)
         gbps = nbytes * 8 / 1e9 / seconds
@@ -121,11 +122,13 @@ def table(names, title):
         if name.startswith("trawl"):
             s = json.load(open("%s/%s-stats.json" % (work, name)))
             drops, http, gaps = s["live"]["kernel_drops"], s["entries"]["by_protocol"].get("http", 0), s["loss"]["tcp_gaps"]
+            ring = s["packet_ring"]
+            not_kept = ring["dropped_packets"] if ring["enabled"] else "-"
         else:
             m = re.search(r"(\d+) packets dropped by kernel", open("%s/%s.err" % (work, name)).read())
-            drops, http, gaps = (int(m.group(1)) if m else "?"), "-", "-"
-        print("| %s | %d | %.2f | %.2f | %.3f | %s | %s | %s |" % (
-            labels[name], requests(name), gbps, cpu, per[name], drops, http, gaps))
+            drops, http, gaps, not_kept = (int(m.group(1)) if m else "?"), "-", "-", "-"
+        print("| %s | %d | %.2f | %.2f | %.3f | %s | %s | %s | %s |" % (
+            labels[name], requests(name), gbps, cpu, per[name], drops, not_kept, http, gaps))
     print()
 table(("trawl", "trawl_entries", "tcpdump"), "Saturating (wrk -c32, 16 KB responses, as fast as one core serves them):")
 table(("trawl_steady", "tcpdump_steady"), "Steady (wrk -c32 on 1 MB responses that nginx sends at 8 MB/s each):")
