@@ -42,6 +42,16 @@ struct PacketRingStats {
   uint64_t write_errors = 0;
   uint64_t files_removed = 0;  // to stay within the budget
   bool direct_io = false;      // O_DIRECT writes (false: the file system refused it)
+
+  PacketRingStats& operator+=(const PacketRingStats& o) {
+    kept_packets += o.kept_packets;
+    kept_bytes += o.kept_bytes;
+    dropped_packets += o.dropped_packets;
+    write_errors += o.write_errors;
+    files_removed += o.files_removed;
+    direct_io = direct_io || o.direct_io;
+    return *this;
+  }
 };
 
 class PacketRing {

@@ -130,6 +130,7 @@ void Worker::ingest_file(const std::string& path) {
   store_->commit();
   std::lock_guard lock(stats_mutex_);
   pipeline_stats_.push_back(pipeline.stats());
+  if (ring) ingested_packets_ += ring->stats();
 }
 
 void Worker::stop() {
@@ -191,16 +192,12 @@ Json Worker::stats() const {
   stream.set("skipped", hub_.skipped());
   out.set("stream", std::move(stream));
   PacketRingStats packets;
-  for (const auto& th : threads_) {
-    if (!th->ring) continue;
-    PacketRingStats t = th->ring->stats();
-    packets.kept_packets += t.kept_packets;
-    packets.kept_bytes += t.kept_bytes;
-    packets.dropped_packets += t.dropped_packets;
-    packets.write_errors += t.write_errors;
-    packets.files_removed += t.files_removed;
-    packets.direct_io = packets.direct_io || t.direct_io;
+  {
+    std::lock_guard lock(stats_mutex_);
+    packets = ingested_packets_;
   }
+  for (const auto& th : threads_)
+    if (th->ring) packets += th->ring->stats();
   Json ring = Json::object();
   ring.set("enabled", settings_.keep_packets);
   ring.set("kept_packets", packets.kept_packets);

@@ -57,6 +57,14 @@ export function Overview(props: { rows: Entry[] }) {
               <dt>packets</dt><dd>{n("capture", "packets")}</dd>
               <dt>kernel drops</dt><dd className={n("live", "kernel_drops") ? "st bad" : "st ok"}>{n("live", "kernel_drops")}</dd>
               <dt>TCP gaps</dt><dd className={n("loss", "tcp_gaps") ? "st warn" : "st ok"}>{n("loss", "tcp_gaps")} ({n("loss", "tcp_gap_bytes")} bytes)</dd>
+              {(stats as Record<string, Record<string, unknown>>).packet_ring?.enabled ? (
+                <>
+                  <dt>packets kept</dt>
+                  <dd data-testid="packets-kept" className={n("packet_ring", "dropped_packets") ? "st warn" : ""}>
+                    {n("packet_ring", "kept_packets")} ({n("packet_ring", "dropped_packets")} not kept: disk behind)
+                  </dd>
+                </>
+              ) : null}
               <dt>stream skipped</dt><dd>{n("stream", "skipped")}</dd>
               <dt>store</dt><dd>{n("store", "entries")} entries · {(n("store", "bytes") / 1e6).toFixed(1)} MB</dd>
               <dt>uptime</dt><dd>{String((stats as Record<string, unknown>).uptimeSeconds ?? 0)} s</dd>

@@ -199,6 +199,10 @@ try {
   check(JSON.stringify(shown) === JSON.stringify(Object.fromEntries(
       Object.entries(stats.entries.by_protocol).sort((a, b) => b[1] - a[1]))),
         `overview protocol counts ${JSON.stringify(shown)}`);
+  const kept = await page.getByTestId("packets-kept").textContent();
+  check(stats.packet_ring.kept_packets > 0 &&
+        kept === `${stats.packet_ring.kept_packets} (0 not kept: disk behind)`,
+        `the packets kept for export are shown: ${kept}`);
   const charts = await page.getByTestId("chart").evaluateAll((cs) => cs.map((c) => c.getAttribute("data-title")));
   check(JSON.stringify(charts) === JSON.stringify(["Calls", "Error rate", "Latency p50", "Latency p95"]), `charts: ${charts}`);
   check((await page.locator('[data-title="Latency p95"] .legend').allTextContents()).includes("HTTP"),
