@@ -314,7 +314,7 @@ void PacketRing::open_file(uint64_t seq) {
   const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
   fd_ = ::open(open_path_.c_str(), flags | O_DIRECT, 0644);
   direct_io_.store(fd_ >= 0, std::memory_order_relaxed);
-  if (fd_ < 0) fd_ = ::open(open_path_.c_str(), flags, 0644);  // tmpfs, for one
+  if (fd_ < 0) fd_ = ::open(open_path_.c_str(), flags, 0644);  // a file system without it
   if (fd_ < 0) write_errors_.fetch_add(1, std::memory_order_relaxed);
 }
 
