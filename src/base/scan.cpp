@@ -11,7 +11,8 @@ namespace {
 
 // SSE2 is in every x86-64; AVX2 (32 bytes a step, two steps per test) is
 // chosen at run time where the processor has it.
-const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+// (__builtin_cpu_init first: static initializers may run before libgcc's.)
+const bool kHasAvx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
 
 inline unsigned json_special16(__m128i v) {
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
