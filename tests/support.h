@@ -1,6 +1,7 @@
 // Helpers shared by the unit tests.
 #pragma once
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdlib>
@@ -21,6 +22,18 @@ class CapturingSink : public EntrySink {
     entries.push_back(std::move(e));
   }
   std::vector<Entry> entries;
+};
+
+// A fresh directory under /tmp, removed with everything in it.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/trawl-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
 };
 
 inline Bytes bytes(std::string_view s) {

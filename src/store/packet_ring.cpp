@@ -44,6 +44,12 @@ std::vector<std::filesystem::path> ring_files(const std::string& dir, int thread
   return out;
 }
 
+// Each counter has one writing thread: a plain add that stats() can read, not
+// a locked read-modify-write (the capture thread counts every packet).
+void add_own(std::atomic<uint64_t>& counter, uint64_t n) {
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 PacketRing::PacketRing(PacketRingSettings settings, int thread)
@@ -149,7 +155,7 @@ void PacketRing::add(const Frame& frame) {
     size_t wanted =
         needed > room ? (needed - room + settings_.buffer_bytes - 1) / settings_.buffer_bytes : 0;
     if (!reserve_locked(wanted)) {
-      dropped_packets_.fetch_add(1, std::memory_order_relaxed);
+      add_own(dropped_packets_, 1);
       return;
     }
     if (new_file) {
@@ -189,8 +195,8 @@ void PacketRing::add(const Frame& frame) {
   static const uint8_t kZeros[4] = {};
   append(kZeros, padded - caplen);
   append(&length, 4);
-  kept_packets_.fetch_add(1, std::memory_order_relaxed);
-  kept_bytes_.fetch_add(needed, std::memory_order_relaxed);
+  add_own(kept_packets_, 1);
+  add_own(kept_bytes_, needed);
 }
 
 // Copies into the current buffer, handing full ones to the writer; add()
@@ -304,7 +310,7 @@ void PacketRing::open_file(uint64_t seq) {
     ::unlink(closed_.front().first.c_str());
     closed_bytes_ -= std::min(closed_bytes_, closed_.front().second);
     closed_.pop_front();
-    files_removed_.fetch_add(1, std::memory_order_relaxed);
+    add_own(files_removed_, 1);
   }
   char name[64];
   std::snprintf(name, sizeof name, "/t%d-%010llu.pcapng", thread_,
@@ -315,7 +321,7 @@ void PacketRing::open_file(uint64_t seq) {
   fd_ = ::open(open_path_.c_str(), flags | O_DIRECT, 0644);
   direct_io_.store(fd_ >= 0, std::memory_order_relaxed);
   if (fd_ < 0) fd_ = ::open(open_path_.c_str(), flags, 0644);  // a file system without it
-  if (fd_ < 0) write_errors_.fetch_add(1, std::memory_order_relaxed);
+  if (fd_ < 0) add_own(write_errors_, 1);
 }
 
 // Buffers that follow each other in one file, all but the last full pages.
@@ -344,7 +350,7 @@ void PacketRing::write_run(const std::vector<Buffer*>& run) {
                           off_t(offset));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
-      write_errors_.fetch_add(1, std::memory_order_relaxed);
+      add_own(write_errors_, 1);
       return;
     }
     offset += uint64_t(w);
@@ -360,7 +366,7 @@ void PacketRing::write_run(const std::vector<Buffer*>& run) {
 
 void PacketRing::close_file(uint64_t seq, uint64_t size) {
   if (fd_ < 0 || open_seq_ != seq) return;
-  if (::ftruncate(fd_, off_t(size)) != 0) write_errors_.fetch_add(1, std::memory_order_relaxed);
+  if (::ftruncate(fd_, off_t(size)) != 0) add_own(write_errors_, 1);
   ::close(fd_);
   fd_ = -1;
   closed_.emplace_back(open_path_, size);

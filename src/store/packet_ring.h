@@ -111,6 +111,9 @@ class PacketRing {
   std::vector<Buffer*> free_;
   size_t allocated_ = 0;
   bool stopping_ = false;
+
+  // Counters for stats(), each written by one thread: kept and dropped by the
+  // capture thread, the rest by the writer.
   std::atomic<uint64_t> kept_packets_{0}, kept_bytes_{0}, dropped_packets_{0}, write_errors_{0},
       files_removed_{0};
   std::atomic<bool> direct_io_{false};

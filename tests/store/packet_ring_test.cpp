@@ -8,18 +8,12 @@
 #include <random>
 
 #include "capture/pcap_source.h"
+#include "tests/support.h"
 
 namespace trawl {
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/trawl-ring-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using testing::TempDir;
 
 const EntryEndpoint kClientA{"10.1.0.1", 40001}, kClientB{"10.1.0.2", 40002},
     kServer{"10.1.0.9", 80};

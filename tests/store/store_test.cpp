@@ -16,19 +16,12 @@
 
 #include "entries/json_parse.h"
 #include "store/entry_record.h"
+#include "tests/support.h"
 
 namespace trawl {
 namespace {
 
-// A fresh directory per test, removed after it.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/trawl-store-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using testing::TempDir;
 
 // Entry n is made from n alone, so a reader can check every field it gets back.
 Entry make_entry(uint64_t n, int64_t base_us = 1'700'000'000'000'000) {
@@ -61,6 +54,17 @@ std::string expected_json(uint64_t n, uint64_t id) {
   Entry e = make_entry(n);
   e.id = id;
   return json_of(e);
+}
+
+// Every entry the store serves, each checked against what it was given; how many.
+uint64_t scan_intact(Store& store) {
+  uint64_t served = 0;
+  store.scan({}, [&](Entry& e) {
+    EXPECT_EQ(json_of(e), expected_json(e.id, e.id));
+    ++served;
+    return true;
+  });
+  return served;
 }
 
 StoreSettings settings_for(const TempDir& dir) {
@@ -230,12 +234,7 @@ TEST(Store, TornTailIsCutAndCorruptBlocksAreNeverServed) {
   Store store(settings_for(dir));
   // The damaged block is not in the tail a crash could cut, so it stays indexed,
   // but it is never served: it fails its checksum when read, and is counted.
-  uint64_t served = 0;
-  store.scan({}, [&](Entry& e) {
-    EXPECT_EQ(json_of(e), expected_json(e.id, e.id));
-    ++served;
-    return true;
-  });
+  uint64_t served = scan_intact(store);
   EXPECT_LT(served, 400u);
   EXPECT_GT(served, 300u);
   EXPECT_EQ(store.stats().corrupt_blocks, 1u);
@@ -282,12 +281,7 @@ TEST(Store, ReadsBlocksOfTheEarlierFormat) {
     }
   }
   Store store(settings_for(dir));
-  uint64_t served = 0;
-  store.scan({}, [&](Entry& e) {
-    EXPECT_EQ(json_of(e), expected_json(e.id, e.id));
-    ++served;
-    return true;
-  });
+  uint64_t served = scan_intact(store);
   EXPECT_EQ(served, 60u);
   EXPECT_EQ(store.stats().corrupt_blocks, 0u);
 }
