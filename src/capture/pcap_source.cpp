@@ -1,5 +1,8 @@
 #include "capture/pcap_source.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -45,16 +48,32 @@ PcapSource::PcapSource(const std::string& path) {
     file_ = std::fopen(path.c_str(), "rb");
     if (!file_) throw std::runtime_error(path + ": " + std::strerror(errno));
     owns_file_ = true;
+    struct stat st;
+    if (fstat(fileno(file_), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* m = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fileno(file_), 0);
+      if (m != MAP_FAILED) {
+        map_ = static_cast<const uint8_t*>(m);
+        owns_map_ = true;
+        map_size_ = size_t(st.st_size);
+        madvise(m, map_size_, MADV_SEQUENTIAL);
+      }
+    }
   }
   try {
     read_file_header(path);
   } catch (...) {
+    if (owns_map_) munmap(const_cast<uint8_t*>(map_), map_size_);
     if (owns_file_) std::fclose(file_);
     throw;
   }
 }
 
 PcapSource::PcapSource(std::FILE* stream, const std::string& name) : file_(stream) {
+  read_file_header(name);
+}
+
+PcapSource::PcapSource(Bytes mapped, const std::string& name)
+    : map_(mapped.data()), map_size_(mapped.size()) {
   read_file_header(name);
 }
 
@@ -99,11 +118,49 @@ void PcapSource::read_file_header(const std::string& path) {
 }
 
 PcapSource::~PcapSource() {
+  if (owns_map_) munmap(const_cast<uint8_t*>(map_), map_size_);
   if (owns_file_) std::fclose(file_);
 }
 
-bool PcapSource::read_exact(void* out, size_t n) {
-  return std::fread(out, 1, n, file_) == n;
+size_t PcapSource::read_some(void* out, size_t n) {
+  if (!map_) return std::fread(out, 1, n, file_);
+  n = std::min(n, map_size_ - map_pos_);
+  std::memcpy(out, map_ + map_pos_, n);
+  map_pos_ += n;
+  return n;
+}
+
+bool PcapSource::take(size_t n, const uint8_t*& at) {
+  if (!map_) {
+    if (!read_into_block(0, n)) return false;
+    at = block_.data();
+    return true;
+  }
+  if (owns_map_) page_window(n);
+  if (n > map_size_ - map_pos_) {
+    map_pos_ = map_size_;
+    return false;
+  }
+  at = map_ + map_pos_;
+  map_pos_ += n;
+  return true;
+}
+
+void PcapSource::page_window(size_t n) {
+  // Pages ahead are mapped in one call per window: cheaper than a fault each.
+  constexpr size_t kWindow = 2 << 20;
+  if (map_pos_ + n > map_populated_ && map_populated_ < map_size_) {
+    size_t upto = std::min(map_size_, (map_pos_ + n + kWindow) & ~(kWindow - 1));
+    madvise(const_cast<uint8_t*>(map_ + map_populated_), upto - map_populated_, MADV_POPULATE_READ);
+    map_populated_ = upto;
+  }
+  // Frames read earlier are no longer needed: unmap their pages (the page
+  // cache keeps them), or the whole file would count as this process's memory.
+  if (map_pos_ - map_released_ >= 2 * kWindow) {
+    size_t upto = map_released_ + kWindow;
+    madvise(const_cast<uint8_t*>(map_ + map_released_), upto - map_released_, MADV_DONTNEED);
+    map_released_ = upto;
+  }
 }
 
 bool PcapSource::read_into_block(size_t offset, size_t n) {
@@ -146,24 +203,25 @@ bool PcapSource::next(Frame& frame) {
 
 bool PcapSource::next_pcap(Frame& frame) {
   uint8_t h[16];
-  size_t got = std::fread(h, 1, 16, file_);
+  size_t got = read_some(h, 16);
   if (got == 0) return false;
   if (got < 16) return fail("truncated record header");
   uint32_t caplen = u32(h + 8);
   if (caplen > kMaxBlock) return fail("record of " + std::to_string(caplen) + " bytes");
-  if (!read_into_block(0, caplen)) return fail("truncated record");
+  const uint8_t* data;
+  if (!take(caplen, data)) return fail("truncated record");
   uint32_t frac = u32(h + 4);
   frame.timestamp_us = int64_t(u32(h)) * 1000000 + (nanoseconds_ ? frac / 1000 : frac);
   frame.link_type = first_link_type_;
   frame.interface = 0;
-  frame.data = Bytes(block_.data(), caplen);
+  frame.data = Bytes(data, caplen);
   frame.wire_length = u32(h + 12);
   return true;
 }
 
 bool PcapSource::read_block(uint32_t& type, Bytes& body) {
   uint8_t h[8];
-  size_t got = std::fread(h, 1, 8, file_);
+  size_t got = read_some(h, 8);
   if (got == 0) return false;
   if (got < 8) return fail("truncated block header");
   uint32_t raw_type;
@@ -186,8 +244,9 @@ bool PcapSource::read_block(uint32_t& type, Bytes& body) {
   uint32_t total = u32(h + 4);
   if (total < 12 || total % 4 || total > kMaxBlock)
     return fail("bad block length " + std::to_string(total));
-  if (!read_into_block(0, total - 8)) return fail("truncated block");
-  body = Bytes(block_.data(), block_.size() - 4);  // without the trailing length
+  const uint8_t* at;
+  if (!take(total - 8, at)) return fail("truncated block");
+  body = Bytes(at, total - 12);  // without the trailing length
   return true;
 }
 

@@ -29,6 +29,9 @@ class PcapSource {
   explicit PcapSource(const std::string& path);
   // Reads an already open stream (not closed by the source); `name` is for errors.
   PcapSource(std::FILE* stream, const std::string& name);
+  // Reads a capture the caller has mapped and keeps mapped (and pages in and
+  // out: several sources share one mapping).
+  PcapSource(Bytes mapped, const std::string& name);
   ~PcapSource();
   PcapSource(const PcapSource&) = delete;
   PcapSource& operator=(const PcapSource&) = delete;
@@ -39,6 +42,8 @@ class PcapSource {
   const std::string& error() const { return error_; }
   // Link type of the first interface (pcap: of the file).
   int link_type() const { return first_link_type_; }
+  // Bytes of a mapped input read so far.
+  size_t offset() const { return map_pos_; }
 
  private:
   struct Interface {
@@ -48,8 +53,13 @@ class PcapSource {
   };
 
   void read_file_header(const std::string& name);
-  bool read_exact(void* out, size_t n);
+  size_t read_some(void* out, size_t n);
+  bool read_exact(void* out, size_t n) { return read_some(out, n) == n; }
   bool read_into_block(size_t offset, size_t n);
+  // The next n bytes: in place in a mapped file, else read into block_.
+  bool take(size_t n, const uint8_t*& at);
+  // An own mapping: maps the pages the next n bytes need, gives back those behind.
+  void page_window(size_t n);
   bool next_pcap(Frame& frame);
   bool next_pcapng(Frame& frame);
   bool read_block(uint32_t& type, Bytes& body);
@@ -61,6 +71,12 @@ class PcapSource {
 
   std::FILE* file_ = nullptr;
   bool owns_file_ = false;
+  // A regular file is mapped, not copied: frames point into it.
+  const uint8_t* map_ = nullptr;
+  bool owns_map_ = false;
+  size_t map_size_ = 0, map_pos_ = 0;
+  size_t map_released_ = 0;   // pages before this were given back (not kept in RSS)
+  size_t map_populated_ = 0;  // pages before this are mapped
   bool pcapng_ = false;
   bool swapped_ = false;      // file byte order differs from the host's
   bool nanoseconds_ = false;  // classic pcap with nanosecond timestamps

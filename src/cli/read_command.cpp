@@ -1,15 +1,18 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 #include "capture/pcap_source.h"
 #include "cli/commands.h"
 #include "cli/serve.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/sharded_read.h"
 #include "protocols/grpc/proto_schema.h"
 #include "query/kfl.h"
 #include "sinks/filter_sink.h"
@@ -29,7 +32,20 @@ struct ReadOptions {
   std::string filter;
   bool serve = false;
   ServeOptions serve_options;
+  unsigned threads = 0;  // 0: one per core, up to kMaxReadThreads
 };
+
+constexpr unsigned kMaxReadThreads = 4;
+
+// Threads that dissect the capture: several only where their output is merged
+// (JSON Lines or a count, of every entry, from a file that can be read again).
+unsigned read_threads(const ReadOptions& o, const kfl::Query& query) {
+  if (!(o.json || o.count) || !query.matches_everything() || o.path == "-" ||
+      !o.proto_descriptors.empty())
+    return 1;
+  if (o.threads > 0) return o.threads;
+  return std::clamp(std::thread::hardware_concurrency(), 1u, kMaxReadThreads);
+}
 
 // "trawl read: --filter: 1:19: expected a value after '=='", then the query
 // with a caret under the column.
@@ -78,6 +94,8 @@ int run_read(const ReadOptions& o) {
     print_filter_error(o.filter, filter_error);
     return 2;
   }
+  PipelineSettings settings;
+  settings.dissect.max_body = o.max_body;
   std::unique_ptr<PcapSource> source;
   try {
     source = std::make_unique<PcapSource>(o.path);
@@ -85,19 +103,6 @@ int run_read(const ReadOptions& o) {
     std::cerr << "trawl read: " << e.what() << "\n";
     return 2;
   }
-  std::unique_ptr<EntrySink> sink;
-  CountingSink* counting = nullptr;
-  if (o.count) {
-    auto c = std::make_unique<CountingSink>();
-    counting = c.get();
-    sink = std::move(c);
-  } else if (o.json) {
-    sink = std::make_unique<JsonlSink>(stdout);
-  } else {
-    sink = std::make_unique<TableSink>(stdout);
-  }
-  PipelineSettings settings;
-  settings.dissect.max_body = o.max_body;
   std::unique_ptr<ProtoSchema> schema;
   if (!o.proto_descriptors.empty()) {
     try {
@@ -114,6 +119,40 @@ int run_read(const ReadOptions& o) {
     std::cerr << "trawl read: " << o.path << ": " << e.what() << "\n";
     return 2;
   }
+  if (unsigned threads = read_threads(o, *query); threads > 1) {
+    source.reset();  // each thread opens its own
+    ShardedReadResult r;
+    try {
+      r = sharded_read(o.path, threads, settings, o.count ? nullptr : stdout);
+    } catch (const std::exception& e) {
+      std::cerr << "trawl read: " << e.what() << "\n";
+      return 2;
+    }
+    if (o.count)
+      std::cerr << "counted " << r.entries << " entries, " << r.bytes << " bytes of JSON\n";
+    int rc = 0;
+    if (!r.output_error.empty()) {
+      std::cerr << "trawl read: writing the output: " << r.output_error << "\n";
+      rc = 1;
+    }
+    if (!r.input_error.empty()) {
+      std::cerr << "trawl read: " << o.path << ": input ended early: " << r.input_error << "\n";
+      rc = 1;
+    }
+    if (o.stats) Pipeline::print_stats(r.stats, std::cerr);
+    return rc;
+  }
+  std::unique_ptr<EntrySink> sink;
+  CountingSink* counting = nullptr;
+  if (o.count) {
+    auto c = std::make_unique<CountingSink>();
+    counting = c.get();
+    sink = std::move(c);
+  } else if (o.json) {
+    sink = std::make_unique<JsonlSink>(stdout);
+  } else {
+    sink = std::make_unique<TableSink>(stdout);
+  }
   FilterSink filter(*query, *sink);
   EntrySink& first = query->matches_everything() ? *sink : filter;
   auto pipeline = std::make_unique<Pipeline>(first, settings);
@@ -129,7 +168,7 @@ int run_read(const ReadOptions& o) {
     std::cerr << "trawl read: " << o.path << ": input ended early: " << source->error() << "\n";
     rc = 1;
   }
-  if (o.stats) pipeline->print_stats(std::cerr);
+  if (o.stats) Pipeline::print_stats(pipeline->stats(), std::cerr);
   return rc;
 }
 
@@ -152,6 +191,10 @@ void add_read_command(CLI::App& app, int& exit_code) {
   read->add_option("--proto-descriptors", options->proto_descriptors,
                    "FileDescriptorSet (protoc --include_imports --descriptor_set_out) to decode "
                    "gRPC messages by name");
+  read->add_option("--threads", options->threads,
+                   "threads dissecting the capture, each a share of its flows (0: one per core, "
+                   "up to 4); one for table output, --filter and standard input")
+      ->capture_default_str();
   read->add_flag("--serve", options->serve,
                  "keep the entries and serve the API on them (as `trawl capture` does)");
   read->add_option("--port", options->serve_options.port, "with --serve: API port")

@@ -62,6 +62,23 @@ class FieldWriter {
     room(20);
     q_ = format_json_number(q_, n);
   }
+  // `"timestamp":` in milliseconds and `"timestampUs":`, from one conversion:
+  // the milliseconds are the microseconds' digits but the last three.
+  void timestamps(int64_t us) {
+    room(80);
+    char digits[24];
+    size_t n = size_t(format_json_number(digits, us) - digits);
+    literal(",\"timestamp\":");
+    if (us >= 1000) {
+      std::memcpy(q_, digits, n - 3);
+      q_ += n - 3;
+    } else {
+      number(us / 1000);
+    }
+    literal(",\"timestampUs\":");
+    std::memcpy(q_, digits, n);
+    q_ += n;
+  }
   void number(double d) {
     room(32);
     q_ = format_json_number(q_, d);
@@ -115,13 +132,26 @@ void expand_raw(Entry& e) {
 }
 
 void write_entry_json(std::string& out, const Entry& e) {
+  char head[32] = "{\"id\":\"";
+  char* q = format_json_number(head + 7, int64_t(e.id));
+  *q++ = '"';
+  *q++ = ',';
+  out.append(head, size_t(q - head));
+  write_entry_json_after_id(out, e);
+}
+
+void write_entry_json_after_id(std::string& out, const Entry& e) {
   FieldWriter w(out);
-  w.literal("{\"id\":\"");
-  w.number(int64_t(e.id));
-  w.literal("\",\"protocol\":{\"name\":");
+  w.literal("\"protocol\":{\"name\":");
   w.string(e.protocol);
   w.literal(",\"abbr\":");
-  w.string(protocol_abbr(e.protocol));
+  if (int i = protocol_index(e.protocol); i >= 0) {
+    w.literal("\"");
+    w.literal(kProtocols[size_t(i)].second);  // plain by construction
+    w.literal("\"");
+  } else {
+    w.string(e.protocol);
+  }
   w.literal(",\"version\":");
   w.string(e.version);
   w.literal(",\"layer4\":");
@@ -130,10 +160,7 @@ void write_entry_json(std::string& out, const Entry& e) {
   w.endpoint(e.src);
   w.literal(",\"dst\":");
   w.endpoint(e.dst);
-  w.literal(",\"timestamp\":");
-  w.number(int64_t(e.timestamp_us / 1000));
-  w.literal(",\"timestampUs\":");
-  w.number(int64_t(e.timestamp_us));
+  w.timestamps(e.timestamp_us);
   w.literal(",\"elapsedTime\":");
   w.number(e.elapsed_ms);
   w.literal(",\"request\":");

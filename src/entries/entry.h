@@ -41,6 +41,8 @@ void expand_raw(Entry& e);
 
 // Appends the entry as one JSON object (no newline).
 void write_entry_json(std::string& out, const Entry& e);
+// The same without the leading `{"id":"N",`, for a writer that numbers entries later.
+void write_entry_json_after_id(std::string& out, const Entry& e);
 
 // Receives entries from dissectors; sinks implement it.
 class EntrySink {

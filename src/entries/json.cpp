@@ -92,6 +92,12 @@ bool is_plain_json_text(std::string_view s) {
   const size_t n = s.size();
   const char* p = s.data();
   if (n < 8) {
+    if (n >= 4) {  // two overlapping words cover it
+      uint32_t a, b;
+      std::memcpy(&a, p, 4);
+      std::memcpy(&b, p + n - 4, 4);
+      return !word_needs_escape(a | uint64_t(b) << 32);
+    }
     for (char c : s)
       if (uint8_t(c) < 0x20 || uint8_t(c) >= 0x80 || c == '"' || c == '\\') return false;
     return true;
@@ -339,8 +345,64 @@ void Json::write(std::string& out) const {
   }
 }
 
+namespace {
+
+constexpr uint32_t kPow10[10] = {1,      10,      100,      1000,      10000,
+                                 100000, 1000000, 10000000, 100000000, 1000000000};
+
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// The digits of v (< 10^8), written so that they end at `end`: exactly `width`
+// of them, zero-padded, with 32-bit arithmetic and two digits a step.
+void put_digits(char* end, uint32_t v, int width) {
+  char* p = end;
+  for (; width >= 2; width -= 2) {
+    p -= 2;
+    std::memcpy(p, kDigitPairs + 2 * (v % 100), 2);
+    v /= 100;
+  }
+  if (width) *--p = char('0' + v);
+}
+
+int digit_count(uint32_t v) {
+  int n = 1;
+  while (n < 10 && v >= kPow10[n]) ++n;
+  return n;
+}
+
+}  // namespace
+
 char* format_json_number(char* q, int64_t n) {
-  return std::to_chars(q, q + 20, n).ptr;
+  // Every entry writes half a dozen numbers (ports, times, sizes): they are
+  // split into blocks of eight digits, each written with 32-bit arithmetic.
+  uint64_t v = uint64_t(n);
+  if (n < 0) {
+    *q++ = '-';
+    v = ~v + 1;
+  }
+  if (v < 100000000) {
+    int d = digit_count(uint32_t(v));
+    put_digits(q + d, uint32_t(v), d);
+    return q + d;
+  }
+  uint32_t low = uint32_t(v % 100000000);
+  v /= 100000000;
+  if (v < 100000000) {
+    int d = digit_count(uint32_t(v));
+    put_digits(q + d, uint32_t(v), d);
+    put_digits(q + d + 8, low, 8);
+    return q + d + 8;
+  }
+  uint32_t mid = uint32_t(v % 100000000);
+  v /= 100000000;  // at most four digits left
+  int d = digit_count(uint32_t(v));
+  put_digits(q + d, uint32_t(v), d);
+  put_digits(q + d + 8, mid, 8);
+  put_digits(q + d + 16, low, 8);
+  return q + d + 16;
 }
 
 char* format_json_number(char* q, double d) {

@@ -1,5 +1,6 @@
 #include "flows/flow_table.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -71,6 +72,7 @@ const char* sctp_chunk_name(uint8_t type) {
 
 struct FlowTable::Flow {
   Key key;
+  uint64_t stream = 0;  // ctx.stream as a number
   FlowContext ctx;
   IpAddress a_ip;
   uint16_t a_port = 0;
@@ -124,11 +126,15 @@ FlowTable::FlowTable(EntrySink& sink, DissectCounters& dissect_counters,
 
 FlowTable::~FlowTable() = default;
 
-void FlowTable::add(const Packet& p) {
-  if (p.timestamp_us - last_sweep_us_ >= 1'000'000) {
-    expire(p.timestamp_us);
-    last_sweep_us_ = p.timestamp_us;
+void FlowTable::pass_time(int64_t now) {
+  if (now - last_sweep_us_ >= 1'000'000) {
+    expire(now);
+    last_sweep_us_ = now;
   }
+}
+
+void FlowTable::add(const Packet& p) {
+  pass_time(p.timestamp_us);
   Direction dir;
   Flow& f = lookup(p, dir);
   int d = int(dir);
@@ -210,10 +216,10 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
     else if (!(p.tcp_flags & kSyn))
       a_is_src = p.src_port >= p.dst_port;  // mid-stream: the lower port is likely the server
   }
-  std::string stream;
+  uint64_t stream = p.new_stream_id;
   if (auto r = timed_out_.find(key); r != timed_out_.end()) {
     if (!(p.tcp_flags & kSyn)) {
-      stream = std::move(r->second.stream);
+      stream = r->second.stream;
       a_is_src = r->second.a_ip == p.src && r->second.a_port == p.src_port;
     }
     timed_out_.erase(r);
@@ -229,7 +235,8 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
   f.a_ip = a_is_src ? p.src : p.dst;
   f.a_port = a_is_src ? p.src_port : p.dst_port;
   f.interval_start_us = f.last_us = p.timestamp_us;
-  f.ctx.stream = stream.empty() ? std::to_string(++next_stream_) : std::move(stream);
+  f.stream = stream;
+  f.ctx.stream = std::to_string(stream);
   f.ctx.a = {f.a_ip.to_string(), f.a_port};
   f.ctx.b = {(a_is_src ? p.dst : p.src).to_string(), a_is_src ? p.dst_port : p.src_port};
   switch (p.protocol) {
@@ -474,28 +481,41 @@ Entry FlowTable::flow_entry(const Flow& f, bool final) const {
 void FlowTable::expire(int64_t now) {
   const int64_t timeouts[3] = {limits_.closed_linger_us, limits_.udp_timeout_us,
                                limits_.tcp_timeout_us};
-  for (int c = 0; c < 3; ++c) {
-    auto& list = lru_[c];
-    while (!list.empty() && now - list.front().last_us > timeouts[c]) {
-      Flow& f = list.front();
-      if (c != kClosedClass) {
-        f.timed_out = true;
-        ++counters_.timed_out;
-        if (timed_out_order_.size() >= limits_.max_resumable) {
-          timed_out_.erase(timed_out_order_.front());
-          timed_out_order_.pop_front();
-        }
-        timed_out_[f.key] = Resumable{f.ctx.stream, f.a_ip, f.a_port};
-        timed_out_order_.push_back(f.key);
+  std::vector<FlowList::iterator> idle;
+  for (int c = 0; c < 3; ++c)
+    for (auto it = lru_[c].begin(); it != lru_[c].end() && now - it->last_us > timeouts[c]; ++it)
+      idle.push_back(it);
+  if (idle.empty()) return;
+  end_in_stream_order(idle, [&](Flow& f) {
+    if (f.cls != kClosedClass) {
+      f.timed_out = true;
+      ++counters_.timed_out;
+      if (timed_out_order_.size() >= limits_.max_resumable) {
+        timed_out_.erase(timed_out_order_.front());
+        timed_out_order_.pop_front();
       }
-      end(list.begin(), now);
+      timed_out_[f.key] = Resumable{f.stream, f.a_ip, f.a_port};
+      timed_out_order_.push_back(f.key);
     }
-  }
+    return now;
+  });
 }
 
 void FlowTable::finish() {
+  std::vector<FlowList::iterator> all;
+  all.reserve(flows_.size());
   for (auto& list : lru_)
-    while (!list.empty()) end(list.begin(), list.front().last_us);
+    for (auto it = list.begin(); it != list.end(); ++it) all.push_back(it);
+  end_in_stream_order(all, [](Flow& f) { return f.last_us; });
+}
+
+template <typename F>
+void FlowTable::end_in_stream_order(std::vector<FlowList::iterator>& flows, F&& before_end) {
+  std::sort(flows.begin(), flows.end(),
+            [](FlowList::iterator a, FlowList::iterator b) { return a->stream < b->stream; });
+  ending_in_stream_order_ = true;
+  for (auto it : flows) end(it, before_end(*it));
+  ending_in_stream_order_ = false;
 }
 
 }  // namespace trawl

@@ -46,13 +46,19 @@ class FlowTable {
   ~FlowTable();
 
   void add(const Packet& p);
-  // End of input: close every flow.
+  // A packet another pipeline dissects: its time still ends idle flows here, at
+  // the same packets as in a single pipeline.
+  void pass_time(int64_t now);
+  // End of input: close every flow, in the order of their stream ids.
   void finish();
   // Closes flows idle for longer than their timeout (packets also do this as
   // they arrive; live capture calls it when none do).
   void expire(int64_t now);
 
   const FlowCounters& counters() const { return counters_; }
+  // Flows are being ended by time or at the end of input, in the order of their
+  // stream ids (not as packets end them): what they emit now is in that order.
+  bool ending_in_stream_order() const { return ending_in_stream_order_; }
   size_t active_flows() const { return flows_.size(); }
 
  private:
@@ -78,6 +84,9 @@ class FlowTable {
                        int64_t first_us);
   void close(Flow& f, int64_t ts);
   void end(FlowList::iterator it, int64_t ts);
+  // Ends `flows` by stream id; `before_end(flow)` returns the time each ends at.
+  template <typename F>
+  void end_in_stream_order(std::vector<FlowList::iterator>& flows, F&& before_end);
   Entry flow_entry(const Flow& f, bool final) const;
 
   EntrySink& sink_;
@@ -90,14 +99,14 @@ class FlowTable {
   // Flows that timed out while still open: a later packet of the same flow
   // continues it under the same stream id (a long idle connection is one stream).
   struct Resumable {
-    std::string stream;
+    uint64_t stream;
     IpAddress a_ip;
     uint16_t a_port;
   };
   std::unordered_map<Key, Resumable, KeyHash> timed_out_;
   std::deque<Key> timed_out_order_;  // oldest first, to bound timed_out_
-  uint64_t next_stream_ = 0;
   int64_t last_sweep_us_ = 0;
+  bool ending_in_stream_order_ = false;
 };
 
 }  // namespace trawl

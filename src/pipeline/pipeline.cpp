@@ -9,7 +9,13 @@ Pipeline::Pipeline(EntrySink& out, const PipelineSettings& settings)
       icmp_(*this, dissect_counters_) {}
 
 void Pipeline::add(const Frame& frame) {
+  ++frames_;
   if (decoder_.decode(frame, packet_) != DecodeResult::kPacket) return;
+  if (sharder_ && sharder_->shard_of(packet_) != shard_) {
+    flows_.pass_time(packet_.timestamp_us);
+    return;
+  }
+  packet_.new_stream_id = frames_ * stream_step_ + stream_offset_;
   if (packet_.protocol == kIcmp || packet_.protocol == kIcmpv6) {
     icmp_.add(packet_);
   } else {
@@ -18,6 +24,7 @@ void Pipeline::add(const Frame& frame) {
 }
 
 void Pipeline::finish() {
+  finishing_ = true;
   flows_.finish();
   icmp_.finish();
 }
@@ -95,8 +102,7 @@ Json Pipeline::stats() const {
   return all;
 }
 
-void Pipeline::print_stats(std::ostream& os) const {
-  const Json all = stats();
+void Pipeline::print_stats(const Json& all, std::ostream& os) {
   for (const auto& [group, fields] : all.fields()) {
     os << group << ":\n";
     for (const auto& [name, value] : fields.fields()) {

@@ -11,6 +11,7 @@
 #include "dissect/dissector.h"
 #include "entries/entry.h"
 #include "flows/flow_table.h"
+#include "pipeline/flow_sharder.h"
 #include "protocols/icmp/icmp.h"
 
 namespace trawl {
@@ -28,6 +29,25 @@ class Pipeline : public EntrySink {
   // End of input: every flow and pending exchange is closed and emitted.
   void finish();
 
+  // Stream ids are frame numbers: frame k (from 1) of this pipeline gives
+  // k * step + offset, so pipelines of one capture with distinct offsets below
+  // `step` never share an id.
+  void number_streams(uint64_t step, uint64_t offset) {
+    stream_step_ = step;
+    stream_offset_ = offset;
+  }
+  // Dissect only the flows `sharder` gives to `shard`; the other packets only
+  // pass time. Every shard's pipeline must see every frame.
+  void only_shard(FlowSharder* sharder, uint32_t shard) {
+    sharder_ = sharder;
+    shard_ = shard;
+  }
+  // Frames given to add() so far: the frame an entry completed on, while it is emitted.
+  uint64_t frames() const { return frames_; }
+  bool finishing() const { return finishing_; }
+  // Flows are being ended by time or at the end of input, in stream id order.
+  bool ending_flows() const { return flows_.ending_in_stream_order(); }
+
   // Numbered entries go to the output sink.
   void emit(Entry&& entry) override;
 
@@ -36,7 +56,8 @@ class Pipeline : public EntrySink {
 
   // Every counter, loss included, grouped: capture, flows, entries, loss, reassembly.
   Json stats() const;
-  void print_stats(std::ostream& os) const;
+  // stats() as `trawl read --stats` prints them.
+  static void print_stats(const Json& stats, std::ostream& os);
   uint64_t entries() const { return entries_; }
 
  private:
@@ -47,6 +68,10 @@ class Pipeline : public EntrySink {
   FlowTable flows_;
   IcmpTracker icmp_;
   Packet packet_;
+  uint64_t frames_ = 0, stream_step_ = 1, stream_offset_ = 0;
+  FlowSharder* sharder_ = nullptr;
+  uint32_t shard_ = 0;
+  bool finishing_ = false;
   uint64_t entries_ = 0;
   std::map<std::string, uint64_t> entries_by_protocol_;
   std::map<std::string, uint64_t> entry_errors_;

@@ -68,6 +68,7 @@ void Worker::start_capture() {
     auto th = std::make_unique<Thread>();
     th->sink = std::make_unique<StoringSink>(*this);
     th->pipeline = std::make_unique<Pipeline>(*th->sink, settings_.pipeline);
+    th->pipeline->number_streams(uint64_t(n), uint64_t(t));  // one worker, distinct ids
     if (settings_.keep_packets) {
       PacketRingSettings ring;
       ring.dir = packets_dir();

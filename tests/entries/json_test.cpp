@@ -117,6 +117,25 @@ TEST(Json, ThousandthsMatchTheShortestForm) {
   EXPECT_EQ(out, "-0");
 }
 
+// Integers take a hand-written path; it must print what std::to_string prints.
+TEST(Json, IntegersMatchToString) {
+  auto check = [](int64_t n) {
+    std::string out;
+    write_json_number(out, n);
+    ASSERT_EQ(out, std::to_string(n));
+  };
+  check(0);
+  check(INT64_MIN);
+  check(INT64_MAX);
+  for (int64_t p = 1; p <= INT64_MAX / 10; p *= 10)
+    for (int64_t n : {p - 1, p, p + 1, -p, -p + 1, -p - 1, 9 * p, 9 * p + p - 1}) check(n);
+  uint64_t seed = 7;
+  for (int i = 0; i < 1000000; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    check(int64_t(seed) >> (seed % 63));
+  }
+}
+
 TEST(Json, ReportsInvalidUtf8WhenAsked) {
   std::string out;
   bool invalid = false;

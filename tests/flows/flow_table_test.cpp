@@ -38,7 +38,12 @@ class FlowTableTest : public ::testing::Test {
     p.wire_length = 54 + data.size();
     return p;
   }
-  void add(const Packet& p) { table.add(p); }
+  // As a pipeline gives them: each frame's number is the id of a flow it starts.
+  void add(Packet p) {
+    p.new_stream_id = ++frames;
+    table.add(p);
+  }
+  uint64_t frames = 0;
   std::vector<const Entry*> of(std::string_view proto) {
     std::vector<const Entry*> out;
     for (const auto& e : sink.entries)
@@ -219,7 +224,7 @@ TEST_F(FlowTableTest, SctpChunksAreCountedAndDataIsDissected) {
     p.dst_port = 80;
     p.payload = Bytes(*chunks);
     p.timestamp_us = 5;
-    table.add(p);
+    add(p);
   }
   table.finish();
   auto flows = of("sctp");
@@ -287,8 +292,8 @@ TEST_F(FlowTableTest, UdpDatagramsGoToTheDissectorOneByOne) {
   std::swap(r.src_port, r.dst_port);
   r.payload = Bytes(response, sizeof response);
   r.timestamp_us = 30;
-  table.add(q);
-  table.add(r);
+  add(q);
+  add(r);
   table.finish();
   auto dns = of("dns");
   ASSERT_EQ(dns.size(), 1u);

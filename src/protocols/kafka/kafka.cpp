@@ -191,13 +191,24 @@ class KafkaDissector : public StreamDissector {
       }
       size_t n = size_t(std::min<uint64_t>(s.remaining, data.size()));
       size_t max = env_.settings.max_message;
+      if (s.kept.empty() && n == s.length && n <= max) {
+        // The whole message is here: decoded where it lies, not copied.
+        s.length_bytes = 0;
+        s.remaining = 0;
+        message(dir, s, data.first(n), ts);
+        data = data.subspan(n);
+        continue;
+      }
       size_t keep = std::min(n, max > s.kept.size() ? max - s.kept.size() : 0);
+      // One allocation for the message (its pages are touched only as it fills).
+      if (s.kept.empty()) s.kept.reserve(std::min<size_t>(s.length, max));
       s.kept.append(reinterpret_cast<const char*>(data.data()), keep);
       s.remaining -= n;
       data = data.subspan(n);
       if (s.remaining == 0) {
         s.length_bytes = 0;
-        message(dir, s, ts);
+        message(dir, s, Bytes(reinterpret_cast<const uint8_t*>(s.kept.data()), s.kept.size()), ts);
+        s.kept.clear();
         if (s.kept.capacity() > kRetain) std::string().swap(s.kept);
       }
     }
@@ -245,10 +256,10 @@ class KafkaDissector : public StreamDissector {
     int64_t first_us = 0, last_us = 0;
   };
 
-  void message(Direction dir, Side& s, int64_t ts) {
+  // `b`: the message's bytes as kept (fewer than s.length when it was cut).
+  void message(Direction dir, Side& s, Bytes b, int64_t ts) {
     ++env_.counters.messages;
-    Bytes b(reinterpret_cast<const uint8_t*>(s.kept.data()), s.kept.size());
-    bool cut = s.kept.size() < s.length;
+    bool cut = b.size() < s.length;
     uint64_t size = uint64_t(s.length) + 4;
     if (!client_known_) {
       RequestHeader probe;

@@ -134,13 +134,6 @@ void write_text(std::string& out, std::string_view s) {
   out += "\"}";
 }
 
-Json text_json(std::string_view s) {
-  if (is_valid_utf8(s)) return Json(s);
-  Json o = Json::object();
-  o.set("base64", base64_encode(s));
-  return o;
-}
-
 // The next element of an aggregate at or after node `i`, skipping attributes.
 size_t element(const RespMessage& m, size_t i, size_t end) {
   while (i < end && m.nodes[i].type == '|') i = m.nodes[i].end;
@@ -265,11 +258,11 @@ std::string pubsub_kind(const RespMessage& m) {
 }
 
 // The replies answering one request (several for SUBSCRIBE and the like), kept
-// as the JSON of their values.
+// as the text of the entry's response object, which is built as they come.
 struct Replies {
   size_t count = 0;
-  std::string_view first_type;
-  std::string values;      // the values' JSON, comma-separated
+  std::string text;  // `{"type":"...","value":` and the values' JSON, comma-separated
+  size_t values_at = 0;
   std::string attributes;  // the first reply's RESP3 attributes, as a JSON list
   bool truncated = false;
   uint64_t wire_bytes = 0;
@@ -277,8 +270,12 @@ struct Replies {
 
   void add(const RespMessage& m) {
     size_t value = m.value_index();
+    text.reserve(text.size() + m.wire_bytes + m.wire_bytes / 8 + 40);
     if (count == 0) {
-      first_type = type_name(m.nodes[value]);
+      text += "{\"type\":\"";
+      text += type_name(m.nodes[value]);
+      text += "\",\"value\":";
+      values_at = text.size();
       first_us = m.first_us;
       if (value > 0) {
         attributes += '[';
@@ -289,39 +286,36 @@ struct Replies {
         attributes += ']';
       }
     } else {
-      values += ',';
+      text += ',';
     }
-    values.reserve(values.size() + m.text.size() + m.text.size() / 8 + m.nodes.size() * 4 + 8);
-    write_value(values, m, value);
+    write_value(text, m, value);
     truncated = truncated || any_truncated(m);
     wire_bytes += m.wire_bytes;
     last_us = m.last_us;
     ++count;
   }
 
+  // The entry's response: {"type", "value" (a list when several replied),
+  // "attributes", "valueTruncated"}.
   Json response() && {
-    Json r = Json::object();
-    r.set("type", first_type);
-    if (count == 1) {
-      r.set("value", Json::raw(std::move(values)));
-    } else {
-      values.insert(values.begin(), '[');
-      values += ']';
-      r.set("value", Json::raw(std::move(values)));
+    if (count > 1) {
+      text.insert(values_at, 1, '[');
+      text += ']';
     }
-    if (!attributes.empty()) r.set("attributes", Json::raw(std::move(attributes)));
-    if (truncated) r.set("valueTruncated", true);
-    return r;
+    if (!attributes.empty()) {
+      text += ",\"attributes\":";
+      text += attributes;
+    }
+    if (truncated) text += ",\"valueTruncated\":true";
+    text += '}';
+    return Json::raw(std::move(text));
   }
 };
 
 // A request waiting for its replies: its entry fields are ready but for them.
 struct Pending {
   std::string command;
-  Json key;
-  std::string args;  // JSON list
-  bool args_truncated = false;
-  bool inline_command = false;
+  std::string request;  // the entry's request object as JSON text
   uint64_t wire_bytes = 0;
   int64_t first_us = 0;
   size_t replies_expected = 1;
@@ -419,18 +413,26 @@ class RedisDissector : public StreamDissector {
     if (p.command == "HELLO" && !args_.empty() && args_[0] == "3") resp3_ = true;
     redact(p.command, args_);
     int key = key_index(p.command, args_);
-    if (key >= 0) p.key = text_json(args_[size_t(key)]);
-    size_t bytes = 2 + args_.size() * 3;
+    // {"command", "args", "key", "argsTruncated", "inline"}, as text.
+    size_t bytes = 48 + p.command.size() + args_.size() * 3;
     for (auto a : args_) bytes += a.size() + a.size() / 8;
-    p.args.reserve(bytes);
-    p.args += '[';
+    if (key >= 0) bytes += args_[size_t(key)].size() + 8;
+    p.request.reserve(bytes);
+    p.request += "{\"command\":";
+    write_json_string(p.request, p.command);
+    p.request += ",\"args\":[";
     for (size_t i = 0; i < args_.size(); ++i) {
-      if (i > 0) p.args += ',';
-      write_text(p.args, args_[i]);
+      if (i > 0) p.request += ',';
+      write_text(p.request, args_[i]);
     }
-    p.args += ']';
-    p.args_truncated = cut;
-    p.inline_command = v.type == 'i';
+    p.request += ']';
+    if (key >= 0) {
+      p.request += ",\"key\":";
+      write_text(p.request, args_[size_t(key)]);
+    }
+    if (cut) p.request += ",\"argsTruncated\":true";
+    if (v.type == 'i') p.request += ",\"inline\":true";
+    p.request += '}';
     p.wire_bytes = m.wire_bytes;
     p.first_us = m.first_us;
     p.uncertain = pairing_uncertain_;
@@ -473,12 +475,7 @@ class RedisDissector : public StreamDissector {
     if (request) {
       e.timestamp_us = request->first_us;
       e.request_size = request->wire_bytes;
-      bool has_key = !request->key.is_null();
-      e.request.set("command", std::move(request->command));
-      e.request.set("args", Json::raw(std::move(request->args)));
-      if (has_key) e.request.set("key", std::move(request->key));
-      if (request->args_truncated) e.request.set("argsTruncated", true);
-      if (request->inline_command) e.request.set("inline", true);
+      e.request = Json::raw(std::move(request->request));
     } else {
       e.timestamp_us = replies.first_us;
     }

@@ -38,6 +38,21 @@ bool is_paired(char t) {
 }  // namespace
 
 void RespParser::feed(Bytes data, int64_t ts) {
+  feed_lines(data, ts);
+  if (direct_nodes_ > 0) copy_direct();
+}
+
+void RespParser::copy_direct() {
+  for (RespNode& n : message_.nodes) {
+    if (!n.direct) continue;
+    n.text_offset = message_.text.size();
+    message_.text.append(n.direct, n.text_size);
+    n.direct = nullptr;
+  }
+  direct_nodes_ = 0;
+}
+
+void RespParser::feed_lines(Bytes data, int64_t ts) {
   while (!data.empty()) {
     if (wire_ == 0) first_us_ = ts;
     if (state_ == State::kBulk) {
@@ -48,7 +63,17 @@ void RespParser::feed(Bytes data, int64_t ts) {
         RespNode& node = message_.nodes.back();
         size_t room = node.text_size < max_text_ ? max_text_ - node.text_size : 0;
         size_t kept = std::min(content, room);
-        message_.text.append(reinterpret_cast<const char*>(data.data()), kept);
+        const char* bytes = reinterpret_cast<const char*>(data.data());
+        if (node.text_size == 0 && content == content_left && kept == content && kept > 0) {
+          node.direct = bytes;  // the whole payload is here
+          ++direct_nodes_;
+        } else {
+          if (direct_nodes_ > 0) {
+            copy_direct();  // they come first, so that this payload stays contiguous
+            if (node.text_size == 0) node.text_offset = message_.text.size();
+          }
+          message_.text.append(bytes, kept);
+        }
         node.text_size += kept;
         if (content > room) node.truncated = true;
       }
@@ -222,6 +247,7 @@ void RespParser::inline_command(std::string_view text, int64_t ts) {
 }
 
 void RespParser::reset_message() {
+  direct_nodes_ = 0;
   message_.nodes.clear();
   message_.text.clear();
   if (message_.text.capacity() > kKeepText) std::string().swap(message_.text);

@@ -21,6 +21,9 @@ struct RespNode {
   uint32_t end = 0;        // index past this node's subtree
   uint64_t length = 0;     // bulk strings: the whole length; aggregates: the element count
   size_t text_offset = 0, text_size = 0;  // scalars: the payload, in RespMessage::text
+  // A bulk payload that arrived whole in one feed() is not copied: it is read
+  // where it lies while the message is delivered (text_offset is then unused).
+  const char* direct = nullptr;
 };
 
 // One top-level value. Its buffers are reused from message to message, so a
@@ -32,6 +35,7 @@ struct RespMessage {
   int64_t first_us = 0, last_us = 0;
 
   std::string_view text_of(const RespNode& n) const {
+    if (n.direct) return std::string_view(n.direct, n.text_size);
     return std::string_view(text).substr(n.text_offset, n.text_size);
   }
   // The value itself: the first node that is not an attribute.
@@ -65,6 +69,10 @@ class RespParser {
     uint64_t kept = 0;      // elements stored
   };
 
+  void feed_lines(Bytes data, int64_t ts);
+  // Copies payloads read in place into the message's text, before the bytes
+  // they lie in go away (or before another payload is appended after them).
+  void copy_direct();
   void line(std::string_view text, int64_t ts);
   // A value starts: whether it is stored, and its node when it is.
   bool start_value(char type);
@@ -82,8 +90,9 @@ class RespParser {
   bool bulk_kept_ = false;
   uint64_t bulk_remaining_ = 0;  // bytes of the bulk payload and its CRLF still to come
   std::vector<Open> stack_;
-  bool resyncing_ = false;  // after a gap: waiting for a line that starts a value
-  uint64_t wire_ = 0;       // bytes of the top-level value so far
+  bool resyncing_ = false;   // after a gap: waiting for a line that starts a value
+  uint64_t wire_ = 0;        // bytes of the top-level value so far
+  size_t direct_nodes_ = 0;  // nodes of message_ whose payload is read in place
   int64_t first_us_ = 0;
   uint64_t malformed_ = 0;
 };

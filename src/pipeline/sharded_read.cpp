@@ -1,0 +1,467 @@
+#include "pipeline/sharded_read.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <tuple>
+
+#include "capture/pcap_source.h"
+
+namespace trawl {
+
+namespace {
+
+constexpr uint64_t kLast = std::numeric_limits<uint64_t>::max();
+constexpr size_t kChunkBytes = 1 << 20;     // entries handed to the writer at once
+constexpr uint64_t kProgressFrames = 4096;  // or after this many frames
+
+// Where an entry goes in the output: the frame it completed on (the end of input
+// after every frame), then its stream when flows were ended together (by time or
+// at the end), which a single pipeline does in stream order.
+struct Key {
+  uint64_t frame = 0, minor = 0;
+  auto operator<=>(const Key&) const = default;
+};
+
+struct Chunk {
+  std::string text;  // entries after their id, each ending in '\n'
+  struct Mark {
+    Key key;
+    size_t end;
+  };
+  std::vector<Mark> marks;
+  Key through;  // every later entry of this thread comes after it
+};
+
+// What one thread has handed over and the writer has not yet taken.
+struct Lane {
+  std::deque<std::unique_ptr<Chunk>> chunks;
+  std::vector<std::unique_ptr<Chunk>> spare;  // written, for reuse (fresh memory faults in)
+  size_t pending_bytes = 0;
+  bool done = false;
+};
+
+struct Shared {
+  Shared(size_t lanes, size_t max_pending) : lanes(lanes), max_pending(max_pending) {}
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<Lane> lanes;
+  const size_t max_pending;
+  std::atomic<bool> stop{false};
+};
+
+// The capture, mapped once for every thread: pages are mapped ahead of the
+// fastest reader and given back behind the slowest, so memory holds the stretch
+// between them, which is bounded: a reader too far ahead waits.
+class SharedMapping {
+ public:
+  SharedMapping(const std::string& path, size_t readers, size_t max_ahead)
+      : max_ahead_(max_ahead), positions_(readers, 0) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+      ::close(fd);
+      throw std::runtime_error(path + ": not a regular file");
+    }
+    size_ = size_t(st.st_size);
+    void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    int error = errno;
+    ::close(fd);
+    if (m == MAP_FAILED) throw std::runtime_error(path + ": " + std::strerror(error));
+    data_ = static_cast<const uint8_t*>(m);
+  }
+  ~SharedMapping() { munmap(const_cast<uint8_t*>(data_), size_); }
+  SharedMapping(const SharedMapping&) = delete;
+  SharedMapping& operator=(const SharedMapping&) = delete;
+
+  Bytes bytes() const { return Bytes(data_, size_); }
+  uint64_t waits() {
+    std::lock_guard lock(mutex_);
+    return waits_;
+  }
+
+  // Reader `r` has read up to `pos` (SIZE_MAX: it is done). A reader too far
+  // ahead of the slowest calls `before_wait` (so that it cannot hold up the
+  // others through the writer), then waits.
+  template <typename F>
+  void reached(size_t r, size_t pos, F&& before_wait) {
+    std::unique_lock lock(mutex_);
+    positions_[r] = pos;
+    if (pos != SIZE_MAX && pos + kWindow > populated_ && populated_ < size_) {
+      size_t upto = std::min(size_, (pos + 2 * kWindow) & ~(kWindow - 1));
+      madvise(const_cast<uint8_t*>(data_ + populated_), upto - populated_, MADV_POPULATE_READ);
+      populated_ = upto;
+    }
+    size_t slowest = *std::min_element(positions_.begin(), positions_.end());
+    bool moved = false;
+    while (released_ + 2 * kWindow <= slowest && released_ + kWindow <= size_) {
+      madvise(const_cast<uint8_t*>(data_ + released_), kWindow, MADV_DONTNEED);
+      released_ += kWindow;
+      moved = true;
+    }
+    if (waiting_ > 0 && (moved || pos == SIZE_MAX)) changed_.notify_all();
+    if (pos == SIZE_MAX || pos - slowest <= max_ahead_) return;
+    lock.unlock();
+    before_wait();
+    lock.lock();
+    ++waiting_;
+    ++waits_;
+    changed_.wait(lock, [&] {
+      return pos - *std::min_element(positions_.begin(), positions_.end()) <= max_ahead_ / 2;
+    });
+    --waiting_;
+  }
+
+ private:
+  static constexpr size_t kWindow = 2 << 20;
+  const size_t max_ahead_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<size_t> positions_;
+  size_t populated_ = 0, released_ = 0;
+  int waiting_ = 0;
+  uint64_t waits_ = 0;
+};
+
+class ShardSink : public EntrySink {
+ public:
+  ShardSink(Shared& shared, uint32_t lane) : shared_(shared), lane_(lane) {
+    chunk_ = std::make_unique<Chunk>();
+    chunk_->text.reserve(kChunkBytes + 64 * 1024);
+  }
+  void attach(const Pipeline& p) { pipeline_ = &p; }
+
+  void emit(Entry&& e) override {
+    // Flows ended together (by time, or at the end) go in stream order, before
+    // what the frame itself completes; ICMP's "icmp:a-b" streams go last.
+    Key key{pipeline_->finishing() ? kLast : pipeline_->frames(), kLast};
+    if (pipeline_->ending_flows()) {
+      uint64_t n;
+      auto [end, ec] = std::from_chars(e.stream.data(), e.stream.data() + e.stream.size(), n);
+      if (ec == std::errc() && end == e.stream.data() + e.stream.size()) key.minor = n;
+    }
+    write_entry_json_after_id(chunk_->text, e);
+    chunk_->text += '\n';
+    chunk_->marks.push_back({key, chunk_->text.size()});
+    // While flows close, entries come in stream order, so all of an earlier
+    // stream is here: hand over a full chunk now rather than hold every one.
+    if (key.frame == kLast && key.minor > 0 && key.minor != kLast &&
+        chunk_->text.size() >= kChunkBytes)
+      publish(Key{kLast, key.minor - 1});
+  }
+
+  // Between frames: everything up to the current frame has been emitted.
+  void progress() {
+    uint64_t frames = pipeline_->frames();
+    if (chunk_->text.size() >= kChunkBytes || frames - last_publish_ >= kProgressFrames)
+      publish(Key{frames, kLast});
+  }
+  // The same, now: this thread is about to wait for the others.
+  void publish_progress() { publish(Key{pipeline_->frames(), kLast}); }
+  void finish() {
+    publish(Key{kLast, kLast});
+    std::lock_guard lock(shared_.mutex);
+    shared_.lanes[lane_].done = true;
+    shared_.changed.notify_all();
+  }
+
+ private:
+  void publish(Key through) {
+    last_publish_ = pipeline_->frames();
+    chunk_->through = through;
+    size_t size = chunk_->text.capacity();
+    std::unique_lock lock(shared_.mutex);
+    Lane& lane = shared_.lanes[lane_];
+    // Bounded memory: a thread far ahead of the others waits for the writer.
+    shared_.changed.wait(
+        lock, [&] { return lane.pending_bytes < shared_.max_pending || shared_.stop.load(); });
+    lane.pending_bytes += size;
+    lane.chunks.push_back(std::move(chunk_));
+    shared_.changed.notify_all();
+    if (!lane.spare.empty()) {
+      chunk_ = std::move(lane.spare.back());
+      lane.spare.pop_back();
+      return;
+    }
+    lock.unlock();
+    chunk_ = std::make_unique<Chunk>();
+    chunk_->text.reserve(kChunkBytes + 64 * 1024);
+  }
+
+  Shared& shared_;
+  uint32_t lane_;
+  const Pipeline* pipeline_ = nullptr;
+  std::unique_ptr<Chunk> chunk_;
+  uint64_t last_publish_ = 0;
+};
+
+// Merges the lanes and writes each entry as `{"id":"N",` and its text, with
+// writev straight from the threads' chunks.
+class Writer {
+ public:
+  Writer(Shared& shared, int fd) : shared_(shared), fd_(fd), cursors_(shared.lanes.size()) {}
+
+  void run() {
+    for (;;) {
+      // The lane whose next entry comes first, once every other lane has
+      // either an entry or a promise of nothing earlier.
+      int best = -1;
+      bool wait = false;
+      for (size_t i = 0; i < cursors_.size(); ++i) {
+        Cursor& c = cursors_[i];
+        if (!has_entry(i) && !c.done) wait = true;
+        if (has_entry(i) && (best < 0 || key_of(i) < key_of(size_t(best)))) best = int(i);
+      }
+      if (best < 0 && !wait) break;  // every lane is done
+      if (best >= 0) {
+        Key k = key_of(size_t(best));
+        bool blocked = false;
+        for (size_t i = 0; i < cursors_.size(); ++i) {
+          const Cursor& c = cursors_[i];
+          if (int(i) == best || c.done || has_entry(i)) continue;
+          if (!(k <= c.through)) blocked = true;  // lane i may still send something earlier
+        }
+        if (!blocked) {
+          write_next(size_t(best));
+          continue;
+        }
+      }
+      refill();
+      if (failed_) return;
+    }
+    flush();
+  }
+
+  uint64_t entries() const { return entries_; }
+  uint64_t bytes() const { return bytes_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Cursor {
+    std::unique_ptr<Chunk> chunk;
+    size_t next = 0;
+    Key through{0, 0};
+    bool done = false;
+  };
+
+  Key key_of(size_t i) const { return cursors_[i].chunk->marks[cursors_[i].next].key; }
+  bool has_entry(size_t i) const {
+    const Cursor& c = cursors_[i];
+    return c.chunk && c.next < c.chunk->marks.size();
+  }
+
+  // Takes the next chunk of every lane that has run dry, waiting when none came.
+  void refill() {
+    flush();  // the chunks a lane hands back must not be in an unwritten iovec
+    std::unique_lock lock(shared_.mutex);
+    for (;;) {
+      bool took = false;
+      for (size_t i = 0; i < cursors_.size(); ++i) {
+        Cursor& c = cursors_[i];
+        Lane& lane = shared_.lanes[i];
+        if (c.done || has_entry(i)) continue;
+        if (c.chunk) {
+          lane.pending_bytes -= c.chunk->text.capacity();
+          c.chunk->text.clear();
+          c.chunk->marks.clear();
+          lane.spare.push_back(std::move(c.chunk));
+          shared_.changed.notify_all();
+        }
+        if (!lane.chunks.empty()) {
+          c.chunk = std::move(lane.chunks.front());
+          lane.chunks.pop_front();
+          c.next = 0;
+          c.through = c.chunk->through;
+          took = true;
+        } else if (lane.done) {
+          c.done = true;
+          took = true;
+        }
+      }
+      if (took) return;
+      shared_.changed.wait(lock);
+    }
+  }
+
+  void write_next(size_t lane) {
+    Cursor& c = cursors_[lane];
+    size_t begin = c.next == 0 ? 0 : c.chunk->marks[c.next - 1].end;
+    size_t end = c.chunk->marks[c.next].end;
+    ++c.next;
+    ++entries_;
+    char head[32] = "{\"id\":\"";
+    char* q = format_json_number(head + 7, int64_t(entries_));
+    *q++ = '"';
+    *q++ = ',';
+    size_t head_size = size_t(q - head);
+    bytes_ += head_size + (end - begin);
+    if (fd_ < 0) return;
+    if (iov_count_ + 2 > kIov) flush();
+    char* id = ids_ + id_used_;
+    std::memcpy(id, head, head_size);
+    id_used_ += head_size;
+    iov_[iov_count_++] = {id, head_size};
+    iov_[iov_count_++] = {c.chunk->text.data() + begin, end - begin};
+  }
+
+  void flush() {
+    id_used_ = 0;
+    size_t first = 0;
+    while (first < iov_count_ && !failed_) {
+      ssize_t n = ::writev(fd_, iov_ + first, int(iov_count_ - first));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        error_ = std::strerror(errno);
+        failed_ = true;
+        shared_.stop = true;
+        shared_.changed.notify_all();
+        break;
+      }
+      // Skip what was written; a partial write leaves the rest of one iovec.
+      size_t left = size_t(n);
+      while (first < iov_count_ && left >= iov_[first].iov_len) left -= iov_[first++].iov_len;
+      if (left > 0) {
+        iov_[first].iov_base = static_cast<char*>(iov_[first].iov_base) + left;
+        iov_[first].iov_len -= left;
+      }
+    }
+    iov_count_ = 0;
+  }
+
+  static constexpr size_t kIov = 1024;
+  Shared& shared_;
+  int fd_;
+  std::vector<Cursor> cursors_;
+  iovec iov_[kIov];
+  char ids_[kIov / 2 * 32];
+  size_t iov_count_ = 0, id_used_ = 0;
+  uint64_t entries_ = 0, bytes_ = 0;
+  bool failed_ = false;
+  std::string error_;
+};
+
+void add_counters(Json& into, const Json& from) {
+  for (auto& [name, value] : into.fields_mut()) {
+    const Json* other = from.find(name);
+    if (!other) continue;
+    if (value.is_int() && other->is_int()) {
+      value = value.integer() + other->integer();
+    } else if (value.is_object() && other->is_object()) {
+      add_counters(value, *other);
+    }
+  }
+  // Keys only the other has (an entry kind, an error kind), in name order as
+  // a single pipeline lists them.
+  for (const auto& [name, value] : from.fields())
+    if (!into.find(name)) into.set(name, value);
+  std::sort(into.fields_mut().begin(), into.fields_mut().end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+}  // namespace
+
+Json merge_shard_stats(const std::vector<Json>& shards) {
+  if (shards.empty()) return Json::object();
+  Json all = shards[0];
+  for (size_t i = 1; i < shards.size(); ++i) {
+    for (auto& [group, fields] : all.fields_mut()) {
+      const Json* other = shards[i].find(group);
+      if (!other) continue;
+      if (group == "capture") continue;  // every thread decoded every frame
+      for (auto& [name, value] : fields.fields_mut()) {
+        // Fragments were reassembled by every thread too.
+        if (name.starts_with("fragments_")) continue;
+        const Json* o = other->find(name);
+        if (!o) continue;
+        if (value.is_int() && o->is_int()) {
+          value = value.integer() + o->integer();
+        } else if (value.is_object() && o->is_object()) {
+          add_counters(value, *o);
+        }
+      }
+    }
+  }
+  return all;
+}
+
+ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
+                               const PipelineSettings& settings, std::FILE* out,
+                               const ShardedReadLimits& limits) {
+  SharedMapping mapping(path, threads, limits.ahead_bytes);
+  // Opened here first so that a bad capture is an error before any thread starts.
+  std::vector<std::unique_ptr<PcapSource>> sources;
+  for (uint32_t i = 0; i < threads; ++i)
+    sources.push_back(std::make_unique<PcapSource>(mapping.bytes(), path));
+  Decoder::check_link_type(sources[0]->link_type());
+
+  Shared shared(threads, limits.pending_bytes);
+  std::vector<Json> stats(threads);
+  std::vector<std::thread> workers;
+  // A flow idle this long has ended in its pipeline; its key may be given out again.
+  const FlowLimits& flows = settings.flows;
+  int64_t forget_after = flows.tcp_timeout_us + flows.closed_linger_us + 60'000'000;
+  for (uint32_t i = 0; i < threads; ++i) {
+    workers.emplace_back([&, i] {
+      pthread_setname_np(pthread_self(), ("trawl-read" + std::to_string(i)).c_str());
+      FlowSharder sharder(threads, forget_after);
+      ShardSink sink(shared, i);
+      Pipeline pipeline(sink, settings);
+      sink.attach(pipeline);
+      pipeline.only_shard(&sharder, i);
+      Frame frame;
+      PcapSource& source = *sources[i];
+      size_t report_at = 0;
+      while (!shared.stop.load(std::memory_order_relaxed) && source.next(frame)) {
+        pipeline.add(frame);
+        sink.progress();
+        if (source.offset() >= report_at) {
+          mapping.reached(i, source.offset(), [&] { sink.publish_progress(); });
+          report_at = source.offset() + (1 << 20);
+        }
+      }
+      mapping.reached(i, SIZE_MAX, [] {});
+      pipeline.finish();
+      sink.finish();
+      stats[i] = pipeline.stats();
+    });
+  }
+  int fd = -1;
+  if (out) {
+    std::fflush(out);
+    fd = fileno(out);
+  }
+  Writer writer(shared, fd);
+  writer.run();
+  for (auto& w : workers) w.join();
+
+  ShardedReadResult r;
+  r.entries = writer.entries();
+  r.bytes = writer.bytes();
+  r.output_error = writer.error();
+  r.input_error = sources[0]->error();
+  r.reader_waits = mapping.waits();
+  r.stats = merge_shard_stats(stats);
+  // Numbered by the writer: the threads' own totals are of their share.
+  return r;
+}
+
+}  // namespace trawl
