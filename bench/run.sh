@@ -26,10 +26,11 @@ measure() {
 # compare TITLE CAPTURE TSHARK_ARGS...: one table of trawl against tshark.
 compare() {
   local title=$1 capture=$2; shift 2
-  local size mb json_t json_rss count_t count_rss tshark_t tshark_rss q_t q_rss entries quarter
+  local size mb json_t json_rss one_t one_rss count_t count_rss tshark_t tshark_rss q_t q_rss entries quarter
   size=$(stat -c %s "$capture")
   mb=$(python3 -c "print(round($size / 1e6, 1))")
   read -r json_t json_rss < <(measure 3 "$trawl" read "$capture" --json)
+  read -r one_t one_rss < <(measure 3 "$trawl" read "$capture" --json --threads 1)
   read -r count_t count_rss < <(measure 3 "$trawl" read "$capture" --count)
   read -r tshark_t tshark_rss < <(measure 1 tshark -r "$capture" "$@")
   # Streaming: a quarter of the capture must need the same memory as all of it.
@@ -38,21 +39,23 @@ compare() {
   read -r q_t q_rss < <(measure 1 "$trawl" read "$quarter" --json)
   entries=$("$trawl" read "$capture" --count 2>&1 | sed -n 's/^counted \([0-9]*\) entries.*/\1/p')
   python3 - "$title" "$mb" "$entries" "$json_t" "$json_rss" "$count_t" "$count_rss" "$tshark_t" \
-    "$tshark_rss" "$q_rss" "$(stat -c %s "$quarter")" "tshark $*" <<'PY'
+    "$tshark_rss" "$q_rss" "$(stat -c %s "$quarter")" "tshark $*" "$one_t" "$one_rss" "$(nproc)" <<'PY'
 import sys
 title, tshark_cmd = sys.argv[1], sys.argv[12]
 mb, entries = float(sys.argv[2]), int(sys.argv[3])
 json_t, json_rss, count_t, count_rss, tshark_t, tshark_rss, q_rss, q_size = map(float, sys.argv[4:12])
+one_t, one_rss, cores = float(sys.argv[13]), float(sys.argv[14]), int(sys.argv[15])
 def row(name, t, rss):
     return "| %s | %.2f | %.0f | %.0f | %.1f |" % (name, t, mb / t, entries / t, rss / 1024)
 print("## %s: %.1f MB, %d entries" % (title, mb, entries))
 print("| command | seconds | MB/s | entries/s | peak RSS MiB |")
 print("|---|---|---|---|---|")
-print(row("trawl read --json > /dev/null", json_t, json_rss))
+print(row("trawl read --json > /dev/null (%d threads)" % min(cores, 4), json_t, json_rss))
+print(row("trawl read --json --threads 1 > /dev/null", one_t, one_rss))
 print(row("trawl read --count (entries built and serialised, not written)", count_t, count_rss))
 print(row("`%s`" % tshark_cmd.replace(" -r F", ""), tshark_t, tshark_rss))
 print()
-print("trawl --json throughput / tshark: %.1fx" % (tshark_t / json_t))
+print("trawl --json throughput / tshark: %.1fx (one thread: %.1fx)" % (tshark_t / json_t, tshark_t / one_t))
 print("trawl peak RSS on a quarter of the capture (%.1f MB): %.1f MiB; on all of it: %.1f MiB"
       % (q_size / 1e6, q_rss / 1024, json_rss / 1024))
 ok = tshark_t / json_t >= 50 and json_rss / 1024 < 64

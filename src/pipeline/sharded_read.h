@@ -25,8 +25,8 @@ struct ShardedReadResult {
 
 // How far threads may drift apart: memory, against waiting.
 struct ShardedReadLimits {
-  size_t pending_bytes = 16 << 20;  // per thread: entries not yet written
-  size_t ahead_bytes = 32 << 20;    // of the capture, past the slowest thread
+  size_t pending_bytes = 8 << 20;  // per thread: entries not yet written
+  size_t ahead_bytes = 16 << 20;  // of the capture, past the slowest thread
 };
 
 // Writes JSON Lines to `out`, or only counts them when `out` is null. Throws
