@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,7 +41,9 @@ constexpr unsigned kMaxReadThreads = 4;
 // Threads that dissect the capture: several only where their output is merged
 // (JSON Lines or a count, of every entry, from a file that can be read again).
 unsigned read_threads(const ReadOptions& o, const kfl::Query& query) {
-  if (!(o.json || o.count) || !query.matches_everything() || o.path == "-" ||
+  struct stat st;
+  bool regular_file = stat(o.path.c_str(), &st) == 0 && S_ISREG(st.st_mode);  // not a pipe
+  if (!(o.json || o.count) || !query.matches_everything() || !regular_file ||
       !o.proto_descriptors.empty())
     return 1;
   if (o.threads > 0) return o.threads;

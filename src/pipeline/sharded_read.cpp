@@ -19,7 +19,6 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
-#include <tuple>
 
 #include "capture/pcap_source.h"
 

@@ -16,7 +16,7 @@ constexpr size_t kMaxArgs = 64;  // arguments listed per command (all are counte
 constexpr std::string_view kRedacted = "[redacted]";
 
 // Commands whose first argument is not a key; the others take it as the key
-// unless listed in special_key() below.
+// unless key_index() below knows better.
 bool has_no_key(std::string_view c) {
   static constexpr std::string_view kNoKey[] = {
       "ACL",          "AUTH",         "BGREWRITEAOF", "BGSAVE",     "CLIENT",      "CLUSTER",
