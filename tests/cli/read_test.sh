@@ -19,6 +19,13 @@ lines = open('$tmp/a.jsonl').read().splitlines()
 assert lines and all(json.loads(l)['id'] for l in lines)"
 "$trawl" read - --json < "$fixtures/demo.pcap" > "$tmp/b.jsonl"
 expect "stdin gives the same entries" cmp -s "$tmp/a.jsonl" "$tmp/b.jsonl"
+mkfifo "$tmp/fifo.pcap"
+cat "$fixtures/demo.pcap" > "$tmp/fifo.pcap" &
+"$trawl" read "$tmp/fifo.pcap" --json > "$tmp/fifo.jsonl"
+expect "a named pipe gives the same entries" cmp -s "$tmp/a.jsonl" "$tmp/fifo.jsonl"
+"$trawl" read "$fixtures/demo.pcap" --json --threads 1 > "$tmp/t1.jsonl"
+"$trawl" read "$fixtures/demo.pcap" --json --threads 3 > "$tmp/t3.jsonl"
+expect "one thread or three: the same entries, ids and stream ids" cmp -s "$tmp/t1.jsonl" "$tmp/t3.jsonl"
 "$trawl" read "$fixtures/demo.pcap" > "$tmp/table.txt"
 expect "table has a header and one line per entry" test "$(($(wc -l < "$tmp/table.txt") - 1))" -eq "$(wc -l < "$tmp/a.jsonl")"
 expect "table shows a request" grep -q "GET /index.json?x=1&y=2&x=3 .* 200" "$tmp/table.txt"
