@@ -43,7 +43,8 @@ constexpr unsigned kMaxReadThreads = 4;
 unsigned read_threads(const ReadOptions& o, const kfl::Query& query) {
   struct stat st;
   bool regular_file = stat(o.path.c_str(), &st) == 0 && S_ISREG(st.st_mode);  // not a pipe
-  if (!(o.json || o.count) || !query.matches_everything() || !regular_file ||
+  // A limit stops at the n-th match, and ids exist once entries are in order.
+  if (!(o.json || o.count) || query.limit() || query.reads_id() || !regular_file ||
       !o.proto_descriptors.empty())
     return 1;
   if (o.threads > 0) return o.threads;
@@ -126,7 +127,7 @@ int run_read(const ReadOptions& o) {
     source.reset();  // each thread opens its own
     ShardedReadResult r;
     try {
-      r = sharded_read(o.path, threads, settings, o.count ? nullptr : stdout);
+      r = sharded_read(o.path, threads, settings, o.count ? nullptr : stdout, o.filter);
     } catch (const std::exception& e) {
       std::cerr << "trawl read: " << e.what() << "\n";
       return 2;
@@ -196,7 +197,8 @@ void add_read_command(CLI::App& app, int& exit_code) {
                    "gRPC messages by name");
   read->add_option("--threads", options->threads,
                    "threads dissecting the capture, each a share of its flows (0: one per core, "
-                   "up to 4); one for table output, --filter and standard input")
+                   "up to 4); one for table output, standard input, and a --filter with "
+                   "limit() or reading id")
       ->capture_default_str();
   read->add_flag("--serve", options->serve,
                  "keep the entries and serve the API on them (as `trawl capture` does)");

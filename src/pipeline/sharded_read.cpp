@@ -17,10 +17,12 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "capture/pcap_source.h"
+#include "query/kfl.h"
 
 namespace trawl {
 
@@ -39,7 +41,9 @@ struct Key {
 };
 
 struct Chunk {
-  std::string text;  // entries after their id, each ending in '\n'
+  // Entries after their id, each ending in '\n'. An entry the filter did not
+  // match has a mark and no text: it still takes its id.
+  std::string text;
   struct Mark {
     Key key;
     size_t end;
@@ -143,7 +147,9 @@ class SharedMapping {
 
 class ShardSink : public EntrySink {
  public:
-  ShardSink(Shared& shared, uint32_t lane) : shared_(shared), lane_(lane) {
+  // `filter`: this thread's own copy of the query (queries keep parsing state).
+  ShardSink(Shared& shared, uint32_t lane, const kfl::Query* filter)
+      : shared_(shared), lane_(lane), filter_(filter) {
     chunk_ = std::make_unique<Chunk>();
     chunk_->text.reserve(kChunkBytes + 64 * 1024);
   }
@@ -158,8 +164,11 @@ class ShardSink : public EntrySink {
       auto [end, ec] = std::from_chars(e.stream.data(), e.stream.data() + e.stream.size(), n);
       if (ec == std::errc() && end == e.stream.data() + e.stream.size()) key.minor = n;
     }
-    write_entry_json_after_id(chunk_->text, e);
-    chunk_->text += '\n';
+    if (!filter_ || filter_->matches(e)) {
+      if (filter_ && filter_->redacts()) filter_->redact(e);
+      write_entry_json_after_id(chunk_->text, e);
+      chunk_->text += '\n';
+    }
     chunk_->marks.push_back({key, chunk_->text.size()});
     // While flows close, entries come in stream order, so all of an earlier
     // stream is here: hand over a full chunk now rather than hold every one.
@@ -208,6 +217,7 @@ class ShardSink : public EntrySink {
 
   Shared& shared_;
   uint32_t lane_;
+  const kfl::Query* filter_;
   const Pipeline* pipeline_ = nullptr;
   std::unique_ptr<Chunk> chunk_;
   uint64_t last_publish_ = 0;
@@ -306,16 +316,18 @@ class Writer {
     size_t begin = c.next == 0 ? 0 : c.chunk->marks[c.next - 1].end;
     size_t end = c.chunk->marks[c.next].end;
     ++c.next;
+    ++numbered_;
+    if (begin == end) return;  // not matched by the filter
     ++entries_;
     char head[32] = "{\"id\":\"";
-    char* q = format_json_number(head + 7, int64_t(entries_));
+    char* q = format_json_number(head + 7, int64_t(numbered_));
     *q++ = '"';
     *q++ = ',';
     size_t head_size = size_t(q - head);
     bytes_ += head_size + (end - begin);
     if (fd_ < 0) return;
     if (iov_count_ + 2 > kIov) flush();
-    char* id = ids_ + id_used_;
+    char* id = heads_ + id_used_;
     std::memcpy(id, head, head_size);
     id_used_ += head_size;
     iov_[iov_count_++] = {id, head_size};
@@ -351,9 +363,9 @@ class Writer {
   int fd_;
   std::vector<Cursor> cursors_;
   iovec iov_[kIov];
-  char ids_[kIov / 2 * 32];
+  char heads_[kIov / 2 * 32];  // the `{"id":"N",` of each entry in iov_
   size_t iov_count_ = 0, id_used_ = 0;
-  uint64_t entries_ = 0, bytes_ = 0;
+  uint64_t numbered_ = 0, entries_ = 0, bytes_ = 0;  // entries numbered, written, their bytes
   bool failed_ = false;
   std::string error_;
 };
@@ -404,7 +416,7 @@ Json merge_shard_stats(const std::vector<Json>& shards) {
 
 ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
                                const PipelineSettings& settings, std::FILE* out,
-                               const ShardedReadLimits& limits) {
+                               std::string_view filter, const ShardedReadLimits& limits) {
   SharedMapping mapping(path, threads, limits.ahead_bytes);
   // Opened here first so that a bad capture is an error before any thread starts.
   std::vector<std::unique_ptr<PcapSource>> sources;
@@ -422,7 +434,9 @@ ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
     workers.emplace_back([&, i] {
       pthread_setname_np(pthread_self(), ("trawl-read" + std::to_string(i)).c_str());
       FlowSharder sharder(threads, forget_after);
-      ShardSink sink(shared, i);
+      kfl::CompileError error;
+      std::optional<kfl::Query> query = kfl::Query::compile(filter, error);
+      ShardSink sink(shared, i, query && !query->matches_everything() ? &*query : nullptr);
       Pipeline pipeline(sink, settings);
       sink.attach(pipeline);
       pipeline.only_shard(&sharder, i);

@@ -15,7 +15,7 @@
 namespace trawl {
 
 struct ShardedReadResult {
-  uint64_t entries = 0;
+  uint64_t entries = 0;     // written (those the filter matched)
   uint64_t bytes = 0;       // JSON Lines written (or that would be, when counting)
   Json stats;               // as Pipeline::stats(), over all threads
   std::string input_error;  // the capture ended early (damaged or cut), as PcapSource says
@@ -29,10 +29,13 @@ struct ShardedReadLimits {
   size_t ahead_bytes = 16 << 20;  // of the capture, past the slowest thread
 };
 
-// Writes JSON Lines to `out`, or only counts them when `out` is null. Throws
-// std::runtime_error when the capture cannot be opened.
+// Writes JSON Lines to `out`, or only counts them when `out` is null; with a
+// KFL `filter`, only the entries it matches (redacted as it asks), numbered as
+// among all entries. The filter must compile, without limit() and without
+// reading `id`. Throws std::runtime_error when the capture cannot be opened.
 ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
                                const PipelineSettings& settings, std::FILE* out,
+                               std::string_view filter = {},
                                const ShardedReadLimits& limits = {});
 
 // Pipeline stats of threads that each saw every frame: capture and

@@ -48,6 +48,9 @@ class Query {
   QueryBounds bounds() const;
   // limit(n) in the query: stop after n matches.
   std::optional<uint64_t> limit() const { return limit_; }
+  // The query looks at `id`, which only exists once entries are numbered in
+  // output order (not, say, by one of several threads dissecting a capture).
+  bool reads_id() const { return reads_id_; }
   // redact(...) in the query: replaces those values by "[REDACTED]".
   bool redacts() const;
   void redact(Entry& entry) const;
@@ -56,6 +59,7 @@ class Query {
   Query();
   std::unique_ptr<Expr> root_;
   std::optional<uint64_t> limit_;
+  bool reads_id_ = false;
   std::vector<std::unique_ptr<Selector>> redactions_;
   friend class Parser;
 };

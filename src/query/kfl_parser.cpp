@@ -581,7 +581,7 @@ class Parser {
             *argument = next().text;
             method_found_ = true;
             expect(")", "to close ." + name.text + "(");
-            o.selector = resolve(std::move(steps));
+            o.selector = selector(std::move(steps));
             return o;
           }
           fail(name, "unknown method ." + name.text + "()");
@@ -606,7 +606,7 @@ class Parser {
       }
       break;
     }
-    o.selector = resolve(std::move(steps));
+    o.selector = selector(std::move(steps));
     return o;
   }
 
@@ -660,6 +660,12 @@ class Parser {
     if (name.text == "limit" || name.text == "redact" || name.text == "has")
       fail(name, name.text + "() is a condition, not a value");
     fail(name, "unknown function " + name.text + "()");
+  }
+
+  Selector selector(std::vector<Step> steps) {
+    Selector s = resolve(std::move(steps));
+    if (s.root == Root::kId) query_.reads_id_ = true;
+    return s;
   }
 
   // Entry fields outside request/response become roots at compile time.

@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "capture/pcap_source.h"
+#include "query/kfl.h"
+#include "sinks/filter_sink.h"
 #include "sinks/sinks.h"
 #include "tests/support.h"
 
@@ -21,11 +23,14 @@ struct Output {
   Json stats;
 };
 
-Output read_single(const std::string& path) {
+Output read_single(const std::string& path, std::string_view filter = {}) {
   std::FILE* f = std::tmpfile();
   Output out;
   {
-    JsonlSink sink(f);
+    JsonlSink jsonl(f);
+    kfl::CompileError error;
+    auto query = kfl::Query::compile(filter, error);
+    FilterSink sink(*query, jsonl);
     Pipeline pipeline(sink);
     PcapSource source(path);
     Frame frame;
@@ -41,9 +46,9 @@ Output read_single(const std::string& path) {
 }
 
 Output read_sharded(const std::string& path, uint32_t threads, ShardedReadResult* result = nullptr,
-                    const ShardedReadLimits& limits = {}) {
+                    const ShardedReadLimits& limits = {}, std::string_view filter = {}) {
   std::FILE* f = std::tmpfile();
-  ShardedReadResult r = sharded_read(path, threads, PipelineSettings{}, f, limits);
+  ShardedReadResult r = sharded_read(path, threads, PipelineSettings{}, f, filter, limits);
   std::rewind(f);
   Output out;
   char buf[65536];
@@ -90,11 +95,39 @@ TEST(ShardedRead, EveryCorpusCaptureAsOnePipelineGivesIt) {
   EXPECT_GT(files, 50u);
 }
 
+// A filter keeps what one pipeline's filter keeps, redacted alike, and every
+// entry keeps the id it has among all entries.
+TEST(ShardedRead, FilteredAsOnePipelineFiltersIt) {
+  std::vector<std::string> captures = {std::string(TRAWL_SOURCE_DIR) + "/fixtures/demo.pcap"};
+  if (auto dir = testing::shared_pcaps(); !dir.empty()) {
+    captures.push_back((dir / "redis/tcpdump__resp_3_malicious.pcap").string());
+    captures.push_back((dir / "kafka/ndpi__kafka.pcapng").string());
+  }
+  for (const std::string& path : captures) {
+    for (std::string_view filter :
+         {"http", "dns or tcp", "response.status >= 400 or redis", "not http",
+          "http and redact(\"request.headers.host\")", "protocol.name == \"nothing\""}) {
+      Output one = read_single(path, filter);
+      ShardedReadResult r;
+      Output two = read_sharded(path, 2, &r, {}, filter);
+      EXPECT_EQ(two.jsonl, one.jsonl) << path << ": " << filter;
+      EXPECT_EQ(r.entries, size_t(std::count(one.jsonl.begin(), one.jsonl.end(), '\n')));
+    }
+  }
+  // The filter selects something on the demo capture, and not everything.
+  Output all = read_single(captures[0]), http = read_single(captures[0], "http");
+  EXPECT_GT(http.jsonl.size(), 0u);
+  EXPECT_LT(http.jsonl.size(), all.jsonl.size());
+}
+
 TEST(ShardedRead, CountingWritesNothingAndCountsTheSame) {
   std::string path = std::string(TRAWL_SOURCE_DIR) + "/fixtures/demo.pcap";
   Output one = read_single(path);
   ShardedReadResult r = sharded_read(path, 2, PipelineSettings{}, nullptr);
   EXPECT_EQ(r.bytes, one.jsonl.size());
+  Output http = read_single(path, "http");
+  r = sharded_read(path, 2, PipelineSettings{}, nullptr, "http");
+  EXPECT_EQ(r.bytes, http.jsonl.size());
   EXPECT_GT(r.entries, 0u);
 }
 

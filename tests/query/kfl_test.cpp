@@ -115,6 +115,17 @@ TEST(Kfl, UserMacros) {
             "1:10: in macro 'broken': 1:19: expected a value after '=='");
 }
 
+// Several threads number entries only once they are merged: a query reading
+// `id` (directly, through a macro or in redact) must say so.
+TEST(Kfl, KnowsWhetherItReadsTheId) {
+  EXPECT_TRUE(compile("id == \"3\"").reads_id());
+  EXPECT_TRUE(compile("http and (dns or id > \"10\")").reads_id());
+  EXPECT_TRUE(compile("first", {{"first", "id == \"1\""}}).reads_id());
+  EXPECT_FALSE(compile("http and response.status >= 500").reads_id());
+  EXPECT_FALSE(compile("request.id == 3 and stream == \"1\"").reads_id());
+  EXPECT_FALSE(compile("").reads_id());
+}
+
 TEST(Kfl, Comparisons) {
   Entry h = http_entry();
   EXPECT_TRUE(match("http and response.status >= 500", h));
