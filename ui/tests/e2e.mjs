@@ -56,7 +56,12 @@ async function newPage() {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  logFailedRequests(page);
   return page;
+}
+// The browser's console message for a failed request does not name it: say which.
+function logFailedRequests(page) {
+  page.on("requestfailed", (r) => console.log(`request failed: ${r.url()} (${r.failure()?.errorText})`));
 }
 
 // 1. A capture file served.
@@ -225,7 +230,8 @@ try {
 
 // 1b. The worker going away: the page says what failed, keeps its rows, retries,
 // and recovers when the worker is back. Failed requests are logged by the
-// browser as console errors here, expected; uncaught exceptions still count.
+// browser as console errors here, expected (refused; or reset, or answered with
+// nothing, when the kill lands mid-request); uncaught exceptions still count.
 {
   const port = 18973;
   const demo = path.join(repo, "fixtures/demo.pcap");
@@ -234,7 +240,9 @@ try {
     await waitHealthy(port);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on("pageerror", (e) => consoleErrors.push(String(e)));
-    page.on("console", (m) => m.type() === "error" && !/ERR_CONNECTION_REFUSED|WebSocket connection/.test(m.text()) &&
+    logFailedRequests(page);
+    page.on("console", (m) => m.type() === "error" &&
+                                 !/ERR_CONNECTION_(REFUSED|RESET)|ERR_EMPTY_RESPONSE|WebSocket connection/.test(m.text()) &&
                                  consoleErrors.push(m.text()));
     await page.goto(`http://127.0.0.1:${port}/`);
     const rows = page.getByTestId("entry-row");
