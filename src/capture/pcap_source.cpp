@@ -1,8 +1,5 @@
 #include "capture/pcap_source.h"
 
-#include <sys/mman.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -44,25 +41,18 @@ int dlt_from_linktype(int linktype) {
 PcapSource::PcapSource(const std::string& path) {
   if (path == "-") {
     file_ = stdin;
+  } else if (MappedFile::mappable(path)) {
+    own_map_ = std::make_unique<MappedFile>(path, 1);
+    map_ = own_map_->bytes().data();
+    map_size_ = own_map_->bytes().size();
   } else {
     file_ = std::fopen(path.c_str(), "rb");
     if (!file_) throw std::runtime_error(path + ": " + std::strerror(errno));
     owns_file_ = true;
-    struct stat st;
-    if (fstat(fileno(file_), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      void* m = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fileno(file_), 0);
-      if (m != MAP_FAILED) {
-        map_ = static_cast<const uint8_t*>(m);
-        owns_map_ = true;
-        map_size_ = size_t(st.st_size);
-        madvise(m, map_size_, MADV_SEQUENTIAL);
-      }
-    }
   }
   try {
     read_file_header(path);
   } catch (...) {
-    if (owns_map_) munmap(const_cast<uint8_t*>(map_), map_size_);
     if (owns_file_) std::fclose(file_);
     throw;
   }
@@ -118,7 +108,6 @@ void PcapSource::read_file_header(const std::string& path) {
 }
 
 PcapSource::~PcapSource() {
-  if (owns_map_) munmap(const_cast<uint8_t*>(map_), map_size_);
   if (owns_file_) std::fclose(file_);
 }
 
@@ -136,7 +125,10 @@ bool PcapSource::take(size_t n, const uint8_t*& at) {
     at = block_.data();
     return true;
   }
-  if (owns_map_) page_window(n);
+  if (own_map_ && map_pos_ >= report_at_) {
+    own_map_->reached(0, map_pos_);
+    report_at_ = map_pos_ + MappedFile::kReportEvery;
+  }
   if (n > map_size_ - map_pos_) {
     map_pos_ = map_size_;
     return false;
@@ -144,23 +136,6 @@ bool PcapSource::take(size_t n, const uint8_t*& at) {
   at = map_ + map_pos_;
   map_pos_ += n;
   return true;
-}
-
-void PcapSource::page_window(size_t n) {
-  // Pages ahead are mapped in one call per window: cheaper than a fault each.
-  constexpr size_t kWindow = 2 << 20;
-  if (map_pos_ + n > map_populated_ && map_populated_ < map_size_) {
-    size_t upto = std::min(map_size_, (map_pos_ + n + kWindow) & ~(kWindow - 1));
-    madvise(const_cast<uint8_t*>(map_ + map_populated_), upto - map_populated_, MADV_POPULATE_READ);
-    map_populated_ = upto;
-  }
-  // Frames read earlier are no longer needed: unmap their pages (the page
-  // cache keeps them), or the whole file would count as this process's memory.
-  if (map_pos_ - map_released_ >= 2 * kWindow) {
-    size_t upto = map_released_ + kWindow;
-    madvise(const_cast<uint8_t*>(map_ + map_released_), upto - map_released_, MADV_DONTNEED);
-    map_released_ = upto;
-  }
 }
 
 bool PcapSource::read_into_block(size_t offset, size_t n) {

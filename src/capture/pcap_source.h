@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/bytes.h"
+#include "capture/mapped_file.h"
 
 namespace trawl {
 
@@ -42,6 +44,8 @@ class PcapSource {
   const std::string& error() const { return error_; }
   // Link type of the first interface (pcap: of the file).
   int link_type() const { return first_link_type_; }
+  // The input is a mapped file (so other readers can read it too).
+  bool mapped() const { return map_ != nullptr; }
   // Bytes of a mapped input read so far.
   size_t offset() const { return map_pos_; }
 
@@ -58,8 +62,6 @@ class PcapSource {
   bool read_into_block(size_t offset, size_t n);
   // The next n bytes: in place in a mapped file, else read into block_.
   bool take(size_t n, const uint8_t*& at);
-  // An own mapping: maps the pages the next n bytes need, gives back those behind.
-  void page_window(size_t n);
   bool next_pcap(Frame& frame);
   bool next_pcapng(Frame& frame);
   bool read_block(uint32_t& type, Bytes& body);
@@ -72,11 +74,10 @@ class PcapSource {
   std::FILE* file_ = nullptr;
   bool owns_file_ = false;
   // A regular file is mapped, not copied: frames point into it.
+  std::unique_ptr<MappedFile> own_map_;  // unless the caller keeps the mapping
   const uint8_t* map_ = nullptr;
-  bool owns_map_ = false;
   size_t map_size_ = 0, map_pos_ = 0;
-  size_t map_released_ = 0;   // pages before this were given back (not kept in RSS)
-  size_t map_populated_ = 0;  // pages before this are mapped
+  size_t report_at_ = 0;  // where to tell own_map_ next how far this source has read
   bool pcapng_ = false;
   bool swapped_ = false;      // file byte order differs from the host's
   bool nanoseconds_ = false;  // classic pcap with nanosecond timestamps

@@ -1,4 +1,3 @@
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,12 +38,11 @@ struct ReadOptions {
 constexpr unsigned kMaxReadThreads = 4;
 
 // Threads that dissect the capture: several only where their output is merged
-// (JSON Lines or a count, of every entry, from a file that can be read again).
-unsigned read_threads(const ReadOptions& o, const kfl::Query& query) {
-  struct stat st;
-  bool regular_file = stat(o.path.c_str(), &st) == 0 && S_ISREG(st.st_mode);  // not a pipe
+// (JSON Lines or a count) and the input is a mapped file (not a pipe), which
+// every thread reads.
+unsigned read_threads(const ReadOptions& o, const kfl::Query& query, const PcapSource& source) {
   // A limit stops at the n-th match, and ids exist once entries are in order.
-  if (!(o.json || o.count) || query.limit() || query.reads_id() || !regular_file ||
+  if (!(o.json || o.count) || query.limit() || query.reads_id() || !source.mapped() ||
       !o.proto_descriptors.empty())
     return 1;
   if (o.threads > 0) return o.threads;
@@ -123,7 +121,7 @@ int run_read(const ReadOptions& o) {
     std::cerr << "trawl read: " << o.path << ": " << e.what() << "\n";
     return 2;
   }
-  if (unsigned threads = read_threads(o, *query); threads > 1) {
+  if (unsigned threads = read_threads(o, *query, *source); threads > 1) {
     source.reset();  // each thread opens its own
     ShardedReadResult r;
     try {

@@ -145,13 +145,7 @@ void write_entry_json_after_id(std::string& out, const Entry& e) {
   w.literal("\"protocol\":{\"name\":");
   w.string(e.protocol);
   w.literal(",\"abbr\":");
-  if (int i = protocol_index(e.protocol); i >= 0) {
-    w.literal("\"");
-    w.literal(kProtocols[size_t(i)].second);  // plain by construction
-    w.literal("\"");
-  } else {
-    w.string(e.protocol);
-  }
+  w.string(protocol_abbr(e.protocol));
   w.literal(",\"version\":");
   w.string(e.version);
   w.literal(",\"layer4\":");

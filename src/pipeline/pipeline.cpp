@@ -1,5 +1,7 @@
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
+
 namespace trawl {
 
 Pipeline::Pipeline(EntrySink& out, const PipelineSettings& settings)
@@ -100,6 +102,29 @@ Json Pipeline::stats() const {
   all.set("loss", std::move(loss));
   all.set("reassembly", std::move(reassembly));
   return all;
+}
+
+void Pipeline::add_stats(Json& into, const Json& from) {
+  if (into.is_null()) {
+    into = from;
+    return;
+  }
+  if (!into.is_object() || !from.is_object()) return;
+  auto& fields = into.fields_mut();
+  for (const auto& field : from.fields()) {
+    const std::string& key = field.first;
+    const Json& value = field.second;
+    auto at =
+        std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == key; });
+    if (at == fields.end()) {
+      at = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first > key; });
+      fields.insert(at, field);
+    } else if (value.is_int() && at->second.is_int()) {
+      at->second = at->second.integer() + value.integer();
+    } else if (value.is_object()) {
+      add_stats(at->second, value);
+    }
+  }
 }
 
 void Pipeline::print_stats(const Json& all, std::ostream& os) {

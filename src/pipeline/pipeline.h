@@ -58,6 +58,10 @@ class Pipeline : public EntrySink {
   Json stats() const;
   // stats() as `trawl read --stats` prints them.
   static void print_stats(const Json& stats, std::ostream& os);
+  // Adds every counter of `from`, another pipeline's stats(), into `into` (null
+  // to begin). A key only `from` has (a protocol, an error kind) goes in name
+  // order, as one pipeline lists them.
+  static void add_stats(Json& into, const Json& from);
   uint64_t entries() const { return entries_; }
 
  private:

@@ -1,13 +1,9 @@
 #include "pipeline/sharded_read.h"
 
-#include <fcntl.h>
 #include <pthread.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -18,9 +14,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <thread>
 
+#include "capture/mapped_file.h"
 #include "capture/pcap_source.h"
 #include "query/kfl.h"
 
@@ -67,82 +63,6 @@ struct Shared {
   std::vector<Lane> lanes;
   const size_t max_pending;
   std::atomic<bool> stop{false};
-};
-
-// The capture, mapped once for every thread: pages are mapped ahead of the
-// fastest reader and given back behind the slowest, so memory holds the stretch
-// between them, which is bounded: a reader too far ahead waits.
-class SharedMapping {
- public:
-  SharedMapping(const std::string& path, size_t readers, size_t max_ahead)
-      : max_ahead_(max_ahead), positions_(readers, 0) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-      ::close(fd);
-      throw std::runtime_error(path + ": not a regular file");
-    }
-    size_ = size_t(st.st_size);
-    void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    int error = errno;
-    ::close(fd);
-    if (m == MAP_FAILED) throw std::runtime_error(path + ": " + std::strerror(error));
-    data_ = static_cast<const uint8_t*>(m);
-  }
-  ~SharedMapping() { munmap(const_cast<uint8_t*>(data_), size_); }
-  SharedMapping(const SharedMapping&) = delete;
-  SharedMapping& operator=(const SharedMapping&) = delete;
-
-  Bytes bytes() const { return Bytes(data_, size_); }
-  uint64_t waits() {
-    std::lock_guard lock(mutex_);
-    return waits_;
-  }
-
-  // Reader `r` has read up to `pos` (SIZE_MAX: it is done). A reader too far
-  // ahead of the slowest calls `before_wait` (so that it cannot hold up the
-  // others through the writer), then waits.
-  template <typename F>
-  void reached(size_t r, size_t pos, F&& before_wait) {
-    std::unique_lock lock(mutex_);
-    positions_[r] = pos;
-    if (pos != SIZE_MAX && pos + kWindow > populated_ && populated_ < size_) {
-      size_t upto = std::min(size_, (pos + 2 * kWindow) & ~(kWindow - 1));
-      madvise(const_cast<uint8_t*>(data_ + populated_), upto - populated_, MADV_POPULATE_READ);
-      populated_ = upto;
-    }
-    size_t slowest = *std::min_element(positions_.begin(), positions_.end());
-    bool moved = false;
-    while (released_ + 2 * kWindow <= slowest && released_ + kWindow <= size_) {
-      madvise(const_cast<uint8_t*>(data_ + released_), kWindow, MADV_DONTNEED);
-      released_ += kWindow;
-      moved = true;
-    }
-    if (waiting_ > 0 && (moved || pos == SIZE_MAX)) changed_.notify_all();
-    if (pos == SIZE_MAX || pos - slowest <= max_ahead_) return;
-    lock.unlock();
-    before_wait();
-    lock.lock();
-    ++waiting_;
-    ++waits_;
-    changed_.wait(lock, [&] {
-      return pos - *std::min_element(positions_.begin(), positions_.end()) <= max_ahead_ / 2;
-    });
-    --waiting_;
-  }
-
- private:
-  static constexpr size_t kWindow = 2 << 20;
-  const size_t max_ahead_;
-  const uint8_t* data_ = nullptr;
-  size_t size_ = 0;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<size_t> positions_;
-  size_t populated_ = 0, released_ = 0;
-  int waiting_ = 0;
-  uint64_t waits_ = 0;
 };
 
 class ShardSink : public EntrySink {
@@ -370,46 +290,18 @@ class Writer {
   std::string error_;
 };
 
-void add_counters(Json& into, const Json& from) {
-  for (auto& [name, value] : into.fields_mut()) {
-    const Json* other = from.find(name);
-    if (!other) continue;
-    if (value.is_int() && other->is_int()) {
-      value = value.integer() + other->integer();
-    } else if (value.is_object() && other->is_object()) {
-      add_counters(value, *other);
-    }
-  }
-  // Keys only the other has (an entry kind, an error kind), in name order as
-  // a single pipeline lists them.
-  for (const auto& [name, value] : from.fields())
-    if (!into.find(name)) into.set(name, value);
-  std::sort(into.fields_mut().begin(), into.fields_mut().end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-}
-
 }  // namespace
 
 Json merge_shard_stats(const std::vector<Json>& shards) {
-  if (shards.empty()) return Json::object();
-  Json all = shards[0];
-  for (size_t i = 1; i < shards.size(); ++i) {
-    for (auto& [group, fields] : all.fields_mut()) {
-      const Json* other = shards[i].find(group);
-      if (!other) continue;
-      if (group == "capture") continue;  // every thread decoded every frame
-      for (auto& [name, value] : fields.fields_mut()) {
-        // Fragments were reassembled by every thread too.
-        if (name.starts_with("fragments_")) continue;
-        const Json* o = other->find(name);
-        if (!o) continue;
-        if (value.is_int() && o->is_int()) {
-          value = value.integer() + o->integer();
-        } else if (value.is_object() && o->is_object()) {
-          add_counters(value, *o);
-        }
-      }
-    }
+  Json all;
+  for (const Json& s : shards) Pipeline::add_stats(all, s);
+  if (shards.size() < 2) return all;
+  // Every thread decoded every frame and reassembled every fragment: those
+  // counters are each thread's, not a share to add up.
+  for (auto& [group, fields] : all.fields_mut()) {
+    const Json* first = shards[0].find(group);
+    for (auto& [name, value] : fields.fields_mut())
+      if (group == "capture" || name.starts_with("fragments_")) value = *first->find(name);
   }
   return all;
 }
@@ -417,7 +309,7 @@ Json merge_shard_stats(const std::vector<Json>& shards) {
 ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
                                const PipelineSettings& settings, std::FILE* out,
                                std::string_view filter, const ShardedReadLimits& limits) {
-  SharedMapping mapping(path, threads, limits.ahead_bytes);
+  MappedFile mapping(path, threads, limits.ahead_bytes);
   // Opened here first so that a bad capture is an error before any thread starts.
   std::vector<std::unique_ptr<PcapSource>> sources;
   for (uint32_t i = 0; i < threads; ++i)
@@ -448,10 +340,10 @@ ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
         sink.progress();
         if (source.offset() >= report_at) {
           mapping.reached(i, source.offset(), [&] { sink.publish_progress(); });
-          report_at = source.offset() + (1 << 20);
+          report_at = source.offset() + MappedFile::kReportEvery;
         }
       }
-      mapping.reached(i, SIZE_MAX, [] {});
+      mapping.reached(i, SIZE_MAX);
       pipeline.finish();
       sink.finish();
       stats[i] = pipeline.stats();
@@ -473,7 +365,6 @@ ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
   r.input_error = sources[0]->error();
   r.reader_waits = mapping.waits();
   r.stats = merge_shard_stats(stats);
-  // Numbered by the writer: the threads' own totals are of their share.
   return r;
 }
 

@@ -8,26 +8,6 @@
 
 namespace trawl {
 
-namespace {
-
-// Adds every number of `from` into `into`, field by field (thread snapshots).
-void add_counters(Json& into, const Json& from) {
-  if (into.is_null()) {
-    into = from;
-    return;
-  }
-  if (!into.is_object() || !from.is_object()) return;
-  for (const auto& [key, value] : from.fields()) {
-    Json& slot = into[key];
-    if (value.is_int())
-      slot = Json(static_cast<long long>((slot.is_int() ? slot.integer() : 0) + value.integer()));
-    else if (value.is_object())
-      add_counters(slot, value);
-  }
-}
-
-}  // namespace
-
 class Worker::StoringSink : public EntrySink {
  public:
   explicit StoringSink(Worker& w) : worker_(w) {}
@@ -167,7 +147,7 @@ Json Worker::stats() const {
   Json pipeline;
   {
     std::lock_guard lock(stats_mutex_);
-    for (const Json& s : pipeline_stats_) add_counters(pipeline, s);
+    for (const Json& s : pipeline_stats_) Pipeline::add_stats(pipeline, s);
   }
   if (pipeline.is_null()) pipeline = Json::object();
   for (auto& [key, value] : pipeline.fields_mut()) out.set(key, std::move(value));

@@ -61,9 +61,8 @@ class Worker {
   std::unique_ptr<LiveCapture> capture_;
   std::vector<std::unique_ptr<Thread>> threads_;
   mutable std::mutex stats_mutex_;
-  std::vector<Json> pipeline_stats_;
-  PacketRingStats ingested_packets_;  // of capture files read into the store  // the latest
-                                      // snapshot of each thread's counters
+  std::vector<Json> pipeline_stats_;  // the latest snapshot of each thread's counters
+  PacketRingStats ingested_packets_;  // of capture files read into the store
   int64_t started_us_ = 0;
 };
 

@@ -185,7 +185,6 @@ class KafkaDissector : public StreamDissector {
             return;
           }
           s.remaining = s.length;
-          s.kept.clear();
         }
         continue;
       }
