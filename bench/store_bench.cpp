@@ -64,14 +64,15 @@ void query(Store& store, const std::string& text, const char* what) {
   }
   uint64_t matched = 0;
   double t = now_s(), c = cpu_s();
-  uint64_t scanned = 0;
+  ScanControl control;
   uint64_t visited = store.scan(
       r,
       [&](Entry& e) {
         if (q->matches(e)) ++matched;
         return matched < 100000000;
       },
-      &scanned);
+      &control);
+  uint64_t scanned = control.scanned;
   double dt = now_s() - t, dc = cpu_s() - c;
   std::printf("| %s: `%s` | %.3f | %.3f | %llu | %llu | %llu | %.2f |\n", what, text.c_str(), dt,
               dc, static_cast<unsigned long long>(scanned),

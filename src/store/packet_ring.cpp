@@ -36,8 +36,13 @@ std::vector<std::filesystem::path> ring_files(const std::string& dir, int thread
   std::error_code ec;
   for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
     std::string name = f.path().filename().string();
-    if (!name.ends_with(".pcapng") || name[0] != 't') continue;
-    if (thread >= 0 && !name.starts_with("t" + std::to_string(thread) + "-")) continue;
+    unsigned t;
+    unsigned long long seq;
+    int end = 0;
+    if (std::sscanf(name.c_str(), "t%u-%llu.pcapng%n", &t, &seq, &end) != 2 ||
+        size_t(end) != name.size() || !f.is_regular_file(ec))
+      continue;  // not a ring file: left alone
+    if (thread >= 0 && t != unsigned(thread)) continue;
     out.push_back(f.path());
   }
   std::sort(out.begin(), out.end());
@@ -66,8 +71,10 @@ PacketRing::PacketRing(PacketRingSettings settings, int thread)
     uint64_t size = std::filesystem::file_size(p, ec);
     closed_.emplace_back(p.string(), ec ? 0 : size);
     closed_bytes_ += ec ? 0 : size;
-    std::string name = p.filename().string();
-    file_seq_ = std::max<uint64_t>(file_seq_, std::stoull(name.substr(name.find('-') + 1)) + 1);
+    unsigned t;
+    unsigned long long seq = 0;
+    std::sscanf(p.filename().c_str(), "t%u-%llu", &t, &seq);
+    file_seq_ = std::max<uint64_t>(file_seq_, seq + 1);
   }
   // Fail here, not in the writer, when the directory cannot take files.
   std::string probe = settings_.dir + "/.t" + std::to_string(thread_) + "-probe";
@@ -105,6 +112,7 @@ PacketRingStats PacketRing::stats() const {
   s.kept_packets = kept_packets_.load(std::memory_order_relaxed);
   s.kept_bytes = kept_bytes_.load(std::memory_order_relaxed);
   s.dropped_packets = dropped_packets_.load(std::memory_order_relaxed);
+  s.lost_packets = lost_packets_.load(std::memory_order_relaxed);
   s.write_errors = write_errors_.load(std::memory_order_relaxed);
   s.files_removed = files_removed_.load(std::memory_order_relaxed);
   s.direct_io = direct_io_.load(std::memory_order_relaxed);
@@ -195,8 +203,8 @@ void PacketRing::add(const Frame& frame) {
   static const uint8_t kZeros[4] = {};
   append(kZeros, padded - caplen);
   append(&length, 4);
-  add_own(kept_packets_, 1);
-  add_own(kept_bytes_, needed);
+  ++current_->packets;  // the packet ends in the current buffer
+  current_->packet_bytes += needed;
 }
 
 // Copies into the current buffer, handing full ones to the writer; add()
@@ -215,6 +223,7 @@ void PacketRing::append(const void* data, size_t n) {
       lock.unlock();
       wake_writer_.notify_one();
       current_->used = 0;
+      current_->packets = current_->packet_bytes = 0;
       current_->file_seq = file_seq_;
       current_->offset = offset;
     }
@@ -236,6 +245,7 @@ void PacketRing::flush() {
   Buffer* next = take_locked();
   const size_t tail = current_->used % kAlign;
   next->used = tail;
+  next->packets = next->packet_bytes = 0;  // counted with the buffer flushed
   next->file_seq = current_->file_seq;
   next->offset = current_->offset + (current_->used - tail);
   std::memcpy(next->data, current_->data + current_->used - tail, tail);
@@ -321,14 +331,28 @@ void PacketRing::open_file(uint64_t seq) {
   fd_ = ::open(open_path_.c_str(), flags | O_DIRECT, 0644);
   direct_io_.store(fd_ >= 0, std::memory_order_relaxed);
   if (fd_ < 0) fd_ = ::open(open_path_.c_str(), flags, 0644);  // a file system without it
-  if (fd_ < 0) add_own(write_errors_, 1);
+}
+
+void PacketRing::write_run(const std::vector<Buffer*>& run) {
+  uint64_t packets = 0, bytes = 0;
+  for (const Buffer* b : run) {
+    packets += b->packets;
+    bytes += b->packet_bytes;
+  }
+  if (write_buffers(run)) {
+    add_own(kept_packets_, packets);
+    add_own(kept_bytes_, bytes);
+  } else {
+    add_own(write_errors_, 1);
+    add_own(lost_packets_, packets);
+  }
 }
 
 // Buffers that follow each other in one file, all but the last full pages.
-void PacketRing::write_run(const std::vector<Buffer*>& run) {
-  if (run.empty()) return;
+bool PacketRing::write_buffers(const std::vector<Buffer*>& run) {
+  if (run.empty()) return true;
   if (fd_ < 0 || open_seq_ != run[0]->file_seq) open_file(run[0]->file_seq);
-  if (fd_ < 0) return;
+  if (fd_ < 0) return false;
   // O_DIRECT writes whole pages: a partial one is completed with a block that
   // pcapng readers skip, so the file reads as valid pcapng while it grows.
   Buffer& b = *run.back();
@@ -349,10 +373,7 @@ void PacketRing::write_run(const std::vector<Buffer*>& run) {
     ssize_t w = ::pwritev(fd_, iov.data() + at, int(std::min<size_t>(iov.size() - at, IOV_MAX)),
                           off_t(offset));
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      add_own(write_errors_, 1);
-      return;
-    }
+    if (w <= 0) return false;
     offset += uint64_t(w);
     for (size_t left = size_t(w); left > 0;) {  // past what was written
       size_t k = std::min(left, iov[at].iov_len);
@@ -362,6 +383,7 @@ void PacketRing::write_run(const std::vector<Buffer*>& run) {
       if (iov[at].iov_len == 0) ++at;
     }
   }
+  return true;
 }
 
 void PacketRing::close_file(uint64_t seq, uint64_t size) {

@@ -36,9 +36,10 @@ struct PacketRingSettings {
 };
 
 struct PacketRingStats {
-  uint64_t kept_packets = 0;
-  uint64_t kept_bytes = 0;       // pcapng bytes handed to the writer
+  uint64_t kept_packets = 0;     // written to disk
+  uint64_t kept_bytes = 0;       // their pcapng bytes
   uint64_t dropped_packets = 0;  // not kept: every buffer was waiting on the disk
+  uint64_t lost_packets = 0;     // not kept: their write failed (a full disk)
   uint64_t write_errors = 0;
   uint64_t files_removed = 0;  // to stay within the budget
   bool direct_io = false;      // O_DIRECT writes (false: the file system refused it)
@@ -47,6 +48,7 @@ struct PacketRingStats {
     kept_packets += o.kept_packets;
     kept_bytes += o.kept_bytes;
     dropped_packets += o.dropped_packets;
+    lost_packets += o.lost_packets;
     write_errors += o.write_errors;
     files_removed += o.files_removed;
     direct_io = direct_io || o.direct_io;
@@ -75,6 +77,8 @@ class PacketRing {
     size_t used = 0;
     uint64_t file_seq = 0;
     uint64_t offset = 0;  // in the file; a multiple of 4096
+    // Packets that end in this buffer, and their bytes: kept once it is written.
+    uint64_t packets = 0, packet_bytes = 0;
   };
   // Write a buffer, or close file `seq` at `size` bytes.
   struct Job {
@@ -89,7 +93,9 @@ class PacketRing {
   void append(const void* data, size_t n);
   void writer_loop();
   void open_file(uint64_t seq);
+  // Writes the run; counts its packets kept, or lost when the write fails.
   void write_run(const std::vector<Buffer*>& run);
+  bool write_buffers(const std::vector<Buffer*>& run);
   void close_file(uint64_t seq, uint64_t size);
 
   PacketRingSettings settings_;
@@ -112,10 +118,10 @@ class PacketRing {
   size_t allocated_ = 0;
   bool stopping_ = false;
 
-  // Counters for stats(), each written by one thread: kept and dropped by the
-  // capture thread, the rest by the writer.
-  std::atomic<uint64_t> kept_packets_{0}, kept_bytes_{0}, dropped_packets_{0}, write_errors_{0},
-      files_removed_{0};
+  // Counters for stats(), each written by one thread: dropped by the capture
+  // thread, the rest by the writer.
+  std::atomic<uint64_t> kept_packets_{0}, kept_bytes_{0}, dropped_packets_{0}, lost_packets_{0},
+      write_errors_{0}, files_removed_{0};
   std::atomic<bool> direct_io_{false};
 
   // The writer thread's side.

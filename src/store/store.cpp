@@ -29,6 +29,12 @@ constexpr size_t kHeader = 48;
 constexpr uint32_t kMaxPayload = 256u << 20;
 constexpr size_t kBlocksPerWake = 8;  // full blocks that wake the committer before its interval
 constexpr size_t kMaxSealed = 64;     // full blocks waiting to be written, at most
+// Ids are leased this many at a time: a crash wastes at most this many, and the
+// lease is written (and synced) once per this many entries.
+constexpr uint64_t kLeaseIds = 1 << 20;
+constexpr uint32_t kLeaseMagic = 0x4C575254;  // "TRWL"
+constexpr off_t kLeaseSlot = 512;             // two slots, written in turn: one is always whole
+constexpr const char* kLeaseFile = "ids.lease";
 
 std::string errno_text(const std::string& what) {
   return what + ": " + std::strerror(errno);
@@ -100,6 +106,40 @@ bool write_all(int fd, const void* data, size_t n, uint64_t offset) {
     offset += uint64_t(w);
   }
   return true;
+}
+
+// A block whose header is whole and valid at `offset`, with its payload inside the file.
+bool block_at(int fd, uint64_t offset, uint64_t file_size, BlockHeader& header) {
+  uint8_t h[kHeader];
+  return offset + kHeader <= file_size && read_all(fd, h, kHeader, offset) && header.read(h) &&
+         offset + kHeader + header.payload_len <= file_size;
+}
+
+// The offset of the next valid block header at or after `from` whose ids do not
+// go back before `min_id`, or file_size: how indexing gets past a damaged stretch.
+uint64_t next_block(int fd, uint64_t from, uint64_t file_size, uint64_t min_id) {
+  constexpr size_t kChunk = 1 << 20;
+  std::string chunk;
+  for (uint64_t at = from; at + kHeader <= file_size;) {
+    size_t n = size_t(std::min<uint64_t>(kChunk, file_size - at));
+    chunk.resize(n);
+    if (!read_all(fd, chunk.data(), n, at)) return file_size;
+    for (size_t i = 0; i + 4 <= n; ++i) {
+      i = chunk.find("TRW", i);
+      if (i == std::string::npos || i + 4 > n) break;
+      if (chunk[i + 3] != '1' && chunk[i + 3] != '2') continue;
+      BlockHeader header;
+      if (block_at(fd, at + i, file_size, header) && header.first_id >= min_id) return at + i;
+    }
+    if (at + n >= file_size) break;
+    at += n - 3;  // a magic cut by the chunk's end is found in the next one
+  }
+  return file_size;
+}
+
+bool is_segment_name(const std::string& name) {
+  return name.size() == 24 && name.ends_with(".seg") &&
+         std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string segment_name(uint64_t first_id) {
@@ -196,16 +236,28 @@ Store::~Store() {
   } catch (...) {
     // A failing disk at exit: what was committed stays committed.
   }
+  {  // A clean stop: the next run continues at the next id, without a gap.
+    std::lock_guard lock(mutex_);
+    write_lease_locked(next_id_);
+  }
   ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
+  if (lease_fd_ >= 0) close(lease_fd_);
 }
 
 void Store::open_segments() {
   std::vector<std::string> names;
   for (const auto& f : std::filesystem::directory_iterator(settings_.dir)) {
     std::string name = f.path().filename().string();
-    if (name.size() == 24 && name.ends_with(".seg")) names.push_back(name);
+    if (is_segment_name(name) && f.is_regular_file()) {
+      names.push_back(name);
+    } else if (name != kLeaseFile) {
+      stray_files_.push_back(name);
+      std::fprintf(stderr, "trawl: store: %s/%s is not a file of the store: skipped\n",
+                   settings_.dir.c_str(), name.c_str());
+    }
   }
   std::sort(names.begin(), names.end());
+  std::sort(stray_files_.begin(), stray_files_.end());
   for (size_t i = 0; i < names.size(); ++i) {
     auto seg = std::make_shared<Segment>();
     seg->path = settings_.dir + "/" + names[i];
@@ -222,56 +274,126 @@ void Store::open_segments() {
   } else if (!segments_.empty()) {
     next_id_ = segments_.back()->first_id;
   }
-  durable_id_ = next_id_ - 1;
+  last_id_ = durable_id_ = next_id_ - 1;
+  open_lease();
   if (segments_.empty()) start_segment(next_id_);
 }
 
-// Reads the block headers of a segment into the index. In the segment being
-// written, the payloads of the last blocks are checked too (a crash can only
-// have cut those) and the file is cut at the first incomplete one. Damage
-// anywhere else is found when a block is read: it is skipped and counted.
+// Reads the block headers of a segment into the index. A stretch that holds no
+// valid block (a damaged header, ids that go backwards) is skipped, counted,
+// and indexing resumes at the next valid header. In the segment being written,
+// what follows the last valid block is a torn tail: it is cut, and so are the
+// last blocks if their payloads fail (a crash can only have cut those).
 void Store::index_segment(const std::shared_ptr<Segment>& seg, bool last) {
-  constexpr size_t kTailBlocksChecked = 4;
   struct stat st {};
   if (fstat(seg->fd, &st) != 0) throw std::runtime_error(errno_text("store: stat " + seg->path));
-  uint64_t file_size = uint64_t(st.st_size), offset = 0;
-  uint64_t expected_id = blocks_.empty() ? seg->first_id : 0;
+  uint64_t file_size = uint64_t(st.st_size), offset = 0, end = 0;
+  uint64_t min_id = blocks_.empty() ? 0 : blocks_.back().header.first_id + blocks_.back().header.count;
   size_t first_block = blocks_.size();
   while (offset + kHeader <= file_size) {
-    uint8_t h[kHeader];
     BlockHeader header;
-    if (!read_all(seg->fd, h, kHeader, offset) || !header.read(h)) break;
-    if (offset + kHeader + header.payload_len > file_size) break;
-    if (expected_id && header.first_id != expected_id) break;
-    blocks_.push_back({seg, offset, header});
-    expected_id = header.first_id + header.count;
-    offset += kHeader + header.payload_len;
-  }
-  if (last) {
-    std::string raw;
-    size_t from = std::max(
-        first_block, blocks_.size() - std::min(blocks_.size() - first_block, kTailBlocksChecked));
-    for (size_t i = from; i < blocks_.size(); ++i) {
-      if (load_block(blocks_[i], raw) && split_records(raw).size() == blocks_[i].header.count)
-        continue;
-      offset = blocks_[i].offset;
-      blocks_.resize(i);
-      break;
+    if (!block_at(seg->fd, offset, file_size, header) || header.first_id < min_id) {
+      uint64_t next = next_block(seg->fd, offset + 1, file_size, min_id);
+      if (next == file_size) break;  // nothing valid follows: the tail
+      ++damaged_regions_;
+      damaged_bytes_ += next - offset;
+      std::fprintf(stderr,
+                   "trawl: store: %s: %llu damaged bytes at offset %llu skipped; the blocks "
+                   "after them are kept\n",
+                   seg->path.c_str(), static_cast<unsigned long long>(next - offset),
+                   static_cast<unsigned long long>(offset));
+      offset = next;
+      continue;
     }
+    blocks_.push_back({seg, offset, header});
+    min_id = header.first_id + header.count;
+    offset += kHeader + header.payload_len;
+    end = offset;
   }
+  if (last) check_tail(first_block, end);
   for (size_t i = first_block; i < blocks_.size(); ++i)
     seg->max_us = std::max(seg->max_us, blocks_[i].header.max_us);
-  if (offset < file_size) {
+  if (end < file_size) {
     if (last) {
-      if (ftruncate(seg->fd, off_t(offset)) != 0)
+      if (ftruncate(seg->fd, off_t(end)) != 0)
         throw std::runtime_error(errno_text("store: truncate " + seg->path));
-      truncated_bytes_ += file_size - offset;
+      truncated_bytes_ += file_size - end;
     } else {
-      ++corrupt_blocks_;  // the rest of a closed segment is unreadable: not indexed
+      ++damaged_regions_;  // the end of a closed segment is unreadable: not indexed
+      damaged_bytes_ += file_size - end;
     }
   }
-  seg->size = offset;
-  bytes_ += offset;
+  seg->size = end;
+  bytes_ += end;
+}
+
+// The last blocks of the segment being written whose payloads fail were cut by
+// a crash: they join the tail that is cut (`end` moves back to them).
+void Store::check_tail(size_t first_block, uint64_t& end) {
+  constexpr size_t kTailBlocksChecked = 4;
+  std::string raw;
+  for (size_t checked = 0; blocks_.size() > first_block && checked < kTailBlocksChecked;
+       ++checked) {
+    const Block& b = blocks_.back();
+    if (load_block(b, raw) && split_records(raw).size() == b.header.count) break;
+    end = b.offset;
+    blocks_.pop_back();
+  }
+}
+
+// The lease: ids below lease_end_ may have been handed out before. Two slots
+// (magic, CRC-32, sequence, end), written in turn, so one is whole after any
+// crash; the one written last counts (a clean stop may lower the end).
+void Store::open_lease() {
+  std::string path = settings_.dir + "/" + kLeaseFile;
+  lease_fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lease_fd_ < 0) throw std::runtime_error(errno_text("store: open " + path));
+  uint64_t newest_seq = 0;
+  for (int slot = 0; slot < 2; ++slot) {
+    uint8_t b[24];
+    uint32_t magic, crc;
+    uint64_t seq, end;
+    if (!read_all(lease_fd_, b, sizeof b, uint64_t(slot * kLeaseSlot))) continue;
+    std::memcpy(&magic, b, 4);
+    std::memcpy(&crc, b + 4, 4);
+    std::memcpy(&seq, b + 8, 8);
+    std::memcpy(&end, b + 16, 8);
+    if (magic != kLeaseMagic || crc != uint32_t(crc32(0, b + 8, 16)) || seq < newest_seq) continue;
+    newest_seq = seq;
+    lease_seq_ = seq;
+    lease_end_ = end;
+    lease_slot_ = 1 - slot;  // the next write goes to the other slot
+  }
+  next_id_ = std::max(next_id_, lease_end_);
+  // The file is full size from the start: later writes overwrite, so a full
+  // disk cannot refuse them.
+  struct stat st {};
+  if (fstat(lease_fd_, &st) == 0 && st.st_size < 2 * kLeaseSlot) {
+    if (ftruncate(lease_fd_, 2 * kLeaseSlot) != 0) {
+      // Written in place below anyway.
+    }
+  }
+  write_lease_locked(next_id_ + kLeaseIds);
+}
+
+// Leases the ids below `end`. A lease that cannot be written is reported; ids
+// go on (an entry must never wait for it).
+void Store::write_lease_locked(uint64_t end) {
+  uint64_t seq = ++lease_seq_;
+  uint8_t b[24];
+  std::memcpy(b, &kLeaseMagic, 4);
+  std::memcpy(b + 8, &seq, 8);
+  std::memcpy(b + 16, &end, 8);
+  uint32_t crc = uint32_t(crc32(0, b + 8, 16));
+  std::memcpy(b + 4, &crc, 4);
+  bool ok = write_all(lease_fd_, b, sizeof b, uint64_t(lease_slot_ * kLeaseSlot)) &&
+            (!settings_.sync || fdatasync(lease_fd_) == 0);
+  if (!ok) {
+    std::lock_guard errors(error_mutex_);
+    last_error_ = errno_text("store: write " + settings_.dir + "/" + kLeaseFile);
+  }
+  lease_slot_ = 1 - lease_slot_;
+  lease_end_ = end;
 }
 
 void Store::start_segment(uint64_t first_id) {
@@ -294,7 +416,8 @@ uint64_t Store::append(Entry& entry) {
   bool sealed;
   {
     std::unique_lock lock(mutex_);
-    entry.id = next_id_++;
+    if (next_id_ >= lease_end_) write_lease_locked(next_id_ + kLeaseIds);
+    entry.id = last_id_ = next_id_++;
     Pending& p = *pending_;
     if (p.count == 0) p.first_id = entry.id;
     encode_entry_record(entry, p.raw);
@@ -362,8 +485,11 @@ void Store::commit() {
     compressed_.resize(kHeader + ZSTD_compressBound(p->raw.size()) + 4);
     size_t n = ZSTD_compress2(cctx, compressed_.data() + kHeader, compressed_.size() - kHeader - 4,
                               p->raw.data(), p->raw.size());
-    if (ZSTD_isError(n))
-      throw std::runtime_error(std::string("store: zstd: ") + ZSTD_getErrorName(n));
+    if (ZSTD_isError(n)) {  // counted as a failed write
+      ok = false;
+      errno = EIO;
+      break;
+    }
     uint32_t crc =
         uint32_t(crc32(0, reinterpret_cast<const Bytef*>(compressed_.data() + kHeader), uInt(n)));
     std::memcpy(compressed_.data() + kHeader + n, &crc, 4);
@@ -392,10 +518,16 @@ void Store::commit() {
       // Not indexed either way; the next open cuts it.
     }
     for (const auto& p : batch) lost_entries_ += p->count;
+    ++failed_commits_;
     sealed_.erase(sealed_.begin(), sealed_.begin() + ptrdiff_t(batch.size()));
     written_.notify_all();
     errno = saved;
-    throw std::runtime_error(errno_text("store: write " + seg->path));
+    std::string error = errno_text("store: write " + seg->path);
+    {
+      std::lock_guard errors(error_mutex_);
+      last_error_ = error;
+    }
+    throw std::runtime_error(error);
   }
   for (const Block& b : written) {
     blocks_.push_back(b);
@@ -414,6 +546,7 @@ void Store::commit() {
   for (auto& p : batch)  // unless a scan still reads it
     if (p.use_count() == 1 && spare_raw_.size() < spares) spare_raw_.push_back(std::move(p->raw));
   written_.notify_all();
+  if (lease_end_ - next_id_ < kLeaseIds / 2) write_lease_locked(next_id_ + kLeaseIds);
   if (seg->size >= settings_.segment_bytes)  // named after the first id it will hold
     start_segment(!sealed_.empty()  ? sealed_.front()->first_id
                   : pending_->count ? pending_->first_id
@@ -434,9 +567,8 @@ void Store::commit_every(std::chrono::milliseconds interval) {
       lock.unlock();
       try {
         commit();
-      } catch (const std::exception& e) {
-        std::lock_guard errors(error_mutex_);
-        last_error_ = e.what();  // the lost entries are counted; capture goes on
+      } catch (const std::exception&) {
+        // Counted and kept in last_error; capture goes on, and so do commits.
       }
       lock.lock();
     }
@@ -506,7 +638,8 @@ std::optional<Entry> Store::get(uint64_t id) const {
 }
 
 uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>& visit,
-                     uint64_t* scanned) const {
+                     ScanControl* control) const {
+  constexpr uint64_t kStopCheckEvery = 32;  // records between two calls of control->stop
   std::vector<Block> blocks;
   std::vector<std::shared_ptr<const Pending>> unwritten;  // newest first
   {
@@ -526,28 +659,43 @@ uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>&
         blocks.push_back(b);
     }
   }
-  uint64_t visited = 0;
+  uint64_t visited = 0, since_check = 0;
+  auto should_stop = [&](uint64_t resume_below) {
+    if (!control || !control->stop || !control->stop()) return false;
+    control->stopped = true;
+    control->resume_below = resume_below;
+    return true;
+  };
   // Newest first within a block too: the records are split, then read backwards.
   auto visit_raw = [&](const std::string& raw) {
     std::vector<Bytes> records = split_records(raw);
-    if (scanned) *scanned += records.size();
+    if (control) control->scanned += records.size();
     Entry e;
     RecordKey key;
     for (size_t i = records.size(); i-- > 0;) {
       Bytes r = records[i];
-      if (!peek_entry_record(r, key) || key.id < range.min_id || key.id > range.max_id ||
-          key.timestamp_us < range.min_us || key.timestamp_us > range.max_us ||
-          !(protocol_bit(key.protocol) & range.protocols) || !decode_entry_record(r, e))
+      if (!peek_entry_record(r, key)) continue;
+      if (++since_check == kStopCheckEvery) {
+        since_check = 0;
+        if (should_stop(key.id + 1)) return false;
+      }
+      if (key.id < range.min_id || key.id > range.max_id || key.timestamp_us < range.min_us ||
+          key.timestamp_us > range.max_us || !(protocol_bit(key.protocol) & range.protocols) ||
+          !decode_entry_record(r, e))
         continue;
       ++visited;
       if (!visit(e)) return false;
     }
     return true;
   };
-  for (const auto& p : unwritten)
+  for (const auto& p : unwritten) {
+    if (should_stop(std::min(range.max_id, p->first_id + p->count - 1) + 1)) return visited;
     if (!visit_raw(p->raw)) return visited;
+  }
   std::string raw;
   for (size_t i = blocks.size(); i-- > 0;) {
+    const BlockHeader& h = blocks[i].header;
+    if (should_stop(std::min(range.max_id, h.first_id + h.count - 1) + 1)) break;
     if (!read_block(blocks[i], raw)) continue;
     if (!visit_raw(raw)) break;
   }
@@ -573,7 +721,11 @@ StoreStats Store::stats() const {
     std::lock_guard errors(error_mutex_);
     s.last_error = last_error_;
   }
-  s.last_id = next_id_ - 1;
+  s.last_id = last_id_;
+  s.failed_commits = failed_commits_;
+  s.damaged_regions = damaged_regions_;
+  s.damaged_bytes = damaged_bytes_;
+  s.stray_files = stray_files_;
   s.durable_id = durable_id_;
   s.corrupt_blocks = corrupt_blocks_;
   s.truncated_bytes = truncated_bytes_;

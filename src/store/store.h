@@ -3,8 +3,14 @@
 // (ids, time range, protocols) rebuilt from the block headers at open.
 //
 // Durability: commit() writes the pending block and syncs it; every entry up
-// to durable_id() then survives a crash. At open, a torn tail (a block cut by
-// a crash) is truncated away; a block whose checksum fails is never served.
+// to durable_id() then survives a crash, unless counted lost (a full disk).
+// Recovery at open cuts only a torn tail (the last, incomplete write of the
+// segment being written). A damaged block anywhere else is skipped and counted,
+// and indexing resumes at the next valid block header: what follows is kept.
+// A block whose checksum fails is never served.
+// Ids: increasing, never reused. Blocks may leave gaps between ids (entries
+// lost to a full disk, ids handed out before a crash); ids are leased ahead in
+// a small file, so ids served before a crash are never given to other entries.
 // Retention: the oldest segments go when the store is over its size budget or
 // their entries are older than the age limit; the segment being written never does.
 #pragma once
@@ -21,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/cancellation.h"
 #include "entries/entry.h"
 
 namespace trawl {
@@ -50,8 +57,12 @@ struct StoreStats {
   uint64_t first_id = 0, last_id = 0, durable_id = 0;
   uint64_t corrupt_blocks = 0;   // failed their checksum when read (never served)
   uint64_t truncated_bytes = 0;  // torn tail cut at open
+  uint64_t damaged_regions = 0;  // unreadable stretches skipped at open (the rest was kept)
+  uint64_t damaged_bytes = 0;
+  std::vector<std::string> stray_files;  // in the directory, not the store's: skipped
   uint64_t segments_expired = 0, segments_evicted = 0;  // by age, by size
   uint64_t entries_lost = 0;  // in blocks that could not be written (disk full, I/O error)
+  uint64_t failed_commits = 0;
   uint64_t fast_blocks = 0;   // compressed at zstd_behind_level: commits had fallen behind
   std::string last_error;     // of a background commit
 };
@@ -61,6 +72,16 @@ struct StoreRange {
   uint64_t min_id = 0, max_id = UINT64_MAX;
   int64_t min_us = INT64_MIN, max_us = INT64_MAX;
   uint32_t protocols = UINT32_MAX;  // protocol_bit() of the names wanted
+};
+
+// How a scan may be stopped, and what it did.
+struct ScanControl {
+  // Asked before each block and every few records; true stops the scan.
+  std::function<bool()> stop;
+  uint64_t scanned = 0;  // out: records read in the blocks the index could not skip
+  bool stopped = false;  // out: `stop` ended the scan
+  // out, when stopped: every wanted id at or above this one was visited.
+  uint64_t resume_below = 0;
 };
 
 // The bit of a protocol name in a block's protocol set.
@@ -87,10 +108,8 @@ class Store {
 
   std::optional<Entry> get(uint64_t id) const;
   // Newest first; `visit` returns false to stop. Returns the entries visited.
-  // `scanned`, when given, gets the number of records read in the blocks the
-  // index could not skip (the work of the scan; visited ones are a subset).
   uint64_t scan(const StoreRange& range, const std::function<bool(Entry&)>& visit,
-                uint64_t* scanned = nullptr) const;
+                ScanControl* control = nullptr) const;
   StoreStats stats() const;
 
  private:
@@ -100,6 +119,9 @@ class Store {
 
   void open_segments();
   void index_segment(const std::shared_ptr<Segment>& seg, bool last);
+  void check_tail(size_t first_block, uint64_t& end);
+  void open_lease();
+  void write_lease_locked(uint64_t end);
   void start_segment(uint64_t first_id);
   bool seal_locked();
   std::unique_ptr<Pending> new_pending_locked();
@@ -127,7 +149,15 @@ class Store {
   mutable std::mutex error_mutex_;
   std::string last_error_;
   uint64_t next_id_ = 1;
+  uint64_t last_id_ = 0;  // of the newest entry, stored or pending
   uint64_t durable_id_ = 0;
+  int lease_fd_ = -1;
+  uint64_t lease_end_ = 0;  // ids below it may have been handed out
+  int lease_slot_ = 0;
+  uint64_t lease_seq_ = 0;
+  uint64_t failed_commits_ = 0;
+  uint64_t damaged_regions_ = 0, damaged_bytes_ = 0;
+  std::vector<std::string> stray_files_;
   uint64_t bytes_ = 0;
   mutable uint64_t corrupt_blocks_ = 0;
   uint64_t truncated_bytes_ = 0;

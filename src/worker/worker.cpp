@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include "base/clock.h"
 
@@ -118,7 +119,14 @@ void Worker::stop() {
   if (capture_) capture_->stop();
   for (auto& th : threads_)
     if (th->thread.joinable()) th->thread.join();
-  if (store_) store_->commit();
+  if (!store_) return;
+  try {
+    store_->commit();
+  } catch (const std::exception& e) {
+    // A full or failing disk at the end: those entries are counted lost; the
+    // stop goes on (what was committed stays committed).
+    std::fprintf(stderr, "trawl: %s\n", e.what());
+  }
 }
 
 Json Worker::stats() const {
@@ -162,6 +170,12 @@ Json Worker::stats() const {
   store.set("durable_id", st.durable_id);
   store.set("corrupt_blocks", st.corrupt_blocks);
   store.set("truncated_bytes", st.truncated_bytes);
+  store.set("damaged_regions", st.damaged_regions);
+  store.set("damaged_bytes", st.damaged_bytes);
+  Json stray = Json::array();
+  for (const auto& name : st.stray_files) stray.push(name);
+  store.set("stray_files", std::move(stray));
+  store.set("failed_commits", st.failed_commits);
   store.set("segments_expired", st.segments_expired);
   store.set("segments_evicted", st.segments_evicted);
   store.set("entries_lost", st.entries_lost);
@@ -184,6 +198,7 @@ Json Worker::stats() const {
   ring.set("kept_packets", packets.kept_packets);
   ring.set("kept_bytes", packets.kept_bytes);
   ring.set("dropped_packets", packets.dropped_packets);
+  ring.set("lost_packets", packets.lost_packets);
   ring.set("write_errors", packets.write_errors);
   ring.set("files_removed", packets.files_removed);
   ring.set("direct_io", packets.direct_io);

@@ -1,6 +1,8 @@
 #include "store/packet_ring.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -74,6 +76,15 @@ std::vector<std::string> frames_in(const std::string& pcap, const std::string& d
   return out;
 }
 
+// The ring's stats once `n` packets are written (flushing meanwhile).
+PacketRingStats kept_stats(PacketRing& ring, uint64_t n) {
+  for (int tries = 0; tries < 300 && ring.stats().kept_packets < n; ++tries) {
+    ring.flush();
+    usleep(10'000);
+  }
+  return ring.stats();
+}
+
 TEST(PacketRing, ConnectionsExportWhileFilesGrowAndAfterClose) {
   TempDir dir;
   std::string ring_dir = dir.path + "/packets";
@@ -105,7 +116,7 @@ TEST(PacketRing, ConnectionsExportWhileFilesGrowAndAfterClose) {
     }
     EXPECT_EQ(got.size(), sent_a.size());
     EXPECT_TRUE(got == sent_a);  // (not EXPECT_EQ: it would print megabytes)
-    PacketRingStats st = ring.stats();
+    PacketRingStats st = kept_stats(ring, sent_a.size() + sent_b.size());
     EXPECT_EQ(st.kept_packets + st.dropped_packets, 3000u);
     EXPECT_EQ(st.kept_packets, sent_a.size() + sent_b.size());
     EXPECT_EQ(st.write_errors, 0u);
@@ -199,7 +210,35 @@ TEST(PacketRing, FramesAreNotKeptButCountedWhenEveryBufferWaits) {
   EXPECT_EQ(st.dropped_packets, 1u);
   EXPECT_EQ(st.kept_packets, 0u);
   ring.add(frame_of(tcp_frame(kClientA, 2, 100), 2));
-  EXPECT_EQ(ring.stats().kept_packets, 1u);
+  EXPECT_EQ(kept_stats(ring, 1).kept_packets, 1u);
+}
+
+// Packets count as kept once they are on disk, not when handed to the writer:
+// on a full disk (here, over the file size limit) they are counted lost.
+TEST(PacketRing, PacketsAreKeptWhenWrittenAndLostWhenTheDiskRefuses) {
+  TempDir dir;
+  signal(SIGXFSZ, SIG_IGN);
+  PacketRingSettings s;
+  s.dir = dir.path;
+  PacketRing ring(s, 0);
+  rlimit saved{};
+  getrlimit(RLIMIT_FSIZE, &saved);
+  rlimit full = saved;
+  full.rlim_cur = 8192;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &full), 0);
+  for (uint32_t i = 0; i < 400; ++i) ring.add(frame_of(tcp_frame(kClientA, i, 1000), i));
+  ring.flush();
+  PacketRingStats st;
+  for (int tries = 0; tries < 200; ++tries) {
+    st = ring.stats();
+    if (st.kept_packets + st.lost_packets == 400) break;
+    usleep(10'000);
+  }
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  EXPECT_EQ(st.kept_packets + st.lost_packets, 400u);
+  EXPECT_GT(st.lost_packets, 0u);
+  EXPECT_LT(st.kept_bytes, 8192u);  // never more than the disk took
+  EXPECT_GT(st.write_errors, 0u);
 }
 
 TEST(PacketRing, BadSettingsAndUnwritableDirectoriesAreErrors) {
