@@ -1,17 +1,19 @@
 #include "api/routes.h"
 
-#include <charconv>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
+#include "api/store_replies.h"
 #include "query/kfl.h"
 
 namespace trawl::api {
 
 namespace {
-
-constexpr uint64_t kDefaultLimit = 100, kMaxLimit = 10000;
 
 int hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -36,97 +38,10 @@ bool url_decode(std::string_view in, std::string& out) {
   return true;
 }
 
-bool parse_u64(std::string_view s, uint64_t& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
-}
-
 std::string json_text(const Json& j) {
   std::string out;
   j.write(out);
   return out;
-}
-
-Json compile_error_json(const kfl::CompileError& e) {
-  Json o = Json::object();
-  o.set("valid", false);
-  o.set("error", e.text());
-  o.set("line", e.line);
-  o.set("column", e.column);
-  return o;
-}
-
-Reply entries(Worker& worker, const Target& t) {
-  auto param = [&](const char* name) -> const std::string* {
-    auto it = t.params.find(name);
-    return it == t.params.end() ? nullptr : &it->second;
-  };
-  uint64_t limit = kDefaultLimit, before = 0, after = 0;
-  if (auto* l = param("limit"); l && (!parse_u64(*l, limit) || limit == 0 || limit > kMaxLimit))
-    return error_reply(400, "limit must be a whole number from 1 to 10000");
-  if (auto* b = param("before"); b && !parse_u64(*b, before))
-    return error_reply(400, "before must be an entry id");
-  if (auto* a = param("after"); a && !parse_u64(*a, after))
-    return error_reply(400, "after must be an entry id");
-  kfl::CompileError error;
-  auto query = kfl::Query::compile(param("q") ? *param("q") : "", error);
-  if (!query) {
-    Reply r;
-    r.status = 400;
-    r.body = json_text(compile_error_json(error));
-    return r;
-  }
-  StoreRange range;
-  if (before) range.max_id = before - 1;
-  range.min_id = after + 1;
-  kfl::QueryBounds bounds = query->bounds();
-  range.min_us = bounds.min_us;
-  range.max_us = bounds.max_us;
-  if (bounds.protocols) {
-    range.protocols = 0;
-    for (const auto& p : *bounds.protocols) range.protocols |= protocol_bit(p);
-  }
-  if (query->limit()) limit = std::min(limit, *query->limit());
-  std::string body = "{\"entries\":[";
-  uint64_t matched = 0, oldest = 0;
-  uint64_t scanned = worker.store().scan(range, [&](Entry& e) {
-    if (!query->matches(e)) return true;
-    if (query->redacts()) query->redact(e);
-    if (matched++) body += ',';
-    write_entry_json(body, e);
-    oldest = e.id;
-    return matched < limit;
-  });
-  body += "],\"count\":" + std::to_string(matched) + ",\"scanned\":" + std::to_string(scanned);
-  // The next page: entries older than the last one returned.
-  if (matched == limit) body += ",\"next\":\"" + std::to_string(oldest) + "\"";
-  body += "}";
-  Reply r;
-  r.body = std::move(body);
-  return r;
-}
-
-Reply one_entry(Worker& worker, std::string_view rest) {
-  bool pcap = rest.ends_with("/pcap");
-  if (pcap) rest.remove_suffix(5);
-  uint64_t id;
-  if (!parse_u64(rest, id)) return error_reply(400, "not an entry id: " + std::string(rest));
-  auto e = worker.store().get(id);
-  if (!e) return error_reply(404, "no entry " + std::to_string(id) + " in the store");
-  Reply r;
-  if (!pcap) {
-    write_entry_json(r.body, *e);
-    return r;
-  }
-  auto bytes = export_connection(worker.packets_dir(), e->layer4, e->src, e->dst);
-  if (!bytes)
-    return error_reply(404, "the packets of entry " + std::to_string(id) +
-                                " are no longer kept (or were never captured)");
-  r.content_type = "application/vnd.tcpdump.pcap";
-  r.headers["Content-Disposition"] =
-      "attachment; filename=\"trawl-" + std::to_string(id) + ".pcap\"";
-  r.body = std::move(*bytes);
-  return r;
 }
 
 }  // namespace
@@ -184,16 +99,56 @@ not found next to the binary (<code>make ui</code> builds it); the API is:</p>
 </body></html>
 )";
 
-// A file of the dashboard; nothing for paths that leave the directory.
+constexpr off_t kMaxUiFile = 32 << 20;
+
+// A path of plain names: no "." or ".." segment, no empty one, no NUL.
+bool plain_path(const std::string& path) {
+  if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos) return false;
+  for (size_t start = 1; start <= path.size();) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string_view segment(path.data() + start, end - start);
+    if (segment.empty() || segment == "." || segment == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+// The contents of a regular file inside `dir` (symbolic links may not lead
+// out of it); nothing for anything else: directories, devices, missing files.
+std::optional<std::string> read_file_in(const std::string& dir, const std::string& path) {
+  char* resolved = realpath((dir + path).c_str(), nullptr);
+  char* root = realpath(dir.c_str(), nullptr);
+  std::string file = resolved ? resolved : "", base = root ? root : "";
+  free(resolved);
+  free(root);
+  if (file.empty() || base.empty() || !file.starts_with(base + "/")) return std::nullopt;
+  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  std::optional<std::string> out;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= kMaxUiFile) {
+    std::string data(size_t(st.st_size), '\0');
+    size_t got = 0;
+    while (got < data.size()) {
+      ssize_t n = read(fd, data.data() + got, data.size() - got);
+      if (n <= 0) break;
+      got += size_t(n);
+    }
+    if (got == data.size()) out = std::move(data);
+  }
+  close(fd);
+  return out;
+}
+
+// A file of the dashboard; nothing for paths that are not plain files in it.
 std::optional<Reply> ui_file(const std::string& ui_dir, const std::string& path) {
-  if (ui_dir.empty() || path.find("..") != std::string::npos ||
-      path.find('\0') != std::string::npos)
-    return std::nullopt;
   std::string file = path == "/" ? "/index.html" : path;
-  std::ifstream in(ui_dir + file, std::ios::binary);
-  if (!in) return std::nullopt;
+  if (ui_dir.empty() || !plain_path(file)) return std::nullopt;
+  auto data = read_file_in(ui_dir, file);
+  if (!data) return std::nullopt;
   Reply r;
-  r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  r.body = std::move(*data);
   static const std::pair<std::string_view, std::string_view> kTypes[] = {
       {".html", "text/html; charset=utf-8"},
       {".js", "text/javascript"},
@@ -222,75 +177,139 @@ std::string default_ui_dir() {
   return std::filesystem::exists(dir / "index.html", ec) ? dir.string() : "";
 }
 
-Reply handle_get(Worker& worker, const Target& t, const std::string& ui_dir) {
+Json ApiCounters::to_json() const {
+  Json o = Json::object();
+  o.set("connections", connections.load());
+  o.set("connections_refused", connections_refused.load());
+  o.set("accept_errors", accept_errors.load());
+  o.set("forbidden", forbidden.load());
+  o.set("unauthorized", unauthorized.load());
+  o.set("server_errors", server_errors.load());
+  o.set("slow_clients_cut", slow_clients_cut.load());
+  o.set("queries_timed_out", queries_timed_out.load());
+  o.set("queries_cancelled", queries_cancelled.load());
+  o.set("queries_rejected", queries_rejected.load());
+  o.set("stream_clients", stream_clients.load());
+  o.set("stream_clients_cut", stream_clients_cut.load());
+  return o;
+}
+
+namespace {
+
+Reply text_reply(std::string content_type, std::string body) {
+  Reply r;
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+Reply metrics(Worker& worker, const ApiCounters* counters) {
+  Reply r = text_reply("text/plain; version=0.0.4", "");
+  worker.metrics().render(r.body);
+  Json s = worker.stats();
+  auto gauge = [&](const char* name, const char* type, const char* help, int64_t v) {
+    r.body += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+              name + " " + std::to_string(v) + "\n";
+  };
+  auto field = [&](const char* group, const char* key) -> int64_t {
+    const Json* g = s.find(group);
+    const Json* v = g ? g->find(key) : nullptr;
+    return v && v->is_int() ? v->integer() : 0;
+  };
+  gauge("trawl_kernel_drops_total", "counter", "Packets the kernel dropped (capture ring full).",
+        field("live", "kernel_drops"));
+  gauge("trawl_interface_drops_total", "counter", "Packets dropped by interfaces.",
+        field("live", "interface_drops"));
+  gauge("trawl_packets_total", "counter", "Packets captured.", field("capture", "packets"));
+  gauge("trawl_packet_ring_dropped_total", "counter",
+        "Packets not kept in the packet ring (its writer was behind the disk).",
+        field("packet_ring", "dropped_packets"));
+  gauge("trawl_packet_ring_lost_total", "counter",
+        "Packets not kept in the packet ring (their write failed).",
+        field("packet_ring", "lost_packets"));
+  gauge("trawl_packet_ring_write_errors_total", "counter", "Failed writes of the packet ring.",
+        field("packet_ring", "write_errors"));
+  gauge("trawl_tcp_gap_bytes_total", "counter", "Bytes lost in TCP streams.",
+        field("loss", "tcp_gap_bytes"));
+  gauge("trawl_stream_skipped_total", "counter",
+        "Entries not sent to live stream clients that fell behind.", field("stream", "skipped"));
+  gauge("trawl_store_entries", "gauge", "Entries in the store.", field("store", "entries"));
+  gauge("trawl_store_bytes", "gauge", "Bytes of the store on disk.", field("store", "bytes"));
+  gauge("trawl_store_entries_lost_total", "counter",
+        "Entries the store could not write (a full or failing disk).",
+        field("store", "entries_lost"));
+  gauge("trawl_memory_budget_refusals_total", "counter",
+        "Times the dissectors' memory budget refused bytes (what was dropped is in loss).",
+        field("memory", "refusals"));
+  if (counters) {
+    gauge("trawl_api_slow_clients_cut_total", "counter",
+          "API clients cut off because they did not read their answer in time.",
+          int64_t(counters->slow_clients_cut + counters->stream_clients_cut));
+    gauge("trawl_api_queries_timed_out_total", "counter",
+          "Queries stopped at their deadline (partial answers).",
+          int64_t(counters->queries_timed_out.load()));
+    gauge("trawl_api_refused_total", "counter",
+          "Requests refused: foreign origin or host, no token, or over a limit.",
+          int64_t(counters->forbidden + counters->unauthorized + counters->connections_refused +
+                  counters->queries_rejected));
+  }
+  return r;
+}
+
+Reply validate(const Target& t) {
+  auto it = t.params.find("q");
+  kfl::CompileError error;
+  auto query = kfl::Query::compile(it == t.params.end() ? "" : it->second, error);
+  if (query) return text_reply("application/json", R"({"valid":true})");
+  Json o = Json::object();
+  o.set("valid", false);
+  o.set("error", error.text());
+  o.set("line", error.line);
+  o.set("column", error.column);
+  return text_reply("application/json", json_text(o));
+}
+
+Routed answer(Reply r) {
+  Routed out;
+  out.reply = std::move(r);
+  return out;
+}
+
+}  // namespace
+
+Routed route_get(Worker& worker, const Target& t, const std::string& ui_dir,
+                 ApiCounters* counters) {
   if (!t.path.starts_with("/api/") && t.path != "/healthz" && t.path != "/metrics") {
-    if (auto file = ui_file(ui_dir, t.path)) return std::move(*file);
-    if (t.path == "/") {
-      Reply r;
-      r.content_type = "text/html; charset=utf-8";
-      r.body = std::string(kLandingPage);
-      return r;
-    }
+    if (auto file = ui_file(ui_dir, t.path)) return answer(std::move(*file));
+    if (t.path == "/")
+      return answer(text_reply("text/html; charset=utf-8", std::string(kLandingPage)));
   }
-  if (t.path == "/healthz") {
-    Reply r;
-    r.content_type = "text/plain";
-    r.body = "ok\n";
-    return r;
-  }
+  if (t.path == "/healthz") return answer(text_reply("text/plain", "ok\n"));
   if (t.path == "/api/stats") {
-    Reply r;
-    r.body = json_text(worker.stats());
-    return r;
+    Json stats = worker.stats();
+    if (counters) stats.set("api", counters->to_json());
+    return answer(text_reply("application/json", json_text(stats)));
   }
-  if (t.path == "/metrics") {
-    Reply r;
-    r.content_type = "text/plain; version=0.0.4";
-    worker.metrics().render(r.body);
-    Json s = worker.stats();
-    auto gauge = [&](const char* name, const char* type, const char* help, int64_t v) {
-      r.body += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type +
-                "\n" + name + " " + std::to_string(v) + "\n";
-    };
-    auto field = [&](const char* group, const char* key) -> int64_t {
-      const Json* g = s.find(group);
-      const Json* v = g ? g->find(key) : nullptr;
-      return v && v->is_int() ? v->integer() : 0;
-    };
-    gauge("trawl_kernel_drops_total", "counter", "Packets the kernel dropped (capture ring full).",
-          field("live", "kernel_drops"));
-    gauge("trawl_interface_drops_total", "counter", "Packets dropped by interfaces.",
-          field("live", "interface_drops"));
-    gauge("trawl_packets_total", "counter", "Packets captured.", field("capture", "packets"));
-    gauge("trawl_packet_ring_dropped_total", "counter",
-          "Packets not kept in the packet ring (its writer was behind the disk).",
-          field("packet_ring", "dropped_packets"));
-    gauge("trawl_packet_ring_write_errors_total", "counter", "Failed writes of the packet ring.",
-          field("packet_ring", "write_errors"));
-    gauge("trawl_tcp_gap_bytes_total", "counter", "Bytes lost in TCP streams.",
-          field("loss", "tcp_gap_bytes"));
-    gauge("trawl_stream_skipped_total", "counter",
-          "Entries not sent to live stream clients that fell behind.", field("stream", "skipped"));
-    gauge("trawl_store_entries", "gauge", "Entries in the store.", field("store", "entries"));
-    gauge("trawl_store_bytes", "gauge", "Bytes of the store on disk.", field("store", "bytes"));
-    return r;
-  }
-  if (t.path == "/api/validate") {
-    auto it = t.params.find("q");
-    kfl::CompileError error;
-    auto query = kfl::Query::compile(it == t.params.end() ? "" : it->second, error);
-    Reply r;
-    if (query) {
-      r.body = R"({"valid":true})";
-    } else {
-      r.body = json_text(compile_error_json(error));
-    }
-    return r;
-  }
-  if (t.path == "/api/entries") return entries(worker, t);
+  if (t.path == "/metrics") return answer(metrics(worker, counters));
+  if (t.path == "/api/validate") return answer(validate(t));
+  if (t.path == "/api/entries") return entries_page(worker, t, counters);
   if (t.path.starts_with("/api/entries/"))
-    return one_entry(worker, std::string_view(t.path).substr(13));
-  return error_reply(404, "no such endpoint: " + t.path);
+    return entry_by_id(worker, std::string_view(t.path).substr(13));
+  return answer(error_reply(404, "no such endpoint: " + t.path));
+}
+
+Reply handle_get(Worker& worker, const Target& t, const std::string& ui_dir) {
+  Routed routed = route_get(worker, t, ui_dir);
+  if (!routed.sliced) return std::move(routed.reply);
+  Cancellation never;
+  SliceBudget budget{never, Cancellation::Clock::time_point::max(), SIZE_MAX};
+  Reply r;
+  while (!routed.sliced->next(r.body, budget)) {
+  }
+  r.status = routed.sliced->status;
+  r.content_type = routed.sliced->content_type;
+  r.headers = routed.sliced->headers;
+  return r;
 }
 
 }  // namespace trawl::api

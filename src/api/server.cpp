@@ -1,36 +1,21 @@
 #include "api/server.h"
 
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
-#include <deque>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <stdexcept>
 
-#include "api/routes.h"
-#include "entries/json_parse.h"
+#include "api/sessions.h"
 
 namespace trawl::api {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
-
 namespace {
 
-constexpr size_t kMaxQueued = 4096;  // entries waiting for one stream client
+namespace websocket = beast::websocket;
 
-bool authorized(const http::request<http::string_body>& req, const Target& t,
-                const std::string& token) {
-  if (token.empty() || t.path == "/healthz") return true;
-  auto it = req.find(http::field::authorization);
-  if (it != req.end() && it->value() == "Bearer " + token) return true;
-  // Browsers cannot set headers on a WebSocket: the token may come as a parameter.
-  auto p = t.params.find("access_token");
-  return p != t.params.end() && p->second == token;
-}
-
-http::response<http::string_body> to_response(const Reply& r, unsigned version, bool keep_alive) {
+http::response<http::string_body> to_response(const Reply& r, unsigned version, bool keep_alive,
+                                              bool head) {
   http::response<http::string_body> res{http::status(r.status), version};
   res.set(http::field::server, "trawl");
   res.set(http::field::content_type, r.content_type);
@@ -38,202 +23,381 @@ http::response<http::string_body> to_response(const Reply& r, unsigned version, 
   res.keep_alive(keep_alive);
   res.body() = r.body;
   res.prepare_payload();
+  if (head) res.body().clear();  // the length stays that of the GET
   return res;
 }
 
-// A live stream client: sends a KFL query (text, or {"q": "..."}), receives
-// matching entries as text messages; a new query replaces the old one.
-class StreamSession : public std::enable_shared_from_this<StreamSession> {
- public:
-  StreamSession(tcp::socket socket, Worker& worker)
-      : ws_(std::move(socket)), worker_(worker), executor_(ws_.get_executor()) {}
+std::string_view header(const Request& req, http::field f) {
+  auto it = req.find(f);
+  return it == req.end() ? std::string_view()
+                         : std::string_view(it->value().data(), it->value().size());
+}
 
-  void start(http::request<http::string_body> req) {
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->read();
-    });
-  }
-
- private:
-  void read() {
-    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->close();
-      std::string text = beast::buffers_to_string(self->in_.data());
-      self->in_.consume(self->in_.size());
-      self->set_query(text);
-      self->read();
-    });
-  }
-
-  void set_query(const std::string& message) {
-    std::string q = message;
-    Json parsed;
-    if (!message.empty() && message[0] == '{' && parse_json(message, parsed) && parsed.is_object())
-      if (const Json* v = parsed.find("q"); v && v->is_string()) q = v->str();
-    kfl::CompileError error;
-    auto query = kfl::Query::compile(q, error);
-    Json status = Json::object();
-    if (!query) {
-      status.set("error", error.text());
-      status.set("line", error.line);
-      status.set("column", error.column);
-    } else {
-      if (sub_) worker_.hub().unsubscribe(sub_);
-      std::weak_ptr<StreamSession> weak = shared_from_this();
-      sub_ = worker_.hub().subscribe(std::move(*query), kMaxQueued, [weak] {
-        // From a capture thread: the session's own strand does the rest.
-        if (auto self = weak.lock()) net::post(self->executor_, [self] { self->drain(); });
-      });
-      status.set("query", q);
-    }
-    Json wrapper = Json::object();
-    wrapper.set("control", std::move(status));
-    send(wrapper.dump());
-  }
-
-  void send(std::string text) {
-    out_.push_back(std::move(text));
-    if (out_.size() == 1) write();
-  }
-
-  // Moves queued entries to the socket; only when the last batch is written,
-  // so a slow client backs up into its bounded queue (and skips), not memory.
-  void drain() {
-    if (!sub_ || !out_.empty()) return;
-    uint64_t skipped = sub_->skipped();
-    if (skipped != reported_skipped_) {
-      reported_skipped_ = skipped;
-      Json status = Json::object();
-      status.set("skipped", skipped);
-      Json wrapper = Json::object();
-      wrapper.set("control", std::move(status));
-      out_.push_back(wrapper.dump());
-    }
-    for (auto& e : sub_->take()) out_.push_back(std::move(e));
-    if (!out_.empty()) write();
-  }
-
-  void write() {
-    ws_.text(true);
-    ws_.async_write(net::buffer(out_.front()),
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      if (ec) return self->close();
-                      self->out_.pop_front();
-                      if (!self->out_.empty())
-                        self->write();
-                      else
-                        self->drain();
-                    });
-  }
-
-  void close() {
-    if (sub_) worker_.hub().unsubscribe(sub_);
-    sub_.reset();
-  }
-
-  websocket::stream<tcp::socket> ws_;
-  Worker& worker_;
-  net::any_io_executor executor_;  // a strand (accepted sockets get one)
-  beast::flat_buffer in_;
-  std::deque<std::string> out_;
-  std::shared_ptr<LiveSubscription> sub_;
-  uint64_t reported_skipped_ = 0;
-};
+std::string_view header(const Request& req, std::string_view name) {
+  auto it = req.find(beast::string_view(name.data(), name.size()));
+  return it == req.end() ? std::string_view()
+                         : std::string_view(it->value().data(), it->value().size());
+}
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket socket, Worker& worker, const ServerSettings& settings)
-      : stream_(std::move(socket)), worker_(worker), settings_(settings) {}
+  HttpSession(tcp::socket socket, const ServerContext& context)
+      : stream_(std::move(socket)), slot_(context.counters), context_(context) {}
 
   void read() {
     parser_.emplace();
-    parser_->body_limit(64 * 1024);
-    stream_.expires_after(std::chrono::seconds(60));
+    parser_->header_limit(std::uint32_t(limits().header_bytes));
+    parser_->body_limit(64 * 1024);  // only GET is served: a body is read and ignored
+    stream_.expires_after(limits().idle_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
  private:
+  const ServerLimits& limits() const { return context_.settings.limits; }
+
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::connection_reset || ec == net::error::eof)
+        ec == net::error::connection_reset || ec == net::error::eof ||
+        ec == net::error::operation_aborted)
       return close();
-    if (ec) {  // not HTTP: say so, then close
-      Reply r = error_reply(400, "malformed HTTP request: " + ec.message());
-      return write(to_response(r, 11, false));
+    if (ec) {  // not HTTP, or too large: say so, then close
+      int status = ec == http::error::header_limit ? 431 : 400;
+      return write(to_response(error_reply(status, "malformed HTTP request: " + ec.message()), 11,
+                               false, false));
     }
-    http::request<http::string_body> req = parser_->release();
+    Request req = parser_->release();
+    try {
+      dispatch(std::move(req));
+    } catch (const std::exception& e) {
+      // One request failed: it alone gets the error; the worker goes on.
+      ++context_.counters.server_errors;
+      write(to_response(error_reply(500, std::string("internal error: ") + e.what()), 11, false,
+                        false));
+    }
+  }
+
+  void dispatch(Request req) {
     Target t;
     if (!Target::parse(std::string_view(req.target().data(), req.target().size()), t))
-      return write(to_response(error_reply(400, "malformed request target"), req.version(), false));
-    if (!authorized(req, t, settings_.token)) {
-      Reply r = error_reply(401, "this worker needs \"Authorization: Bearer <token>\"");
-      r.headers["WWW-Authenticate"] = "Bearer";
-      return write(to_response(r, req.version(), req.keep_alive()));
+      return write(
+          to_response(error_reply(400, "malformed request target"), req.version(), false, false));
+    bool upgrade = websocket::is_upgrade(req);
+    auto token = t.params.find("access_token");
+    RequestFacts facts{header(req, http::field::host),
+                       header(req, http::field::origin),
+                       header(req, "Sec-Fetch-Site"),
+                       header(req, "Sec-Fetch-Mode"),
+                       header(req, http::field::authorization),
+                       token == t.params.end() ? nullptr : &token->second,
+                       t.path,
+                       upgrade};
+    Reply refused;
+    switch (context_.policy.check(facts)) {
+      case Access::kAllowed:
+        break;
+      case Access::kBadHost:
+        ++context_.counters.forbidden;
+        refused = error_reply(403, "Host \"" + std::string(facts.host) +
+                                       "\" is not a name of this worker (allow one with "
+                                       "--allow-host)");
+        break;
+      case Access::kForeignOrigin:
+        ++context_.counters.forbidden;
+        refused = error_reply(403, "requests from the origin \"" + std::string(facts.origin) +
+                                       "\" are not allowed (allow one with --allow-origin)");
+        break;
+      case Access::kUnauthorized:
+        ++context_.counters.unauthorized;
+        refused = error_reply(401, "this worker needs \"Authorization: Bearer <token>\"");
+        refused.headers["WWW-Authenticate"] = "Bearer";
+        break;
     }
-    if (websocket::is_upgrade(req)) {
-      if (t.path != "/api/stream")
-        return write(to_response(error_reply(404, "WebSocket is served at /api/stream"),
-                                 req.version(), false));
-      std::make_shared<StreamSession>(stream_.release_socket(), worker_)->start(std::move(req));
-      return;
+    context_.policy.add_headers(facts, refused.headers);
+    if (refused.status != 200) return write(to_response(refused, req.version(), false, false));
+    if (upgrade) return upgrade_to_stream(t, std::move(req));
+    bool head = req.method() == http::verb::head;
+    if (req.method() == http::verb::options) {
+      Reply r;
+      r.status = 204;
+      r.headers = refused.headers;
+      r.headers["Allow"] = "GET, HEAD, OPTIONS";
+      return write(to_response(r, req.version(), req.keep_alive(), false));
     }
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    if (req.method() != http::verb::get && !head) {
       Reply r = error_reply(405, "only GET is served");
+      r.headers.insert(refused.headers.begin(), refused.headers.end());
       r.headers["Allow"] = "GET, HEAD";
-      return write(to_response(r, req.version(), req.keep_alive()));
+      return write(to_response(r, req.version(), req.keep_alive(), false));
     }
-    Reply r = handle_get(worker_, t, settings_.ui_dir);
-    r.headers["Access-Control-Allow-Origin"] = "*";
-    auto res = to_response(r, req.version(), req.keep_alive());
-    if (req.method() == http::verb::head) res.body().clear();
-    write(std::move(res));
+    Routed routed = route_get(context_.worker, t, context_.settings.ui_dir, &context_.counters);
+    if (!routed.sliced) {
+      routed.reply.headers.insert(refused.headers.begin(), refused.headers.end());
+      return write(to_response(routed.reply, req.version(), req.keep_alive(), head));
+    }
+    common_headers_ = std::move(refused.headers);
+    start_sliced(std::move(routed.sliced), req.version(), req.keep_alive(), head);
+  }
+
+  void upgrade_to_stream(const Target& t, Request req) {
+    if (t.path != "/api/stream")
+      return write(to_response(error_reply(404, "WebSocket is served at /api/stream"),
+                               req.version(), false, false));
+    if (context_.counters.stream_clients >= limits().max_stream_clients) {
+      ++context_.counters.connections_refused;
+      return write(to_response(error_reply(503, "too many live stream clients"), req.version(),
+                               false, false));
+    }
+    stream_.expires_never();
+    start_stream_session(stream_.release_socket(), std::move(slot_), context_, std::move(req));
+  }
+
+  // A reply made on the query pool a slice at a time; sent as it comes
+  // (chunked), each slice once the previous one is written.
+  void start_sliced(std::unique_ptr<SlicedReply> sliced, unsigned version, bool keep_alive,
+                    bool head) {
+    sliced_ = std::move(sliced);
+    cancel_ = std::make_shared<Cancellation>(Cancellation::Clock::now() + limits().query_timeout);
+    version_ = version;
+    keep_alive_ = keep_alive;
+    head_ = head;
+    sent_head_ = false;
+    run_slice();
+  }
+
+  void run_slice() {
+    stream_.expires_never();
+    auto out = std::make_shared<std::string>();
+    std::shared_ptr<SlicedReply> sliced = sliced_;
+    std::shared_ptr<Cancellation> cancel = cancel_;
+    const ServerLimits& l = limits();
+    bool queued = context_.pool.submit([self = shared_from_this(), out, sliced, cancel, &l] {
+      bool done = true;
+      std::string error;
+      try {
+        SliceBudget budget{*cancel, Cancellation::Clock::now() + l.slice_time, l.slice_bytes};
+        done = sliced->next(*out, budget);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      net::post(self->stream_.get_executor(),
+                [self, out, done, error] { self->on_slice(out, done, error); });
+    });
+    if (!queued) {
+      ++context_.counters.queries_rejected;
+      if (!sent_head_) {
+        Reply r = error_reply(503, "the worker is busy with other queries: try again");
+        r.headers["Retry-After"] = "1";
+        return write(to_response(r, version_, keep_alive_, head_));
+      }
+      return close();  // an answer under way cannot change its status
+    }
+    watch_for_close();
+  }
+
+  void on_slice(const std::shared_ptr<std::string>& out, bool done, const std::string& error) {
+    if (!error.empty()) {
+      ++context_.counters.server_errors;
+      if (sent_head_) return close();
+      return write(
+          to_response(error_reply(500, "internal error: " + error), version_, false, false));
+    }
+    if (sent_head_) return write_chunk(out, done);
+    sent_head_ = true;
+    if (done || head_) {  // the whole answer in one slice (or only its head)
+      if (!done) cancel_->cancel();
+      Reply r;
+      r.status = sliced_->status;
+      r.content_type = sliced_->content_type;
+      r.headers = sliced_->headers;
+      r.headers.insert(common_headers_.begin(), common_headers_.end());
+      r.body = std::move(*out);
+      return write(to_response(r, version_, keep_alive_, head_));
+    }
+    auto res =
+        std::make_shared<http::response<http::empty_body>>(http::status(sliced_->status), version_);
+    res->set(http::field::server, "trawl");
+    res->set(http::field::content_type, sliced_->content_type);
+    for (const auto& [k, v] : sliced_->headers) res->set(k, v);
+    for (const auto& [k, v] : common_headers_) res->set(k, v);
+    res->keep_alive(keep_alive_);
+    res->chunked(true);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    stream_.expires_after(limits().write_timeout);
+    http::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), res, serializer, out](beast::error_code ec, size_t) {
+          if (ec) return self->write_failed(ec);
+          self->write_chunk(out, false);
+        });
+  }
+
+  void write_chunk(const std::shared_ptr<std::string>& out, bool done) {
+    if (out->empty()) return done ? write_last_chunk() : run_slice();  // an empty chunk ends a body
+    stream_.expires_after(limits().write_timeout);
+    net::async_write(stream_, http::make_chunk(net::buffer(*out)),
+                     [self = shared_from_this(), out, done](beast::error_code ec, size_t) {
+                       if (ec) return self->write_failed(ec);
+                       if (done) return self->write_last_chunk();
+                       self->run_slice();
+                     });
+  }
+
+  void write_last_chunk() {
+    stream_.expires_after(limits().write_timeout);
+    net::async_write(stream_, http::make_chunk_last(),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->write_failed(ec);
+                       self->end_sliced();
+                       if (self->keep_alive_) return self->read();
+                       self->close();
+                     });
+  }
+
+  void end_sliced() {
+    sliced_.reset();
+    cancel_.reset();
+    stop_watching();
+  }
+
+  void write_failed(beast::error_code ec) {
+    if (ec == beast::error::timeout) ++context_.counters.slow_clients_cut;
+    if (cancel_) cancel_->cancel();
+    close();
+  }
+
+  // While the pool works for this client, a client that goes away cancels the work.
+  void watch_for_close() {
+    if (watching_) return;
+    watching_ = true;
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+                                                         gen = watch_gen_](beast::error_code ec) {
+      if (gen != self->watch_gen_) return;
+      self->watching_ = false;
+      if (ec || !self->cancel_) return;
+      char c;
+      ssize_t n = ::recv(self->stream_.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        self->cancel_->cancel();  // closed or reset
+      // Otherwise the client's next request: it waits for this answer.
+    });
+  }
+
+  void stop_watching() {
+    if (!watching_) return;
+    ++watch_gen_;
+    watching_ = false;
+    beast::error_code ec;
+    stream_.socket().cancel(ec);
   }
 
   void write(http::response<http::string_body> res) {
+    end_sliced();
     auto shared = std::make_shared<http::response<http::string_body>>(std::move(res));
     bool keep = shared->keep_alive();
+    stream_.expires_after(limits().write_timeout);
     http::async_write(stream_, *shared,
                       [self = shared_from_this(), shared, keep](beast::error_code ec, size_t) {
+                        if (ec == beast::error::timeout) ++self->context_.counters.slow_clients_cut;
                         if (ec || !keep) return self->close();
                         self->read();
                       });
   }
 
   void close() {
+    if (cancel_) cancel_->cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
   }
 
   beast::tcp_stream stream_;
+  ConnectionSlot slot_;
+  const ServerContext& context_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  Worker& worker_;
-  const ServerSettings& settings_;
+  // The sliced reply under way.
+  std::shared_ptr<SlicedReply> sliced_;
+  std::shared_ptr<Cancellation> cancel_;
+  std::map<std::string, std::string> common_headers_;
+  unsigned version_ = 11;
+  bool keep_alive_ = false, head_ = false, sent_head_ = false;
+  bool watching_ = false;
+  uint64_t watch_gen_ = 0;
 };
+
+// More descriptors, where the hard limit allows: each client is one.
+void raise_descriptor_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+AccessSettings access_settings(const ServerSettings& s) {
+  AccessSettings a;
+  a.token = s.token;
+  a.allowed_origins = s.allowed_origins;
+  a.allowed_hosts = s.allowed_hosts;
+  return a;
+}
 
 }  // namespace
 
 struct Server::Impl {
-  Impl(Worker& w, ServerSettings s) : worker(w), settings(std::move(s)), acceptor(io) {}
+  Impl(Worker& w, ServerSettings s)
+      : settings(std::move(s)),
+        policy(access_settings(settings)),
+        context{w, settings, policy, pool, counters},
+        acceptor(io),
+        retry(io),
+        pool(settings.limits.query_threads, settings.limits.max_waiting_queries) {}
 
   void accept() {
     acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-      if (!ec) std::make_shared<HttpSession>(std::move(socket), worker, settings)->read();
-      if (acceptor.is_open()) accept();
+      if (!acceptor.is_open()) return;
+      if (ec) {
+        // Out of descriptors (or another passing fault): the connection stays in
+        // the backlog; try again shortly instead of spinning on it.
+        ++counters.accept_errors;
+        retry.expires_after(std::chrono::milliseconds(100));
+        retry.async_wait([this](beast::error_code e) {
+          if (!e) accept();
+        });
+        return;
+      }
+      if (counters.connections >= settings.limits.max_connections) {
+        ++counters.connections_refused;
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::make_shared<HttpSession>(std::move(socket), context)->read();
+      }
+      accept();
     });
   }
 
-  Worker& worker;
+  // Sessions (owned by io's handlers) use the context: it outlives io. The
+  // pool's jobs post to io: the pool stops first.
   ServerSettings settings;
+  AccessPolicy policy;
+  ApiCounters counters;
+  ServerContext context;
   net::io_context io;
   tcp::acceptor acceptor;
+  net::steady_timer retry;
+  QueryPool pool;
 };
 
-Server::Server(Worker& worker, ServerSettings settings)
-    : impl_(std::make_unique<Impl>(worker, std::move(settings))) {
+Server::Server(Worker& worker, ServerSettings settings) {
+  try {
+    impl_ = std::make_unique<Impl>(worker, std::move(settings));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+  raise_descriptor_limit();
   beast::error_code ec;
   auto address = net::ip::make_address(impl_->settings.address, ec);
   if (ec) throw std::runtime_error("not an address: " + impl_->settings.address);
@@ -263,6 +427,7 @@ void Server::stop() {
   net::post(impl_->io, [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
+    impl_->retry.cancel();
     impl_->io.stop();
   });
 }

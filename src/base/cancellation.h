@@ -17,7 +17,9 @@ class Cancellation {
 
   void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
-  bool past_deadline() const { return deadline_ != Clock::time_point::max() && Clock::now() >= deadline_; }
+  bool past_deadline() const {
+    return deadline_ != Clock::time_point::max() && Clock::now() >= deadline_;
+  }
   // Work should stop: cancelled, or the deadline has passed.
   bool stopped() const { return cancelled() || past_deadline(); }
 

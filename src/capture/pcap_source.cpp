@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace trawl {
@@ -46,6 +47,9 @@ PcapSource::PcapSource(const std::string& path) {
     map_ = own_map_->bytes().data();
     map_size_ = own_map_->bytes().size();
   } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+      throw std::runtime_error(path + ": is a directory, not a capture file");
     file_ = std::fopen(path.c_str(), "rb");
     if (!file_) throw std::runtime_error(path + ": " + std::strerror(errno));
     owns_file_ = true;

@@ -65,6 +65,7 @@ sigset_t stop_signals() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   return signals;
 }
 
@@ -75,32 +76,68 @@ void block_stop_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
+StopSignals::StopSignals(std::function<void()> on_signal) {
+  thread_ = std::thread([this, on_signal = std::move(on_signal)] {
+    sigset_t signals = stop_signals();
+    timespec tick{0, 100'000'000};
+    while (!done_) {
+      if (sigtimedwait(&signals, nullptr, &tick) > 0) {
+        received_ = true;
+        on_signal();
+        return;
+      }
+    }
+  });
+}
+
+StopSignals::~StopSignals() {
+  done_ = true;
+  thread_.join();
+}
+
 int serve_until_signal(Worker& worker, const ServeOptions& o, const std::string& what) {
   ServeOptions opts = o;
   if (opts.token.empty())
     if (const char* t = std::getenv("TRAWL_TOKEN")) opts.token = t;
   // Signals are taken by one thread, which stops the server; the others never see them.
   block_stop_signals();
-  sigset_t signals = stop_signals();
-  api::ServerSettings ss{opts.address, opts.port, opts.token,
-                         opts.ui_dir.empty() ? api::default_ui_dir() : opts.ui_dir};
+  api::ServerSettings ss;
+  ss.address = opts.address;
+  ss.port = opts.port;
+  ss.token = opts.token;
+  ss.ui_dir = opts.ui_dir.empty() ? api::default_ui_dir() : opts.ui_dir;
+  ss.allowed_origins = opts.allowed_origins;
+  ss.allowed_hosts = opts.allowed_hosts;
+  ss.limits.query_timeout = std::chrono::milliseconds(int64_t(opts.query_timeout_s * 1000));
   api::Server server(worker, ss);
   std::cerr << "trawl: " << what << "\ntrawl: API and dashboard at http://"
             << (opts.address.find(':') != std::string::npos ? "[" + opts.address + "]"
                                                             : opts.address)
             << ":" << server.port() << "/ (Ctrl-C stops)\n";
-  std::thread waiter([&] {
-    int sig;
-    sigwait(&signals, &sig);
-    server.stop();
-  });
-  server.run();
+  {
+    StopSignals signals([&] { server.stop(); });
+    server.run();
+  }
   worker.stop();
-  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes it if the server stopped on its own
-  waiter.join();
   StoreStats st = worker.store().stats();
   std::cerr << "trawl: stopped; " << st.entries << " entries kept (last id " << st.last_id << ")\n";
   return 0;
+}
+
+void add_access_options(CLI::App& c, ServeOptions& o) {
+  c.add_option("--token", o.token,
+               "bearer token the API requires, at least 16 characters (needed off loopback; also "
+               "TRAWL_TOKEN)");
+  c.add_option("--allow-origin", o.allowed_origins,
+               "an origin (scheme://host[:port]) whose pages may use the API (repeatable; "
+               "default: the dashboard's own only)");
+  c.add_option("--allow-host", o.allowed_hosts,
+               "a name the API may be reached by, beyond addresses, localhost and this machine's "
+               "name (repeatable)");
+  c.add_option("--query-timeout", o.query_timeout_s,
+               "seconds a query may run before its page is answered partial, with a cursor")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
 }
 
 void add_capture_command(CLI::App& app, int& exit_code) {
@@ -126,8 +163,7 @@ void add_capture_command(CLI::App& app, int& exit_code) {
   c->add_option("--port", o->serve.port, "API port")->capture_default_str();
   c->add_option("--ui-dir", o->serve.ui_dir,
                 "the dashboard's built assets (default: ui/dist next to the binary)");
-  c->add_option("--token", o->serve.token,
-                "bearer token the API requires (needed off loopback; also TRAWL_TOKEN)");
+  add_access_options(*c, o->serve);
   c->callback([o, &exit_code]() { exit_code = run_capture(*o); });
 }
 

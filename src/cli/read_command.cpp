@@ -1,10 +1,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -63,29 +67,71 @@ void print_filter_error(const std::string& query, const kfl::CompileError& e) {
   std::cerr << "  " << text << "\n  " << std::string(size_t(e.column - 1), ' ') << "^\n";
 }
 
+// A directory of this process's own for the store of `read --serve`: made by
+// mkdtemp (mode 0700, a name nobody can predict or take first), removed with
+// everything in it.
+class PrivateDir {
+ public:
+  PrivateDir() {
+    std::string tmpl = std::filesystem::temp_directory_path().string() + "/trawl-read-XXXXXX";
+    if (!mkdtemp(tmpl.data()))
+      throw std::runtime_error("cannot make a temporary directory in " +
+                               std::filesystem::temp_directory_path().string() + ": " +
+                               std::strerror(errno));
+    path_ = tmpl;
+  }
+  ~PrivateDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  PrivateDir(const PrivateDir&) = delete;
+  PrivateDir& operator=(const PrivateDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // The capture through a worker's store, then its API: offline forensics with
-// the same queries, stream and exports as live capture.
+// the same queries, stream and exports as live capture. A stop signal while
+// the capture is read ends it there, cleanly.
 int run_serve(const ReadOptions& o) {
   block_stop_signals();
-  WorkerSettings s;
-  bool temporary = o.serve_options.data_dir.empty();
-  s.data_dir = temporary ? std::filesystem::temp_directory_path().string() + "/trawl-read-" +
-                               std::to_string(getpid())
-                         : o.serve_options.data_dir;
-  s.pipeline.dissect.max_body = o.max_body;
-  int rc;
   try {
+    std::optional<PrivateDir> temporary;
+    WorkerSettings s;
+    if (o.serve_options.data_dir.empty()) {
+      temporary.emplace();
+      s.data_dir = temporary->path();
+    } else {
+      s.data_dir = o.serve_options.data_dir;
+    }
+    s.pipeline.dissect.max_body = o.max_body;
     Worker worker(s);
-    worker.ingest_file(o.path);
-    rc = serve_until_signal(
+    std::atomic<bool> stop{false}, read{false};
+    {
+      StopSignals signals([&] {
+        stop = true;
+        // A read blocked on a pipe that sends nothing cannot see the flag.
+        for (int i = 0; i < 20 && !read; ++i) usleep(100'000);
+        if (read) return;
+        temporary.reset();
+        _exit(130);
+      });
+      worker.ingest_file(o.path, &stop);
+      read = true;
+    }
+    if (stop) {
+      std::cerr << "trawl read: stopped while reading " << o.path << "\n";
+      return 130;
+    }
+    return serve_until_signal(
         worker, o.serve_options,
         "serving " + std::to_string(worker.store().stats().entries) + " entries of " + o.path);
   } catch (const std::exception& e) {
     std::cerr << "trawl read: " << e.what() << "\n";
-    rc = 2;
+    return 2;
   }
-  if (temporary) std::filesystem::remove_all(s.data_dir);
-  return rc;
 }
 
 int run_read(const ReadOptions& o) {
@@ -204,7 +250,7 @@ void add_read_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   read->add_option("--address", options->serve_options.address, "with --serve: API address")
       ->capture_default_str();
-  read->add_option("--token", options->serve_options.token, "with --serve: bearer token");
+  add_access_options(*read, options->serve_options);
   read->add_option("--data-dir", options->serve_options.data_dir,
                    "with --serve: keep the store here (default: a temporary one)");
   read->callback([options, &exit_code]() { exit_code = run_read(*options); });

@@ -32,6 +32,13 @@ struct QueryBounds {
   int64_t min_us = INT64_MIN, max_us = INT64_MAX;     // timestamp range, inclusive
 };
 
+// Queries are bounded, and so is what they compile to: longer text is an
+// error, and so are more regular expressions, or one whose program (and
+// matching cache) would need more memory.
+constexpr size_t kMaxQueryBytes = 64 * 1024;
+constexpr int kMaxRegexes = 16;
+constexpr int64_t kMaxRegexMemory = 256 * 1024;
+
 class Query {
  public:
   // Compiles `text`; on a syntax error returns nothing and fills `error`.
@@ -60,6 +67,7 @@ class Query {
   std::unique_ptr<Expr> root_;
   std::optional<uint64_t> limit_;
   bool reads_id_ = false;
+  int regexes_ = 0;
   std::vector<std::unique_ptr<Selector>> redactions_;
   friend class Parser;
 };

@@ -768,9 +768,15 @@ class Parser {
   }
 
   std::unique_ptr<RE2> compile_regex(const Token& at, const std::string& pattern) {
+    if (++query_.regexes_ > kMaxRegexes)
+      fail(at, "more than " + std::to_string(kMaxRegexes) + " regular expressions in one query");
     RE2::Options options;
     options.set_log_errors(false);
+    options.set_max_mem(kMaxRegexMemory);
     auto re = std::make_unique<RE2>(pattern, options);
+    if (re->error_code() == RE2::ErrorPatternTooLarge)
+      fail(at, "regular expression too large (its program would need more than " +
+                   std::to_string(kMaxRegexMemory / 1024) + " KiB)");
     if (!re->ok()) fail(at, "invalid regular expression: " + re->error());
     return re;
   }
@@ -866,6 +872,10 @@ Query::~Query() = default;
 std::optional<Query> Query::compile(std::string_view text, CompileError& error,
                                     const Macros& macros) {
   Query q;
+  if (text.size() > kMaxQueryBytes) {
+    error.message = "the query is longer than " + std::to_string(kMaxQueryBytes) + " bytes";
+    return std::nullopt;
+  }
   try {
     Parser p(text, macros, q, 0);
     q.root_ = p.parse_all();

@@ -4,11 +4,12 @@
 
 namespace trawl {
 
-std::vector<std::string> LiveSubscription::take() {
+std::vector<SharedText> LiveSubscription::take() {
   std::lock_guard lock(mutex_);
-  std::vector<std::string> out(std::make_move_iterator(queue_.begin()),
-                               std::make_move_iterator(queue_.end()));
+  std::vector<SharedText> out(std::make_move_iterator(queue_.begin()),
+                              std::make_move_iterator(queue_.end()));
   queue_.clear();
+  queued_bytes_ = 0;
   return out;
 }
 
@@ -17,35 +18,56 @@ uint64_t LiveSubscription::skipped() const {
   return skipped_;
 }
 
-// `json` is the entry's text, written by the first subscriber that wants it.
-bool LiveSubscription::offer(const Entry& e, std::string& json) {
-  if (!query_.matches(e)) return false;
+// `shared` is the entry's text, written by the first subscriber that wants it.
+void LiveSubscription::offer(const Entry& e, SharedText& shared, LiveHub& hub) {
+  if (!query_.matches(e)) return;
+  auto skip = [this] {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() < limits_.max_entries && queued_bytes_ < limits_.max_bytes) return false;
+    ++skipped_;
+    return true;
+  };
+  if (skip()) return;
+  if (hub.full()) {
+    std::lock_guard lock(mutex_);
+    ++skipped_;
+    return;
+  }
+  SharedText text;
+  if (query_.redacts()) {
+    Entry copy = e;
+    query_.redact(copy);
+    text = hub.text_of(copy);
+  } else {
+    if (!shared) shared = hub.text_of(e);
+    text = shared;
+  }
   bool was_empty;
   {
     std::lock_guard lock(mutex_);
-    if (queue_.size() >= max_queued_) {
-      ++skipped_;
-      return false;
-    }
-    if (query_.redacts()) {
-      Entry copy = e;
-      query_.redact(copy);
-      std::string own;
-      write_entry_json(own, copy);
-      queue_.push_back(std::move(own));
-    } else {
-      if (json.empty()) write_entry_json(json, e);
-      queue_.push_back(json);
-    }
+    queued_bytes_ += text->size();
+    queue_.push_back(std::move(text));
     was_empty = queue_.size() == 1;
   }
   if (was_empty && wake_) wake_();
-  return true;
 }
 
-std::shared_ptr<LiveSubscription> LiveHub::subscribe(kfl::Query query, size_t max_queued,
+LiveHub::LiveHub(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+SharedText LiveHub::text_of(const Entry& e) {
+  auto* text = new std::string;
+  write_entry_json(*text, e);
+  held_->fetch_add(text->size(), std::memory_order_relaxed);
+  // The counter outlives the hub if a client still holds a text.
+  return SharedText(text, [held = held_](const std::string* t) {
+    held->fetch_sub(t->size(), std::memory_order_relaxed);
+    delete t;
+  });
+}
+
+std::shared_ptr<LiveSubscription> LiveHub::subscribe(kfl::Query query, StreamQueueLimits limits,
                                                      std::function<void()> wake) {
-  auto s = std::make_shared<LiveSubscription>(std::move(query), max_queued, std::move(wake));
+  auto s = std::make_shared<LiveSubscription>(std::move(query), limits, std::move(wake));
   std::lock_guard lock(mutex_);
   subs_.push_back(s);
   return s;
@@ -66,8 +88,8 @@ void LiveHub::publish(const Entry& e) {
     if (subs_.empty()) return;
     subs = subs_;
   }
-  std::string json;
-  for (auto& s : subs) s->offer(e, json);
+  SharedText text;
+  for (auto& s : subs) s->offer(e, text, *this);
 }
 
 size_t LiveHub::subscribers() const {

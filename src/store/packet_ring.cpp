@@ -395,35 +395,45 @@ void PacketRing::close_file(uint64_t seq, uint64_t size) {
   closed_bytes_ += size;
 }
 
-std::optional<std::string> export_connection(const std::string& dir, const std::string& layer4,
-                                             const EntryEndpoint& a, const EntryEndpoint& b) {
-  uint8_t proto = layer4 == "tcp" ? kTcp : layer4 == "udp" ? kUdp : layer4 == "sctp" ? kSctp : 0;
-  if (!proto) return std::nullopt;
-  std::string out;
-  int link_type = -1;
+ConnectionExport::ConnectionExport(std::string dir, const std::string& layer4, EntryEndpoint a,
+                                   EntryEndpoint b)
+    : a_(std::move(a)), b_(std::move(b)) {
+  protocol_ = layer4 == "tcp" ? kTcp : layer4 == "udp" ? kUdp : layer4 == "sctp" ? kSctp : 0;
+  if (protocol_)
+    for (const auto& path : ring_files(dir)) files_.push_back(path.string());
+}
+
+ConnectionExport::~ConnectionExport() = default;
+
+bool ConnectionExport::matches(const Packet& p) const {
+  if (p.protocol != protocol_) return false;
+  std::string src = p.src.to_string(), dst = p.dst.to_string();
+  return (src == a_.ip && p.src_port == a_.port && dst == b_.ip && p.dst_port == b_.port) ||
+         (src == b_.ip && p.src_port == b_.port && dst == a_.ip && p.dst_port == a_.port);
+}
+
+bool ConnectionExport::next(std::string& out, size_t max_bytes, const std::function<bool()>& stop) {
+  Decoder decoder;
   Packet packet;
-  for (const auto& path : ring_files(dir)) {
-    std::unique_ptr<PcapSource> source;
-    try {
-      source = std::make_unique<PcapSource>(path.string());
-    } catch (const std::exception&) {
-      continue;  // removed by the ring meanwhile, or not yet written
-    }
-    Decoder decoder;
-    Frame frame;
-    while (source->next(frame)) {
-      if (link_type >= 0 && frame.link_type != link_type) continue;
-      if (decoder.decode(frame, packet) != DecodeResult::kPacket || packet.protocol != proto)
+  Frame frame;
+  uint64_t frames = 0;
+  while (file_ < files_.size()) {
+    if (!source_) {
+      try {
+        source_ = std::make_unique<PcapSource>(files_[file_]);
+      } catch (const std::exception&) {
+        ++file_;  // removed by the ring meanwhile, or not yet written
         continue;
-      std::string src = packet.src.to_string(), dst = packet.dst.to_string();
-      bool forward =
-          src == a.ip && packet.src_port == a.port && dst == b.ip && packet.dst_port == b.port;
-      bool backward =
-          src == b.ip && packet.src_port == b.port && dst == a.ip && packet.dst_port == a.port;
-      if (!forward && !backward) continue;
-      if (link_type < 0) {
-        link_type = frame.link_type;
-        uint32_t header[6] = {0xA1B2C3D4, 0x00040002, 0, 0, 262144, uint32_t(link_type)};
+      }
+    }
+    while (true) {
+      if (++frames % 1024 == 0 && stop && stop()) return false;  // before taking a frame
+      if (!source_->next(frame)) break;
+      if (link_type_ >= 0 && frame.link_type != link_type_) continue;
+      if (decoder.decode(frame, packet) != DecodeResult::kPacket || !matches(packet)) continue;
+      if (link_type_ < 0) {
+        link_type_ = frame.link_type;
+        uint32_t header[6] = {0xA1B2C3D4, 0x00040002, 0, 0, 262144, uint32_t(link_type_)};
         out.append(reinterpret_cast<const char*>(header), sizeof header);
       }
       uint32_t record[4] = {uint32_t(frame.timestamp_us / 1000000),
@@ -431,9 +441,21 @@ std::optional<std::string> export_connection(const std::string& dir, const std::
                             frame.wire_length};
       out.append(reinterpret_cast<const char*>(record), sizeof record);
       out.append(reinterpret_cast<const char*>(frame.data.data()), frame.data.size());
+      if (out.size() >= max_bytes) return false;
     }
+    source_.reset();
+    ++file_;
   }
-  if (out.empty()) return std::nullopt;
+  return true;
+}
+
+std::optional<std::string> export_connection(const std::string& dir, const std::string& layer4,
+                                             const EntryEndpoint& a, const EntryEndpoint& b) {
+  ConnectionExport e(dir, layer4, a, b);
+  std::string out;
+  while (!e.next(out, SIZE_MAX, nullptr)) {
+  }
+  if (!e.found()) return std::nullopt;
   return out;
 }
 

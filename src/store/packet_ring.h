@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "capture/pcap_source.h"
+#include "decode/packet.h"
 #include "entries/entry.h"
 
 namespace trawl {
@@ -133,8 +135,30 @@ class PacketRing {
   std::thread writer_;
 };
 
-// Every kept packet of the TCP/UDP connection between `a` and `b` (either
-// direction), as the bytes of a pcap file; nothing when none is kept.
+// Every kept packet of the TCP/UDP/SCTP connection between `a` and `b` (either
+// direction), as the bytes of a pcap file, made a part at a time: a large
+// connection never sits in memory whole.
+class ConnectionExport {
+ public:
+  ConnectionExport(std::string dir, const std::string& layer4, EntryEndpoint a, EntryEndpoint b);
+  ~ConnectionExport();
+  // Appends the next pcap bytes (the file header before the first packet) until
+  // `out` holds about `max_bytes` or `stop()` says so; true once every file is read.
+  bool next(std::string& out, size_t max_bytes, const std::function<bool()>& stop);
+  bool found() const { return link_type_ >= 0; }  // a packet so far
+
+ private:
+  bool matches(const Packet& p) const;
+
+  std::vector<std::string> files_;
+  size_t file_ = 0;
+  std::unique_ptr<PcapSource> source_;
+  uint8_t protocol_ = 0;
+  EntryEndpoint a_, b_;
+  int link_type_ = -1;
+};
+
+// The whole export at once; nothing when no packet is kept.
 std::optional<std::string> export_connection(const std::string& dir, const std::string& layer4,
                                              const EntryEndpoint& a, const EntryEndpoint& b);
 

@@ -288,7 +288,8 @@ void Store::index_segment(const std::shared_ptr<Segment>& seg, bool last) {
   struct stat st {};
   if (fstat(seg->fd, &st) != 0) throw std::runtime_error(errno_text("store: stat " + seg->path));
   uint64_t file_size = uint64_t(st.st_size), offset = 0, end = 0;
-  uint64_t min_id = blocks_.empty() ? 0 : blocks_.back().header.first_id + blocks_.back().header.count;
+  uint64_t min_id =
+      blocks_.empty() ? 0 : blocks_.back().header.first_id + blocks_.back().header.count;
   size_t first_block = blocks_.size();
   while (offset + kHeader <= file_size) {
     BlockHeader header;

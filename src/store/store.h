@@ -63,8 +63,8 @@ struct StoreStats {
   uint64_t segments_expired = 0, segments_evicted = 0;  // by age, by size
   uint64_t entries_lost = 0;  // in blocks that could not be written (disk full, I/O error)
   uint64_t failed_commits = 0;
-  uint64_t fast_blocks = 0;   // compressed at zstd_behind_level: commits had fallen behind
-  std::string last_error;     // of a background commit
+  uint64_t fast_blocks = 0;  // compressed at zstd_behind_level: commits had fallen behind
+  std::string last_error;    // of a background commit
 };
 
 // Which entries a scan visits; ids and times are inclusive bounds.

@@ -90,7 +90,7 @@ void Worker::start_capture() {
   store_->commit_every(std::chrono::milliseconds(settings_.commit_interval_ms));
 }
 
-void Worker::ingest_file(const std::string& path) {
+void Worker::ingest_file(const std::string& path, const std::atomic<bool>* stop) {
   PcapSource source(path);
   Decoder::check_link_type(source.link_type());
   StoringSink sink(*this);
@@ -103,7 +103,7 @@ void Worker::ingest_file(const std::string& path) {
     ring = std::make_unique<PacketRing>(rs, 0);
   }
   Frame frame;
-  while (source.next(frame)) {
+  while ((!stop || !stop->load(std::memory_order_relaxed)) && source.next(frame)) {
     if (ring) ring->add(frame);
     pipeline.add(frame);
   }

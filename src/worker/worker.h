@@ -2,6 +2,7 @@
 // store, metrics and live stream; the API serves what it keeps.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,9 +36,10 @@ class Worker {
 
   // Live capture on every thread; throws when capture cannot start.
   void start_capture();
-  // Offline: the whole file through one pipeline into the store, then committed.
-  // Throws when the file cannot be read.
-  void ingest_file(const std::string& path);
+  // Offline: the whole file through one pipeline into the store, then committed
+  // (what was read so far, when `stop` turns true first). Throws when the file
+  // cannot be read.
+  void ingest_file(const std::string& path, const std::atomic<bool>* stop = nullptr);
   // Stops capture, closes every flow (emitting what is pending) and commits.
   void stop();
 

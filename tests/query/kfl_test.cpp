@@ -354,11 +354,30 @@ TEST(Kfl, DeepAndLongQueriesAreBounded) {
   EXPECT_EQ(error_of(std::string(70, '!') + "http"), "1:65: nested more than 64 levels deep");
   EXPECT_EQ(error_of("request.x == " + std::string(70, '-') + "1"),
             "1:78: nested more than 64 levels deep");
-  // A long generated chain is flat: ten thousand terms compile and evaluate.
+  // A long generated chain is flat: as many terms as the size bound allows
+  // (about 2,500) compile and evaluate.
   std::string chain = "response.status == 1";
-  for (int i = 2; i <= 10000; ++i) chain += " or response.status == " + std::to_string(i);
+  for (int i = 2; chain.size() < kfl::kMaxQueryBytes - 40; ++i)
+    chain += " or response.status == " + std::to_string(i);
   EXPECT_TRUE(match(chain, http_entry()));
   EXPECT_FALSE(match("(" + chain + ") and false", http_entry()));
+  // Beyond the bound, the text is refused before it is parsed.
+  EXPECT_EQ(error_of(chain + " or request.path == \"" + std::string(100, 'x') + "\""),
+            "1:1: the query is longer than 65536 bytes");
+}
+
+// What a query compiles to is bounded: the number of regular expressions and
+// the memory of each. A pattern whose program would be huge is an error, not
+// minutes of matching.
+TEST(Kfl, RegularExpressionsAreBoundedInNumberAndSize) {
+  std::string huge;
+  for (int i = 0; i < 8; ++i) huge += "(.{1000}|x)";
+  EXPECT_EQ(error_of("request.path == r\"" + huge + "\""),
+            "1:17: regular expression too large (its program would need more than 256 KiB)");
+  std::string many = "http";
+  for (int i = 0; i < 17; ++i) many += " and request.path == r\"a" + std::to_string(i) + "\"";
+  EXPECT_NE(error_of(many).find("more than 16 regular expressions"), std::string::npos);
+  EXPECT_EQ(error_of("request.path == r\"^/api/v[0-9]+/(users|orders)/[^/]+$\""), "compiled");
 }
 
 TEST(Kfl, ExamplesFromTheSpec) {

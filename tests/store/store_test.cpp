@@ -13,8 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "entries/json_parse.h"
@@ -383,7 +383,7 @@ TEST(Store, SurvivesSigkillAtRandomMomentsWithoutLosingAcknowledgedEntriesOrReus
   TempDir dir;
   std::mt19937 rng(20261127);
   std::map<uint64_t, uint64_t> content_of;  // every id handed out -> the n its entry was made from
-  std::set<uint64_t> durable;                // ids acknowledged durable
+  std::set<uint64_t> durable;               // ids acknowledged durable
   uint64_t acknowledged = 0, next_n = 1;
   for (int round = 0; round < 25; ++round) {
     int fds[2];
@@ -575,7 +575,7 @@ TEST(Store, StrayFilesAreReportedAndSkipped) {
   StoreStats st = store.stats();
   EXPECT_EQ(st.entries, 10u);
   EXPECT_EQ(st.stray_files, (std::vector<std::string>{"0000000000000000abcd.seg",
-                                                     "99999999999999999999.seg", "notes.txt"}));
+                                                      "99999999999999999999.seg", "notes.txt"}));
 }
 
 // A scan stopped from outside says where to resume: resuming there visits
@@ -594,10 +594,13 @@ TEST(Store, AStoppedScanResumesWhereItStopped) {
   for (int pass = 0; pass < 1000; ++pass) {
     ScanControl control;
     control.stop = [&] { return ++calls % 7 == 0; };
-    store.scan(range, [&](Entry& e) {
-      seen.push_back(e.id);
-      return true;
-    }, &control);
+    store.scan(
+        range,
+        [&](Entry& e) {
+          seen.push_back(e.id);
+          return true;
+        },
+        &control);
     if (!control.stopped) break;
     ASSERT_GT(control.resume_below, 0u);
     range.max_id = control.resume_below - 1;

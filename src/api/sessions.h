@@ -1,0 +1,50 @@
+// What the server's sessions share (server.cpp, stream_session.cpp).
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <utility>  // before Boost.Asio, whose awaitable.hpp uses std::exchange
+
+#include "api/access.h"
+#include "api/query_pool.h"
+#include "api/routes.h"
+#include "api/server.h"
+
+namespace trawl::api {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Request = http::request<http::string_body>;
+
+struct ServerContext {
+  Worker& worker;
+  const ServerSettings& settings;
+  const AccessPolicy& policy;
+  QueryPool& pool;
+  ApiCounters& counters;
+};
+
+// One open connection, counted while it lives (moved from the HTTP session to
+// the WebSocket session that takes over its socket).
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(ApiCounters& c) : counters_(&c) { ++counters_->connections; }
+  ConnectionSlot(ConnectionSlot&& o) noexcept : counters_(o.counters_) { o.counters_ = nullptr; }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (counters_) --counters_->connections;
+  }
+
+ private:
+  ApiCounters* counters_;
+};
+
+// Takes over an HTTP connection that asked for the live stream (checked already).
+void start_stream_session(tcp::socket socket, ConnectionSlot slot, const ServerContext& context,
+                          Request request);
+
+}  // namespace trawl::api
