@@ -1,11 +1,8 @@
 // What the server's sessions share (server.cpp, stream_session.cpp).
 #pragma once
 
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
-#include <utility>  // before Boost.Asio, whose awaitable.hpp uses std::exchange
-
 #include "api/access.h"
+#include "api/beast.h"
 #include "api/query_pool.h"
 #include "api/routes.h"
 #include "api/server.h"

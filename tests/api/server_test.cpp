@@ -4,13 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-#include <utility>  // before Boost.Asio
 
+#include "api/beast.h"
 #include "entries/json_parse.h"
 #include "tests/support.h"
 
