@@ -79,7 +79,7 @@ def ip_payload(link, frame):
 def main():
     out, captures = sys.argv[1], sys.argv[2:]
     targets = ["pcap_fuzz", "decode_fuzz", "flows_fuzz", "icmp_fuzz", "kafka_body_fuzz", "kfl_fuzz",
-               "api_target_fuzz", "entry_record_fuzz"] + STREAM_TARGETS
+               "api_target_fuzz", "api_router_fuzz", "entry_record_fuzz"] + STREAM_TARGETS
     for t in targets:
         os.makedirs(os.path.join(out, t), exist_ok=True)
 
@@ -92,6 +92,19 @@ def main():
     for target in (b"/api/entries?q=http%20and%20response.status%20%3E%3D%20500&limit=5&before=9",
                    b"/api/entries/42/pcap", b"/api/validate?q=a+b&x", b"/%e2%82%ac?%=&=%41"):
         write("api_target_fuzz", target)
+    # Whole requests for the router; the first byte picks the worker's access settings.
+    for setting, request in (
+            (0, b"GET /api/entries?limit=5&q=http HTTP/1.1\r\nHost: 127.0.0.1:8899\r\n\r\n"),
+            (0, b"GET /api/entries/3/pcap HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+            (0, b"HEAD /assets/ HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example\r\n\r\n"),
+            (1, b"GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Authorization: Bearer 0123456789abcdef0123\r\n\r\n"),
+            (1, b"GET /api/stream?access_token=0123456789abcdef0123 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+            (2, b"OPTIONS /api/entries HTTP/1.1\r\nHost: trawl.internal\r\n"
+                b"Origin: https://ui.example\r\nSec-Fetch-Site: cross-site\r\n\r\n")):
+        write("api_router_fuzz", bytes([setting]) + request)
 
     for cap in captures:
         if os.path.getsize(cap) <= 256 * 1024:

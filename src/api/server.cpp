@@ -27,18 +27,6 @@ http::response<http::string_body> to_response(const Reply& r, unsigned version, 
   return res;
 }
 
-std::string_view header(const Request& req, http::field f) {
-  auto it = req.find(f);
-  return it == req.end() ? std::string_view()
-                         : std::string_view(it->value().data(), it->value().size());
-}
-
-std::string_view header(const Request& req, std::string_view name) {
-  auto it = req.find(beast::string_view(name.data(), name.size()));
-  return it == req.end() ? std::string_view()
-                         : std::string_view(it->value().data(), it->value().size());
-}
-
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket socket, const ServerContext& context)
@@ -69,7 +57,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     Request req = parser_->release();
     try {
-      dispatch(std::move(req));
+      dispatch_request(std::move(req));
     } catch (const std::exception& e) {
       // One request failed: it alone gets the error; the worker goes on.
       ++context_.counters.server_errors;
@@ -78,79 +66,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
   }
 
-  void dispatch(Request req) {
-    Target t;
-    if (!Target::parse(std::string_view(req.target().data(), req.target().size()), t))
-      return write(
-          to_response(error_reply(400, "malformed request target"), req.version(), false, false));
-    bool upgrade = websocket::is_upgrade(req);
-    auto token = t.params.find("access_token");
-    RequestFacts facts{header(req, http::field::host),
-                       header(req, http::field::origin),
-                       header(req, "Sec-Fetch-Site"),
-                       header(req, "Sec-Fetch-Mode"),
-                       header(req, http::field::authorization),
-                       token == t.params.end() ? nullptr : &token->second,
-                       t.path,
-                       upgrade};
-    Reply refused;
-    switch (context_.policy.check(facts)) {
-      case Access::kAllowed:
-        break;
-      case Access::kBadHost:
-        ++context_.counters.forbidden;
-        refused = error_reply(403, "Host \"" + std::string(facts.host) +
-                                       "\" is not a name of this worker (allow one with "
-                                       "--allow-host)");
-        break;
-      case Access::kForeignOrigin:
-        ++context_.counters.forbidden;
-        refused = error_reply(403, "requests from the origin \"" + std::string(facts.origin) +
-                                       "\" are not allowed (allow one with --allow-origin)");
-        break;
-      case Access::kUnauthorized:
-        ++context_.counters.unauthorized;
-        refused = error_reply(401, "this worker needs \"Authorization: Bearer <token>\"");
-        refused.headers["WWW-Authenticate"] = "Bearer";
-        break;
+  void dispatch_request(Request req) {
+    Dispatch d = dispatch(context_, req);
+    switch (d.kind) {
+      case Dispatch::Kind::kReply:
+        return write(to_response(d.reply, req.version(), d.keep_alive, d.head));
+      case Dispatch::Kind::kStream:
+        stream_.expires_never();
+        return start_stream_session(stream_.release_socket(), std::move(slot_), context_,
+                                    std::move(req));
+      case Dispatch::Kind::kSliced:
+        common_headers_ = std::move(d.reply.headers);
+        return start_sliced(std::move(d.sliced), req.version(), d.keep_alive, d.head);
     }
-    context_.policy.add_headers(facts, refused.headers);
-    if (refused.status != 200) return write(to_response(refused, req.version(), false, false));
-    if (upgrade) return upgrade_to_stream(t, std::move(req));
-    bool head = req.method() == http::verb::head;
-    if (req.method() == http::verb::options) {
-      Reply r;
-      r.status = 204;
-      r.headers = refused.headers;
-      r.headers["Allow"] = "GET, HEAD, OPTIONS";
-      return write(to_response(r, req.version(), req.keep_alive(), false));
-    }
-    if (req.method() != http::verb::get && !head) {
-      Reply r = error_reply(405, "only GET is served");
-      r.headers.insert(refused.headers.begin(), refused.headers.end());
-      r.headers["Allow"] = "GET, HEAD";
-      return write(to_response(r, req.version(), req.keep_alive(), false));
-    }
-    Routed routed = route_get(context_.worker, t, context_.settings.ui_dir, &context_.counters);
-    if (!routed.sliced) {
-      routed.reply.headers.insert(refused.headers.begin(), refused.headers.end());
-      return write(to_response(routed.reply, req.version(), req.keep_alive(), head));
-    }
-    common_headers_ = std::move(refused.headers);
-    start_sliced(std::move(routed.sliced), req.version(), req.keep_alive(), head);
-  }
-
-  void upgrade_to_stream(const Target& t, Request req) {
-    if (t.path != "/api/stream")
-      return write(to_response(error_reply(404, "WebSocket is served at /api/stream"),
-                               req.version(), false, false));
-    if (context_.counters.stream_clients >= limits().max_stream_clients) {
-      ++context_.counters.connections_refused;
-      return write(to_response(error_reply(503, "too many live stream clients"), req.version(),
-                               false, false));
-    }
-    stream_.expires_never();
-    start_stream_session(stream_.release_socket(), std::move(slot_), context_, std::move(req));
   }
 
   // A reply made on the query pool a slice at a time; sent as it comes

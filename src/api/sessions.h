@@ -40,6 +40,19 @@ class ConnectionSlot {
   ApiCounters* counters_;
 };
 
+// What to do with one request, decided without the socket: answer now, make
+// a sliced answer on the query pool, or hand the connection to the live stream.
+struct Dispatch {
+  enum class Kind { kReply, kSliced, kStream } kind = Kind::kReply;
+  Reply reply;  // kReply; for kSliced, the headers every answer carries
+  std::unique_ptr<SlicedReply> sliced;
+  bool keep_alive = false, head = false;
+};
+
+// Checks who asks (Host, Origin, token), then routes. Never throws for a bad
+// request: it is a 4xx.
+Dispatch dispatch(const ServerContext& context, const Request& request);
+
 // Takes over an HTTP connection that asked for the live stream (checked already).
 void start_stream_session(tcp::socket socket, ConnectionSlot slot, const ServerContext& context,
                           Request request);

@@ -1,7 +1,7 @@
 // The dashboard: a filter bar, the live stream of entries, and the detail of
 // the entry selected. The query lives in the URL (?q=) so a view can be shared.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Entry, QueryError, fetchEntries, openStream, validate } from "./api";
+import { Entry, NeedsToken, QueryError, fetchEntries, openStream, setToken, validate } from "./api";
 import { fieldsOf } from "./complete";
 import { Detail } from "./Detail";
 import { FilterBar } from "./FilterBar";
@@ -47,6 +47,8 @@ export function App() {
   const [selected, setSelected] = useState<Entry | null>(null);
   const [streamStatus, setStreamStatus] = useState("connecting");
   const [problem, setProblem] = useState<string | null>(null);
+  const [needsToken, setNeedsToken] = useState(false);
+  const [attempt, setAttempt] = useState(0);  // a new token: load everything again
   const [paused, setPaused] = useState(false);
   const [view, setView] = useState<View>("stream");
   const [newCount, setNewCount] = useState(0);
@@ -77,13 +79,17 @@ export function App() {
     const t = window.setTimeout(() => {
       validate(draft)
         .then((err) => !stale && setQueryError(err))
-        .catch((e: Error) => !stale && setProblem(`cannot reach the worker: ${e.message} (retrying)`));
+        .catch((e: Error) => {
+          if (stale) return;
+          if (e instanceof NeedsToken) setNeedsToken(true);
+          else setProblem(`cannot reach the worker: ${e.message} (retrying)`);
+        });
     }, 150);
     return () => {
       stale = true;
       window.clearTimeout(t);
     };
-  }, [draft]);
+  }, [draft, attempt]);
 
   // History first (newest first), then the live stream for the same query.
   useEffect(() => {
@@ -96,15 +102,20 @@ export function App() {
     else url.searchParams.delete("q");
     window.history.replaceState(null, "", url);
     fetchEntries(query, Math.min(500, capRef.current))
-      .then((entries) => {
+      .then(({ entries, partial }) => {
         if (!active) return;
-        setProblem(null);
+        setNeedsToken(false);
+        setProblem(partial ? `history is partial: ${partial}` : null);
         setRows((live) => {
           const seen = new Set(live.map((e) => e.id));
           return [...live, ...entries.filter((e) => !seen.has(e.id))].slice(0, capRef.current);
         });
       })
-      .catch((e: Error) => active && setProblem(`cannot load entries: ${e.message} (retrying with the stream)`));
+      .catch((e: Error) => {
+        if (!active) return;
+        if (e instanceof NeedsToken) setNeedsToken(true);
+        else setProblem(`cannot load entries: ${e.message} (retrying with the stream)`);
+      });
     const close = openStream(
       query,
       (e) => {
@@ -141,7 +152,7 @@ export function App() {
       close();
       window.clearInterval(flush);
     };
-  }, [query]);
+  }, [query, attempt]);
 
   const apply = useCallback(() => {
     if (queryError) return;
@@ -195,7 +206,21 @@ export function App() {
           {streamStatus} · {rows.length} entries
         </span>
       </header>
-      {problem && (
+      {needsToken && (
+        <form className="problem token" data-testid="token-form"
+              onSubmit={(ev) => {
+                ev.preventDefault();
+                const input = ev.currentTarget.elements.namedItem("token") as HTMLInputElement;
+                setToken(input.value.trim());
+                setNeedsToken(false);
+                setAttempt((n) => n + 1);
+              }}>
+          This worker needs its token (trawl capture --token, or TRAWL_TOKEN):{" "}
+          <input name="token" type="password" autoComplete="off" aria-label="token" />{" "}
+          <button type="submit">Use it</button>
+        </form>
+      )}
+      {problem && !needsToken && (
         <div className="problem" role="status">
           {problem}
         </div>

@@ -3,7 +3,7 @@
 // stacked) as headers, query string, cookies, a body pretty-printed by type,
 // and every field as a tree whose values, clicked, go into the filter.
 import { useEffect, useState } from "react";
-import { Entry, fetchEntries } from "./api";
+import { Entry, downloadPcap, fetchEntries, token } from "./api";
 import { BodyView, bodyView, cookies, queryPairs } from "./body";
 import { fieldPath } from "./complete";
 import { NameBook, endpointLabel } from "./names";
@@ -125,7 +125,7 @@ export function Detail(props: {
     let active = true;
     setRelated(null);
     fetchEntries(`stream == ${JSON.stringify(e.stream)}`, 50)
-      .then((r) => active && setRelated(r))
+      .then((r) => active && setRelated(r.entries))
       .catch(() => active && setRelated([]));
     return () => {
       active = false;
@@ -137,7 +137,12 @@ export function Detail(props: {
         <strong>
           #{e.id} {e.protocol.abbr} {summary(e)}
         </strong>
-        <a href={`api/entries/${e.id}/pcap`} download>
+        <a href={`api/entries/${e.id}/pcap`} download
+           onClick={(ev) => {
+             if (!token()) return;  // a plain link, unless the worker needs the token
+             ev.preventDefault();
+             downloadPcap(e.id).catch((err: Error) => alert(`pcap: ${err.message}`));
+           }}>
           Download pcap
         </a>
         <button onClick={() => { localStorage.setItem("trawl.stacked", stacked ? "0" : "1"); setStacked(!stacked); }}>

@@ -2,7 +2,7 @@
 // calls per second, error rate and latency percentiles per protocol over time
 // from the entries in view.
 import { useEffect, useMemo, useState } from "react";
-import type { Entry } from "./api";
+import { type Entry, apiFetch } from "./api";
 import { LineChart } from "./Chart";
 import { timeSeries } from "./series";
 
@@ -14,7 +14,7 @@ export function Overview(props: { rows: Entry[] }) {
   useEffect(() => {
     let active = true;
     const load = () =>
-      fetch("api/stats")
+      apiFetch("api/stats")
         .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
         .then((s) => active && (setStats(s), setProblem(null)))
         .catch((e: Error) => active && setProblem(`cannot load /api/stats: ${e.message} (retrying)`));

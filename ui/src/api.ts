@@ -33,18 +33,63 @@ export interface QueryError {
   column: number;
 }
 
+// A worker started with a token (docs/security.md) asks for it: the dashboard
+// keeps it for this tab only and sends it as a header (on the live stream, which
+// cannot take headers, as ?access_token=).
+const TOKEN_KEY = "trawl.token";
+
+export class NeedsToken extends Error {
+  constructor() {
+    super("this worker needs its token");
+  }
+}
+
+export function token(): string {
+  return sessionStorage.getItem(TOKEN_KEY) ?? "";
+}
+
+export function setToken(t: string) {
+  if (t) sessionStorage.setItem(TOKEN_KEY, t);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export async function apiFetch(url: string): Promise<Response> {
+  const t = token();
+  const res = await fetch(url, t ? { headers: { Authorization: `Bearer ${t}` } } : undefined);
+  if (res.status === 401) throw new NeedsToken();
+  return res;
+}
+
 export async function validate(q: string): Promise<QueryError | null> {
-  const res = await fetch(`api/validate?q=${encodeURIComponent(q)}`);
+  const res = await apiFetch(`api/validate?q=${encodeURIComponent(q)}`);
   if (!res.ok) throw new Error(`validate: HTTP ${res.status}`);
   const body = await res.json();
   return body.valid ? null : (body as QueryError);
 }
 
-export async function fetchEntries(q: string, limit: number): Promise<Entry[]> {
-  const res = await fetch(`api/entries?limit=${limit}&q=${encodeURIComponent(q)}`);
+export interface Page {
+  entries: Entry[];
+  // Set when the worker stopped the query at its deadline: the newest entries found so far.
+  partial?: string;
+}
+
+export async function fetchEntries(q: string, limit: number): Promise<Page> {
+  const res = await apiFetch(`api/entries?limit=${limit}&q=${encodeURIComponent(q)}`);
   const body = await res.json();
   if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
-  return body.entries as Entry[];
+  return { entries: body.entries as Entry[], partial: body.partial ? body.error : undefined };
+}
+
+// Saves an entry's pcap (with the token, which a plain link cannot send).
+export async function downloadPcap(id: string) {
+  const res = await apiFetch(`api/entries/${id}/pcap`);
+  if (!res.ok) throw new Error((await res.json()).error ?? `HTTP ${res.status}`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = `trawl-${id}.pcap`;
+  a.click();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 // The live stream: calls onEntry for each matching entry; reconnects when the
@@ -60,6 +105,7 @@ export function openStream(
   const connect = () => {
     const url = new URL("api/stream", window.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    if (token()) url.searchParams.set("access_token", token());
     socket = new WebSocket(url);
     socket.onopen = () => socket?.send(q);
     socket.onmessage = (m) => {
