@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/memory_budget.h"
 #include "entries/entry.h"
 
 namespace trawl {
@@ -39,11 +40,15 @@ struct DissectCounters {
   uint64_t unpaired = 0;            // requests without response and responses without request
   uint64_t body_truncated = 0;      // bodies (or listed records) cut at their cap
   uint64_t messages_truncated = 0;  // messages longer than max_message, decoded as far as kept
+  uint64_t budget_drops = 0;  // bodies, heads or messages not kept: the memory budget was spent
 };
 
 class ProtoSchema;
 
 struct DissectorSettings {
+  // What every dissector of the process holds between packets (bodies, messages
+  // waiting for a reply, partial messages); nullptr: unbounded (tests).
+  MemoryBudget* memory = nullptr;
   size_t max_body = 64 * 1024;                // decoded body kept per message
   const ProtoSchema* proto_schema = nullptr;  // gRPC messages by name, when given
   size_t max_header_block = 64 * 1024;        // bytes of a message head before giving up on it

@@ -70,6 +70,11 @@ const char* sctp_chunk_name(uint8_t type) {
 
 }  // namespace
 
+struct FlowTable::SctpState {
+  std::array<std::map<std::string, uint64_t>, 2> chunks;
+  std::set<uint32_t> ppids;
+};
+
 struct FlowTable::Flow {
   Key key;
   uint64_t stream = 0;  // ctx.stream as a number
@@ -96,11 +101,10 @@ struct FlowTable::Flow {
   std::string_view l7;
   std::array<uint8_t, 2> probe_tries{};
   std::array<std::vector<uint8_t>, 2> probe_held;  // undecided first bytes, per direction
+  std::array<BudgetShare, 2> probe_share;          // their memory
   std::array<int64_t, 2> probe_held_us{};          // when the held bytes began
   bool undetected = false;
-  // SCTP
-  std::array<std::map<std::string, uint64_t>, 2> chunks;
-  std::set<uint32_t> ppids;
+  std::unique_ptr<SctpState> sctp;  // SCTP flows only: most flows need none of it
 
   Transport transport() const {
     return protocol == kTcp ? kOverTcp : protocol == kUdp ? kOverUdp : kOverSctp;
@@ -122,9 +126,23 @@ size_t FlowTable::KeyHash::operator()(const Key& k) const {
 
 FlowTable::FlowTable(EntrySink& sink, DissectCounters& dissect_counters,
                      const DissectorSettings& settings, FlowLimits limits)
-    : sink_(sink), dissect_counters_(dissect_counters), settings_(settings), limits_(limits) {}
+    : sink_(sink), dissect_counters_(dissect_counters), settings_(settings), limits_(limits) {
+  if (!limits_.flows) {
+    own_flows_ = std::make_unique<FlowBudget>(limits_.max_flows);
+    limits_.flows = own_flows_.get();
+  }
+  if (!limits_.reassembly_memory) {
+    own_reassembly_memory_ = std::make_unique<MemoryBudget>(limits_.reassembly.max_bytes);
+    limits_.reassembly_memory = own_reassembly_memory_.get();
+  }
+}
 
-FlowTable::~FlowTable() = default;
+// Flows (and their reassemblers) go before the budgets they give back to.
+FlowTable::~FlowTable() {
+  limits_.flows->count -= flows_.size();
+  flows_.clear();
+  for (auto& list : lru_) list.clear();
+}
 
 void FlowTable::pass_time(int64_t now) {
   if (now - last_sweep_us_ >= 1'000'000) {
@@ -142,8 +160,7 @@ void FlowTable::add(const Packet& p) {
     sink_.emit(flow_entry(f, false));
     f.packets = f.bytes = f.payload_bytes = {};
     f.retransmissions = 0;
-    for (auto& c : f.chunks) c.clear();
-    f.ppids.clear();
+    if (f.sctp) *f.sctp = SctpState{};
     f.interval_start_us = p.timestamp_us;
   }
   f.last_us = std::max(f.last_us, p.timestamp_us);
@@ -197,7 +214,9 @@ FlowTable::Flow& FlowTable::lookup(const Packet& p, Direction& dir) {
 }
 
 FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
-  if (flows_.size() >= limits_.max_flows) {
+  // Over the process's flow budget, this table makes room among its own flows
+  // (a table with none creates it anyway: at most one flow per table over).
+  if (limits_.flows->count >= limits_.flows->max && !flows_.empty()) {
     // Evict the least recently active flow, closed ones first.
     FlowList* victim = nullptr;
     for (auto& list : lru_) {
@@ -229,6 +248,7 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
   list.emplace_back();
   Flow& f = list.back();
   flows_.emplace(key, std::prev(list.end()));
+  ++limits_.flows->count;
   f.key = key;
   f.cls = cls;
   f.protocol = p.protocol;
@@ -251,10 +271,13 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
       break;
     default:
       f.ctx.layer4 = "sctp";
+      f.sctp = std::make_unique<SctpState>();
       ++counters_.sctp_flows;
   }
-  for (auto& r : f.tcp) r.set_budget(&limits_.reassembly, &counters_.reassembly);
+  for (auto& r : f.tcp)
+    r.set_budget(limits_.reassembly_memory, &limits_.reassembly, &counters_.reassembly);
   f.env.emplace(DissectorEnv{f.ctx, sink_, dissect_counters_, settings_});
+  for (auto& s : f.probe_share) s = BudgetShare(settings_.memory);
   return f;
 }
 
@@ -316,9 +339,9 @@ void FlowTable::sctp_packet(Flow& f, Direction dir, const Packet& p) {
       break;
     }
     const char* name = sctp_chunk_name(type);
-    ++f.chunks[d][name ? std::string(name) : "CHUNK" + std::to_string(type)];
+    ++f.sctp->chunks[d][name ? std::string(name) : "CHUNK" + std::to_string(type)];
     if (type == 0 && len >= 16) {  // DATA: TSN, stream id, stream seq, PPID, user data
-      f.ppids.insert(load_be32(&rest[12]));
+      f.sctp->ppids.insert(load_be32(&rest[12]));
       data(f, dir, rest.subspan(16, len - 16), p.timestamp_us);
     }
     size_t padded = (size_t(len) + 3) & ~size_t(3);
@@ -372,6 +395,11 @@ void FlowTable::data(Flow& f, Direction dir, Bytes bytes, int64_t ts) {
     f.undetected = true;
     for (auto& h : f.probe_held) std::vector<uint8_t>().swap(h);
   }
+  // Held bytes the memory budget refuses are let go: the first message may then
+  // go unrecognised (counted as a refusal).
+  if (!f.probe_share[d].resize(held.capacity())) std::vector<uint8_t>().swap(held);
+  if (f.undetected)
+    for (auto& s : f.probe_share) s.resize(0);
 }
 
 void FlowTable::start_dissector(Flow& f, const ProtocolInfo& p, Direction dir, Bytes first,
@@ -383,6 +411,7 @@ void FlowTable::start_dissector(Flow& f, const ProtocolInfo& p, Direction dir, B
   if (!f.probe_held[int(other)].empty())
     f.dissector->on_data(other, Bytes(f.probe_held[int(other)]), f.probe_held_us[int(other)]);
   for (auto& h : f.probe_held) std::vector<uint8_t>().swap(h);
+  for (auto& s : f.probe_share) s.resize(0);
 }
 
 void FlowTable::close(Flow& f, int64_t ts) {
@@ -423,6 +452,7 @@ void FlowTable::end(FlowList::iterator it, int64_t ts) {
   Entry e = flow_entry(f, true);
   f.dissector.reset();
   flows_.erase(f.key);
+  --limits_.flows->count;
   lru_[f.cls].erase(it);
   sink_.emit(std::move(e));
 }
@@ -445,7 +475,7 @@ Entry FlowTable::flow_entry(const Flow& f, bool final) const {
     sides[d]->set("payloadBytes", f.payload_bytes[d]);
     if (f.protocol == kSctp) {
       Json chunks = Json::object();
-      for (const auto& [name, n] : f.chunks[d]) chunks.set(name, n);
+      for (const auto& [name, n] : f.sctp->chunks[d]) chunks.set(name, n);
       sides[d]->set("chunks", std::move(chunks));
     }
   }
@@ -468,7 +498,7 @@ Entry FlowTable::flow_entry(const Flow& f, bool final) const {
     e.request.set("retransmissions", f.retransmissions);
   } else if (f.protocol == kSctp) {
     Json ppids = Json::array();
-    for (uint32_t id : f.ppids) ppids.push(id);
+    for (uint32_t id : f.sctp->ppids) ppids.push(id);
     e.request.set("ppids", std::move(ppids));
   }
   Json l7 = Json::array();

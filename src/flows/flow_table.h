@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <list>
@@ -18,16 +19,26 @@
 
 namespace trawl {
 
+// Flows tracked at once, over every flow table that shares it (a worker's
+// capture threads): a SYN flood's memory does not grow with the cores.
+struct FlowBudget {
+  explicit FlowBudget(size_t limit) : max(limit) {}
+  const size_t max;
+  std::atomic<size_t> count{0};
+};
+
 struct FlowLimits {
-  size_t max_flows = 262144;              // flows tracked at once
-  int64_t tcp_timeout_us = 600'000'000;   // idle TCP connection
-  int64_t udp_timeout_us = 120'000'000;   // idle UDP/SCTP flow
-  int64_t closed_linger_us = 10'000'000;  // a closed TCP connection stays to absorb stragglers
-  size_t probe_attempts = 8;              // data chunks per direction offered to the probes
-  size_t max_resumable = 65536;
-  int64_t report_interval_us = 60'000'000;  // a long flow gets an entry per interval          //
-                                            // timed-out flows remembered to continue their stream
+  size_t max_flows = 131072;                // flows tracked at once (when no FlowBudget is shared)
+  int64_t tcp_timeout_us = 600'000'000;     // idle TCP connection
+  int64_t udp_timeout_us = 120'000'000;     // idle UDP/SCTP flow
+  int64_t closed_linger_us = 10'000'000;    // a closed TCP connection stays to absorb stragglers
+  size_t probe_attempts = 8;                // data chunks per direction offered to the probes
+  size_t max_resumable = 65536;             // timed-out flows remembered to continue their stream
+  int64_t report_interval_us = 60'000'000;  // a long flow gets an entry per interval
   ReassemblyBudget reassembly;
+  // Shared with other flow tables of the process; each table makes its own when none is given.
+  FlowBudget* flows = nullptr;
+  MemoryBudget* reassembly_memory = nullptr;
 };
 
 struct FlowCounters {
@@ -72,6 +83,7 @@ class FlowTable {
     size_t operator()(const Key& k) const;
   };
   struct Flow;
+  struct SctpState;
   struct DirectionReceiver;
   using FlowList = std::list<Flow>;
 
@@ -93,6 +105,8 @@ class FlowTable {
   DissectCounters& dissect_counters_;
   const DissectorSettings& settings_;
   FlowLimits limits_;
+  std::unique_ptr<FlowBudget> own_flows_;
+  std::unique_ptr<MemoryBudget> own_reassembly_memory_;
   FlowCounters counters_;
   std::array<FlowList, 3> lru_;  // closed, UDP/SCTP, TCP: least recently active first
   std::unordered_map<Key, FlowList::iterator, KeyHash> flows_;

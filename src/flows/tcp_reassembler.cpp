@@ -11,7 +11,7 @@ TcpReassembler::~TcpReassembler() {
 
 void TcpReassembler::release(size_t n) {
   buffered_ -= n;
-  if (budget_) budget_->buffered -= n;
+  if (memory_ && n) memory_->give(n);
 }
 
 void TcpReassembler::syn(uint32_t isn) {
@@ -71,7 +71,7 @@ bool TcpReassembler::segment(uint32_t seq, Bytes payload, int64_t timestamp_us, 
   // Each buffered piece also costs a map node: counted, so that a flood of tiny
   // out-of-order segments hits the caps as bytes would.
   grow = new_bytes + pieces.size() * kPieceOverhead;
-  if (budget_->buffered + grow > budget_->max_bytes) {
+  if (!memory_->take(grow)) {
     ++counters_->global_cap_drops;
     counters_->global_cap_dropped_bytes += payload.size();
     return false;
@@ -79,14 +79,13 @@ bool TcpReassembler::segment(uint32_t seq, Bytes payload, int64_t timestamp_us, 
   if (new_bytes < payload.size()) ++counters_->overlaps;
   ++counters_->out_of_order;
   buffered_ += grow;
-  budget_->buffered += grow;
   for (auto [from, to] : pieces) {
     Pending& p = pending_[from];
     auto first = payload.begin() + (from - pos);
     p.bytes.assign(first, first + (to - from));
     p.timestamp_us = timestamp_us;
   }
-  if (buffered_ > budget_->per_connection) {
+  if (buffered_ > limits_->per_connection) {
     ++counters_->connection_cap_hits;
     skip_to_first_pending(timestamp_us, out);
   }

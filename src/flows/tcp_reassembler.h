@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/memory_budget.h"
 
 namespace trawl {
 
@@ -28,11 +29,11 @@ struct ReassemblyCounters {
   uint64_t global_cap_dropped_bytes = 0;
 };
 
-// Shared by all connections of a flow table: the global cap on buffered bytes.
+// Caps on bytes buffered ahead of holes: over every connection of a process
+// (the MemoryBudget all of them share), and per connection.
 struct ReassemblyBudget {
   size_t max_bytes = 32 << 20;
   size_t per_connection = 1 << 20;
-  size_t buffered = 0;
 };
 
 class TcpReassembler {
@@ -51,8 +52,11 @@ class TcpReassembler {
   TcpReassembler& operator=(const TcpReassembler&) = delete;
   ~TcpReassembler();
 
-  void set_budget(ReassemblyBudget* budget, ReassemblyCounters* counters) {
-    budget_ = budget;
+  // `memory` holds every connection's buffered bytes (max_bytes of them).
+  void set_budget(MemoryBudget* memory, const ReassemblyBudget* limits,
+                  ReassemblyCounters* counters) {
+    memory_ = memory;
+    limits_ = limits;
     counters_ = counters;
   }
 
@@ -88,7 +92,8 @@ class TcpReassembler {
   int64_t next_pos_ = 0;                // its position in the stream (unwrapped)
   std::map<int64_t, Pending> pending_;  // by stream position
   size_t buffered_ = 0;
-  ReassemblyBudget* budget_ = nullptr;
+  MemoryBudget* memory_ = nullptr;
+  const ReassemblyBudget* limits_ = nullptr;
   ReassemblyCounters* counters_ = nullptr;
 };
 

@@ -4,8 +4,25 @@
 
 namespace trawl {
 
+namespace {
+
+PipelineSettings bound(PipelineSettings s, SharedLimits* own) {
+  SharedLimits* limits = s.shared ? s.shared : own;
+  s.shared = limits;
+  s.dissect.memory = &limits->dissect;
+  s.flows.flows = &limits->flows;
+  s.flows.reassembly_memory = &limits->reassembly;
+  return s;
+}
+
+}  // namespace
+
 Pipeline::Pipeline(EntrySink& out, const PipelineSettings& settings)
-    : settings_(settings),
+    : own_limits_(settings.shared ? nullptr
+                                  : std::make_unique<SharedLimits>(
+                                        settings.memory_bytes, settings.flows.max_flows,
+                                        settings.flows.reassembly.max_bytes)),
+      settings_(bound(settings, own_limits_.get())),
       out_(out),
       flows_(*this, dissect_counters_, settings_.dissect, settings_.flows),
       icmp_(*this, dissect_counters_) {}
@@ -89,6 +106,7 @@ Json Pipeline::stats() const {
   loss.set("unpaired", x.unpaired);
   loss.set("messages_truncated", x.messages_truncated);
   loss.set("bodies_truncated", x.body_truncated);
+  loss.set("memory_budget_drops", x.budget_drops);
   Json reassembly = Json::object();
   reassembly.set("segments", r.segments);
   reassembly.set("out_of_order", r.out_of_order);
@@ -102,6 +120,19 @@ Json Pipeline::stats() const {
   all.set("loss", std::move(loss));
   all.set("reassembly", std::move(reassembly));
   return all;
+}
+
+Json Pipeline::limits_stats(const SharedLimits& limits) {
+  Json memory = Json::object();
+  memory.set("limit", limits.dissect.limit());
+  memory.set("used", limits.dissect.used());
+  memory.set("peak", limits.dissect.peak());
+  memory.set("refusals", limits.dissect.refusals());
+  memory.set("reassembly_limit", limits.reassembly.limit());
+  memory.set("reassembly_used", limits.reassembly.used());
+  memory.set("flows", uint64_t(limits.flows.count.load()));
+  memory.set("max_flows", uint64_t(limits.flows.max));
+  return memory;
 }
 
 void Pipeline::add_stats(Json& into, const Json& from) {

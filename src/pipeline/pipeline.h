@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -16,9 +17,24 @@
 
 namespace trawl {
 
+// Bounds over every pipeline that shares them (a worker's capture threads):
+// what hostile traffic can make them hold, together.
+struct SharedLimits {
+  SharedLimits(uint64_t dissect_bytes, size_t max_flows, uint64_t reassembly_bytes)
+      : dissect(dissect_bytes), flows(max_flows), reassembly(reassembly_bytes) {}
+  MemoryBudget dissect;     // held by dissectors (DissectorSettings::memory)
+  FlowBudget flows;         // flows tracked
+  MemoryBudget reassembly;  // TCP bytes buffered ahead of holes
+};
+
 struct PipelineSettings {
   DissectorSettings dissect;
   FlowLimits flows;
+  uint64_t memory_bytes = 64 << 20;  // the dissectors' budget, when none is shared
+  // Shared with other pipelines; a pipeline makes its own (from the settings
+  // above) when none is given. Its pointers in `dissect` and `flows` are set
+  // from it.
+  SharedLimits* shared = nullptr;
 };
 
 class Pipeline : public EntrySink {
@@ -63,8 +79,12 @@ class Pipeline : public EntrySink {
   // order, as one pipeline lists them.
   static void add_stats(Json& into, const Json& from);
   uint64_t entries() const { return entries_; }
+  // The budgets as stats: {"memory": {...}, "flows_tracked": n} (a worker
+  // reports its shared ones once, not per thread).
+  static Json limits_stats(const SharedLimits& limits);
 
  private:
+  std::unique_ptr<SharedLimits> own_limits_;
   PipelineSettings settings_;
   EntrySink& out_;
   Decoder decoder_;

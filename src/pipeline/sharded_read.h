@@ -26,7 +26,7 @@ struct ShardedReadResult {
 // How far threads may drift apart: memory, against waiting.
 struct ShardedReadLimits {
   size_t pending_bytes = 8 << 20;  // per thread: entries not yet written
-  size_t ahead_bytes = 16 << 20;  // of the capture, past the slowest thread
+  size_t ahead_bytes = 16 << 20;   // of the capture, past the slowest thread
 };
 
 // Writes JSON Lines to `out`, or only counts them when `out` is null; with a
@@ -35,8 +35,7 @@ struct ShardedReadLimits {
 // reading `id`. Throws std::runtime_error when the capture cannot be opened.
 ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
                                const PipelineSettings& settings, std::FILE* out,
-                               std::string_view filter = {},
-                               const ShardedReadLimits& limits = {});
+                               std::string_view filter = {}, const ShardedReadLimits& limits = {});
 
 // Pipeline stats of threads that each saw every frame: capture and
 // fragment counters are everyone's, the rest adds up.

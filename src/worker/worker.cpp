@@ -26,6 +26,10 @@ struct Worker::Thread {
 };
 
 Worker::Worker(WorkerSettings settings) : settings_(std::move(settings)) {
+  const PipelineSettings& p = settings_.pipeline;
+  limits_ = std::make_unique<SharedLimits>(p.memory_bytes, p.flows.max_flows,
+                                           p.flows.reassembly.max_bytes);
+  settings_.pipeline.shared = limits_.get();
   settings_.store.dir = settings_.data_dir + "/entries";
   store_ = std::make_unique<Store>(settings_.store);
   started_us_ = wall_clock_us();
@@ -159,6 +163,7 @@ Json Worker::stats() const {
   }
   if (pipeline.is_null()) pipeline = Json::object();
   for (auto& [key, value] : pipeline.fields_mut()) out.set(key, std::move(value));
+  out.set("memory", Pipeline::limits_stats(*limits_));
   StoreStats st = store_->stats();
   Json store = Json::object();
   store.set("entries", st.entries);
@@ -185,6 +190,7 @@ Json Worker::stats() const {
   Json stream = Json::object();
   stream.set("subscribers", hub_.subscribers());
   stream.set("skipped", hub_.skipped());
+  stream.set("held_bytes", hub_.held_bytes());
   out.set("stream", std::move(stream));
   PacketRingStats packets;
   {

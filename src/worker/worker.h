@@ -57,6 +57,7 @@ class Worker {
   void keep(Entry& e);
 
   WorkerSettings settings_;
+  std::unique_ptr<SharedLimits> limits_;  // over every capture thread's pipeline
   std::unique_ptr<Store> store_;
   LiveHub hub_;
   EntryMetrics metrics_;

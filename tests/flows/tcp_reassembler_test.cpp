@@ -17,11 +17,12 @@ struct Recorder : TcpReassembler::Receiver {
 
 class ReassemblerTest : public ::testing::Test {
  protected:
-  void SetUp() override { r.set_budget(&budget, &counters); }
+  void SetUp() override { r.set_budget(&memory, &budget, &counters); }
   bool seg(uint32_t seq, std::string_view data) { return r.segment(seq, bytes(data), 0, rec); }
 
   ReassemblyBudget budget;
   ReassemblyCounters counters;
+  MemoryBudget memory{budget.max_bytes};
   TcpReassembler r;
   Recorder rec;
 };
@@ -43,7 +44,7 @@ TEST_F(ReassemblerTest, OutOfOrderIsBufferedUntilTheHoleFills) {
   seg(1, "hello ");
   EXPECT_EQ(rec.out, "hello world!");
   EXPECT_EQ(r.buffered(), 0u);
-  EXPECT_EQ(budget.buffered, 0u);
+  EXPECT_EQ(memory.used(), 0u);
   EXPECT_EQ(counters.out_of_order, 2u);
 }
 
@@ -135,13 +136,26 @@ TEST_F(ReassemblerTest, FloodOfTinySegmentsHitsTheCapLikeBytesWould) {
   EXPECT_LE(r.buffered(), budget.per_connection);
 }
 
+// The global cap is a budget every connection of the process shares: what one
+// holds, another cannot.
 TEST_F(ReassemblerTest, GlobalCapDropsSegmentsAndCounts) {
-  budget.max_bytes = 4;
-  r.syn(0);
-  seg(10, "12345");
+  MemoryBudget small(100);
+  TcpReassembler a, b;
+  a.set_budget(&small, &budget, &counters);
+  b.set_budget(&small, &budget, &counters);
+  a.syn(0);
+  b.syn(0);
+  a.segment(10, bytes("1234"), 0, rec);  // 4 bytes + a piece's overhead: 68 of 100
+  EXPECT_EQ(counters.global_cap_drops, 0u);
+  b.segment(10, bytes("12345"), 0, rec);
   EXPECT_EQ(counters.global_cap_drops, 1u);
   EXPECT_EQ(counters.global_cap_dropped_bytes, 5u);
-  EXPECT_EQ(r.buffered(), 0u);
+  EXPECT_EQ(b.buffered(), 0u);
+  a.flush(0, rec);
+  EXPECT_EQ(small.used(), 0u);
+  b.segment(10, bytes("12345"), 0, rec);  // room again
+  EXPECT_EQ(counters.global_cap_drops, 1u);
+  b.flush(0, rec);
 }
 
 }  // namespace

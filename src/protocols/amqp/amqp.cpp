@@ -275,6 +275,7 @@ class AmqpDissector : public StreamDissector {
     Json arguments = Json::object();
     Json properties;
     std::string body;
+    BudgetShare body_held;  // its memory (a message per channel may wait for its body)
     uint64_t body_size = 0, body_received = 0;
     bool header_seen = false;
     uint64_t wire_bytes = 0;
@@ -326,7 +327,13 @@ class AmqpDissector : public StreamDissector {
       m.body_received += s.size;
       size_t room =
           m.body.size() < env_.settings.max_body ? env_.settings.max_body - m.body.size() : 0;
-      m.body.append(reinterpret_cast<const char*>(payload.data()), std::min(room, payload.size()));
+      size_t keep = std::min(room, payload.size());
+      if (m.body_held.budget() == nullptr) m.body_held = BudgetShare(env_.settings.memory);
+      if (keep && !m.body_held.take(keep)) {  // the memory budget is spent
+        ++env_.counters.budget_drops;
+        keep = 0;
+      }
+      m.body.append(reinterpret_cast<const char*>(payload.data()), keep);
     }
     if (m.header_seen && m.body_received >= m.body_size) {
       Message done = std::move(m);
@@ -444,6 +451,7 @@ class AmqpDissector : public StreamDissector {
     for (auto& [k, v] : m.arguments.fields_mut()) side.set(k, std::move(v));
     if (m.spec->content) {
       if (!m.properties.is_null()) side.set("properties", std::move(m.properties));
+      uint64_t kept = m.body.size();
       bool text = is_valid_utf8(m.body);
       if (text) {
         side.set("body", std::move(m.body));
@@ -451,7 +459,10 @@ class AmqpDissector : public StreamDissector {
         side.set("bodyBase64", base64_encode(m.body));
       }
       side.set("bodySize", m.body_size);
-      if (m.body_received > env_.settings.max_body) side.set("bodyTruncated", true);
+      if (kept < m.body_received) {  // the cap, or the memory budget
+        side.set("bodyTruncated", true);
+        ++env_.counters.body_truncated;
+      }
     }
   }
 

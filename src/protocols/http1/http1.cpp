@@ -58,12 +58,14 @@ class Http1Dissector : public StreamDissector {
     Side(Http1Dissector& d, Direction dir)
         : owner(d),
           dir(dir),
-          parser(*this, d.env_.settings.max_header_block, d.env_.settings.max_body) {}
+          parser(*this, d.env_.settings.max_header_block, d.env_.settings.max_body,
+                 d.env_.settings.memory) {}
     bool message_may_have_body(const Http1Message& head) override {
       return owner.may_have_body(*this, head);
     }
     void on_message(Http1Message&& m) override { owner.message(*this, std::move(m)); }
     void on_resync() override { ++owner.env_.counters.resyncs; }
+    void on_memory_refused() override { ++owner.env_.counters.budget_drops; }
     void on_after_stop(Bytes rest, int64_t ts) override {
       if (owner.upgraded_) owner.upgraded_->on_data(dir, rest, ts);
     }
@@ -107,8 +109,27 @@ class Http1Dissector : public StreamDissector {
     return nullptr;
   }
 
+  // The body decoded now, not when the exchange is emitted: a request waiting
+  // for its response holds at most max_body, not its compressed bytes.
+  void decode(Http1Message& m) {
+    uint64_t kept = m.body.size();
+    m.decoded = decode_body(std::move(m.body), m.body_bytes, m.body_capped,
+                            m.header("content-encoding"), env_.settings.max_body);
+    std::string().swap(m.body);
+    uint64_t head = m.held.held() - std::min(m.held.held(), kept);
+    if (!m.held.resize(head + m.decoded->body.size())) {
+      // Decoding grew it past the budget: what the budget took is kept.
+      ++env_.counters.budget_drops;
+      m.decoded->body.resize(std::min<uint64_t>(kept, m.decoded->body.size()));
+      m.decoded->body.shrink_to_fit();
+      m.decoded->truncated = true;
+      m.held.resize(head + m.decoded->body.size());
+    }
+  }
+
   void message(Side& side, Http1Message&& m) {
     ++env_.counters.messages;
+    decode(m);
     if (m.is_request) {
       Exchange* ex = side.current;
       side.current = nullptr;
@@ -168,6 +189,12 @@ class Http1Dissector : public StreamDissector {
     if (pending_.empty()) pairing_uncertain_ = false;
   }
 
+  bool body_fields(Json& side, Http1Message& m) {
+    if (m.decoded) return set_body_fields(side, std::move(*m.decoded));
+    return set_body_fields(side, std::move(m.body), m.body_bytes, m.body_capped,
+                           m.header("content-encoding"), env_.settings.max_body);
+  }
+
   void emit(Exchange&& ex) {
     Entry e;
     e.protocol = "http";
@@ -175,7 +202,6 @@ class Http1Dissector : public StreamDissector {
     e.stream = env_.flow.stream;
     e.src = env_.flow.sender(ex.request_dir);
     e.dst = env_.flow.receiver(ex.request_dir);
-    const size_t max_body = env_.settings.max_body;
     bool have_request = ex.request_complete || !ex.request.method.empty();
     bool gap = ex.uncertain;
     bool truncated = false;
@@ -197,8 +223,7 @@ class Http1Dissector : public StreamDissector {
                                : parse_query_string(target.substr(qmark + 1)));
       q.set("host", r.header("host"));
       q.set("headers", headers_json(r.headers));
-      set_body_fields(q, std::move(r.body), r.body_bytes, r.body_capped,
-                      r.header("content-encoding"), max_body);
+      if (body_fields(q, r)) ++env_.counters.body_truncated;
       if (!r.trailers.empty()) q.set("trailers", headers_json(r.trailers));
     }
     if (ex.response) {
@@ -213,8 +238,7 @@ class Http1Dissector : public StreamDissector {
       s.set("status", r.status);
       s.set("statusText", r.reason);
       s.set("headers", headers_json(r.headers));
-      set_body_fields(s, std::move(r.body), r.body_bytes, r.body_capped,
-                      r.header("content-encoding"), max_body);
+      if (body_fields(s, r)) ++env_.counters.body_truncated;
       if (!r.trailers.empty()) s.set("trailers", headers_json(r.trailers));
     }
     if (gap) {

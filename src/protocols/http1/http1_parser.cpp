@@ -85,6 +85,7 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
           continue;
         }
         msg_ = Http1Message{};
+        msg_.held = BudgetShare(memory_);
         msg_.first_us = ts;
         buffer_.clear();
         state_ = State::kHead;
@@ -195,12 +196,22 @@ size_t Http1Parser::consume_head(Bytes data, int64_t ts) {
         lost_sync();
         return end;
       }
+      if (!msg_.held.take(end)) {  // the parsed head is kept with the message
+        handler_.on_memory_refused();
+        lost_sync();
+        return end;
+      }
       begin_body();
       return end;
     }
   }
   size_t old = buffer_.size();
   size_t take = std::min(text.size(), max_head_ + 4 - std::min(old, max_head_));
+  if (!buffer_share_.resize(old + take)) {
+    handler_.on_memory_refused();
+    lost_sync();
+    return take;
+  }
   buffer_.append(text.substr(0, take));
   if (!looks_like_start_line(std::string_view(buffer_).substr(0, 32))) {
     lost_sync();
@@ -214,13 +225,28 @@ size_t Http1Parser::consume_head(Bytes data, int64_t ts) {
   size_t used = end - old;
   msg_.wire_bytes += end;
   bool ok = parse_head(std::string_view(buffer_).substr(0, end));
-  buffer_.clear();
+  drop_head_buffer();
   if (!ok) {
+    lost_sync();
+    return used;
+  }
+  if (!msg_.held.take(end)) {
+    handler_.on_memory_refused();
     lost_sync();
     return used;
   }
   begin_body();
   return used;
+}
+
+// A head kept across segments can be large: its memory goes back at once.
+void Http1Parser::drop_head_buffer() {
+  constexpr size_t kRetain = 4096;
+  if (buffer_.capacity() > kRetain)
+    std::string().swap(buffer_);
+  else
+    buffer_.clear();
+  buffer_share_.resize(0);
 }
 
 bool Http1Parser::parse_head(std::string_view head) {
@@ -315,8 +341,15 @@ void Http1Parser::begin_body() {
 void Http1Parser::append_body(Bytes data) {
   msg_.body_bytes += data.size();
   size_t room = body_keep_ > msg_.body.size() ? body_keep_ - msg_.body.size() : 0;
-  if (data.size() > room) msg_.body_capped = true;
-  msg_.body.append(as_text(data.first(std::min(room, data.size()))));
+  size_t keep = std::min(room, data.size());
+  if (keep && !msg_.held.take(keep)) {
+    // The budget is spent: this body is kept as far as it got.
+    handler_.on_memory_refused();
+    body_keep_ = msg_.body.size();
+    keep = 0;
+  }
+  if (data.size() > keep) msg_.body_capped = true;
+  msg_.body.append(as_text(data.first(keep)));
 }
 
 void Http1Parser::finish(int64_t ts) {
@@ -324,11 +357,12 @@ void Http1Parser::finish(int64_t ts) {
   state_ = State::kStart;  // before the handler, which may stop() this parser
   handler_.on_message(std::move(msg_));
   msg_ = Http1Message{};
+  msg_.held = BudgetShare(memory_);
 }
 
 void Http1Parser::lost_sync() {
   state_ = State::kResync;
-  buffer_.clear();
+  drop_head_buffer();
   at_line_start_ = false;
   handler_.on_resync();
 }

@@ -2,12 +2,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/memory_budget.h"
+#include "protocols/http1/http_fields.h"
 
 namespace trawl {
 
@@ -26,6 +29,10 @@ struct Http1Message {
   int64_t first_us = 0, last_us = 0;
   bool gap = false;        // bytes of this message were lost
   bool truncated = false;  // the connection ended inside this message
+  BudgetShare held;        // what its head and kept body take of the memory budget
+  // The body with its Content-Encoding undone, once the message is complete
+  // (so that a message waiting for its reply holds at most max_body).
+  std::optional<DecodedBody> decoded;
 
   std::string_view header(std::string_view lower_name) const;
 };
@@ -43,10 +50,18 @@ class Http1Parser {
     virtual void on_resync() = 0;
     // Bytes that followed the message after which the parser was stopped.
     virtual void on_after_stop(Bytes rest, int64_t timestamp_us) = 0;
+    // The memory budget refused a head (skipped) or body bytes (not kept).
+    virtual void on_memory_refused() = 0;
   };
 
-  Http1Parser(Handler& handler, size_t max_head, size_t body_keep)
-      : handler_(handler), max_head_(max_head), body_keep_(body_keep) {}
+  Http1Parser(Handler& handler, size_t max_head, size_t body_keep, MemoryBudget* memory = nullptr)
+      : handler_(handler),
+        max_head_(max_head),
+        body_keep_(body_keep),
+        memory_(memory),
+        buffer_share_(memory) {
+    msg_.held = BudgetShare(memory_);
+  }
 
   void feed(Bytes data, int64_t timestamp_us);
   // Returns false when message boundaries were lost (the parser resynchronises).
@@ -85,12 +100,15 @@ class Http1Parser {
   void finish(int64_t ts);
   size_t resync(Bytes data);
   void lost_sync();
+  void drop_head_buffer();
 
   Handler& handler_;
   size_t max_head_;
   size_t body_keep_;
   State state_ = State::kStart;
-  std::string buffer_;  // partial head, chunk-size line or trailer line
+  MemoryBudget* memory_;
+  std::string buffer_;        // partial head, chunk-size line or trailer line
+  BudgetShare buffer_share_;  // a partial head's bytes (the only large use of buffer_)
   uint64_t remaining_ = 0;
   bool at_line_start_ = true;  // resync: the next byte starts a line
   Http1Message msg_;

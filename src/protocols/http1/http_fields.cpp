@@ -206,37 +206,53 @@ std::string_view http_reason_phrase(int status) {
   }
 }
 
-void set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,
-                     std::string_view content_encoding, size_t max_body) {
-  if (body_size == 0) {
-    side.set("bodySize", 0);
-    return;
-  }
+DecodedBody decode_body(std::string kept, uint64_t body_size, bool wire_body_capped,
+                        std::string_view content_encoding, size_t max_body) {
+  DecodedBody out;
+  out.size = body_size;
+  out.truncated = wire_body_capped;
+  if (body_size == 0) return out;
+  out.body = std::move(kept);
   Codec codec = codec_from_content_encoding(content_encoding);
-  std::string body = std::move(kept);
-  bool truncated = wire_body_capped;
-  uint64_t size = body_size;
   if (codec != Codec::kIdentity && codec != Codec::kUnknown) {
-    Decompressed d = decompress(codec, body, max_body);
+    Decompressed d = decompress(codec, out.body, max_body);
     if (d.ok) {
-      body = std::move(d.data);
-      truncated = truncated || d.truncated;
-      size = truncated ? body_size : body.size();  // the decoded length is known only when whole
+      out.body = std::move(d.data);
+      out.truncated = out.truncated || d.truncated;
+      // The decoded length is known only when whole.
+      out.size = out.truncated ? body_size : out.body.size();
     } else {
-      side.set("bodyDecodeError", "corrupt " + std::string(content_encoding) + " body");
+      out.decode_error = "corrupt " + std::string(content_encoding) + " body";
     }
   }
-  if (body.size() > max_body) {
-    body.resize(max_body);
-    truncated = true;
+  if (out.body.size() > max_body) {
+    out.body.resize(max_body);
+    out.body.shrink_to_fit();
+    out.truncated = true;
   }
-  if (is_valid_utf8(body)) {
-    side.set("body", std::move(body));
+  return out;
+}
+
+bool set_body_fields(Json& side, DecodedBody b) {
+  if (b.size == 0) {
+    side.set("bodySize", 0);
+    return false;
+  }
+  if (!b.decode_error.empty()) side.set("bodyDecodeError", std::move(b.decode_error));
+  if (is_valid_utf8(b.body)) {
+    side.set("body", std::move(b.body));
   } else {
-    side.set("bodyBase64", base64_encode(body));
+    side.set("bodyBase64", base64_encode(b.body));
   }
-  side.set("bodySize", size);
-  if (truncated) side.set("bodyTruncated", true);
+  side.set("bodySize", b.size);
+  if (b.truncated) side.set("bodyTruncated", true);
+  return b.truncated;
+}
+
+bool set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,
+                     std::string_view content_encoding, size_t max_body) {
+  return set_body_fields(
+      side, decode_body(std::move(kept), body_size, wire_body_capped, content_encoding, max_body));
 }
 
 }  // namespace trawl

@@ -22,10 +22,25 @@ std::string_view http_reason_phrase(int status);
 // "a=1&b=2&a=3" -> {"a": ["1", "3"], "b": "2"}, percent- and plus-decoded.
 Json parse_query_string(std::string_view query);
 
-// Sets body / bodyBase64, bodySize and bodyTruncated on `side`, undoing
-// Content-Encoding first. `wire_body_capped` says the kept bytes are a prefix.
+// A body with its Content-Encoding undone, cut at max_body.
+struct DecodedBody {
+  std::string body;
+  uint64_t size = 0;         // bodySize: decoded when whole, else as sent
+  bool truncated = false;    // a prefix (cut on the wire, by the caps, or by the budget)
+  std::string decode_error;  // "corrupt gzip body"
+};
+
+// Undoes Content-Encoding. `wire_body_capped` says the kept bytes are a prefix.
 // `kept` is taken by value so a body that needs no decoding is moved, not copied.
-void set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,
+DecodedBody decode_body(std::string kept, uint64_t body_size, bool wire_body_capped,
+                        std::string_view content_encoding, size_t max_body);
+
+// Sets body / bodyBase64, bodySize, bodyTruncated and bodyDecodeError on
+// `side`; returns whether the body is truncated.
+bool set_body_fields(Json& side, DecodedBody body);
+
+// Both at once.
+bool set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,
                      std::string_view content_encoding, size_t max_body);
 
 }  // namespace trawl

@@ -42,7 +42,8 @@ bool has_header(const HeaderList& headers, std::string_view name) {
 struct Message {
   HeaderList headers, trailers;
   bool has_headers = false;
-  std::string body;  // DATA payload, up to the keep limit
+  std::string body;       // DATA payload, up to the keep limit
+  BudgetShare body_held;  // its memory
   uint64_t body_bytes = 0;
   bool body_capped = false;
   uint64_t wire_bytes = 0;
@@ -466,6 +467,7 @@ class Http2Dissector : public StreamDissector {
     Stream& s = streams_[id];
     s.id = id;
     s.client = client;
+    for (Message& m : s.side) m.body_held = BudgetShare(env_.settings.memory);
     return &s;
   }
 
@@ -481,6 +483,10 @@ class Http2Dissector : public StreamDissector {
         encoded ? std::max(kCompressedKeep, env_.settings.max_body) : env_.settings.max_body;
     size_t room = m.body.size() < keep ? keep - m.body.size() : 0;
     size_t n = std::min(room, data.size());
+    if (n && !m.body_held.take(n)) {  // the memory budget is spent: kept as far as it got
+      if (!m.body_capped) ++env_.counters.budget_drops;
+      n = 0;
+    }
     m.body.append(reinterpret_cast<const char*>(data.data()), n);
     if (n < data.size()) m.body_capped = true;
   }
@@ -537,9 +543,9 @@ class Http2Dissector : public StreamDissector {
     }
     std::string encoding(m.header("content-encoding"));
     out.set("headers", headers_json(std::move(m.headers)));
-    if (!grpc)
-      set_body_fields(out, std::move(m.body), m.body_bytes, m.body_capped, encoding,
-                      env_.settings.max_body);
+    if (!grpc && set_body_fields(out, std::move(m.body), m.body_bytes, m.body_capped, encoding,
+                                 env_.settings.max_body))
+      ++env_.counters.body_truncated;
     if (!m.trailers.empty()) out.set("trailers", headers_json(std::move(m.trailers)));
     if (m.unknown_headers) out.set("unknownHeaders", m.unknown_headers);
   }
@@ -592,6 +598,7 @@ class Http2Dissector : public StreamDissector {
       GrpcSide out{resp_body, resp.body_bytes, resp.body_capped, resp_encoding};
       set_grpc_fields(e, path, in, out, status_block, env_.settings.max_body,
                       env_.settings.proto_schema);
+      env_.counters.body_truncated += uint64_t(req.body_capped) + uint64_t(resp.body_capped);
     } else if (!s.upgraded) {
       refine_graphql(e);
     }

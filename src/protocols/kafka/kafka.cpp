@@ -199,8 +199,14 @@ class KafkaDissector : public StreamDissector {
         continue;
       }
       size_t keep = std::min(n, max > s.kept.size() ? max - s.kept.size() : 0);
+      if (s.held.budget() == nullptr) s.held = BudgetShare(env_.settings.memory);
+      if (keep && (s.refused || !s.held.resize(s.kept.size() + keep))) {
+        if (!s.refused) ++env_.counters.budget_drops;
+        s.refused = true;
+        keep = 0;
+      }
       // One allocation for the message (its pages are touched only as it fills).
-      if (s.kept.empty()) s.kept.reserve(std::min<size_t>(s.length, max));
+      if (s.kept.empty() && keep) s.kept.reserve(std::min<size_t>(s.length, max));
       s.kept.append(reinterpret_cast<const char*>(data.data()), keep);
       s.remaining -= n;
       data = data.subspan(n);
@@ -209,6 +215,8 @@ class KafkaDissector : public StreamDissector {
         message(dir, s, Bytes(reinterpret_cast<const uint8_t*>(s.kept.data()), s.kept.size()), ts);
         s.kept.clear();
         if (s.kept.capacity() > kRetain) std::string().swap(s.kept);
+        s.held.resize(0);
+        s.refused = false;
       }
     }
   }
@@ -234,7 +242,9 @@ class KafkaDissector : public StreamDissector {
     int length_bytes = 0;
     uint32_t length = 0;
     uint64_t remaining = 0;
-    std::string kept;  // the message's bytes, up to settings.max_message
+    std::string kept;      // the message's bytes, up to settings.max_message
+    BudgetShare held;      // their memory
+    bool refused = false;  // the memory budget refused this message's bytes: kept as far as it got
     int64_t first_us = 0;
     bool lost = false;
   };

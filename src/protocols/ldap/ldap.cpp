@@ -69,9 +69,19 @@ class LdapDissector : public StreamDissector {
         continue;
       }
       if (s.buf.empty()) s.first_us = ts;
+      if (s.held.budget() == nullptr) s.held = BudgetShare(env_.settings.memory);
+      if (!s.held.resize(s.buf.size() + data.size())) {
+        // The memory budget is spent: the message is dropped, the next one looked for.
+        ++env_.counters.budget_drops;
+        s.buf.clear();
+        s.held.resize(0);
+        s.resyncing = true;
+        return;
+      }
       s.buf.append(reinterpret_cast<const char*>(data.data()), data.size());
       data = {};
       drain(dir, s, ts);
+      s.held.resize(s.buf.size());
     }
   }
 
@@ -98,6 +108,7 @@ class LdapDissector : public StreamDissector {
  private:
   struct Side {
     std::string buf;
+    BudgetShare held;  // its memory: a message may wait here until it is whole
     int64_t first_us = 0;
     uint64_t skip = 0;
     bool resyncing = false;

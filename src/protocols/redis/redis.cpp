@@ -316,6 +316,7 @@ struct Replies {
 struct Pending {
   std::string command;
   std::string request;  // the entry's request object as JSON text
+  BudgetShare held;     // its memory, while it waits for its replies
   uint64_t wire_bytes = 0;
   int64_t first_us = 0;
   size_t replies_expected = 1;
@@ -417,6 +418,16 @@ class RedisDissector : public StreamDissector {
     size_t bytes = 48 + p.command.size() + args_.size() * 3;
     for (auto a : args_) bytes += a.size() + a.size() / 8;
     if (key >= 0) bytes += args_[size_t(key)].size() + 8;
+    p.held = BudgetShare(env_.settings.memory);
+    if (!p.held.take(bytes)) {
+      // The memory budget is spent: the command waits for its reply without its
+      // arguments (its place in the pipeline must stay, to pair the replies).
+      ++env_.counters.budget_drops;
+      args_.clear();
+      key = -1;
+      cut = true;
+      bytes = 48 + p.command.size();
+    }
     p.request.reserve(bytes);
     p.request += "{\"command\":";
     write_json_string(p.request, p.command);
