@@ -51,7 +51,9 @@ inline int64_t num(const Json& j, std::string_view key) {
 
 // A dissector wired to a capturing sink, as the flow table would create it.
 struct DissectorHarness {
-  explicit DissectorHarness(const ProtocolInfo& p, bool datagrams = false) {
+  explicit DissectorHarness(const ProtocolInfo& p, bool datagrams = false,
+                            MemoryBudget* memory = nullptr) {
+    settings.memory = memory;
     flow.stream = "7";
     flow.layer4 = datagrams ? "udp" : "tcp";
     flow.datagrams = datagrams;

@@ -268,6 +268,33 @@ TEST_F(FlowTableTest, FlowCapEvictsTheOldestAndCounts) {
   EXPECT_EQ(of("tcp")[0]->src.port, 50000);
 }
 
+// Tables of several capture threads share one flow budget: a SYN flood spread
+// over them holds no more flows than the budget, however many threads there are.
+TEST_F(FlowTableTest, TablesSharingAFlowBudgetHoldNoMoreThanIt) {
+  FlowBudget budget(100);
+  FlowLimits limits;
+  limits.flows = &budget;
+  std::vector<std::unique_ptr<FlowTable>> tables;
+  for (int t = 0; t < 4; ++t)
+    tables.push_back(std::make_unique<FlowTable>(sink, counters, settings, limits));
+  for (uint32_t i = 0; i < 5000; ++i) {
+    client_port = uint16_t(10000 + i);
+    tables[i % 4]->add(tcp(true, kSyn, i, 0, "", i + 1));
+    ASSERT_LE(budget.count.load(), budget.max + 4);
+  }
+  size_t active = 0;
+  uint64_t evicted = 0;
+  for (auto& t : tables) {
+    active += t->active_flows();
+    evicted += t->counters().flows_evicted_by_cap;
+  }
+  EXPECT_EQ(active, budget.count.load());
+  EXPECT_GE(active, 96u);
+  EXPECT_GE(evicted, 4900u);
+  tables.clear();
+  EXPECT_EQ(budget.count.load(), 0u);
+}
+
 TEST_F(FlowTableTest, UdpDatagramsGoToTheDissectorOneByOne) {
   // A DNS query and its response on a non-standard port.
   const uint8_t query[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0, 0, 0, 0, 0, 0,

@@ -227,5 +227,52 @@ TEST_F(Http1Test, TruncatedMessageAtClose) {
   EXPECT_EQ(str(*entries()[0].response, "body"), "only this");
 }
 
+// Connections that pipeline large compressed POSTs and are never answered:
+// together they hold at most the memory budget, what it refuses is counted when
+// it is refused, and everything goes back when the connections end.
+TEST(Http1Memory, PipelinedCompressedBodiesStayWithinOneBudget) {
+  MemoryBudget budget(4 << 20);
+  std::string noise(256 * 1024, '\0');
+  uint32_t x = 12345;
+  for (char& c : noise) c = char((x = x * 1103515245 + 12345) >> 24);
+  std::string gz = testing::deflate_compress(noise, 31);  // incompressible: about 256 KB
+  std::string request = "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+                        "Content-Length: " + std::to_string(gz.size()) + "\r\n\r\n" + gz;
+  std::vector<std::unique_ptr<DissectorHarness>> connections;
+  for (int c = 0; c < 4; ++c) {
+    connections.push_back(std::make_unique<DissectorHarness>(http1_protocol(), false, &budget));
+    for (int i = 0; i < 64; ++i) connections.back()->a(request);
+  }
+  EXPECT_LE(budget.peak(), budget.limit());
+  uint64_t drops = 0;
+  for (auto& h : connections) drops += h->counters.budget_drops;
+  EXPECT_GT(drops, 0u);  // counted before any connection ended
+  EXPECT_GT(budget.refusals(), 0u);
+  size_t truncated = 0, entries = 0;
+  for (auto& h : connections) {
+    h->close();
+    for (const Entry& e : h->sink.entries) {
+      ++entries;
+      EXPECT_EQ(str(e.request, "method"), "POST");
+      EXPECT_EQ(e.error, "no response");
+      truncated += e.request.find("bodyTruncated") != nullptr;
+    }
+  }
+  EXPECT_EQ(entries, 256u);
+  EXPECT_GT(truncated, 0u);
+  connections.clear();
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+// A body cut at its cap is counted as truncated (it was only marked on the entry).
+TEST_F(Http1Test, BodiesCutAtTheirCapAreCounted) {
+  std::string big(100000, 'x');
+  h.a("POST /p HTTP/1.1\r\nContent-Length: 100000\r\n\r\n" + big);
+  h.b("HTTP/1.1 204 No Content\r\n\r\n");
+  ASSERT_EQ(entries().size(), 1u);
+  EXPECT_TRUE(entries()[0].request.find("bodyTruncated"));
+  EXPECT_EQ(h.counters.body_truncated, 1u);
+}
+
 }  // namespace
 }  // namespace trawl
