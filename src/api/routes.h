@@ -56,6 +56,12 @@ struct SliceBudget {
   bool spent(size_t out_size) const {
     return out_size >= max_bytes || Cancellation::Clock::now() >= slice_end;
   }
+  int64_t slice_end_ns() const {
+    return slice_end == Cancellation::Clock::time_point::max()
+               ? INT64_MAX
+               : std::chrono::duration_cast<std::chrono::nanoseconds>(slice_end.time_since_epoch())
+                     .count();
+  }
 };
 
 // A reply made a slice at a time (on the query pool), so that a large answer

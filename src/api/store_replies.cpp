@@ -52,8 +52,11 @@ class EntriesPage : public SlicedReply {
       started_ = true;
     }
     if (matched_ >= limit_ || range_.max_id < range_.min_id) return finish(out, "");
+    if (budget.request.stopped())
+      return finish(out, stopped_reason(budget.request.past_deadline()));
     ScanControl control;
-    control.stop = [&] { return budget.request.stopped() || budget.spent(out.size()); };
+    control.deadline_ns = std::min(budget.request.deadline_ns(), budget.slice_end_ns());
+    control.cancelled = &budget.request.flag();
     bool slice_full = false;
     uint64_t last_visited = 0;
     scanned_ += worker_.store().scan(
@@ -79,8 +82,8 @@ class EntriesPage : public SlicedReply {
       return finish(out, "");  // every entry in range was seen
     }
     if (range_.max_id < range_.min_id) return finish(out, "");
-    if (budget.request.cancelled()) return finish(out, stopped_reason(false));
-    if (budget.request.past_deadline()) return finish(out, stopped_reason(true));
+    if (budget.request.stopped())
+      return finish(out, stopped_reason(budget.request.past_deadline()));
     return false;
   }
 

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 
 namespace trawl {
 
@@ -22,6 +23,14 @@ class Cancellation {
   }
   // Work should stop: cancelled, or the deadline has passed.
   bool stopped() const { return cancelled() || past_deadline(); }
+  // For loops that check often (monotonic_coarse_ns() against the deadline).
+  const std::atomic<bool>& flag() const { return cancelled_; }
+  int64_t deadline_ns() const {
+    return deadline_ == Clock::time_point::max()
+               ? INT64_MAX
+               : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline_.time_since_epoch())
+                     .count();
+  }
 
  private:
   std::atomic<bool> cancelled_{false};

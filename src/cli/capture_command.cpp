@@ -113,6 +113,7 @@ int serve_until_signal(Worker& worker, const ServeOptions& o, const std::string&
   ss.allowed_origins = opts.allowed_origins;
   ss.allowed_hosts = opts.allowed_hosts;
   ss.limits.query_timeout = std::chrono::milliseconds(int64_t(opts.query_timeout_s * 1000));
+  ss.limits.write_timeout = std::chrono::milliseconds(int64_t(opts.client_timeout_s * 1000));
   api::Server server(worker, ss);
   std::cerr << "trawl: " << what << "\ntrawl: API and dashboard at http://"
             << (opts.address.find(':') != std::string::npos ? "[" + opts.address + "]"
@@ -142,6 +143,11 @@ void add_access_options(CLI::App& c, ServeOptions& o) {
                "seconds a query may run before its page is answered partial, with a cursor")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
+  c.add_option("--client-timeout", o.client_timeout_s,
+               "seconds a client may take nothing of an answer (or the live stream) before it is "
+               "cut off")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 3600.0));
 }
 
 void add_capture_command(CLI::App& app, int& exit_code) {

@@ -22,6 +22,7 @@ struct ServeOptions {
   std::string ui_dir;  // "": ui/dist next to the binary
   std::vector<std::string> allowed_origins, allowed_hosts;
   double query_timeout_s = 10;
+  double client_timeout_s = 20;
 };
 
 // The options of who may reach the API and how long a query may run, shared by

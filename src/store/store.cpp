@@ -640,7 +640,6 @@ std::optional<Entry> Store::get(uint64_t id) const {
 
 uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>& visit,
                      ScanControl* control) const {
-  constexpr uint64_t kStopCheckEvery = 32;  // records between two calls of control->stop
   std::vector<Block> blocks;
   std::vector<std::shared_ptr<const Pending>> unwritten;  // newest first
   {
@@ -660,9 +659,11 @@ uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>&
         blocks.push_back(b);
     }
   }
-  uint64_t visited = 0, since_check = 0;
+  uint64_t visited = 0;
   auto should_stop = [&](uint64_t resume_below) {
-    if (!control || !control->stop || !control->stop()) return false;
+    if (!control || (monotonic_coarse_ns() < control->deadline_ns &&
+                     !(control->cancelled && control->cancelled->load(std::memory_order_relaxed))))
+      return false;
     control->stopped = true;
     control->resume_below = resume_below;
     return true;
@@ -676,10 +677,7 @@ uint64_t Store::scan(const StoreRange& range, const std::function<bool(Entry&)>&
     for (size_t i = records.size(); i-- > 0;) {
       Bytes r = records[i];
       if (!peek_entry_record(r, key)) continue;
-      if (++since_check == kStopCheckEvery) {
-        since_check = 0;
-        if (should_stop(key.id + 1)) return false;
-      }
+      if (control && should_stop(key.id + 1)) return false;
       if (key.id < range.min_id || key.id > range.max_id || key.timestamp_us < range.min_us ||
           key.timestamp_us > range.max_us || !(protocol_bit(key.protocol) & range.protocols) ||
           !decode_entry_record(r, e))

@@ -15,6 +15,7 @@
 // their entries are older than the age limit; the segment being written never does.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -74,12 +75,13 @@ struct StoreRange {
   uint32_t protocols = UINT32_MAX;  // protocol_bit() of the names wanted
 };
 
-// How a scan may be stopped, and what it did.
+// How a scan may be stopped, and what it did. Both are looked at before every
+// record (a costly query may take milliseconds on one).
 struct ScanControl {
-  // Asked before each block and every few records; true stops the scan.
-  std::function<bool()> stop;
+  int64_t deadline_ns = INT64_MAX;  // monotonic_coarse_ns(): the scan stops there
+  const std::atomic<bool>* cancelled = nullptr;
   uint64_t scanned = 0;  // out: records read in the blocks the index could not skip
-  bool stopped = false;  // out: `stop` ended the scan
+  bool stopped = false;  // out: the deadline or the cancellation ended the scan
   // out, when stopped: every wanted id at or above this one was visited.
   uint64_t resume_below = 0;
 };

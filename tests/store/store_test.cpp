@@ -590,14 +590,16 @@ TEST(Store, AStoppedScanResumesWhereItStopped) {
   }
   std::vector<uint64_t> seen;
   StoreRange range;
-  int calls = 0;
+  std::atomic<bool> cancelled{false};
   for (int pass = 0; pass < 1000; ++pass) {
     ScanControl control;
-    control.stop = [&] { return ++calls % 7 == 0; };
+    control.cancelled = &cancelled;
+    cancelled = false;
     store.scan(
         range,
         [&](Entry& e) {
           seen.push_back(e.id);
+          if (seen.size() % 7 == 0) cancelled = true;  // from another thread, in the API
           return true;
         },
         &control);
@@ -607,6 +609,14 @@ TEST(Store, AStoppedScanResumesWhereItStopped) {
   }
   ASSERT_EQ(seen.size(), 3000u);
   for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], 3000 - i);
+  // A deadline already past stops a scan before its first record.
+  ScanControl late;
+  late.deadline_ns = 0;
+  EXPECT_EQ(store.scan(
+                {}, [](Entry&) { return true; }, &late),
+            0u);
+  EXPECT_TRUE(late.stopped);
+  EXPECT_EQ(late.resume_below, 3001u);
 }
 
 }  // namespace
