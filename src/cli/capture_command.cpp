@@ -17,12 +17,12 @@ struct CaptureOptions {
   std::string bpf;
   bool promiscuous = false;
   int threads = 0;  // 0: one per core
-  int ring_mb = 32;
+  int ring_mb = 64;
   uint64_t store_mb = 2048;
   uint64_t max_age_hours = 168;
   uint64_t packet_mb = 512;
   uint64_t dissect_mb = 64;
-  size_t max_flows = 131072;
+  size_t max_flows = 65536;
   bool no_packets = false;
   ServeOptions serve;
 };
@@ -37,9 +37,10 @@ int run_capture(const CaptureOptions& o) {
   std::string own = "not tcp port " + std::to_string(o.serve.port);
   s.capture.bpf = o.bpf.empty() ? own : "(" + o.bpf + ") and " + own;
   s.capture.promiscuous = o.promiscuous;
-  s.capture.ring_mb = o.ring_mb;
   s.capture.threads =
       o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  // The threads share the interface's ring: their sockets' rings add up to it.
+  s.capture.ring_mb = std::max(4, o.ring_mb / s.capture.threads);
   s.store.max_bytes = o.store_mb << 20;
   s.store.max_age_us = int64_t(o.max_age_hours) * 3600 * 1000000;
   s.packet_bytes = o.packet_mb << 20;
@@ -129,7 +130,9 @@ int serve_until_signal(Worker& worker, const ServeOptions& o, const std::string&
   return 0;
 }
 
-void add_access_options(CLI::App& c, ServeOptions& o) {
+void add_serve_options(CLI::App& c, ServeOptions& o) {
+  c.add_option("--ui-dir", o.ui_dir,
+               "the dashboard's built assets (default: ui/dist next to the binary)");
   c.add_option("--token", o.token,
                "bearer token the API requires, at least 16 characters (needed off loopback; also "
                "TRAWL_TOKEN)");
@@ -159,7 +162,8 @@ void add_capture_command(CLI::App& app, int& exit_code) {
   c->add_flag("--promisc", o->promiscuous, "promiscuous mode (needs CAP_NET_ADMIN)");
   c->add_option("--threads", o->threads, "capture threads (default: one per core)");
   c->add_option("--ring-mb", o->ring_mb,
-                "kernel ring per socket: absorbs bursts while a thread is busy")
+                "kernel ring per interface, shared by the capture threads: absorbs bursts while "
+                "they are busy")
       ->capture_default_str();
   c->add_option("--data-dir", o->serve.data_dir, "where entries and packets are kept")
       ->default_str("trawl-data");
@@ -181,9 +185,7 @@ void add_capture_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(16, 1 << 26));
   c->add_option("--address", o->serve.address, "address the API listens on")->capture_default_str();
   c->add_option("--port", o->serve.port, "API port")->capture_default_str();
-  c->add_option("--ui-dir", o->serve.ui_dir,
-                "the dashboard's built assets (default: ui/dist next to the binary)");
-  add_access_options(*c, o->serve);
+  add_serve_options(*c, o->serve);
   c->callback([o, &exit_code]() { exit_code = run_capture(*o); });
 }
 

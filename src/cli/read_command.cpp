@@ -250,7 +250,7 @@ void add_read_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   read->add_option("--address", options->serve_options.address, "with --serve: API address")
       ->capture_default_str();
-  add_access_options(*read, options->serve_options);
+  add_serve_options(*read, options->serve_options);
   read->add_option("--data-dir", options->serve_options.data_dir,
                    "with --serve: keep the store here (default: a temporary one)");
   read->callback([options, &exit_code]() { exit_code = run_read(*options); });

@@ -25,9 +25,9 @@ struct ServeOptions {
   double client_timeout_s = 20;
 };
 
-// The options of who may reach the API and how long a query may run, shared by
-// every serving command.
-void add_access_options(CLI::App& command, ServeOptions& o);
+// The options of the dashboard, who may reach the API and how long a query may
+// run, shared by every serving command.
+void add_serve_options(CLI::App& command, ServeOptions& o);
 
 // Blocks SIGINT, SIGTERM and SIGHUP in this thread and every thread it starts
 // later, so that StopSignals receives them: call before any thread is started.

@@ -28,7 +28,7 @@ struct FlowBudget {
 };
 
 struct FlowLimits {
-  size_t max_flows = 131072;                // flows tracked at once (when no FlowBudget is shared)
+  size_t max_flows = 65536;                 // flows tracked at once (when no FlowBudget is shared)
   int64_t tcp_timeout_us = 600'000'000;     // idle TCP connection
   int64_t udp_timeout_us = 120'000'000;     // idle UDP/SCTP flow
   int64_t closed_linger_us = 10'000'000;    // a closed TCP connection stays to absorb stragglers

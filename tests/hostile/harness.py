@@ -12,6 +12,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 RSS_BOUND_MIB = 256  # the bound every scenario's worker must stay under (docs/security.md)
@@ -264,3 +265,77 @@ def write_http_capture(path, exchanges, body_bytes, seed=7):
 def gzip_noise(size, seed=1):
     """A gzip body of about `size` bytes that does not shrink."""
     return gzip.compress(random.Random(seed).randbytes(size), compresslevel=1)
+
+
+class TrafficServer:
+    """nginx on the namespace's loopback: every GET answers `body_bytes` of JSON."""
+
+    def __init__(self, port, work, body_bytes=8192):
+        conf = os.path.join(work, f"nginx-{port}.conf")
+        www = os.path.join(work, f"www-{port}")
+        os.makedirs(www, exist_ok=True)
+        with open(os.path.join(www, "body.json"), "w") as f:
+            json.dump({"pad": "x" * body_bytes}, f)
+        with open(conf, "w") as f:
+            f.write(f"""daemon off; master_process off; worker_processes 1;
+error_log {work}/nginx-{port}.err; pid {work}/nginx-{port}.pid;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/nginx-body; proxy_temp_path {work}/nginx-proxy;
+  fastcgi_temp_path {work}/nginx-fcgi; uwsgi_temp_path {work}/nginx-uwsgi; scgi_temp_path {work}/nginx-scgi;
+  keepalive_requests 100000;
+  server {{
+    listen 127.0.0.1:{port};
+    root {www};
+    location / {{ default_type application/json; try_files /body.json =404; }}
+  }}
+}}
+""")
+        self.proc = subprocess.Popen(["nginx", "-c", conf], stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not start")
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def fetch_all(port, first, last, prefix="/item/"):
+    """GETs of prefix+n for n in first..last, one keep-alive connection (curl)."""
+    subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}{prefix}[{first}-{last}]"],
+                   check=False)
+
+
+class TrafficClient:
+    """Keep-alive GETs of /item/<n> at about `rate` a second, n counting up."""
+
+    def __init__(self, port, rate, start=0, prefix="/item/"):
+        self.port, self.rate, self.n, self.prefix = port, rate, start, prefix
+        self.running = True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        conn = None
+        while self.running:
+            t0 = time.time()
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", f"{self.prefix}{self.n}")
+                conn.getresponse().read()
+                self.n += 1
+            except OSError:
+                conn = None
+                time.sleep(0.05)
+            time.sleep(max(0.0, 1.0 / self.rate - (time.time() - t0)))
+
+    def stop(self):
+        self.running = False
+        self.thread.join()

@@ -1,0 +1,570 @@
+"""The hostile suite's scenarios. Each runs inside a network namespace of its
+own (run.sh makes it), against a Release build, and checks that the worker
+neither dies, nor loses what it acknowledged, nor leaks to other origins, nor
+grows past the memory bound, and that what it drops is counted.
+
+Usage: scenarios.py NAME TRAWL WORKDIR REPO"""
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+from harness import (RSS_BOUND_MIB, Checks, PcapWriter, TrafficClient, TrafficServer, Worker, WsReader,
+                     fetch_all, free_port, gzip_noise, ws_frame, ws_open, write_http_capture)
+
+Q = urllib.parse.quote
+
+
+def raw(port, data, timeout=10, read_all=False):
+    """Sends raw bytes; the first response line (or everything with read_all)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        got = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            got += chunk
+            if not read_all and b"\r\n" in got:
+                break
+        return got if read_all else got.split(b"\r\n", 1)[0]
+    finally:
+        s.close()
+
+
+def status_of(line):
+    parts = line.split(b" ")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+
+def bound_rss(t, w, what):
+    peak = w.rss_mib()
+    t.figure(what + "_peak_rss_mib", round(peak, 1))
+    t.check(0 < peak < RSS_BOUND_MIB, f"{what}: peak RSS {peak:.1f} MiB under {RSS_BOUND_MIB} MiB")
+    return peak
+
+
+# --- The API: odd paths, methods and requests; the token; descriptors ------------------------
+
+ODD_PATHS = ["/assets", "/assets/", "//", "///", "/./", "/../", "/..", "/assets/..", "/assets/../index.html",
+             "/%2e%2e/%2e%2e/etc/passwd", "/assets/%2e%2e/%2e%2e/etc/passwd", "/leak.txt", "/index.html/",
+             "/api", "/api/", "/api//entries", "/api/entries/", "/api/entries//pcap", "/api/entries/0",
+             "/api/entries/-1", "/api/entries/1e3", "/api/entries/18446744073709551616",
+             "/api/entries/99999999999999999999/pcap", "/api/entries/1/pcap/", "/api/entries/1/pcap/pcap",
+             "/api/stream", "/api/stats/", "/metrics/", "/healthz/", "/%00", "/assets/%00x", "/%ff%fe",
+             "/api/entries?q=%ZZ", "/api/entries?limit=", "/api/entries?limit=99999999999999999999",
+             "/api/entries?before=&after=", "/api/entries?q=" + "(" * 100, "/api/validate?q=" + "x" * 20000,
+             "/" + "a/" * 2000, "/api/entries?" + "&".join(f"k{i}=v" for i in range(3000))]
+METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT", "PROPFIND"]
+GARBAGE = [b"\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"GET http://evil.example/ HTTP/1.1\r\n\r\n",
+           b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+           b"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+           b"GET / HTTP/1.1\r\nHost: a\r\n" + b"X-Big: " + b"a" * 100000 + b"\r\n\r\n",
+           b"GET / HTTP/1.1\r\nHo\x00st: a\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\0" * 64,
+           b"GET /api/stream HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+           b"GET /x HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: x\r\n"
+           b"Sec-WebSocket-Version: 13\r\n\r\n", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"]
+
+
+def api(t, trawl, work, repo):
+    ui = os.path.join(work, "ui")
+    os.makedirs(os.path.join(ui, "assets"))
+    open(os.path.join(ui, "index.html"), "w").write("<!doctype html><title>ui</title>")
+    open(os.path.join(ui, "assets", "x.js"), "w").write("1")
+    os.symlink("/etc/passwd", os.path.join(ui, "leak.txt"))  # a way out of the directory
+    port = free_port()
+    w = Worker(trawl, ["read", os.path.join(repo, "fixtures/demo.pcap"), "--serve", "--ui-dir", ui], port,
+               os.path.join(work, "api.log"))
+    w.wait_healthy()
+    served = 0
+    for path in ODD_PATHS:
+        for method in METHODS:
+            line = raw(port, f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+            code = status_of(line)
+            served += 100 <= code <= 599
+            if not w.alive():
+                t.check(False, f"{method} {path} killed the worker")
+                return
+    t.check(served == len(ODD_PATHS) * len(METHODS),
+            f"every odd path and method got an HTTP answer ({served} of {len(ODD_PATHS) * len(METHODS)})")
+    for g in GARBAGE:
+        raw(port, g)
+        t.check(w.alive(), f"the worker survives {g[:40]!r}")
+    t.check(w.request("GET", "/leak.txt")[0] == 404, "a symbolic link out of the dashboard's directory is not followed")
+    t.check(w.request("GET", "/assets/x.js")[0] == 200, "the dashboard's files are served")
+    _, page = w.json("/api/entries?after=18446744073709551615")
+    t.check(page["count"] == 0, f"after=2^64-1 returns nothing (got {page['count']})")
+    _, page = w.json("/api/entries?q=" + Q("limit(0)"))
+    t.check(page["count"] == 0, f"limit(0) returns nothing (got {page['count']})")
+    _, page = w.json("/api/entries?before=0")
+    t.check(page["count"] == 0, "before=0 returns nothing")
+    # Three pipelined requests on one connection: three answers, in order.
+    got = raw(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 2 +
+              b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", read_all=True)
+    t.check(got.count(b"HTTP/1.1 200") == 3, "pipelined requests are answered in order")
+    t.check(w.request("GET", "/healthz")[0] == 200, "the worker answers after every odd request")
+    bound_rss(t, w, "api")
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+
+
+def token(t, trawl, work, repo):
+    demo = os.path.join(repo, "fixtures/demo.pcap")
+    short = subprocess.run([trawl, "read", demo, "--serve", "--port", str(free_port()), "--token", "x"],
+                           capture_output=True, text=True, timeout=30)
+    t.check(short.returncode != 0 and "16 characters" in short.stderr,
+            f"a 1-character token is refused at start: {short.stderr.strip()[-120:]}")
+    secret = "hostile-suite-token-0123456789"
+    port = free_port()
+    w = Worker(trawl, ["read", demo, "--serve", "--token", secret], port, os.path.join(work, "token.log"))
+    w.wait_healthy()
+    bearer = {"Authorization": "Bearer " + secret}
+    t.check(w.request("GET", "/api/entries")[0] == 401, "no token: 401")
+    t.check(w.request("GET", "/api/entries", {"Authorization": "Bearer " + secret[:-1]})[0] == 401, "a wrong token: 401")
+    t.check(w.request("GET", "/api/entries?access_token=" + secret)[0] == 401,
+            "?access_token= is refused where a header can be set")
+    t.check(w.request("GET", "/metrics")[0] == 401, "/metrics needs the token")
+    t.check(w.request("GET", "/api/entries", bearer)[0] == 200, "the token in the header: 200")
+    t.check(w.request("GET", "/healthz")[0] == 200, "/healthz needs no token")
+    t.check(w.request("GET", "/")[0] == 200, "the dashboard's page needs no token (it asks for it)")
+    s = w.connect()
+    code, _ = ws_open(s, port, "/api/stream?access_token=" + secret)
+    s.close()
+    t.check(code == 101, f"the stream takes ?access_token= (status {code})")
+    s = w.connect()
+    code, _ = ws_open(s, port, "/api/stream")
+    s.close()
+    t.check(code == 401, f"the stream without a token: 401 (status {code})")
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+
+
+def descriptors(t, trawl, work, repo):
+    """Out of file descriptors: the accept loop waits instead of spinning."""
+    port = free_port()
+    limit = 48
+
+    def few_descriptors():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    w = Worker(trawl, ["read", os.path.join(repo, "fixtures/demo.pcap"), "--serve"], port,
+               os.path.join(work, "fds.log"), preexec=few_descriptors)
+    w.wait_healthy()
+    held = []
+    for _ in range(limit + 40):
+        try:
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        except OSError:
+            break
+    time.sleep(0.5)
+    cpu0, t0 = w.cpu_seconds(), time.time()
+    time.sleep(3)
+    busy = (w.cpu_seconds() - cpu0) / (time.time() - t0)
+    t.figure("descriptors_exhausted_cpu_share", round(busy, 3))
+    t.check(busy < 0.2, f"out of descriptors the worker does not spin ({busy:.0%} of a core)")
+    for s in held:
+        s.close()
+    time.sleep(0.5)
+    t.check(w.request("GET", "/healthz", timeout=5)[0] == 200, "the worker answers once descriptors are back")
+    t.check(w.stats()["api"]["accept_errors"] > 0, "failed accepts are counted")
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+
+
+def files(t, trawl, work, repo):
+    """read --serve's store: a private directory, gone after a stop (even one
+    that comes while the capture is read); a directory as input; a stray file."""
+    demo = os.path.join(repo, "fixtures/demo.pcap")
+    before = set(os.listdir("/tmp"))
+    port = free_port()
+    w = Worker(trawl, ["read", demo, "--serve"], port, os.path.join(work, "files.log"))
+    w.wait_healthy()
+    made = [d for d in set(os.listdir("/tmp")) - before if d.startswith("trawl-read-")]
+    t.check(len(made) == 1, f"one temporary directory: {made}")
+    if made:
+        mode = os.stat(os.path.join("/tmp", made[0])).st_mode & 0o777
+        t.check(mode == 0o700, f"it is private (mode {mode:o})")
+        t.check(made[0] != f"trawl-read-{w.pid}", "its name cannot be predicted from the pid")
+    t.check(w.stop(signal.SIGINT) == 0, "SIGINT stops read --serve")
+    t.check(not any(os.path.exists(os.path.join("/tmp", d)) for d in made), "the directory is removed")
+    # A stop while the capture is still being read (a pipe that keeps it open).
+    fifo = os.path.join(work, "capture.fifo")
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(f"(cat {demo}; sleep 60) > {fifo}", shell=True, start_new_session=True)
+    reader = subprocess.Popen([trawl, "read", fifo, "--serve", "--port", str(free_port())],
+                              stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    during = [d for d in set(os.listdir("/tmp")) - before if d.startswith("trawl-read-")]
+    reader.send_signal(signal.SIGTERM)
+    try:
+        code = reader.wait(10)
+    except subprocess.TimeoutExpired:
+        reader.kill()
+        code = None
+    os.killpg(writer.pid, signal.SIGKILL)
+    t.check(code is not None, "a stop while the capture is read is obeyed")
+    t.check(bool(during) and not any(os.path.exists(os.path.join("/tmp", d)) for d in during),
+            f"and its directory is removed ({during})")
+    out = subprocess.run([trawl, "read", "/tmp"], capture_output=True, text=True)
+    t.check(out.returncode != 0 and "is a directory" in out.stderr, f"a directory as input says so: {out.stderr.strip()}")
+    # A stray file in the data directory is named and skipped.
+    data = os.path.join(work, "data")
+    os.makedirs(os.path.join(data, "entries"))
+    open(os.path.join(data, "entries", "notes.txt"), "w").write("not a segment")
+    open(os.path.join(data, "entries", "0000000000000000zzzz.seg"), "w").write("not a segment either")
+    port = free_port()
+    w = Worker(trawl, ["read", demo, "--serve", "--data-dir", data], port, os.path.join(work, "stray.log"))
+    w.wait_healthy()
+    stray = w.stats()["store"]["stray_files"]
+    t.check(stray == ["0000000000000000zzzz.seg", "notes.txt"], f"stray files are reported: {stray}")
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+
+
+# --- Queries: a costly regex, a client that leaves, huge queries ----------------------------
+
+SLOW_QUERY = 'http and request.body == r"(.{100}|x){8}Z"'  # compiles; about 50 ms per 8 KB body
+
+
+def healthz_latencies(w, seconds):
+    worst, samples = 0.0, 0
+    end = time.time() + seconds
+    while time.time() < end:
+        t0 = time.time()
+        code = w.request("GET", "/healthz", timeout=5)[0]
+        worst = max(worst, time.time() - t0 if code == 200 else 99)
+        samples += 1
+        time.sleep(0.05)
+    return worst, samples
+
+
+def queries(t, trawl, work, repo):
+    capture = os.path.join(work, "bodies.pcap")
+    write_http_capture(capture, 20000, 8192)  # 20,000 stored 8 KB bodies
+    port = free_port()
+    w = Worker(trawl, ["read", capture, "--serve", "--query-timeout", "5"], port, os.path.join(work, "q.log"))
+    w.wait_healthy(120)
+    # The costly query runs while /healthz is asked every 50 ms.
+    result = {}
+
+    def run_query():
+        t0 = time.time()
+        result["status"], result["page"] = w.json("/api/entries?limit=10&q=" + Q(SLOW_QUERY), timeout=60)
+        result["seconds"] = time.time() - t0
+
+    q = threading.Thread(target=run_query)
+    q.start()
+    time.sleep(0.3)
+    worst, samples = healthz_latencies(w, 3.5)
+    q.join()
+    t.figure("healthz_worst_ms_during_regex", round(worst * 1000, 1))
+    t.check(worst < 0.1, f"/healthz answers in under 100 ms during the query (worst {worst * 1000:.0f} ms of {samples})")
+    page = result.get("page") or {}
+    t.figure("regex_query_seconds", round(result.get("seconds", 0), 2))
+    t.check(result.get("status") == 200 and page.get("partial") is True and "next" in page,
+            f"the query stops at its deadline with a partial page and a cursor: {str(page)[-160:]}")
+    t.check(result.get("seconds", 99) < 6.5, f"within its deadline of 5 s ({result.get('seconds', 0):.1f} s)")
+    # The cursor goes on where the page stopped.
+    if "next" in page:
+        _, more = w.json(f"/api/entries?limit=10&before={page['next']}&q=" + Q("http"), timeout=30)
+        t.check(more["count"] == 10 and int(more["entries"][0]["id"]) < int(page["next"]),
+                "the cursor continues below where the page stopped")
+    # A client that leaves: its query stops (counted), and so does the work.
+    s = w.connect()
+    s.sendall(f"GET /api/entries?q={Q(SLOW_QUERY)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    time.sleep(1)
+    s.close()
+    time.sleep(0.5)
+    cpu0 = w.cpu_seconds("trawl-query")
+    time.sleep(1.5)
+    spent = w.cpu_seconds("trawl-query") - cpu0
+    t.check(spent < 0.2, f"the query stops when its client leaves ({spent:.2f} s of CPU after)")
+    t.check(w.stats()["api"]["queries_cancelled"] >= 1, "and it is counted")
+    # Queries too large, on the API and the stream.
+    big = "http and (" + " or ".join(f"request.path == \"/p{i}\"" for i in range(5000)) + ")"
+    code, body = w.json("/api/validate?q=" + Q(big[:60000]), timeout=30)
+    t.check(code in (200, 400, 431), f"a long query is answered ({code})")
+    before = w.rss_mib("VmRSS")
+    s = w.connect()
+    code, rest = ws_open(s, port)
+    t0 = time.time()
+    try:
+        s.sendall(ws_frame(b"http or " * (2 << 20)))  # 16 MB
+    except OSError:
+        pass
+    closed = False
+    try:
+        op, _ = WsReader(s, rest).frame()
+        closed = op == 8
+    except (EOFError, OSError):
+        closed = True
+    s.close()
+    t.check(code == 101 and closed, "a 16 MB query closes the stream (too large), at once")
+    t.check(time.time() - t0 < 3, f"without compiling it ({time.time() - t0:.1f} s)")
+    grew = w.rss_mib("VmRSS") - before
+    t.check(grew < 32, f"nor holding it ({grew:.0f} MiB more)")
+    s = w.connect()
+    code, rest = ws_open(s, port)
+    s.sendall(ws_frame(("request.path == r\"" + "(.{100}|x)" * 8 + "\" and " + "http or " * 10 + "http").encode()))
+    op, msg = WsReader(s, rest).frame()
+    s.close()
+    control = json.loads(msg).get("control", {})
+    t.check("query" in control or "error" in control, f"a query the stream compiles or refuses: {msg[:120]!r}")
+    # A stop during a running query is obeyed at once.
+    def doomed_query():
+        try:
+            w.request("GET", "/api/entries?q=" + Q(SLOW_QUERY), timeout=30)
+        except Exception:  # the worker stops under it
+            pass
+
+    threading.Thread(target=doomed_query, daemon=True).start()
+    time.sleep(1)
+    bound_rss(t, w, "queries")
+    t0 = time.time()
+    code = w.stop()
+    t.check(code == 0 and time.time() - t0 < 5, f"SIGTERM during a query stops the worker ({code}, {time.time() - t0:.1f} s)")
+
+
+# --- Live capture: clients that do not read -------------------------------------------------
+
+def capture_worker(trawl, work, port, *extra, threads=2, log="capture.log"):
+    return Worker(trawl, ["capture", "-i", "lo", "--threads", str(threads), "--data-dir",
+                          os.path.join(work, "data")] + list(extra), port, os.path.join(work, log))
+
+
+def streams(t, trawl, work, repo):
+    """200 live stream clients, half of which never read, then 100 HTTP
+    clients that never read a 10,000-entry page, while traffic flows."""
+    web = free_port()
+    server = TrafficServer(web, work)
+    port = free_port()
+    w = capture_worker(trawl, work, port, "--client-timeout", "3")
+    w.wait_healthy()
+    fetch_all(web, 1, 12000)  # 12,000 entries of 8 KB bodies to ask pages of
+    traffic = TrafficClient(web, 300)
+    readers_got = [0] * 100
+    alive = [True] * 100
+    sockets = []
+
+    def reader(i):
+        try:
+            s = w.connect()
+            code, rest = ws_open(s, port)
+            s.sendall(ws_frame(b"http"))
+            r = WsReader(s, rest)
+            end = time.time() + 12
+            while time.time() < end:
+                op, _ = r.frame()
+                if op == 8:
+                    break
+                readers_got[i] += 1
+            alive[i] = time.time() >= end
+            s.close()
+        except (OSError, EOFError):
+            alive[i] = False
+
+    threads = [threading.Thread(target=reader, args=(i,)) for i in range(100)]
+    for th in threads:
+        th.start()
+    for _ in range(100):  # never read: a small receive buffer, nothing taken from it
+        s = w.connect()
+        ws_open(s, port, rcvbuf=4096)
+        s.sendall(ws_frame(b"http"))
+        sockets.append(s)
+    time.sleep(2)
+    t.check(w.stats()["stream"]["subscribers"] >= 190, "200 stream clients subscribed")
+    for th in threads:
+        th.join()
+    st = w.stats()
+    t.figure("stream_clients_cut", st["api"]["stream_clients_cut"])
+    t.check(st["api"]["stream_clients_cut"] >= 95,
+            f"clients that never read are cut off and counted ({st['api']['stream_clients_cut']})")
+    t.check(min(readers_got) > 100 and sum(alive) >= 95,
+            f"clients that read keep receiving (fewest {min(readers_got)} entries; {sum(alive)} stayed)")
+    for s in sockets:
+        s.close()
+    # HTTP clients that ask for 10,000 entries and never read the answer.
+    time.sleep(1)
+    stuck = []
+    for _ in range(100):
+        s = w.connect()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(f"GET /api/entries?limit=10000 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        stuck.append(s)
+    time.sleep(6)
+    st = w.stats()
+    t.figure("http_clients_cut", st["api"]["slow_clients_cut"])
+    t.figure("http_clients_refused_busy", st["api"]["queries_rejected"])
+    cut, busy = st["api"]["slow_clients_cut"], st["api"]["queries_rejected"]
+    t.check(cut + busy >= 95 and cut > 0,
+            f"HTTP clients that never read are cut off, or told the worker is busy, and counted "
+            f"({cut} cut, {busy} refused)")
+    for s in stuck:
+        s.close()
+    t.check(w.request("GET", "/healthz")[0] == 200, "the API answers throughout")
+    traffic.stop()
+    time.sleep(1)
+    after = w.rss_mib("VmRSS")
+    t.figure("streams_rss_after_clients_left_mib", round(after, 1))
+    t.check(after < RSS_BOUND_MIB, f"memory after the clients left: {after:.0f} MiB")
+    st = w.stats()
+    t.figure("streams_kernel_drops", st["live"]["kernel_drops"])
+    t.figure("streams_entries", st["store"]["entries"])
+    t.figure("streams_stream_skipped", st["stream"]["skipped"])
+    bound_rss(t, w, "streams")
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+    server.close()
+
+
+# --- Live capture: traffic that tries to make the dissectors hold memory ---------------------
+
+def sink_server(port):
+    """Accepts, reads everything, never answers."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(64)
+
+    def drain(c):
+        while c.recv(1 << 20):
+            pass
+        c.close()
+
+    def accept():
+        while True:
+            c, _ = listener.accept()
+            threading.Thread(target=drain, args=(c,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener
+
+
+def gzip_pipelines(t, trawl, work, repo):
+    """Four connections each pipeline 256 POSTs of 1 MB gzip bodies that are
+    never answered."""
+    web = free_port()
+    sink_server(web)
+    port = free_port()
+    w = capture_worker(trawl, work, port)
+    w.wait_healthy()
+    body = gzip_noise(1 << 20)
+    request = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Encoding: gzip\r\n"
+               f"Content-Type: application/octet-stream\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    clients = [socket.create_connection(("127.0.0.1", web)) for _ in range(4)]
+    drops_while_open = [0]
+    sending = [True]
+
+    def watch():
+        while sending[0]:
+            st = w.stats()
+            drops_while_open[0] = max(drops_while_open[0], st["loss"]["memory_budget_drops"])
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    t0 = time.time()
+    for i in range(256):
+        for c in clients:
+            c.sendall(request)
+        # About 100 MB/s in all: fast, but within what the capture ring takes.
+        time.sleep(max(0.0, (i + 1) * 4 * len(request) / 100e6 - (time.time() - t0)))
+    time.sleep(1.5)
+    sending[0] = False
+    watcher.join()
+    t.figure("gzip_seconds_sending", round(time.time() - t0, 1))
+    st = w.stats()
+    t.figure("gzip_memory_budget_peak_mib", round(st["memory"]["peak"] / 2**20, 1))
+    t.figure("gzip_memory_budget_drops", drops_while_open[0])
+    t.check(drops_while_open[0] > 0, "what the memory budget refused was counted while the connections were open")
+    t.check(st["memory"]["peak"] <= st["memory"]["limit"], "the dissectors held no more than their budget")
+    peak = bound_rss(t, w, "gzip")
+    for c in clients:
+        c.close()
+    for _ in range(100):  # the server drains what is still in flight, then closes too
+        _, page = w.json("/api/entries?limit=2000&q=" + Q('http and request.method == "POST"'))
+        if page["count"] >= 1024:
+            break
+        time.sleep(0.2)
+    st = w.stats()
+    drops = st["live"]["kernel_drops"]
+    t.figure("gzip_kernel_drops", drops)
+    t.figure("gzip_entries", page["count"])
+    if drops == 0:
+        t.check(page["count"] == 1024, f"every request is an entry once the connections close ({page['count']})")
+    t.check(all(e.get("error") == "no response" for e in page["entries"]), "each says it had no response")
+    cut = sum(1 for e in page["entries"] if e["request"].get("bodyTruncated"))
+    t.check(cut > 0 and st["loss"]["bodies_truncated"] >= cut,
+            f"bodies cut are marked and counted ({cut} marked, {st['loss']['bodies_truncated']} counted)")
+    t.check(st["memory"]["used"] < 1 << 20, f"the budget is given back ({st['memory']['used']} bytes held)")
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+
+
+SYN_SENDER = r"""
+import socket, struct, sys, time
+count = int(sys.argv[1])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("lo", 0))
+eth = bytes(12) + b"\x08\x00"
+tcp_tail = struct.pack(">IIBBHHH", 1000, 0, 5 << 4, 0x02, 65535, 0, 0)
+dst = socket.inet_aton("127.0.0.1")
+for i in range(count):
+    src = bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255])
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0, src, dst)
+    s.send(eth + ip + struct.pack(">HH", 1024 + i % 60000, 9) + tcp_tail)
+"""
+
+
+def syn_flood(t, trawl, work, repo, threads):
+    """A SYN flood from 600,000 sources: the flows tracked, and the memory, are
+    one budget for the process whatever the number of capture threads."""
+    port = free_port()
+    w = capture_worker(trawl, work, port, threads=threads, log=f"syn{threads}.log")
+    w.wait_healthy()
+    t0 = time.time()
+    subprocess.run([sys.executable, "-c", SYN_SENDER, "600000"], check=True)
+    sent_for = time.time() - t0
+    time.sleep(2)
+    st = w.stats()
+    tag = f"syn{threads}"
+    t.figure(f"{tag}_send_seconds", round(sent_for, 1))
+    t.figure(f"{tag}_flows_tracked", st["memory"]["flows"])
+    t.figure(f"{tag}_flows_evicted", st["loss"]["flows_evicted_by_cap"])
+    t.figure(f"{tag}_kernel_drops", st["live"]["kernel_drops"])
+    t.check(st["memory"]["flows"] <= st["memory"]["max_flows"] + threads,
+            f"{threads} threads track at most the process's flow budget ({st['memory']['flows']})")
+    seen = st["flows"]["tcp"]
+    t.check(st["loss"]["flows_evicted_by_cap"] >= seen - st["memory"]["max_flows"] - threads,
+            f"flows ended early for the budget are counted ({st['loss']['flows_evicted_by_cap']} of {seen})")
+    bound_rss(t, w, tag)
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+
+
+def syn2(t, trawl, work, repo):
+    syn_flood(t, trawl, work, repo, 2)
+
+
+def syn4(t, trawl, work, repo):
+    syn_flood(t, trawl, work, repo, 4)
+
+
+SCENARIOS = {"syn2": syn2, "syn4": syn4, "gzip": gzip_pipelines, "streams": streams, "api": api, "token": token, "descriptors": descriptors, "files": files, "queries": queries}
+
+if __name__ == "__main__":
+    name, trawl, work, repo = sys.argv[1:5]
+    t = Checks(name)
+    try:
+        SCENARIOS[name](t, trawl, work, repo)
+    except Exception as e:  # a scenario that cannot go on is a failure, with its reason
+        import traceback
+        traceback.print_exc()
+        t.check(False, f"{name} stopped: {e!r}")
+    json.dump({"name": name, "checks": t.count, "failures": t.failures, "figures": t.figures},
+              open(os.path.join(work, "result.json"), "w"))
+    print(f"hostile/{name}: {t.count - len(t.failures)} of {t.count} checks passed", flush=True)
+    sys.exit(1 if t.failures else 0)
