@@ -8,7 +8,7 @@ trawl=$(realpath "$1")
 shift
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-all=(syn2 syn4 gzip streams queries api token descriptors files)
+all=(origin fulldisk bitflip kill9 syn2 syn4 gzip streams queries api token descriptors files)
 scenarios=("${@:-${all[@]}}")
 [ $# -eq 0 ] && scenarios=("${all[@]}")
 out=$(mktemp -d /tmp/trawl-hostile.XXXXXX)

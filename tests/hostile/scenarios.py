@@ -333,9 +333,9 @@ def queries(t, trawl, work, repo):
 
 # --- Live capture: clients that do not read -------------------------------------------------
 
-def capture_worker(trawl, work, port, *extra, threads=2, log="capture.log"):
+def capture_worker(trawl, work, port, *extra, threads=2, log="capture.log", data=None):
     return Worker(trawl, ["capture", "-i", "lo", "--threads", str(threads), "--data-dir",
-                          os.path.join(work, "data")] + list(extra), port, os.path.join(work, log))
+                          data or os.path.join(work, "data")] + list(extra), port, os.path.join(work, log))
 
 
 def streams(t, trawl, work, repo):
@@ -553,7 +553,240 @@ def syn4(t, trawl, work, repo):
     syn_flood(t, trawl, work, repo, 4)
 
 
-SCENARIOS = {"syn2": syn2, "syn4": syn4, "gzip": gzip_pipelines, "streams": streams, "api": api, "token": token, "descriptors": descriptors, "files": files, "queries": queries}
+# --- The store: a full disk, a flipped bit, kill -9 -----------------------------------------
+
+class Traffic:
+    """GETs of /item/<n>, n counting up, on a thread, until stopped."""
+
+    def __init__(self, web, start=1):
+        self.web, self.n, self.running = web, start, True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while self.running:
+            fetch_all(self.web, self.n, self.n + 199)
+            self.n += 200
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+
+
+def wait_for(what, timeout, step=0.25):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = what()
+        if value:
+            return value
+        time.sleep(step)
+    return None
+
+
+def full_disk(t, trawl, work, repo):
+    """A 20 MB file system fills, frees again, fills again; the worker stops and
+    starts again on it: nothing acknowledged is lost, nothing is cut."""
+    disk = os.path.join(work, "disk")
+    os.makedirs(disk)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", disk], check=True)
+    try:
+        full_disk_on(t, trawl, work, disk)
+    finally:
+        subprocess.run(["umount", "-l", disk])
+
+
+def full_disk_on(t, trawl, work, disk):
+    with open(os.path.join(disk, "filler"), "wb") as f:
+        f.write(b"\0" * (6 << 20))
+    web = free_port()
+    server = TrafficServer(web, work)
+    port = free_port()
+    data = os.path.join(disk, "data")
+    w = capture_worker(trawl, work, port, "--store-mb", "1000", "--packet-mb", "1000", data=data)
+    w.wait_healthy()
+    traffic = Traffic(web)
+    full = wait_for(lambda: (lambda st: st if st["store"]["failed_commits"] > 0 else None)(w.stats()), 90)
+    t.check(full is not None, "the disk filled and the store counted its failed commits")
+    if not full:
+        return
+    durable_full = full["store"]["durable_id"]
+    os.remove(os.path.join(disk, "filler"))  # space returns
+    resumed = wait_for(lambda: (lambda st: st if st["store"]["durable_id"] > durable_full + 50 else None)(
+        w.stats()), 30)
+    t.check(resumed is not None, f"writing resumes when space returns (durable id {durable_full} before)")
+    after = {}
+    if resumed:
+        top = resumed["store"]["durable_id"]
+        _, page = w.json(f"/api/entries?limit=10000&after={durable_full}&before={top + 1}&q=http")
+        after = {e["id"]: e["request"]["url"] for e in page["entries"]}
+    t.check(len(after) > 10, f"entries written after the recovery ({len(after)})")
+    time.sleep(2)  # the disk fills again
+    traffic.stop()
+    st = w.stats()
+    t.figure("fulldisk_entries_lost", st["store"]["entries_lost"])
+    t.figure("fulldisk_failed_commits", st["store"]["failed_commits"])
+    t.figure("fulldisk_packets_lost", st["packet_ring"]["lost_packets"])
+    t.figure("fulldisk_packet_ring_kept_mib", round(st["packet_ring"]["kept_bytes"] / 2**20, 1))
+    t.check(st["packet_ring"]["kept_bytes"] <= 20 << 20,
+            f"the packet ring counts only what the disk took ({st['packet_ring']['kept_bytes']} bytes kept)")
+    t.check(st["packet_ring"]["lost_packets"] > 0, "and counts what it could not write")
+    last_durable = st["store"]["durable_id"]
+    bound_rss(t, w, "fulldisk")
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly on a full disk")
+    w = capture_worker(trawl, work, port, "--store-mb", "1000", "--packet-mb", "1000", data=data,
+                       log="capture2.log")
+    w.wait_healthy()
+    st = w.stats()
+    t.check(st["store"]["durable_id"] >= last_durable,
+            f"after a restart the durable id is kept ({st['store']['durable_id']} >= {last_durable})")
+    t.check(st["store"]["truncated_bytes"] == 0 and st["store"]["damaged_regions"] == 0,
+            f"nothing is cut at open ({st['store']['truncated_bytes']} bytes truncated)")
+    missing = [i for i, url in after.items()
+               if (lambda r: r[0] != 200 or json.loads(r[1])["request"]["url"] != url)(
+                   w.request("GET", f"/api/entries/{i}"))]
+    t.check(not missing, f"every entry written after the recovery is still there ({len(missing)} missing)")
+    t.check(w.stop() == 0, "SIGTERM stops the restarted worker cleanly")
+    server.close()
+
+
+def bitflip(t, trawl, work, repo):
+    """One bit flipped in a block header in the middle of the segment being
+    written loses that block alone."""
+    capture = os.path.join(work, "bodies.pcap")
+    write_http_capture(capture, 20000, 8192)
+    data = os.path.join(work, "data")
+    port = free_port()
+    w = Worker(trawl, ["read", capture, "--serve", "--data-dir", data], port, os.path.join(work, "b1.log"))
+    w.wait_healthy(120)
+    before = w.stats()["store"]
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+    segments = sorted(f for f in os.listdir(os.path.join(data, "entries")) if f.endswith(".seg"))
+    path = os.path.join(data, "entries", segments[-1])
+    offsets = []
+    with open(path, "r+b") as f:
+        size = os.path.getsize(path)
+        at = 0
+        while at + 48 <= size:
+            f.seek(at + 8)
+            payload = int.from_bytes(f.read(4), "little")
+            offsets.append(at)
+            at += 48 + payload
+        middle = offsets[len(offsets) // 2]
+        f.seek(middle + 26)
+        b = f.read(1)
+        f.seek(middle + 26)
+        f.write(bytes([b[0] ^ 0x10]))
+    w = capture_worker(trawl, work, port, data=data, log="b2.log")
+    w.wait_healthy()
+    after = w.stats()["store"]
+    lost = before["entries"] - after["entries"]
+    t.figure("bitflip_blocks", len(offsets))
+    t.figure("bitflip_entries_lost", lost)
+    t.figure("bitflip_entries", before["entries"])
+    t.check(after["damaged_regions"] == 1 and after["truncated_bytes"] == 0,
+            f"the damaged block is skipped and counted, nothing cut ({after['damaged_regions']} damaged, "
+            f"{after['truncated_bytes']} bytes cut)")
+    t.check(0 < lost <= before["entries"] * 2 / len(offsets),
+            f"only that block's entries are lost ({lost} of {before['entries']})")
+    t.check(after["last_id"] == before["last_id"], "the newest entries are all there")
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+
+
+def kill9(t, trawl, work, repo):
+    """Five cycles of traffic, the live stream and the query API, then kill -9:
+    no id served before a kill ever names another call afterwards."""
+    web = free_port()
+    server = TrafficServer(web, work, body_bytes=64)
+    port = free_port()
+    served = {}  # id -> url, from the stream and the API
+    conflicts = []
+    last_max = 0
+    data = os.path.join(work, "data")
+
+    def record(i, url):
+        if served.setdefault(i, url) != url:
+            conflicts.append((i, served[i], url))
+
+    for cycle in range(5):
+        w = capture_worker(trawl, work, port, data=data, log=f"k{cycle}.log")
+        w.wait_healthy()
+        got = []
+
+        def tail():
+            s = w.connect()
+            code, rest = ws_open(s, port)
+            s.sendall(ws_frame(b"http"))
+            r = WsReader(s, rest)
+            try:
+                while True:
+                    op, msg = r.frame()
+                    if op == 8:
+                        break
+                    m = json.loads(msg)
+                    if "id" in m:
+                        got.append((int(m["id"]), m["request"]["url"]))
+            except (EOFError, OSError, ValueError):
+                pass
+
+        th = threading.Thread(target=tail, daemon=True)
+        th.start()
+        time.sleep(0.3)
+        fetch_all(web, cycle * 10000 + 1, cycle * 10000 + 400)
+        # At once: some of what was served is not durable yet (commits are every 200 ms).
+        _, page = w.json("/api/entries?limit=10000&q=http")
+        os.kill(w.pid, signal.SIGKILL)
+        w.proc.wait()
+        th.join(5)
+        ids = [(int(e["id"]), e["request"]["url"]) for e in page["entries"]] + got
+        for i, url in ids:
+            record(i, url)
+        fresh = [i for i, url in ids if int(url.rsplit("/", 1)[1]) > cycle * 10000]
+        t.check(not fresh or min(fresh) > last_max,
+                f"cycle {cycle}: new calls get ids above every id served before ({min(fresh or [0])} > {last_max})")
+        last_max = max([last_max] + [i for i, _ in ids])
+    w = capture_worker(trawl, work, port, data=data, log="k-final.log")
+    w.wait_healthy()
+    _, page = w.json("/api/entries?limit=10000&q=http")
+    for e in page["entries"]:
+        record(int(e["id"]), e["request"]["url"])
+    t.figure("kill9_ids_served", len(served))
+    t.check(len(served) >= 5 * 300, f"ids served over the cycles ({len(served)})")
+    t.figure("kill9_entries_after", page["count"])
+    t.check(not conflicts, f"no id names two calls ({conflicts[:3]})")
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+    server.close()
+
+
+# --- Other origins, in a browser ------------------------------------------------------------
+
+def origin(t, trawl, work, repo):
+    ui = os.path.join(work, "ui")
+    os.makedirs(ui)
+    open(os.path.join(ui, "index.html"), "w").write("<!doctype html><title>ui</title>")
+    port, foreign = free_port(), free_port()
+    w = Worker(trawl, ["read", os.path.join(repo, "fixtures/demo.pcap"), "--serve", "--ui-dir", ui], port,
+               os.path.join(work, "origin.log"))
+    w.wait_healthy()
+    out = subprocess.run(["node", os.path.join(repo, "tests/hostile/origin.mjs"), str(port), str(foreign), repo, ui],
+                         capture_output=True, text=True, timeout=120)
+    if not t.check(out.returncode == 0, f"the browser ran: {out.stderr[-300:]}"):
+        return
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    for name in ("crossSite", "otherPort"):
+        page = r[name]
+        t.check(page["fetch"] == "error" and page["noCors"] in (0, "error") and page["stream"] == [] and
+                page["script"] == "blocked", f"a page of another origin ({name}) reads nothing: {page}")
+    rebound = r["rebinding"]
+    t.check('"entries"' not in str(rebound["fetch"]) and rebound["stream"] == [],
+            f"a rebound name reads nothing: {rebound}")
+    control = r["sameOrigin"]
+    t.check('"entries"' in str(control["fetch"]) and len(control["stream"]) > 0,
+            f"the same page from the worker's own origin reads (the control): {str(control)[:200]}")
+    t.check(w.stats()["api"]["forbidden"] >= 6, "the refusals are counted")
+    t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
+
+
+SCENARIOS = {"origin": origin, "fulldisk": full_disk, "bitflip": bitflip, "kill9": kill9, "syn2": syn2, "syn4": syn4, "gzip": gzip_pipelines, "streams": streams, "api": api, "token": token, "descriptors": descriptors, "files": files, "queries": queries}
 
 if __name__ == "__main__":
     name, trawl, work, repo = sys.argv[1:5]
