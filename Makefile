@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 SHARED ?= ../shared
 JOBS ?= 2
 
-.PHONY: all bootstrap build ui run test unit asan-test fuzz-build fuzz-smoke integration ui-test oracle bench fixtures format clean
+.PHONY: all bootstrap build ui run test unit asan-test fuzz-build fuzz-smoke integration ui-test hostile oracle bench fixtures format clean
 
 all: build
 
@@ -59,13 +59,18 @@ integration: build
 ui-test: build ui
 	cd ui && npx vitest run && node tests/e2e.mjs ../$(BUILD)/trawl
 
+# Clients and traffic that try to crash the worker, read it from other origins,
+# lose what it stored, or grow its memory (docs/security.md).
+hostile: build ui
+	tests/hostile/run.sh $(BUILD)/trawl
+
 oracle: build
 	@if [ -d $(SHARED)/pcaps ]; then scripts/oracle.sh $(BUILD)/trawl $(SHARED); \
 	else echo "oracle: $(SHARED)/pcaps not found, skipped"; fi
 
-test: build unit asan-test fuzz-smoke integration ui-test oracle
+test: build unit asan-test fuzz-smoke integration ui-test hostile oracle
 	@echo "make test: all suites passed"
-	@echo "suites: 7 passed, 0 failed"
+	@echo "suites: 8 passed, 0 failed"
 
 bench: build
 	bench/run.sh $(BUILD)/trawl

@@ -144,6 +144,7 @@ def token(t, trawl, work, repo):
     code, _ = ws_open(s, port, "/api/stream")
     s.close()
     t.check(code == 401, f"the stream without a token: 401 (status {code})")
+    bound_rss(t, w, "token")
     t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
 
 
@@ -175,6 +176,7 @@ def descriptors(t, trawl, work, repo):
     time.sleep(0.5)
     t.check(w.request("GET", "/healthz", timeout=5)[0] == 200, "the worker answers once descriptors are back")
     t.check(w.stats()["api"]["accept_errors"] > 0, "failed accepts are counted")
+    bound_rss(t, w, "descriptors")
     t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
 
 
@@ -659,6 +661,7 @@ def bitflip(t, trawl, work, repo):
     w = Worker(trawl, ["read", capture, "--serve", "--data-dir", data], port, os.path.join(work, "b1.log"))
     w.wait_healthy(120)
     before = w.stats()["store"]
+    bound_rss(t, w, "bitflip")
     t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
     segments = sorted(f for f in os.listdir(os.path.join(data, "entries")) if f.endswith(".seg"))
     path = os.path.join(data, "entries", segments[-1])
@@ -753,6 +756,7 @@ def kill9(t, trawl, work, repo):
     t.check(len(served) >= 5 * 300, f"ids served over the cycles ({len(served)})")
     t.figure("kill9_entries_after", page["count"])
     t.check(not conflicts, f"no id names two calls ({conflicts[:3]})")
+    bound_rss(t, w, "kill9")
     t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
     server.close()
 
@@ -783,6 +787,7 @@ def origin(t, trawl, work, repo):
     t.check('"entries"' in str(control["fetch"]) and len(control["stream"]) > 0,
             f"the same page from the worker's own origin reads (the control): {str(control)[:200]}")
     t.check(w.stats()["api"]["forbidden"] >= 6, "the refusals are counted")
+    bound_rss(t, w, "origin")
     t.check(w.stop() == 0, "SIGTERM stops the worker cleanly")
 
 
