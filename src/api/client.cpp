@@ -79,7 +79,7 @@ std::pair<int, std::string> http_get(const ServerUrl& server, const std::string&
   stream.connect(resolve(io, server), ec);
   if (ec) unreachable(server, ec);
   http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, server.host);
+  req.set(http::field::host, server.authority());
   req.set(http::field::user_agent, "trawl");
   if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
   http::write(stream, req, ec);
@@ -104,7 +104,7 @@ void stream(const ServerUrl& server, const std::string& query, const std::string
     req.set(http::field::user_agent, "trawl");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
   }));
-  ws.handshake(server.host, "/api/stream", ec);
+  ws.handshake(server.authority(), "/api/stream", ec);
   if (ec) unreachable(server, ec);
   ws.write(net::buffer(query), ec);
   if (ec) unreachable(server, ec);

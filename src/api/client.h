@@ -12,6 +12,10 @@ struct ServerUrl {
   std::string port = "8899";
   // "http://host:port", "host:port" or "host"; false with a reason otherwise.
   static bool parse(std::string_view url, ServerUrl& out, std::string& error);
+  // The Host header: "host:port", an IPv6 address in brackets.
+  std::string authority() const {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+  }
 };
 
 std::string url_encode(std::string_view s);

@@ -366,15 +366,15 @@ void Store::open_lease() {
     lease_slot_ = 1 - slot;  // the next write goes to the other slot
   }
   next_id_ = std::max(next_id_, lease_end_);
+  lease_end_ = next_id_;  // the first append leases more (an open alone syncs nothing)
   // The file is full size from the start: later writes overwrite, so a full
   // disk cannot refuse them.
   struct stat st {};
   if (fstat(lease_fd_, &st) == 0 && st.st_size < 2 * kLeaseSlot) {
     if (ftruncate(lease_fd_, 2 * kLeaseSlot) != 0) {
-      // Written in place below anyway.
+      // Written in place when the lease is extended anyway.
     }
   }
-  write_lease_locked(next_id_ + kLeaseIds);
 }
 
 // Leases the ids below `end`. A lease that cannot be written is reported; ids
