@@ -9,20 +9,11 @@
 #include <array>
 #include <stdexcept>
 
+#include "base/text.h"
+
 namespace trawl::api {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && lower(a) == lower(b);
-}
 
 // Splits "host:port", "[v6]:port", "host" into the name and the port ("" when none);
 // false when it is neither.
@@ -58,7 +49,7 @@ bool is_address(std::string_view name) {
 std::string this_machine() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) return "";
-  return lower(name);
+  return to_lower(name);
 }
 
 std::array<unsigned char, SHA256_DIGEST_LENGTH> digest(std::string_view s) {
@@ -83,7 +74,7 @@ std::string normalise_origin(std::string_view origin) {
   if (authority.find_first_of("/?#@ ") != std::string_view::npos ||
       !split_authority(authority, name, port))
     return "";
-  std::string out = std::string(scheme) + "://" + lower(name) + ":";
+  std::string out = std::string(scheme) + "://" + to_lower(name) + ":";
   out += port.empty() ? (scheme == "http" ? "80" : "443") : std::string(port);
   return out;
 }
@@ -98,7 +89,7 @@ AccessPolicy::AccessPolicy(AccessSettings settings)
     if (n.empty()) throw std::invalid_argument("not an origin (scheme://host[:port]): " + o);
     origins_.push_back(n);
   }
-  for (auto& h : settings_.allowed_hosts) h = lower(h);
+  for (auto& h : settings_.allowed_hosts) h = to_lower(h);
 }
 
 bool AccessPolicy::public_path(std::string_view path) {
@@ -109,7 +100,7 @@ bool AccessPolicy::host_allowed(std::string_view host) const {
   if (host.empty()) return true;  // HTTP/1.0 clients; every browser sends one
   std::string_view name, port;
   if (!split_authority(host, name, port)) return false;
-  std::string n = lower(name);
+  std::string n = to_lower(name);
   if (n.ends_with('.')) n.pop_back();  // "localhost." is localhost
   if (is_address(n) || n == "localhost" || (!machine_name_.empty() && n == machine_name_))
     return true;

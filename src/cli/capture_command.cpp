@@ -1,5 +1,6 @@
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -39,8 +40,9 @@ int run_capture(const CaptureOptions& o) {
   s.capture.promiscuous = o.promiscuous;
   s.capture.threads =
       o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  // The threads share the interface's ring: their sockets' rings add up to it.
-  s.capture.ring_mb = std::max(4, o.ring_mb / s.capture.threads);
+  // The threads share the interface's ring: their sockets' rings add up to it,
+  // 32 MiB each at most (a larger one only touches more memory per packet).
+  s.capture.ring_mb = std::clamp(o.ring_mb / s.capture.threads, 4, 32);
   s.store.max_bytes = o.store_mb << 20;
   s.store.max_age_us = int64_t(o.max_age_hours) * 3600 * 1000000;
   s.packet_bytes = o.packet_mb << 20;
@@ -162,8 +164,8 @@ void add_capture_command(CLI::App& app, int& exit_code) {
   c->add_flag("--promisc", o->promiscuous, "promiscuous mode (needs CAP_NET_ADMIN)");
   c->add_option("--threads", o->threads, "capture threads (default: one per core)");
   c->add_option("--ring-mb", o->ring_mb,
-                "kernel ring per interface, shared by the capture threads: absorbs bursts while "
-                "they are busy")
+                "kernel ring per interface, shared by the capture threads (32 MiB each at most): "
+                "absorbs bursts while they are busy")
       ->capture_default_str();
   c->add_option("--data-dir", o->serve.data_dir, "where entries and packets are kept")
       ->default_str("trawl-data");

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -58,7 +59,7 @@ void Worker::start_capture() {
       PacketRingSettings ring;
       ring.dir = packets_dir();
       ring.max_bytes = settings_.packet_bytes / uint64_t(n);
-      ring.max_buffers = std::max<size_t>(4, settings_.packet_buffers / size_t(n));
+      ring.max_buffers = std::clamp<size_t>(settings_.packet_buffers / size_t(n), 4, 32);
       ring.file_bytes = std::max<uint64_t>(1 << 20, ring.max_bytes / 16);
       th->ring = std::make_unique<PacketRing>(ring, t);
     }

@@ -23,7 +23,8 @@ struct WorkerSettings {
   LiveCaptureSettings capture;
   StoreSettings store;                 // its dir is <data_dir>/entries
   uint64_t packet_bytes = 512u << 20;  // the packet ring, over every thread
-  size_t packet_buffers = 64;          // its buffers in memory (1 MiB each), over every thread
+  size_t packet_buffers =
+      64;  // its buffers in memory (1 MiB each), over every thread (32 each at most)
   bool keep_packets = true;
   PipelineSettings pipeline;
   int commit_interval_ms = 200;  // entries are durable (and counted so) this often

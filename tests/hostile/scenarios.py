@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.parse
 
-from harness import (RSS_BOUND_MIB, Checks, PcapWriter, TrafficClient, TrafficServer, Worker, WsReader,
+from harness import (RSS_BOUND_MIB, Checks, TrafficClient, TrafficServer, Worker, WsReader,
                      fetch_all, free_port, gzip_noise, ws_frame, ws_open, write_http_capture)
 
 Q = urllib.parse.quote

@@ -85,7 +85,7 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
           continue;
         }
         msg_ = Http1Message{};
-        msg_.held = BudgetShare(memory_);
+        msg_.held = BudgetShare(buffer_share_.budget());
         msg_.first_us = ts;
         buffer_.clear();
         state_ = State::kHead;
@@ -357,7 +357,7 @@ void Http1Parser::finish(int64_t ts) {
   state_ = State::kStart;  // before the handler, which may stop() this parser
   handler_.on_message(std::move(msg_));
   msg_ = Http1Message{};
-  msg_.held = BudgetShare(memory_);
+  msg_.held = BudgetShare(buffer_share_.budget());
 }
 
 void Http1Parser::lost_sync() {

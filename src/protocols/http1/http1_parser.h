@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,7 +9,6 @@
 
 #include "base/bytes.h"
 #include "base/memory_budget.h"
-#include "protocols/http1/http_fields.h"
 
 namespace trawl {
 
@@ -30,9 +28,11 @@ struct Http1Message {
   bool gap = false;        // bytes of this message were lost
   bool truncated = false;  // the connection ended inside this message
   BudgetShare held;        // what its head and kept body take of the memory budget
-  // The body with its Content-Encoding undone, once the message is complete
-  // (so that a message waiting for its reply holds at most max_body).
-  std::optional<DecodedBody> decoded;
+  // Once the message is complete, `body` holds it with its Content-Encoding
+  // undone (a message waiting for its reply holds at most max_body), and these
+  // say how that went.
+  bool body_decoded = false, decode_failed = false;
+  uint64_t decoded_size = 0;
 
   std::string_view header(std::string_view lower_name) const;
 };
@@ -55,12 +55,8 @@ class Http1Parser {
   };
 
   Http1Parser(Handler& handler, size_t max_head, size_t body_keep, MemoryBudget* memory = nullptr)
-      : handler_(handler),
-        max_head_(max_head),
-        body_keep_(body_keep),
-        memory_(memory),
-        buffer_share_(memory) {
-    msg_.held = BudgetShare(memory_);
+      : handler_(handler), max_head_(max_head), body_keep_(body_keep), buffer_share_(memory) {
+    msg_.held = BudgetShare(memory);
   }
 
   void feed(Bytes data, int64_t timestamp_us);
