@@ -5,6 +5,7 @@
 // is dropped, and counted, when it is refused.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <utility>
@@ -86,6 +87,35 @@ class BudgetShare {
  private:
   MemoryBudget* budget_ = nullptr;
   uint64_t held_ = 0;
+};
+
+// For many small holdings that come and go on one connection (commands
+// waiting for their replies): the budget is charged a chunk at a time and given
+// back once nothing is held, so the shared counter is touched once per chunk,
+// not once per holding.
+class ChunkedShare {
+ public:
+  explicit ChunkedShare(MemoryBudget* budget, uint64_t chunk = 16 * 1024)
+      : reserved_(budget), chunk_(chunk) {}
+
+  bool take(uint64_t n) {
+    if (used_ + n > reserved_.held()) {
+      uint64_t want = (used_ + n + chunk_ - 1) / chunk_ * chunk_;
+      if (!reserved_.resize(want)) return false;
+    }
+    used_ += n;
+    return true;
+  }
+  void give(uint64_t n) {
+    used_ -= std::min(used_, n);
+    if (used_ == 0) reserved_.resize(0);
+  }
+  uint64_t used() const { return used_; }
+
+ private:
+  BudgetShare reserved_;
+  uint64_t chunk_;
+  uint64_t used_ = 0;
 };
 
 }  // namespace trawl

@@ -316,7 +316,7 @@ struct Replies {
 struct Pending {
   std::string command;
   std::string request;  // the entry's request object as JSON text
-  BudgetShare held;     // its memory, while it waits for its replies
+  uint64_t held = 0;    // what it holds of the connection's memory share
   uint64_t wire_bytes = 0;
   int64_t first_us = 0;
   size_t replies_expected = 1;
@@ -326,7 +326,7 @@ struct Pending {
 
 class RedisDissector : public StreamDissector {
  public:
-  explicit RedisDissector(const DissectorEnv& env) : env_(env) {}
+  explicit RedisDissector(const DissectorEnv& env) : env_(env), memory_(env.settings.memory) {}
 
   void on_data(Direction dir, Bytes data, int64_t ts) override {
     if (!client_known_) decide_client(dir, data);
@@ -343,7 +343,7 @@ class RedisDissector : public StreamDissector {
   void on_close(int64_t) override {
     while (!pending_.empty()) {
       emit(&pending_.front(), std::move(pending_.front().replies), "no response");
-      pending_.pop_front();
+      pop_pending();
     }
   }
 
@@ -386,7 +386,7 @@ class RedisDissector : public StreamDissector {
   void request(const RespMessage& m) {
     if (pending_.size() >= env_.settings.max_pending) {
       emit(&pending_.front(), std::move(pending_.front().replies), "no response");
-      pending_.pop_front();
+      pop_pending();
     }
     Pending& p = pending_.emplace_back();
     const size_t top = m.value_index();
@@ -418,11 +418,7 @@ class RedisDissector : public StreamDissector {
     size_t bytes = 48 + p.command.size() + args_.size() * 3;
     for (auto a : args_) bytes += a.size() + a.size() / 8;
     if (key >= 0) bytes += args_[size_t(key)].size() + 8;
-    p.held = BudgetShare(env_.settings.memory);
-    if (!p.held.take(bytes)) {
-      // The memory budget is spent: the command waits for its reply without its
-      // arguments (its place in the pipeline must stay, to pair the replies).
-      ++env_.counters.budget_drops;
+    if (!keep_arguments(p, bytes)) {
       args_.clear();
       key = -1;
       cut = true;
@@ -472,8 +468,27 @@ class RedisDissector : public StreamDissector {
     head.replies.add(m);
     if (head.replies.count < head.replies_expected) return;
     emit(&head, std::move(head.replies), head.uncertain ? "gap in stream" : "");
-    pending_.pop_front();
+    pop_pending();
     if (pending_.empty()) pairing_uncertain_ = false;
+  }
+
+  // Charges a command waiting for its replies to the memory budget. When the
+  // budget is spent it waits without its arguments (false): its place in the
+  // pipeline must stay, to pair the replies.
+  [[gnu::noinline]] bool keep_arguments(Pending& p, size_t bytes) {
+    if (memory_.take(bytes)) {
+      p.held = bytes;
+      return true;
+    }
+    ++env_.counters.budget_drops;
+    size_t bare = 48 + p.command.size();
+    p.held = memory_.take(bare) ? bare : 0;
+    return false;
+  }
+
+  [[gnu::noinline]] void pop_pending() {
+    memory_.give(pending_.front().held);
+    pending_.pop_front();
   }
 
   void emit(Pending* request, Replies&& replies, std::string_view error) {
@@ -512,7 +527,8 @@ class RedisDissector : public StreamDissector {
   bool resp3_ = false;
   bool pairing_uncertain_ = false;
   std::deque<Pending> pending_;
-  Args args_;  // the request being rendered (reused)
+  ChunkedShare memory_;  // what the pending commands hold of the memory budget
+  Args args_;            // the request being rendered (reused)
 };
 
 // "*<n>\r\n$" starts a command; a reply line ("+OK\r\n", ":1\r\n", "$5\r\n") or an
