@@ -113,22 +113,19 @@ class Http1Dissector : public StreamDissector {
   // for its response holds at most max_body, not its compressed bytes.
   void decode(Http1Message& m) {
     uint64_t kept = m.body.size();
-    DecodedBody d = decode_body(std::move(m.body), m.body_bytes, m.body_capped,
-                                m.header("content-encoding"), env_.settings.max_body);
+    m.body_state = decode_body(m.body, m.body_bytes, m.body_capped, m.header("content-encoding"),
+                               env_.settings.max_body);
+    m.body_decoded = true;
+    if (m.body.size() == kept) return;  // decoding changed nothing the budget counts
     uint64_t head = m.held.held() - std::min(m.held.held(), kept);
-    if (!m.held.resize(head + d.body.size())) {
+    if (!m.held.resize(head + m.body.size())) {
       // Decoding grew it past the budget: what the budget took is kept.
       ++env_.counters.budget_drops;
-      d.body.resize(std::min<uint64_t>(kept, d.body.size()));
-      d.body.shrink_to_fit();
-      d.truncated = true;
-      m.held.resize(head + d.body.size());
+      m.body.resize(std::min<uint64_t>(kept, m.body.size()));
+      m.body.shrink_to_fit();
+      m.body_state.truncated = true;
+      m.held.resize(head + m.body.size());
     }
-    m.body = std::move(d.body);
-    m.body_decoded = true;
-    m.decode_failed = !d.decode_error.empty();
-    m.decoded_size = d.size;
-    m.body_capped = d.truncated;
   }
 
   void message(Side& side, Http1Message&& m) {
@@ -194,16 +191,9 @@ class Http1Dissector : public StreamDissector {
   }
 
   bool body_fields(Json& side, Http1Message& m) {
-    if (!m.body_decoded)
-      return set_body_fields(side, std::move(m.body), m.body_bytes, m.body_capped,
-                             m.header("content-encoding"), env_.settings.max_body);
-    DecodedBody d;
-    d.body = std::move(m.body);
-    d.size = m.decoded_size;
-    d.truncated = m.body_capped;
-    if (m.decode_failed)
-      d.decode_error = "corrupt " + std::string(m.header("content-encoding")) + " body";
-    return set_body_fields(side, std::move(d));
+    if (!m.body_decoded) decode(m);
+    std::string_view encoding = m.body_state.decode_failed ? m.header("content-encoding") : "";
+    return set_body_fields(side, std::move(m.body), m.body_state, encoding);
   }
 
   void emit(Exchange&& ex) {

@@ -84,8 +84,7 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
           data = data.subspan(i);
           continue;
         }
-        msg_ = Http1Message{};
-        msg_.held = BudgetShare(buffer_share_.budget());
+        msg_ = Http1Message(buffer_share_.budget());
         msg_.first_us = ts;
         buffer_.clear();
         state_ = State::kHead;
@@ -356,8 +355,7 @@ void Http1Parser::finish(int64_t ts) {
   msg_.last_us = ts;
   state_ = State::kStart;  // before the handler, which may stop() this parser
   handler_.on_message(std::move(msg_));
-  msg_ = Http1Message{};
-  msg_.held = BudgetShare(buffer_share_.budget());
+  msg_ = Http1Message(buffer_share_.budget());
 }
 
 void Http1Parser::lost_sync() {

@@ -9,10 +9,13 @@
 
 #include "base/bytes.h"
 #include "base/memory_budget.h"
+#include "protocols/http1/http_fields.h"
 
 namespace trawl {
 
 struct Http1Message {
+  explicit Http1Message(MemoryBudget* memory = nullptr) : held(memory) {}
+
   bool is_request = false;
   std::string method, target;
   std::string version;  // "1.1", "1.0"
@@ -29,10 +32,9 @@ struct Http1Message {
   bool truncated = false;  // the connection ended inside this message
   BudgetShare held;        // what its head and kept body take of the memory budget
   // Once the message is complete, `body` holds it with its Content-Encoding
-  // undone (a message waiting for its reply holds at most max_body), and these
-  // say how that went.
-  bool body_decoded = false, decode_failed = false;
-  uint64_t decoded_size = 0;
+  // undone (a message waiting for its reply holds at most max_body).
+  bool body_decoded = false;
+  BodyState body_state;
 
   std::string_view header(std::string_view lower_name) const;
 };
@@ -55,9 +57,11 @@ class Http1Parser {
   };
 
   Http1Parser(Handler& handler, size_t max_head, size_t body_keep, MemoryBudget* memory = nullptr)
-      : handler_(handler), max_head_(max_head), body_keep_(body_keep), buffer_share_(memory) {
-    msg_.held = BudgetShare(memory);
-  }
+      : handler_(handler),
+        max_head_(max_head),
+        body_keep_(body_keep),
+        buffer_share_(memory),
+        msg_(memory) {}
 
   void feed(Bytes data, int64_t timestamp_us);
   // Returns false when message boundaries were lost (the parser resynchronises).

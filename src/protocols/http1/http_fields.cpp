@@ -206,53 +206,52 @@ std::string_view http_reason_phrase(int status) {
   }
 }
 
-DecodedBody decode_body(std::string kept, uint64_t body_size, bool wire_body_capped,
-                        std::string_view content_encoding, size_t max_body) {
-  DecodedBody out;
-  out.size = body_size;
-  out.truncated = wire_body_capped;
+BodyState decode_body(std::string& body, uint64_t body_size, bool wire_body_capped,
+                      std::string_view content_encoding, size_t max_body) {
+  BodyState out{body_size, wire_body_capped, false};
   if (body_size == 0) return out;
-  out.body = std::move(kept);
   Codec codec = codec_from_content_encoding(content_encoding);
   if (codec != Codec::kIdentity && codec != Codec::kUnknown) {
-    Decompressed d = decompress(codec, out.body, max_body);
+    Decompressed d = decompress(codec, body, max_body);
     if (d.ok) {
-      out.body = std::move(d.data);
+      body = std::move(d.data);
       out.truncated = out.truncated || d.truncated;
       // The decoded length is known only when whole.
-      out.size = out.truncated ? body_size : out.body.size();
+      out.size = out.truncated ? body_size : body.size();
     } else {
-      out.decode_error = "corrupt " + std::string(content_encoding) + " body";
+      out.decode_failed = true;
     }
   }
-  if (out.body.size() > max_body) {
-    out.body.resize(max_body);
-    out.body.shrink_to_fit();
+  if (body.size() > max_body) {
+    body.resize(max_body);
+    body.shrink_to_fit();
     out.truncated = true;
   }
   return out;
 }
 
-bool set_body_fields(Json& side, DecodedBody b) {
-  if (b.size == 0) {
+bool set_body_fields(Json& side, std::string&& body, const BodyState& state,
+                     std::string_view content_encoding) {
+  if (state.size == 0) {
     side.set("bodySize", 0);
     return false;
   }
-  if (!b.decode_error.empty()) side.set("bodyDecodeError", std::move(b.decode_error));
-  if (is_valid_utf8(b.body)) {
-    side.set("body", std::move(b.body));
+  if (state.decode_failed)
+    side.set("bodyDecodeError", "corrupt " + std::string(content_encoding) + " body");
+  if (is_valid_utf8(body)) {
+    side.set("body", std::move(body));
   } else {
-    side.set("bodyBase64", base64_encode(b.body));
+    side.set("bodyBase64", base64_encode(body));
   }
-  side.set("bodySize", b.size);
-  if (b.truncated) side.set("bodyTruncated", true);
-  return b.truncated;
+  side.set("bodySize", state.size);
+  if (state.truncated) side.set("bodyTruncated", true);
+  return state.truncated;
 }
 
 bool set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,
                      std::string_view content_encoding, size_t max_body) {
-  return set_body_fields(
-      side, decode_body(std::move(kept), body_size, wire_body_capped, content_encoding, max_body));
+  BodyState state = decode_body(kept, body_size, wire_body_capped, content_encoding, max_body);
+  return set_body_fields(side, std::move(kept), state, content_encoding);
 }
 
 }  // namespace trawl

@@ -22,22 +22,21 @@ std::string_view http_reason_phrase(int status);
 // "a=1&b=2&a=3" -> {"a": ["1", "3"], "b": "2"}, percent- and plus-decoded.
 Json parse_query_string(std::string_view query);
 
-// A body with its Content-Encoding undone, cut at max_body.
-struct DecodedBody {
-  std::string body;
-  uint64_t size = 0;         // bodySize: decoded when whole, else as sent
-  bool truncated = false;    // a prefix (cut on the wire, by the caps, or by the budget)
-  std::string decode_error;  // "corrupt gzip body"
+// A body, undone of its Content-Encoding (in place) and cut at max_body.
+struct BodyState {
+  uint64_t size = 0;       // bodySize: decoded when whole, else as sent
+  bool truncated = false;  // a prefix: cut on the wire, by a cap, or by the memory budget
+  bool decode_failed = false;
 };
 
-// Undoes Content-Encoding. `wire_body_capped` says the kept bytes are a prefix.
-// `kept` is taken by value so a body that needs no decoding is moved, not copied.
-DecodedBody decode_body(std::string kept, uint64_t body_size, bool wire_body_capped,
-                        std::string_view content_encoding, size_t max_body);
+// Decodes `body` (the kept bytes, a prefix when `wire_body_capped`) in place.
+BodyState decode_body(std::string& body, uint64_t body_size, bool wire_body_capped,
+                      std::string_view content_encoding, size_t max_body);
 
 // Sets body / bodyBase64, bodySize, bodyTruncated and bodyDecodeError on
 // `side`; returns whether the body is truncated.
-bool set_body_fields(Json& side, DecodedBody body);
+bool set_body_fields(Json& side, std::string&& body, const BodyState& state,
+                     std::string_view content_encoding);
 
 // Both at once.
 bool set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,

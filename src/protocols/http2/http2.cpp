@@ -467,7 +467,6 @@ class Http2Dissector : public StreamDissector {
     Stream& s = streams_[id];
     s.id = id;
     s.client = client;
-    for (Message& m : s.side) m.body_held = BudgetShare(env_.settings.memory);
     return &s;
   }
 
@@ -483,6 +482,7 @@ class Http2Dissector : public StreamDissector {
         encoded ? std::max(kCompressedKeep, env_.settings.max_body) : env_.settings.max_body;
     size_t room = m.body.size() < keep ? keep - m.body.size() : 0;
     size_t n = std::min(room, data.size());
+    if (n && !m.body_held.budget()) m.body_held = BudgetShare(env_.settings.memory);
     if (n && !m.body_held.take(n)) {  // the memory budget is spent: kept as far as it got
       if (!m.body_capped) ++env_.counters.budget_drops;
       n = 0;
