@@ -123,10 +123,19 @@ if e:
     check([a["data"] for a in resp(e)["answers"]] == [SRV], "A answer %r" % resp(e).get("answers"))
     check(resp(e)["answers"][0]["type"] == "A" and resp(e)["answers"][0]["ttl"] >= 0, "answer type/ttl")
     check(req(e)["id"] == resp(e)["id"], "paired by id")
-e = one("dns", lambda e: e["protocol"]["layer4"] == "tcp", "DNS A over TCP")
+e = one("dns", lambda e: e["protocol"]["layer4"] == "tcp" and
+        req(e).get("questions", [{}])[0].get("name") == "web.trawl.test", "DNS A over TCP")
 if e:
     check(req(e)["questions"][0]["name"] == "web.trawl.test", "TCP question")
     check([a["data"] for a in resp(e)["answers"]] == [SRV], "TCP answer")
+# glibc's resolver over TCP: A and AAAA queries in one segment, both paired.
+dual = find("dns", lambda e: req(e).get("questions", [{}])[0].get("name") == "dual.trawl.test")
+check(sorted(req(e)["questions"][0]["type"] for e in dual) == ["A", "AAAA"],
+      "glibc's A and AAAA over TCP are both entries: %r" % [(req(e).get("questions"), e.get("error")) for e in dual])
+check(all(e["protocol"]["layer4"] == "tcp" and not e.get("error") and e.get("response") for e in dual),
+      "and both are paired with their answers")
+answers = sorted(a["data"] for e in dual for a in (e.get("response") or {}).get("answers", []))
+check(answers == ["10.77.0.5", "fd00::5"], "their answers: %r" % answers)
 e = one("dns", lambda e: req(e).get("questions", [{}])[0].get("name") == "nothing.trawl.test", "NXDOMAIN")
 if e:
     check(resp(e)["rcodeName"] == "NXDOMAIN" and resp(e)["rcode"] == 3, "rcode NXDOMAIN")
@@ -177,7 +186,7 @@ if e:
 # Flows with payload are the clients' connections (without: traffic.sh's probes
 # that wait for tcpdump, the first of which may be caught half-way).
 tcp = find("tcp", lambda e: req(e)["payloadBytes"] + resp(e)["payloadBytes"] > 0)
-check(len(tcp) == 14, "14 TCP connections with payload, found %d" % len(tcp))
+check(len(tcp) == 15, "15 TCP connections with payload, found %d" % len(tcp))
 check(all(req(e)["state"] == "closed" for e in tcp), "every TCP connection closed cleanly")
 check(all(req(e)["l7"] for e in tcp), "every TCP connection has its L7 protocol")
 udp = find("udp", lambda e: e["dst"]["port"] == 9999)

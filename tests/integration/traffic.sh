@@ -14,7 +14,7 @@ chmod 755 "$work"
 cleanup() {
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   netns_down
-  rm -rf "$work"
+  rm -rf "$work" "/etc/netns/$NS_CLI"
 }
 trap cleanup EXIT
 netns_up
@@ -51,6 +51,7 @@ ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bi
   --listen-address="$SRV_IP" --pid-file="$work/dnsmasq.pid" --user=root \
   --local=/trawl.test/ --address=/web.trawl.test/$SRV_IP \
   --txt-record=txt.trawl.test,"hello world" --mx-host=trawl.test,mail.trawl.test,10 \
+  --address=/dual.trawl.test/10.77.0.5 --address=/dual.trawl.test/fd00::5 \
   --log-facility=/dev/null &
 
 capture_start "$out" 80
@@ -96,6 +97,13 @@ dig_ nothing.trawl.test A
 if [ "$small" != "--small" ]; then
   dig_ txt.trawl.test TXT
   dig_ trawl.test MX
+  # glibc's resolver over TCP (`options use-vc`) writes the A and AAAA queries
+  # of one getaddrinfo() into one segment (AF_UNSPEC without AI_ADDRCONFIG: the
+  # client has no IPv6 address, so `getent ahosts` would ask for A only).
+  # `ip netns exec` shows the client this resolv.conf as /etc/resolv.conf.
+  mkdir -p "/etc/netns/$NS_CLI"
+  printf 'nameserver %s\noptions use-vc\n' "$SRV_IP" > "/etc/netns/$NS_CLI/resolv.conf"
+  in_cli python3 -c "import socket; socket.getaddrinfo('dual.trawl.test', 80)" > /dev/null || true
 fi
 
 # TLS 1.2 and 1.3 with SNI and ALPN.

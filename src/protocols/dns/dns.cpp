@@ -233,8 +233,10 @@ Probe probe_dns(Bytes first, Direction) {
     size_t len = load_be16(&first[0]);
     Bytes m = first.subspan(2);
     if (len >= 12 && plausible_dns_header(m)) {
-      if (m.size() == len) return whole_message(m) ? Probe::kYes : Probe::kNo;
-      return m.size() < len ? Probe::kMaybe : Probe::kNo;
+      if (m.size() < len) return Probe::kMaybe;
+      // Length-prefixed messages may come several to a segment (glibc's resolver
+      // writes A and AAAA queries together): the first one decides.
+      return whole_message(m.first(len)) ? Probe::kYes : Probe::kNo;
     }
   }
   return Probe::kNo;

@@ -53,6 +53,13 @@ std::string text(const Buf& b) {
   return std::string(b.begin(), b.end());
 }
 
+// A message as sent over TCP: its 2-byte length first.
+Buf tcp_framed(const Buf& m) {
+  Buf out = {uint8_t(m.size() >> 8), uint8_t(m.size())};
+  append(out, m);
+  return out;
+}
+
 TEST(DnsMessage, ParsesCompressedNamesAndRenderableData) {
   std::string error;
   Buf r = response(7);
@@ -143,6 +150,31 @@ TEST(Dns, Probe) {
   Buf q = query(1);
   EXPECT_EQ(probe(Bytes(q), Direction::kAtoB), Probe::kYes);
   EXPECT_EQ(probe(testing::bytes("GET / HTTP/1.1\r\n\r\n"), Direction::kAtoB), Probe::kNo);
+  Buf framed = tcp_framed(q);
+  EXPECT_EQ(probe(Bytes(framed), Direction::kAtoB), Probe::kYes);
+  EXPECT_EQ(probe(Bytes(framed).first(framed.size() - 3), Direction::kAtoB), Probe::kMaybe);
+}
+
+// Two length-prefixed queries in one segment (glibc's resolver over TCP sends
+// A and AAAA so): both are recognised, and both pair with their answers.
+TEST(Dns, TwoQueriesInOneTcpSegmentPairWithTheirAnswers) {
+  Buf a = query(0x1111), aaaa = query(0x2222);
+  aaaa[aaaa.size() - 3] = 28;  // QTYPE AAAA
+  Buf both = tcp_framed(a);
+  append(both, tcp_framed(aaaa));
+  EXPECT_EQ(dns_protocol().probe(Bytes(both), Direction::kAtoB), Probe::kYes);
+  DissectorHarness h{dns_protocol()};
+  h.a(text(both), 1000);
+  Buf ra = header(0x1111, true, 1, 0), raaaa = header(0x2222, true, 1, 0);
+  append(ra, kQuestion);
+  Buf q6 = kQuestion;
+  q6[q6.size() - 3] = 28;
+  append(raaaa, q6);
+  Buf answers = tcp_framed(raaaa);
+  append(answers, tcp_framed(ra));
+  h.b(text(answers), 2000);
+  ASSERT_EQ(h.sink.entries.size(), 2u);
+  for (const Entry& e : h.sink.entries) EXPECT_EQ(e.error, "") << e.error;
 }
 
 }  // namespace
