@@ -41,6 +41,7 @@ struct DissectCounters {
   uint64_t body_truncated = 0;      // bodies (or listed records) cut at their cap
   uint64_t messages_truncated = 0;  // messages longer than max_message, decoded as far as kept
   uint64_t budget_drops = 0;  // bodies, heads or messages not kept: the memory budget was spent
+  uint64_t pipeline_evictions = 0;  // requests sent out unanswered: more were in flight than kept
 };
 
 class ProtoSchema;
@@ -52,7 +53,13 @@ struct DissectorSettings {
   size_t max_body = 64 * 1024;                // decoded body kept per message
   const ProtoSchema* proto_schema = nullptr;  // gRPC messages by name, when given
   size_t max_header_block = 64 * 1024;        // bytes of a message head before giving up on it
-  size_t max_pending = 256;                   // requests waiting for a response per connection
+  size_t max_pending = 256;  // requests waiting for a response per connection (paired by id)
+  // Protocols that pair replies in order (Redis): requests in flight per
+  // connection, and the bytes of their content. Past the count the oldest goes
+  // out unanswered and its reply is known for what it is when it comes (pairs
+  // never shift); past the bytes, new requests wait without their content.
+  size_t max_in_flight = 65536;
+  size_t max_pending_bytes = 4 << 20;
   size_t max_message = 8u << 20;  // bytes of one length-prefixed message kept to decode it (Kafka)
   size_t max_records = 100;       // Kafka records listed per message (all are counted)
 };

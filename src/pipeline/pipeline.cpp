@@ -107,6 +107,7 @@ Json Pipeline::stats() const {
   loss.set("messages_truncated", x.messages_truncated);
   loss.set("bodies_truncated", x.body_truncated);
   loss.set("memory_budget_drops", x.budget_drops);
+  loss.set("pipeline_evictions", x.pipeline_evictions);
   Json reassembly = Json::object();
   reassembly.set("segments", r.segments);
   reassembly.set("out_of_order", r.out_of_order);

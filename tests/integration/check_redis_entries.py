@@ -69,9 +69,9 @@ e = cmd("SET", "on-another-port", "yes")
 check(e is not None and e["dst"]["port"] == 7777 and resp(e)["value"] == "OK", "found by content on 7777")
 
 pipe = [e for e in redis if req(e).get("command") == "SET" and req(e)["args"][0].startswith("pipe:")]
-check(len(pipe) == 50, "50 pipelined SETs, found %d" % len(pipe))
+check(len(pipe) == 10000, "10,000 pipelined SETs (redis-cli --pipe), found %d" % len(pipe))
 check(len({e["stream"] for e in pipe}) == 1, "pipelined on one connection")
-check([req(e)["args"] for e in pipe] == [["pipe:%d" % i, "value-%d" % i] for i in range(50)], "pipelined order")
+check([req(e)["args"] for e in pipe] == [["pipe:%d" % i, "value-%d" % i] for i in range(10000)], "pipelined order")
 check(all(resp(e) == {"type": "simple", "value": "OK"} for e in pipe), "every pipelined reply paired")
 
 tx = [e for e in redis if req(e).get("command") in ("MULTI", "EXEC") or req(e).get("key") == "tx"]

@@ -42,11 +42,12 @@ cli HGETALL user:1
 cli AUTH s3cret-password                # no password is set: an error, still redacted
 cli -3 HGETALL user:1                   # RESP3: HELLO 3, then a map
 cli -p 7777 SET on-another-port yes     # found by content, not by port
-# Pipelining: 50 commands written at once.
+# Mass insertion: 10,000 commands written as fast as the socket takes them,
+# thousands in flight before the first reply.
 python3 -c "
 import sys
 out = b''
-for i in range(50):
+for i in range(10000):
     k, v = b'pipe:%d' % i, b'value-%d' % i
     out += b'*3\r\n\$3\r\nSET\r\n\$%d\r\n%s\r\n\$%d\r\n%s\r\n' % (len(k), k, len(v), v)
 sys.stdout.buffer.write(out)" > "$work/pipe.resp"

@@ -384,10 +384,7 @@ class RedisDissector : public StreamDissector {
   }
 
   void request(const RespMessage& m) {
-    if (pending_.size() >= env_.settings.max_pending) {
-      emit(&pending_.front(), std::move(pending_.front().replies), "no response");
-      pop_pending();
-    }
+    if (pending_.size() >= env_.settings.max_in_flight) evict_oldest();
     Pending& p = pending_.emplace_back();
     const size_t top = m.value_index();
     const RespNode& v = m.nodes[top];
@@ -457,10 +454,15 @@ class RedisDissector : public StreamDissector {
         return;
       }
     }
-    if (pending_.empty()) {
+    if (pending_.empty() || evicted_replies_ > 0) {
       Replies one;
       one.add(m);
-      emit(nullptr, std::move(one), "no request");
+      if (evicted_replies_ > 0) {
+        --evicted_replies_;  // the reply of a command sent out unanswered
+        emit(nullptr, std::move(one), "no request: its command was evicted (too many in flight)");
+      } else {
+        emit(nullptr, std::move(one), "no request");
+      }
       ++env_.counters.unpaired;
       return;
     }
@@ -476,7 +478,7 @@ class RedisDissector : public StreamDissector {
   // budget is spent it waits without its arguments (false): its place in the
   // pipeline must stay, to pair the replies.
   [[gnu::noinline]] bool keep_arguments(Pending& p, size_t bytes) {
-    if (memory_.take(bytes)) {
+    if (memory_.used() + bytes <= env_.settings.max_pending_bytes && memory_.take(bytes)) {
       p.held = bytes;
       return true;
     }
@@ -484,6 +486,17 @@ class RedisDissector : public StreamDissector {
     size_t bare = 48 + p.command.size();
     p.held = memory_.take(bare) ? bare : 0;
     return false;
+  }
+
+  // More commands in flight than kept: the oldest goes out unanswered; the
+  // replies still to come for it are counted, so later ones pair with theirs.
+  [[gnu::noinline]] void evict_oldest() {
+    Pending& p = pending_.front();
+    evicted_replies_ += p.replies_expected - std::min(p.replies_expected, p.replies.count);
+    emit(&p, std::move(p.replies), "no response: evicted (too many in flight)");
+    ++env_.counters.pipeline_evictions;
+    ++env_.counters.unpaired;
+    pop_pending();
   }
 
   [[gnu::noinline]] void pop_pending() {
@@ -528,6 +541,7 @@ class RedisDissector : public StreamDissector {
   bool pairing_uncertain_ = false;
   std::deque<Pending> pending_;
   ChunkedShare memory_;  // what the pending commands hold of the memory budget
+  uint64_t evicted_replies_ = 0;  // still to come for commands evicted unanswered
   Args args_;            // the request being rendered (reused)
 };
 

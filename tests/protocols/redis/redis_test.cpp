@@ -41,6 +41,57 @@ TEST(Redis, PipelinedCommandsPairInOrderWithKeys) {
   EXPECT_EQ(h.sink.entries[4].request_size, command({"GET", "missing"}).size());
 }
 
+// Ten thousand commands in flight before the first reply (redis-cli --pipe):
+// every one pairs with its own reply.
+TEST(Redis, TenThousandCommandsInFlightPairInOrder) {
+  Redis h;
+  std::string commands, replies;
+  for (int i = 0; i < 10000; ++i) {
+    commands += command({"GET", "k" + std::to_string(i)});
+    replies += "$" + std::to_string(std::to_string(i).size() + 1) + "\r\nv" + std::to_string(i) + "\r\n";
+  }
+  h.a(commands);
+  h.b(replies);
+  ASSERT_EQ(h.sink.entries.size(), 10000u);
+  for (size_t i = 0; i < 10000; ++i) {
+    const Entry& e = h.sink.entries[i];
+    ASSERT_EQ(e.error, "") << i;
+    ASSERT_EQ(str(*e.response, "value"), "v" + std::to_string(i)) << i;
+  }
+}
+
+// Past the bound of commands in flight, the oldest go out unanswered, and the
+// replies that come for them later are known for what they are: the pairs of
+// the others never shift.
+TEST(Redis, EvictedCommandsNeverShiftThePairs) {
+  Redis h;
+  h.settings.max_in_flight = 100;
+  std::string commands, replies;
+  for (int i = 0; i < 300; ++i) {
+    commands += command({"GET", "k" + std::to_string(i)});
+    replies += "$" + std::to_string(std::to_string(i).size() + 1) + "\r\nv" + std::to_string(i) + "\r\n";
+  }
+  h.a(commands);
+  h.b(replies);
+  ASSERT_EQ(h.sink.entries.size(), 500u);  // 200 unanswered, 200 replies alone, 100 pairs
+  size_t paired = 0, evicted = 0, orphans = 0;
+  for (const Entry& e : h.sink.entries) {
+    if (e.error.empty()) {
+      ++paired;
+      std::string key = e.request.find("args")->items()[0].str();
+      EXPECT_EQ(str(*e.response, "value"), "v" + key.substr(1));  // its own reply
+    } else if (e.error.starts_with("no response")) {
+      ++evicted;
+    } else if (e.error.starts_with("no request")) {
+      ++orphans;
+    }
+  }
+  EXPECT_EQ(paired, 100u);
+  EXPECT_EQ(evicted, 200u);
+  EXPECT_EQ(orphans, 200u);
+  EXPECT_EQ(h.counters.pipeline_evictions, 200u);
+}
+
 TEST(Redis, Resp3TypesAndAttributes) {
   Redis h;
   h.a(command({"HELLO", "3"}) + command({"X"}) + command({"Y"}) + command({"Z"}));
