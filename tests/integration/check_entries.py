@@ -112,6 +112,14 @@ if len(pipelined) == 3:
     check([resp(e)["status"] for e in pipelined] == [200, 200, 404], "pipelined statuses paired in order")
     check(resp(pipelined[1]).get("body") == b_txt, "pipelined body paired with its request")
 
+deep = sorted(find("http", lambda e: req(e).get("host") == "deep-pipeline"), key=lambda e: int(e["id"]))
+check(len(deep) == 10000, "10,000 pipelined requests on one connection, found %d" % len(deep))
+check([req(e)["url"] for e in deep] == ["/%s?n=%d" % ("a.txt" if i % 2 == 0 else "b.txt", i) for i in range(10000)],
+      "in order")
+misplaced = [e["id"] for e in deep
+             if resp(e).get("body") != (a_txt if req(e)["url"].startswith("/a.txt") else b_txt)]
+check(not misplaced, "each paired with its own response (%d are not: %s)" % (len(misplaced), misplaced[:5]))
+
 check(not [e for e in entries if e.get("error")], "no entry carries an error: %r" %
       [(e["protocol"]["name"], e.get("error")) for e in entries if e.get("error")])
 
@@ -186,7 +194,7 @@ if e:
 # Flows with payload are the clients' connections (without: traffic.sh's probes
 # that wait for tcpdump, the first of which may be caught half-way).
 tcp = find("tcp", lambda e: req(e)["payloadBytes"] + resp(e)["payloadBytes"] > 0)
-check(len(tcp) == 15, "15 TCP connections with payload, found %d" % len(tcp))
+check(len(tcp) == 16, "16 TCP connections with payload, found %d" % len(tcp))
 check(all(req(e)["state"] == "closed" for e in tcp), "every TCP connection closed cleanly")
 check(all(req(e)["l7"] for e in tcp), "every TCP connection has its L7 protocol")
 udp = find("udp", lambda e: e["dst"]["port"] == 9999)

@@ -31,7 +31,7 @@ write_nginx_conf "$work" "
   gzip on;
   gzip_types application/json text/plain;
   gzip_min_length 16;
-  keepalive_requests 1000;
+  keepalive_requests 20000;
   server {
     listen $SRV_IP:80;
     listen $SRV_IP:12345;
@@ -84,6 +84,27 @@ while data.count(b"HTTP/1.1 ") < 3 and time.time() < deadline:
     if not chunk:
         break
     data += chunk
+time.sleep(0.2)
+s.close()
+PY
+  # 10,000 requests written at once on one connection, a.txt and b.txt in turn:
+  # thousands in flight before the first response.
+  in_cli python3 - "$SRV_IP" <<'PY'
+import socket, sys, threading, time
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+reqs = b"".join(b"GET /%s?n=%d HTTP/1.1\r\nHost: deep-pipeline\r\nAccept-Encoding: identity\r\n\r\n"
+                % (b"a.txt" if i % 2 == 0 else b"b.txt", i) for i in range(10000))
+threading.Thread(target=s.sendall, args=(reqs,), daemon=True).start()  # read meanwhile
+data = b""
+deadline = time.time() + 20
+try:
+    while data.count(b"HTTP/1.1 200") < 10000 and time.time() < deadline:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+except socket.timeout:
+    pass
 time.sleep(0.2)
 s.close()
 PY

@@ -52,6 +52,8 @@ class Http1Dissector : public StreamDissector {
     std::optional<Http1Message> response;
     Direction request_dir = Direction::kAtoB;
     bool uncertain = false;  // paired after a gap on the request side
+    bool evicted = false;    // sent out unanswered: too many were in flight
+    uint64_t held = 0;       // its request's bytes, counted in pending_held_
   };
 
   struct Side : Http1Parser::Handler {
@@ -85,12 +87,14 @@ class Http1Dissector : public StreamDissector {
       // Queue the request now, so a response that comes before its body ends
       // (100 Continue, an early error) still pairs with it.
       if (pending_.empty()) request_dir_ = side.dir;
-      if (pending_.size() >= env_.settings.max_pending) {
-        for (Side& s : sides_)
-          if (s.current == &pending_.front()) s.current = nullptr;
-        Exchange old = std::move(pending_.front());
-        pending_.pop_front();
-        emit(std::move(old));
+      if (pending_.size() >= env_.settings.max_in_flight) evict_oldest();
+      // Past the connection's share, requests wait for their responses without
+      // their bodies (cut, and counted as truncated).
+      if (pending_held_ > env_.settings.max_pending_bytes) {
+        side.parser.set_body_keep(0);
+        std::string_view length = head.header("content-length");
+        if (!head.header("transfer-encoding").empty() || (!length.empty() && length != "0"))
+          ++env_.counters.budget_drops;  // counted now, not when the exchange ends
       }
       pending_.emplace_back();
       pending_.back().request_dir = side.dir;
@@ -100,6 +104,19 @@ class Http1Dissector : public StreamDissector {
     if (head.status / 100 == 1 || head.status == 204 || head.status == 304) return false;
     const Exchange* ex = answered_by(side);
     return !(ex && ex->request.method == "HEAD");
+  }
+
+  // More requests in flight than kept: the oldest goes out unanswered; its
+  // response, when it comes, is known for what it is, so later ones pair with theirs.
+  void evict_oldest() {
+    for (Side& s : sides_)
+      if (s.current == &pending_.front()) s.current = nullptr;
+    Exchange old = std::move(pending_.front());
+    pending_.pop_front();
+    old.evicted = true;
+    if (!old.response) ++evicted_responses_;
+    ++env_.counters.pipeline_evictions;
+    emit(std::move(old));
   }
 
   // The exchange a response on `side` answers: the oldest request from the other side.
@@ -137,11 +154,22 @@ class Http1Dissector : public StreamDissector {
       if (!ex) return;
       ex->request = std::move(m);
       ex->request_complete = true;
+      ex->held = ex->request.held.held();
+      pending_held_ += ex->held;
       if (ex->request.method == "CONNECT") side.parser.stop();
       flush_ready();
       return;
     }
     if (m.status / 100 == 1 && m.status != 101) return;  // interim response
+    if (evicted_responses_ > 0) {  // the response of a request sent out unanswered
+      --evicted_responses_;
+      Exchange orphan;
+      orphan.request_dir = opposite(side.dir);
+      orphan.response = std::move(m);
+      orphan.evicted = true;
+      emit(std::move(orphan));
+      return;
+    }
     Exchange* ex = answered_by(side);
     if (!ex) {
       // A response whose request was not captured.
@@ -197,6 +225,7 @@ class Http1Dissector : public StreamDissector {
   }
 
   void emit(Exchange&& ex) {
+    pending_held_ -= std::min(pending_held_, ex.held);
     Entry e;
     e.protocol = "http";
     e.layer4 = env_.flow.layer4;
@@ -248,10 +277,11 @@ class Http1Dissector : public StreamDissector {
     } else if (truncated) {
       e.error = "truncated";
     } else if (!ex.response) {
-      e.error = "no response";
+      e.error = ex.evicted ? "no response: evicted (too many in flight)" : "no response";
       ++env_.counters.unpaired;
     } else if (!have_request) {
-      e.error = "no request";
+      e.error =
+          ex.evicted ? "no request: its request was evicted (too many in flight)" : "no request";
       ++env_.counters.unpaired;
     }
     if (have_request) refine_graphql(e);
@@ -260,7 +290,9 @@ class Http1Dissector : public StreamDissector {
 
   DissectorEnv env_;
   Side sides_[2];
-  std::deque<Exchange> pending_;  // requests in order, waiting for their responses
+  std::deque<Exchange> pending_;    // requests in order, waiting for their responses
+  uint64_t pending_held_ = 0;       // bytes their requests hold
+  uint64_t evicted_responses_ = 0;  // still to come for requests evicted unanswered
   Direction request_dir_ = Direction::kAtoB;
   bool pairing_uncertain_ = false;
   std::unique_ptr<StreamDissector> upgraded_;  // the protocol after a 101

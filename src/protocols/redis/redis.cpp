@@ -540,9 +540,9 @@ class RedisDissector : public StreamDissector {
   bool resp3_ = false;
   bool pairing_uncertain_ = false;
   std::deque<Pending> pending_;
-  ChunkedShare memory_;  // what the pending commands hold of the memory budget
+  ChunkedShare memory_;           // what the pending commands hold of the memory budget
   uint64_t evicted_replies_ = 0;  // still to come for commands evicted unanswered
-  Args args_;            // the request being rendered (reused)
+  Args args_;                     // the request being rendered (reused)
 };
 
 // "*<n>\r\n$" starts a command; a reply line ("+OK\r\n", ":1\r\n", "$5\r\n") or an

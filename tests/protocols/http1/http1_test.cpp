@@ -236,8 +236,10 @@ TEST(Http1Memory, PipelinedCompressedBodiesStayWithinOneBudget) {
   uint32_t x = 12345;
   for (char& c : noise) c = char((x = x * 1103515245 + 12345) >> 24);
   std::string gz = testing::deflate_compress(noise, 31);  // incompressible: about 256 KB
-  std::string request = "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
-                        "Content-Length: " + std::to_string(gz.size()) + "\r\n\r\n" + gz;
+  std::string request =
+      "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+      "Content-Length: " +
+      std::to_string(gz.size()) + "\r\n\r\n" + gz;
   std::vector<std::unique_ptr<DissectorHarness>> connections;
   for (int c = 0; c < 4; ++c) {
     connections.push_back(std::make_unique<DissectorHarness>(http1_protocol(), false, &budget));
@@ -262,6 +264,43 @@ TEST(Http1Memory, PipelinedCompressedBodiesStayWithinOneBudget) {
   EXPECT_GT(truncated, 0u);
   connections.clear();
   EXPECT_EQ(budget.used(), 0u);
+}
+
+// Requests in flight before the first response: every one pairs with its own
+// response; past the bound, the oldest go out unanswered and the responses that
+// come for them later are known for what they are, so the others never shift.
+TEST(Http1Pipelines, TenThousandInFlightPairInOrderAndEvictionsNeverShiftThem) {
+  for (size_t max : {size_t(65536), size_t(100)}) {
+    DissectorHarness h{http1_protocol()};
+    h.settings.max_in_flight = max;
+    std::string requests, responses;
+    for (int i = 0; i < 10000; ++i) {
+      std::string n = std::to_string(i);
+      requests += "GET /item/" + n + " HTTP/1.1\r\nHost: a\r\n\r\n";
+      responses +=
+          "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n.size()) + "\r\n\r\n" + n;
+    }
+    h.a(requests, 1000);
+    h.b(responses, 2000);
+    h.close();
+    size_t paired = 0, evicted = 0, orphans = 0;
+    for (const Entry& e : h.sink.entries) {
+      if (e.error.empty()) {
+        ++paired;
+        EXPECT_EQ("/item/" + str(*e.response, "body"), str(e.request, "url"));
+      } else if (e.error.starts_with("no response: evicted")) {
+        ++evicted;
+      } else if (e.error.starts_with("no request: its request was evicted")) {
+        ++orphans;
+      } else {
+        ADD_FAILURE() << e.error;
+      }
+    }
+    EXPECT_EQ(paired, std::min<size_t>(10000, max)) << max;
+    EXPECT_EQ(evicted, 10000 - paired) << max;
+    EXPECT_EQ(orphans, 10000 - paired) << max;
+    EXPECT_EQ(h.counters.pipeline_evictions, 10000 - paired) << max;
+  }
 }
 
 // A body cut at its cap is counted as truncated (it was only marked on the entry).

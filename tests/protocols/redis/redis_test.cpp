@@ -48,7 +48,8 @@ TEST(Redis, TenThousandCommandsInFlightPairInOrder) {
   std::string commands, replies;
   for (int i = 0; i < 10000; ++i) {
     commands += command({"GET", "k" + std::to_string(i)});
-    replies += "$" + std::to_string(std::to_string(i).size() + 1) + "\r\nv" + std::to_string(i) + "\r\n";
+    replies +=
+        "$" + std::to_string(std::to_string(i).size() + 1) + "\r\nv" + std::to_string(i) + "\r\n";
   }
   h.a(commands);
   h.b(replies);
@@ -69,7 +70,8 @@ TEST(Redis, EvictedCommandsNeverShiftThePairs) {
   std::string commands, replies;
   for (int i = 0; i < 300; ++i) {
     commands += command({"GET", "k" + std::to_string(i)});
-    replies += "$" + std::to_string(std::to_string(i).size() + 1) + "\r\nv" + std::to_string(i) + "\r\n";
+    replies +=
+        "$" + std::to_string(std::to_string(i).size() + 1) + "\r\nv" + std::to_string(i) + "\r\n";
   }
   h.a(commands);
   h.b(replies);
