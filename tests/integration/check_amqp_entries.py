@@ -44,25 +44,35 @@ for e in amqp:
         check(m == "queue.declare" and req(e).get("queue") == "trawl.no-such-queue",
               "unexpected error %r on %s" % (e["error"], m))
 
-# Five connections (four amqp-tools commands, one amqplib), each with its handshake.
+# Six connections (four amqp-tools commands, two amqplib), each with its handshake.
 starts = method("connection.start")
-check(len(starts) == 5, "connection.start: %d" % len(starts))
+check(len(starts) == 6, "connection.start: %d" % len(starts))
 for e in starts:
     check(resp(e).get("method") == "connection.start-ok" and resp(e).get("mechanism") == "PLAIN", "start-ok PLAIN")
     check(req(e)["serverProperties"]["product"] == "RabbitMQ", "server product")
     check("response" not in resp(e) and resp(e).get("responseSize") == 12, "the PLAIN response is redacted")
 check("AGd1ZXN0AGd1ZXN0" not in raw and "\\u0000guest\\u0000guest" not in raw, "credentials never shown")
 products = sorted(resp(e)["clientProperties"].get("product", "") for e in starts)
-check(products == ["amqplib"] + ["rabbitmq-c"] * 4, "clients: %s" % products)
+check(products == ["amqplib"] * 2 + ["rabbitmq-c"] * 4, "clients: %s" % products)
 for e in method("connection.tune"):
     check(req(e)["frameMax"] == 131072 and resp(e)["method"] == "connection.tune-ok", "tune")
-check(len(method("connection.open")) == 5 and all(resp(e)["method"] == "connection.open-ok" and req(e)["virtualHost"] == "/"
+check(len(method("connection.open")) == 6 and all(resp(e)["method"] == "connection.open-ok" and req(e)["virtualHost"] == "/"
                                                   for e in method("connection.open")), "connection.open")
 closes = method("connection.close")
-check(len(closes) == 5 and all(req(e)["replyCode"] == 200 and resp(e)["method"] == "connection.close-ok" for e in closes),
+check(len(closes) == 6 and all(req(e)["replyCode"] == 200 and resp(e)["method"] == "connection.close-ok" for e in closes),
       "connection.close")
 
 # amqp-tools
+# 1,000 queues declared at once on 1,000 channels: every declaration paired.
+deep = [e for e in method("queue.declare") if req(e).get("queue", "").startswith("trawl.deep.")]
+check(len(deep) == 1000, "1,000 declarations in flight, found %d" % len(deep))
+check(all(resp(e).get("method") == "queue.declare-ok" and resp(e).get("queue") == req(e)["queue"]
+          and not e.get("error") for e in deep), "each answered by its own declare-ok: %r" %
+      [(req(e)["queue"], resp(e).get("queue"), e.get("error")) for e in deep
+       if resp(e).get("queue") != req(e)["queue"]][:3])
+opens = method("channel.open")
+check(len(opens) >= 1000 and all(resp(e).get("method") == "channel.open-ok" for e in opens),
+      "1,000 channel.open in flight, each paired")
 e = one("queue.declare", "amqp-tools", queue="tools.queue")
 check(resp(e).get("method") == "queue.declare-ok" and resp(e).get("queue") == "tools.queue" and
       resp(e).get("messageCount") == 0, "tools.queue declared")

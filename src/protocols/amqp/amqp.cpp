@@ -3,6 +3,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <tuple>
 
 #include "base/text.h"
 #include "protocols/amqp/amqp_methods.h"
@@ -368,6 +369,16 @@ class AmqpDissector : public StreamDissector {
       ++env_.counters.malformed;
       m.error = "malformed: " + std::string(spec->name) + " arguments";
     }
+    // An answer to a synchronous method evicted unanswered (older than any
+    // waiting): known for what it is, so later ones pair with theirs.
+    for (auto it = evicted_.begin(); it != evicted_.end(); ++it) {
+      const auto& [evicted_channel, evicted_spec, evicted_dir] = it->first;
+      if (evicted_channel != channel || evicted_dir == dir || !answers(*evicted_spec, spec->name))
+        continue;
+      if (--it->second == 0) evicted_.erase(it);
+      emit(std::move(m), nullptr, "no request: its method was evicted (too many in flight)");
+      return;
+    }
     // An answer to a synchronous method sent the other way on this channel?
     for (auto it = pending_.begin(); it != pending_.end(); ++it) {
       if (it->channel != channel || it->dir == dir || !answers(*it->spec, spec->name)) continue;
@@ -391,15 +402,21 @@ class AmqpDissector : public StreamDissector {
     const Json* no_wait = m.arguments.find("noWait");
     bool waits = !spec->answers.empty() && !(no_wait && no_wait->dump() == "true");
     if (waits) {
-      if (pending_.size() >= env_.settings.max_pending) {
-        Message old = std::move(pending_.front());
-        pending_.pop_front();
-        emit(std::move(old), nullptr, "no response");
-      }
+      if (pending_.size() >= env_.settings.max_in_flight) evict_oldest();
       pending_.push_back(std::move(m));
       return;
     }
     emit_single(std::move(m));
+  }
+
+  // More synchronous methods in flight than kept: the oldest goes out
+  // unanswered, and is counted to recognise its answer.
+  void evict_oldest() {
+    Message old = std::move(pending_.front());
+    pending_.pop_front();
+    ++evicted_[{old.channel, old.spec, old.dir}];
+    ++env_.counters.pipeline_evictions;
+    emit(std::move(old), nullptr, "no response: evicted (too many in flight)");
   }
 
   // A close ends the synchronous methods the other side was waiting on (a failed
@@ -497,7 +514,10 @@ class AmqpDissector : public StreamDissector {
 
   DissectorEnv env_;
   Side sides_[2];
-  std::deque<Message> pending_;              // synchronous methods awaiting their answer
+  std::deque<Message> pending_;  // synchronous methods awaiting their answer
+  // Methods sent out unanswered whose answers are still due, by channel, method
+  // and direction (older than any waiting in pending_).
+  std::map<std::tuple<uint16_t, const MethodSpec*, Direction>, uint64_t> evicted_;
   std::map<uint16_t, Message> waiting_get_;  // basic.get whose get-ok content is arriving
   Direction client_ = Direction::kAtoB;
   bool client_known_ = false;

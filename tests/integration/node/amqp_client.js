@@ -1,6 +1,7 @@
 // An amqplib client for the AMQP integration test: declares a topic exchange and
 // queues, binds, publishes with properties on a confirm channel, gets, consumes,
-// acks and nacks, meets an empty queue and a channel error, and cleans up.
+// acks and nacks, meets an empty queue and a channel error, and cleans up; then
+// declares 1,000 queues at once on as many channels.
 // Usage: node amqp_client.js amqp://USER:PASS@HOST
 const amqp = require('amqplib');
 
@@ -59,6 +60,13 @@ async function main(url) {
   await confirm.close();
   await ch.close();
   await conn.close();
+
+  // A second connection with 1,000 channels that declare a queue each at
+  // once: a thousand synchronous methods in flight before the first answer.
+  const deep = await amqp.connect(url, {clientProperties: {connection_name: 'trawl-deep'}});
+  const channels = await Promise.all(Array.from({length: 1000}, () => deep.createChannel()));
+  await Promise.all(channels.map((c, i) => c.assertQueue('trawl.deep.' + i, {durable: false, autoDelete: true})));
+  await deep.close();
 }
 
 main(process.argv[2]).catch((e) => {

@@ -70,6 +70,40 @@ TEST(Amqp, ConnectionHandshakeAndQueueDeclarePair) {
   EXPECT_TRUE(declare.error.empty()) << declare.error;
 }
 
+// Synchronous methods in flight on one channel before the first answer: each
+// pairs with its own answer; past the bound, the oldest go out unanswered and
+// their answers are known for what they are, so the others never shift.
+TEST(Amqp, TenThousandInFlightPairInOrderAndEvictionsNeverShiftThem) {
+  for (size_t max : {size_t(65536), size_t(100)}) {
+    DissectorHarness h(amqp_protocol());
+    h.settings.max_in_flight = max;
+    h.a(kHeader);
+    std::string declares, oks;
+    for (int i = 0; i < 10000; ++i) {
+      std::string q = "q" + std::to_string(i);
+      declares += method(1, 50, 10, be16(0) + shortstr(q) + std::string(1, '\0') + longstr(""));
+      oks += method(1, 50, 11, shortstr(q) + be32(0) + be32(0));
+    }
+    h.a(declares);
+    h.b(oks);
+    h.close();
+    size_t paired = 0, evicted = 0, orphans = 0;
+    for (const Entry& e : h.sink.entries) {
+      if (e.error.empty()) {
+        ++paired;
+        EXPECT_EQ(str(e.request, "queue"), str(*e.response, "queue"));
+      } else if (e.error.starts_with("no response: evicted")) {
+        ++evicted;
+      } else if (e.error.starts_with("no request: its method was evicted")) {
+        ++orphans;
+      }
+    }
+    EXPECT_EQ(paired, std::min<size_t>(10000, max)) << max;
+    EXPECT_EQ(evicted, 10000 - paired) << max;
+    EXPECT_EQ(orphans, 10000 - paired) << max;
+  }
+}
+
 TEST(Amqp, PublishWithPropertiesAndBodyFramesAndGet) {
   DissectorHarness h(amqp_protocol());
   h.a(kHeader);
