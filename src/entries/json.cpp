@@ -437,8 +437,11 @@ char* format_json_number(char* q, double d) {
     }
   }
   // The shortest text that reads back as the same double: 1.5, 2, 0.377,
-  // 1e+300 (a fixed "%.3f" overflowed its buffer on huge values).
-  auto [end, ec] = std::to_chars(q, q + 32, d);
+  // 1e+300 (a fixed "%.3f" overflowed its buffer on huge values). Whole values
+  // past 64-bit integers go in exponent form: written as 21 digits, JSON
+  // parsers (simdjson among them) refuse them as integers too big.
+  auto [end, ec] = std::fabs(d) < 1e18 ? std::to_chars(q, q + 32, d)
+                                        : std::to_chars(q, q + 32, d, std::chars_format::scientific);
   return ec == std::errc() ? end : q;
 }
 

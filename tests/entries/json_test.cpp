@@ -93,6 +93,18 @@ TEST(Json, DoublesAreCompact) {
   EXPECT_EQ(Json(-2.5e-7).dump(), "-2.5e-07");
 }
 
+// A whole double past 64-bit integers written as 21 digits is refused by JSON
+// parsers (an AMQP float in a fuzzed header table made such an entry unreadable).
+TEST(Json, HugeWholeDoublesReadBack) {
+  EXPECT_EQ(Json(-119128452083111428096.0).dump(), "-1.1912845208311143e+20");
+  EXPECT_EQ(Json(1e18).dump(), "1e+18");
+  EXPECT_EQ(Json(999999999999999872.0).dump(), "999999999999999872");  // an int64
+  for (double d : {-1.1912845208311143e+20, 3.4028234663852886e+38, 1.8446744073709552e19}) {
+    Json parsed;
+    ASSERT_TRUE(parse_json(Json(d).dump(), parsed)) << Json(d).dump();
+  }
+}
+
 // Whole thousandths take a direct path; it must print what std::to_chars prints.
 TEST(Json, ThousandthsMatchTheShortestForm) {
   auto shortest = [](double d) {
