@@ -441,7 +441,7 @@ char* format_json_number(char* q, double d) {
   // past 64-bit integers go in exponent form: written as 21 digits, JSON
   // parsers (simdjson among them) refuse them as integers too big.
   auto [end, ec] = std::fabs(d) < 1e18 ? std::to_chars(q, q + 32, d)
-                                        : std::to_chars(q, q + 32, d, std::chars_format::scientific);
+                                       : std::to_chars(q, q + 32, d, std::chars_format::scientific);
   return ec == std::errc() ? end : q;
 }
 
