@@ -91,6 +91,9 @@ struct UpgradeContext {
   std::vector<std::pair<std::string, std::string>> request_headers, response_headers;
   std::string method, target;
   int64_t timestamp_us = 0;  // the 101 response
+  // Set by the protocol taking over: what the handshake got wrong (the 101's
+  // entry says so; the bytes that follow are dissected all the same).
+  std::string handshake_error;
 };
 
 enum Transport : uint8_t { kOverTcp = 1, kOverUdp = 2, kOverSctp = 4 };
@@ -105,7 +108,7 @@ struct ProtocolInfo {
   // The HTTP/1.1 `Upgrade` token this protocol takes over from (empty: none).
   std::string_view upgrade_token = {};
   std::unique_ptr<StreamDissector> (*create_upgraded)(const DissectorEnv& env,
-                                                      const UpgradeContext& upgrade) = nullptr;
+                                                      UpgradeContext& upgrade) = nullptr;
 };
 
 }  // namespace trawl

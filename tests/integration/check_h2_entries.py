@@ -40,11 +40,19 @@ def resp(e):
     return e.get("response") or {}
 
 
+def port_of(e, port):
+    return port in (e["src"]["port"], e["dst"]["port"])
+
+
+CANCELLED = "/index.json?cancelled=1"
+
+
 for e in entries:
     check(e["timestamp"] == e["timestampUs"] // 1000, "timestamp ms matches us")
     if e["protocol"]["name"] in ("http2", "grpc", "websocket", "graphql"):
         check(e["src"]["ip"] in (SRV, CLI) and e["dst"]["ip"] in (SRV, CLI), "endpoints")
-        check(e.get("error") in (None, "truncated"), "no unexpected error: %s" % e.get("error"))
+        if req(e).get("url") != CANCELLED:
+            check(e.get("error") in (None, "truncated"), "no unexpected error: %s" % e.get("error"))
 
 # --- HTTP/2 with prior knowledge (nginx, curl)
 e = one("http2", lambda e: req(e).get("url") == "/index.json?h2=1", "h2c GET")
@@ -152,8 +160,32 @@ check(e is not None and resp(e).get("errors") == 1, "an error counted")
 get = [e for e in gql if req(e)["method"] == "GET"]
 check(len(get) == 1 and req(get[0])["query"] == "{ hello }", "GET ?query=")
 
+# --- HTTP/2: an answer that crossed the client's RST_STREAM (Node's http2, nginx)
+e = one("http2", lambda e: req(e).get("url") == CANCELLED, "the cancelled request")
+if e:
+    check(e.get("error") == "stream reset: CANCEL", "the entry says the stream was reset: %s" % e.get("error"))
+    check(resp(e).get("status") == 200, "the answer that came after the reset is kept")
+    check(resp(e).get("body") == served["index.json"], "with its body")
+    check(e["src"]["ip"] == CLI and e["dst"] == {"ip": SRV, "port": 8082}, "cancelled request endpoints")
+e = one("http2", lambda e: req(e).get("url") == "/download.bin", "the download beside it")
+check(e is not None and resp(e).get("bodySize") == 16384 and e.get("error") is None, "the download is whole")
+
+# --- WebSocket after a wrong Sec-WebSocket-Accept (a lenient client goes on)
+lenient = find("websocket", lambda e: port_of(e, 8766))
+said = [(req(e)["direction"], req(e)["opcode"], req(e).get("payload")) for e in lenient]
+check(said == [("client", "text", "lenient one"), ("client", "text", "lenient two"),
+               ("server", "text", "echo: lenient one"), ("server", "text", "echo: lenient two"),
+               ("client", "close", ""), ("server", "close", "")]
+      or sorted(said) == sorted([("client", "text", "lenient one"), ("client", "text", "lenient two"),
+                                 ("server", "text", "echo: lenient one"), ("server", "text", "echo: lenient two"),
+                                 ("client", "close", ""), ("server", "close", "")]),
+      "frames after a wrong accept key are dissected: %s" % said)
+bad = find("http", lambda e: resp(e).get("status") == 101 and port_of(e, 8766))
+check(len(bad) == 1 and bad[0].get("error") == "malformed: Sec-WebSocket-Accept does not match the key",
+      "the handshake is flagged: %s" % [e.get("error") for e in bad])
+
 # --- WebSocket (ws)
-ws = find("websocket")
+ws = find("websocket", lambda e: not port_of(e, 8766))
 check(all(e["dst"]["port"] == 8765 or e["src"]["port"] == 8765 for e in ws), "WebSocket port")
 client = [req(e) for e in ws if req(e)["direction"] == "client"]
 server = [req(e) for e in ws if req(e)["direction"] == "server"]
@@ -178,7 +210,7 @@ close = [m for m in client if m["opcode"] == "close"]
 check(len(close) == 1 and close[0].get("closeCode") == 4001 and close[0].get("closeReason") == "done testing",
       "close code and reason")
 check(any(m["opcode"] == "close" for m in server), "server close")
-upgrade = find("http", lambda e: resp(e).get("status") == 101)
+upgrade = find("http", lambda e: resp(e).get("status") == 101 and port_of(e, 8765))
 check(len(upgrade) == 1 and req(upgrade[0])["headers"].get("upgrade") == "websocket", "the upgrade is an http entry")
 
 # --- gRPC messages by name (etcd_kv.proto: KV only)

@@ -26,6 +26,7 @@ netns_up
 mkdir -p "$work/www"
 python3 "$here/www_content.py" "$work/www"
 head -c 300000 /dev/urandom | base64 -w 100 > "$work/www/large.txt"
+head -c 16384 /dev/urandom > "$work/www/download.bin"
 cp "$work/www/large.txt" "$out.large.txt"  # the checks compare the body with it
 
 . "$here/nginx.sh"
@@ -33,6 +34,11 @@ write_nginx_conf "$work" "
   types { application/json json; text/plain txt; }
   server {
     listen $SRV_IP:8080 http2;
+    root $work/www;
+  }
+  server {
+    # A send buffer that holds a whole download, so an answer queues behind it.
+    listen $SRV_IP:8082 http2 sndbuf=1m;
     root $work/www;
   }"
 in_srv nginx -c "$work/nginx.conf"
@@ -44,6 +50,7 @@ in_srv etcd --name trawl --data-dir "$work/etcd" --listen-client-urls "http://$S
   --initial-cluster trawl=http://127.0.0.1:2380 > "$work/etcd.log" 2>&1 &
 in_srv node "$here/node/graphql_server.js" "$SRV_IP" 4000 > "$work/graphql.log" 2>&1 &
 in_srv node "$here/node/ws_server.js" "$SRV_IP" 8765 > "$work/ws.log" 2>&1 &
+in_srv node "$here/node/ws_lenient.js" server "$SRV_IP" 8766 > "$work/ws-lenient.log" 2>&1 &
 
 wait_port() {
   for _ in $(seq 100); do
@@ -53,7 +60,7 @@ wait_port() {
   echo "h2_traffic.sh: nothing listens on $SRV_IP:$1" >&2
   exit 1
 }
-for port in 8080 8081 2379 4000 8765; do wait_port "$port"; done
+for port in 8080 8081 8082 2379 4000 8765 8766; do wait_port "$port"; done
 etcdctl_() { in_cli env ETCDCTL_API=3 etcdctl --endpoints="http://$SRV_IP:2379" "$@"; }
 for _ in $(seq 100); do etcdctl_ endpoint health > /dev/null 2>&1 && break; sleep 0.1; done
 
@@ -98,5 +105,14 @@ curl_ -G --data-urlencode 'query={ hello }' "http://$SRV_IP:4000/graphql"
 
 # WebSocket.
 in_cli node "$here/node/ws_client.js" "ws://$SRV_IP:8765/echo"
+# A server that gets the accept key wrong, and a client that does not check it.
+in_cli node "$here/node/ws_lenient.js" client "$SRV_IP" 8766 "lenient one" "lenient two" > /dev/null
+
+# An HTTP/2 request cancelled while its answer is on the wire: the server's link
+# is slowed (tbf, 256 kbit/s) so the answer waits behind a 16 KB download and
+# reaches the bridge after the client's RST_STREAM.
+in_srv tc qdisc add dev eth0 root tbf rate 256kbit burst 4kb latency 5s
+in_cli node "$here/node/h2_cancel.js" "http://$SRV_IP:8082" /download.bin "/index.json?cancelled=1"
+in_srv tc qdisc del dev eth0 root
 
 capture_stop

@@ -51,9 +51,10 @@ class Http1Dissector : public StreamDissector {
     bool request_complete = false;
     std::optional<Http1Message> response;
     Direction request_dir = Direction::kAtoB;
-    bool uncertain = false;  // paired after a gap on the request side
-    bool evicted = false;    // sent out unanswered: too many were in flight
-    uint64_t held = 0;       // its request's bytes, counted in pending_held_
+    bool uncertain = false;       // paired after a gap on the request side
+    bool evicted = false;         // sent out unanswered: too many were in flight
+    std::string handshake_error;  // a 101 whose next protocol found it wrong
+    uint64_t held = 0;            // its request's bytes, counted in pending_held_
   };
 
   struct Side : Http1Parser::Handler {
@@ -192,7 +193,7 @@ class Http1Dissector : public StreamDissector {
 
   // After 101 Switching Protocols the protocol named by `Upgrade` (websocket,
   // h2c) dissects the rest of the connection, when trawl knows it.
-  void hand_over(const Exchange& ex) {
+  void hand_over(Exchange& ex) {
     const Http1Message& resp = *ex.response;
     std::string_view token = resp.header("upgrade");
     if (token.empty()) token = ex.request.header("upgrade");
@@ -206,6 +207,7 @@ class Http1Dissector : public StreamDissector {
     up.target = ex.request.target;
     up.timestamp_us = resp.last_us;
     upgraded_ = next->create_upgraded(env_, up);
+    ex.handshake_error = std::move(up.handshake_error);
   }
 
   // Emits, in order, the exchanges that are complete.
@@ -283,6 +285,8 @@ class Http1Dissector : public StreamDissector {
       e.error =
           ex.evicted ? "no request: its request was evicted (too many in flight)" : "no request";
       ++env_.counters.unpaired;
+    } else if (!ex.handshake_error.empty()) {
+      e.error = std::move(ex.handshake_error);
     }
     if (have_request) refine_graphql(e);
     env_.sink.emit(std::move(e));

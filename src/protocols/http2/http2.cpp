@@ -26,6 +26,9 @@ constexpr size_t kMaxOpenStreams = 1024;        // per connection
 constexpr size_t kRecentlyClosed = 1024;        // ids remembered so late frames do not reopen them
 constexpr size_t kResyncWindow = 64 * 1024;     // bytes searched for a frame start after a gap
 constexpr uint32_t kResyncMaxLength = 1 << 16;  // frame length believed while resynchronising
+// A stream the client reset waits this long (capture time) for the answer the
+// server may have sent before the reset reached it.
+constexpr int64_t kResetGraceUs = 1'000'000;
 
 std::string_view find_header(const HeaderList& headers, std::string_view name) {
   for (const auto& [n, v] : headers)
@@ -67,6 +70,7 @@ struct Stream {
   bool push = false;
   bool upgraded = false;  // stream 1 after an h2c upgrade: the request was HTTP/1.1
   std::string error;
+  int64_t reset_us = 0;  // when the client reset it (its answer may still come)
 
   int role(Direction d) const { return d == client ? 0 : 1; }
 };
@@ -89,7 +93,10 @@ class Http2Dissector : public StreamDissector {
     r.first_us = r.last_us = up.timestamp_us;
   }
 
-  void on_data(Direction dir, Bytes data, int64_t ts) override { feed(dir, data, ts); }
+  void on_data(Direction dir, Bytes data, int64_t ts) override {
+    if (!resets_.empty()) expire_resets(ts);
+    feed(dir, data, ts);
+  }
 
   void on_gap(Direction dir, uint64_t, int64_t) override {
     Side& side = sides_[int(dir)];
@@ -355,17 +362,8 @@ class Http2Dissector : public StreamDissector {
         }
         if (h.flags & kEndHeaders) header_block(dir, ts);
         return;
-      case kRstStream: {
-        auto it = streams_.find(h.stream);
-        if (it == streams_.end() || payload.size() < 4) return;
-        uint32_t code = load_be32(payload.data());
-        Stream st = std::move(it->second);
-        streams_.erase(it);
-        st.error = "stream reset: " + std::string(error_code_name(code));
-        st.side[st.role(dir)].touch(ts);
-        emit(std::move(st));
-        return;
-      }
+      case kRstStream:
+        return reset_stream(dir, h.stream, payload, ts);
       case kSettings:
         if (h.flags & kAck) return;
         for (size_t i = 0; i + 6 <= payload.size(); i += 6) {
@@ -377,6 +375,40 @@ class Http2Dissector : public StreamDissector {
         return;
       default:
         return;  // PRIORITY, PING, GOAWAY, WINDOW_UPDATE, extensions: counted as bytes only
+    }
+  }
+
+  // RST_STREAM. A server's reset ends the stream. A client's may cross the
+  // server's answer on the wire (a cancelled request answered at once): the
+  // stream waits kResetGraceUs for it, so the answer is kept, not dropped.
+  void reset_stream(Direction dir, uint32_t id, Bytes payload, int64_t ts) {
+    auto it = streams_.find(id);
+    if (it == streams_.end() || payload.size() < 4) return;
+    Stream& st = it->second;
+    if (st.error.empty())
+      st.error = "stream reset: " + std::string(error_code_name(load_be32(payload.data())));
+    st.side[st.role(dir)].touch(ts);
+    if (st.role(dir) == 1 || st.reset_us || st.side[1].ended) {
+      Stream done = std::move(st);
+      streams_.erase(it);
+      emit(std::move(done));
+      return;
+    }
+    st.reset_us = ts;
+    resets_.push_back(id);
+  }
+
+  // Streams reset by the client whose grace is over go out as they are.
+  void expire_resets(int64_t ts) {
+    while (!resets_.empty()) {
+      auto it = streams_.find(resets_.front());
+      bool waiting = it != streams_.end() && it->second.reset_us;
+      if (waiting && ts - it->second.reset_us < kResetGraceUs) return;
+      resets_.pop_front();
+      if (!waiting) continue;  // answered meanwhile, already out
+      Stream done = std::move(it->second);
+      streams_.erase(it);
+      emit(std::move(done));
     }
   }
 
@@ -626,6 +658,7 @@ class Http2Dissector : public StreamDissector {
   DissectorEnv env_;
   Side sides_[2];
   std::map<uint32_t, Stream> streams_;  // open streams by id: the oldest first
+  std::deque<uint32_t> resets_;         // streams the client reset, oldest first
   std::deque<uint32_t> closed_order_;
   std::unordered_set<uint32_t> closed_set_;
   Direction client_dir_ = Direction::kAtoB;
@@ -655,7 +688,7 @@ std::unique_ptr<StreamDissector> create_http2(const DissectorEnv& env) {
   return std::make_unique<Http2Dissector>(env);
 }
 
-std::unique_ptr<StreamDissector> upgrade_http2(const DissectorEnv& env, const UpgradeContext& up) {
+std::unique_ptr<StreamDissector> upgrade_http2(const DissectorEnv& env, UpgradeContext& up) {
   return std::make_unique<Http2Dissector>(env, up);
 }
 

@@ -440,14 +440,15 @@ Deflate negotiated_deflate(std::string_view extensions) {
   return d;
 }
 
-std::unique_ptr<StreamDissector> upgrade_websocket(const DissectorEnv& env,
-                                                   const UpgradeContext& up) {
+std::unique_ptr<StreamDissector> upgrade_websocket(const DissectorEnv& env, UpgradeContext& up) {
   std::string_view key = trim(find_header(up.request_headers, "sec-websocket-key"));
   std::string_view accept = trim(find_header(up.response_headers, "sec-websocket-accept"));
+  // A conforming client gives up on such a handshake, but clients that do not
+  // check go on sending frames, and so do the servers that answered them.
   if (key.empty() || accept != websocket_accept(key)) {
-    // Not a WebSocket handshake the client would accept: nothing follows as frames.
     ++env.counters.malformed;
-    return nullptr;
+    up.handshake_error = key.empty() ? "malformed: no Sec-WebSocket-Key"
+                                     : "malformed: Sec-WebSocket-Accept does not match the key";
   }
   Deflate deflate =
       negotiated_deflate(find_header(up.response_headers, "sec-websocket-extensions"));

@@ -154,9 +154,11 @@ TEST_F(Http1Test, UpgradeEndsHttpParsing) {
   h.b("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi");
   h.a("\x81\x82xxxx\x10\x11");
   h.close();
-  ASSERT_EQ(entries().size(), 1u);
+  ASSERT_EQ(entries().size(), 3u);  // the 101, then two WebSocket messages
   EXPECT_EQ(num(*entries()[0].response, "status"), 101);
-  EXPECT_EQ(entries()[0].error, "");
+  EXPECT_EQ(entries()[0].error, "malformed: no Sec-WebSocket-Key");
+  EXPECT_EQ(entries()[1].protocol, "websocket");
+  EXPECT_EQ(entries()[2].protocol, "websocket");
 }
 
 TEST_F(Http1Test, GapInBodyMarksEntryAndParsingContinues) {

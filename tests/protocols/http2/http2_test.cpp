@@ -120,17 +120,55 @@ TEST(Http2, ContinuationPaddingPriorityAndOneByteSegments) {
   EXPECT_TRUE(e.error.empty()) << e.error;
 }
 
-TEST(Http2, ResetStreamEndsTheEntryWithItsCode) {
+const std::string kCancel = h2_frame(kRstStream, 0, 1, std::string("\0\0\0\x08", 4));
+const std::string kRefused = h2_frame(kRstStream, 0, 1, std::string("\0\0\0\x07", 4));
+
+// A server's reset ends the stream at once; its late frames do not reopen it.
+TEST(Http2, ServerResetEndsTheEntryWithItsCode) {
   DissectorHarness h(http2_protocol());
   H2Conversation c;
   h.a(kPreface + kEmptySettings + c.request(1, "GET", "/slow"));
-  h.a(h2_frame(kRstStream, 0, 1, std::string("\0\0\0\x08", 4)));
+  h.b(kEmptySettings + kRefused);
   ASSERT_EQ(h.sink.entries.size(), 1u);
-  EXPECT_EQ(h.sink.entries[0].error, "stream reset: CANCEL");
-  // Late frames of the reset stream do not reopen it.
-  h.b(kEmptySettings + h2_frame(kData, kEndStream, 1, "late"));
+  EXPECT_EQ(h.sink.entries[0].error, "stream reset: REFUSED_STREAM");
+  EXPECT_FALSE(h.sink.entries[0].response);
+  h.b(h2_frame(kData, kEndStream, 1, "late"));
   h.close();
   EXPECT_EQ(h.sink.entries.size(), 1u);
+}
+
+// A client cancels while the server's answer is already on its way (browsers and
+// DNS-over-HTTPS clients race so): the answer is kept, the entry says reset.
+TEST(Http2, AnswerCrossingTheClientsResetIsKept) {
+  DissectorHarness h(http2_protocol());
+  H2Conversation c;
+  h.a(kPreface + kEmptySettings + c.request(1, "GET", "/raced"), 1000);
+  h.a(kCancel, 2000);
+  EXPECT_TRUE(h.sink.entries.empty());
+  h.b(kEmptySettings + c.response(1, "200", false) + h2_frame(kData, kEndStream, 1, "late"), 3000);
+  ASSERT_EQ(h.sink.entries.size(), 1u);
+  const Entry& e = h.sink.entries[0];
+  EXPECT_EQ(e.error, "stream reset: CANCEL");
+  ASSERT_TRUE(e.response);
+  EXPECT_EQ(num(*e.response, "status"), 200);
+  EXPECT_EQ(str(*e.response, "body"), "late");
+}
+
+// With no answer, the cancelled stream goes out once its grace is over (a later
+// frame on the connection tells the time) or at the close.
+TEST(Http2, UnansweredResetGoesOutAfterItsGrace) {
+  DissectorHarness h(http2_protocol());
+  H2Conversation c;
+  h.a(kPreface + kEmptySettings + c.request(1, "GET", "/a"), 1000);
+  h.a(kCancel, 2000);
+  h.a(c.request(3, "GET", "/b"), 900'000);
+  EXPECT_TRUE(h.sink.entries.empty());
+  h.a(c.request(5, "GET", "/c"), 1'002'001);
+  ASSERT_EQ(h.sink.entries.size(), 1u);
+  EXPECT_EQ(h.sink.entries[0].error, "stream reset: CANCEL");
+  EXPECT_FALSE(h.sink.entries[0].response);
+  h.close();
+  EXPECT_EQ(h.sink.entries.size(), 3u);
 }
 
 TEST(Http2, PushPromiseIsARequestOnThePromisedStream) {
@@ -242,8 +280,10 @@ TEST(Http2, GrpcUnaryCallWithStatusAndMessages) {
 TEST(Http2, GzipBodyIsDecodedAndGraphqlIsRecognised) {
   DissectorHarness h(http2_protocol());
   H2Conversation c;
-  std::string query = R"({"query":"mutation Rename($n: String!) { rename(to: $n) }","variables":{"n":"x"}})";
-  std::string request = c.request(1, "POST", "/graphql", false, {{"content-type", "application/json"}});
+  std::string query =
+      R"({"query":"mutation Rename($n: String!) { rename(to: $n) }","variables":{"n":"x"}})";
+  std::string request =
+      c.request(1, "POST", "/graphql", false, {{"content-type", "application/json"}});
   h.a(kPreface + kEmptySettings + request + h2_frame(kData, kEndStream, 1, query));
   std::string reply = R"({"data":{"rename":true}})";
   std::string gz = deflate_compress(reply, 31);

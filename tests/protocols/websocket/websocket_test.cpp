@@ -129,14 +129,22 @@ TEST(WebSocket, PermessageDeflateWithContextTakeover) {
   }
 }
 
-TEST(WebSocket, WrongAcceptKeyIsNotTakenAsWebSocket) {
+// A client that does not check the accept key goes on: its frames are on the
+// wire and are dissected; the 101 says what was wrong.
+TEST(WebSocket, WrongAcceptKeyIsFlaggedAndTheFramesDissected) {
   DissectorHarness h(http1_protocol());
   h.a(kUpgradeRequest);
   h.b(upgrade_response("bm90IHRoZSByaWdodCBrZXk=") + ws_frame(true, 1, "x", false));
+  h.a(ws_frame(true, 1, "from the client", true));
   h.close();
-  ASSERT_EQ(h.sink.entries.size(), 1u);
+  ASSERT_EQ(h.sink.entries.size(), 3u);
   EXPECT_EQ(h.sink.entries[0].protocol, "http");
+  EXPECT_EQ(h.sink.entries[0].error, "malformed: Sec-WebSocket-Accept does not match the key");
   EXPECT_EQ(h.counters.malformed, 1u);
+  EXPECT_EQ(h.sink.entries[1].protocol, "websocket");
+  EXPECT_EQ(str(h.sink.entries[1].request, "payload"), "x");
+  EXPECT_EQ(str(h.sink.entries[2].request, "payload"), "from the client");
+  EXPECT_EQ(str(h.sink.entries[2].request, "direction"), "client");
 }
 
 TEST(WebSocket, MidStreamPickupByContent) {
