@@ -7,6 +7,7 @@
 
 #include "api/routes.h"
 #include "cli/commands.h"
+#include "cli/dissect_options.h"
 #include "cli/serve.h"
 
 namespace trawl {
@@ -22,8 +23,7 @@ struct CaptureOptions {
   uint64_t store_mb = 2048;
   uint64_t max_age_hours = 168;
   uint64_t packet_mb = 512;
-  uint64_t dissect_mb = 64;
-  size_t max_flows = 65536;
+  DissectOptions dissect;
   bool no_packets = false;
   ServeOptions serve;
 };
@@ -46,10 +46,10 @@ int run_capture(const CaptureOptions& o) {
   s.store.max_bytes = o.store_mb << 20;
   s.store.max_age_us = int64_t(o.max_age_hours) * 3600 * 1000000;
   s.packet_bytes = o.packet_mb << 20;
-  s.pipeline.memory_bytes = o.dissect_mb << 20;
-  s.pipeline.flows.max_flows = o.max_flows;
   s.keep_packets = !o.no_packets;
+  std::unique_ptr<ProtoSchema> schema;  // outlives the worker
   try {
+    apply_dissect_options(o.dissect, s.pipeline, schema);
     Worker worker(s);
     worker.start_capture();
     std::string where = o.interfaces.empty() ? "every interface" : "";
@@ -175,16 +175,7 @@ void add_capture_command(CLI::App& app, int& exit_code) {
   c->add_option("--packet-mb", o->packet_mb, "size budget of the packet ring")
       ->capture_default_str();
   c->add_flag("--no-packets", o->no_packets, "keep entries only, not the packets behind them");
-  c->add_option("--dissect-mb", o->dissect_mb,
-                "memory every dissector together may hold between packets (bodies, requests "
-                "awaiting replies); what it refuses is dropped and counted")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 20));
-  c->add_option("--max-flows", o->max_flows,
-                "connections tracked at once over every thread (the least recently active "
-                "goes first)")
-      ->capture_default_str()
-      ->check(CLI::Range(16, 1 << 26));
+  add_dissect_options(*c, o->dissect);
   c->add_option("--address", o->serve.address, "address the API listens on")->capture_default_str();
   c->add_option("--port", o->serve.port, "API port")->capture_default_str();
   add_serve_options(*c, o->serve);

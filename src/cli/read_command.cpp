@@ -14,10 +14,10 @@
 
 #include "capture/pcap_source.h"
 #include "cli/commands.h"
+#include "cli/dissect_options.h"
 #include "cli/serve.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/sharded_read.h"
-#include "protocols/grpc/proto_schema.h"
 #include "query/kfl.h"
 #include "sinks/filter_sink.h"
 #include "sinks/sinks.h"
@@ -31,8 +31,7 @@ struct ReadOptions {
   bool json = false;
   bool count = false;
   bool stats = false;
-  size_t max_body = 64 * 1024;
-  std::string proto_descriptors;
+  DissectOptions dissect;
   std::string filter;
   bool serve = false;
   ServeOptions serve_options;
@@ -47,7 +46,7 @@ constexpr unsigned kMaxReadThreads = 4;
 unsigned read_threads(const ReadOptions& o, const kfl::Query& query, const PcapSource& source) {
   // A limit stops at the n-th match, and ids exist once entries are in order.
   if (!(o.json || o.count) || query.limit() || query.reads_id() || !source.mapped() ||
-      !o.proto_descriptors.empty())
+      !o.dissect.proto_descriptors.empty())
     return 1;
   if (o.threads > 0) return o.threads;
   return std::clamp(std::thread::hardware_concurrency(), 1u, kMaxReadThreads);
@@ -100,13 +99,14 @@ int run_serve(const ReadOptions& o) {
   try {
     std::optional<PrivateDir> temporary;
     WorkerSettings s;
+    std::unique_ptr<ProtoSchema> schema;
+    apply_dissect_options(o.dissect, s.pipeline, schema);
     if (o.serve_options.data_dir.empty()) {
       temporary.emplace();
       s.data_dir = temporary->path();
     } else {
       s.data_dir = o.serve_options.data_dir;
     }
-    s.pipeline.dissect.max_body = o.max_body;
     Worker worker(s);
     std::atomic<bool> stop{false}, read{false};
     {
@@ -143,23 +143,14 @@ int run_read(const ReadOptions& o) {
     return 2;
   }
   PipelineSettings settings;
-  settings.dissect.max_body = o.max_body;
+  std::unique_ptr<ProtoSchema> schema;
   std::unique_ptr<PcapSource> source;
   try {
+    apply_dissect_options(o.dissect, settings, schema);
     source = std::make_unique<PcapSource>(o.path);
   } catch (const std::exception& e) {
     std::cerr << "trawl read: " << e.what() << "\n";
     return 2;
-  }
-  std::unique_ptr<ProtoSchema> schema;
-  if (!o.proto_descriptors.empty()) {
-    try {
-      schema = ProtoSchema::load(o.proto_descriptors);
-    } catch (const std::exception& e) {
-      std::cerr << "trawl read: --proto-descriptors " << e.what() << "\n";
-      return 2;
-    }
-    settings.dissect.proto_schema = schema.get();
   }
   try {
     Decoder::check_link_type(source->link_type());
@@ -231,14 +222,10 @@ void add_read_command(CLI::App& app, int& exit_code) {
                  "build and serialise entries but only count them (benchmarks)");
   read->add_flag("--stats", options->stats,
                  "print counters, including every kind of loss, to stderr");
-  read->add_option("--max-body", options->max_body, "decoded body bytes kept per message")
-      ->capture_default_str();
+  add_dissect_options(*read, options->dissect);
   read->add_option("--filter", options->filter,
                    "only entries matching this KFL query (../shared/spec/kfl.md), e.g. "
                    "'http and response.status >= 500'");
-  read->add_option("--proto-descriptors", options->proto_descriptors,
-                   "FileDescriptorSet (protoc --include_imports --descriptor_set_out) to decode "
-                   "gRPC messages by name");
   read->add_option("--threads", options->threads,
                    "threads dissecting the capture, each a share of its flows (0: one per core, "
                    "up to 4); one for table output, standard input, and a --filter with "

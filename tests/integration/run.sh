@@ -19,6 +19,16 @@ python3 "$here/check_entries.py" "$out/entries.jsonl"
 protoc --include_imports --descriptor_set_out="$out/etcd.pb" -I "$here" "$here/etcd_kv.proto"
 "$trawl" read "$out/h2.pcap" --json --proto-descriptors "$out/etcd.pb" > "$out/h2-schema.jsonl"
 python3 "$here/check_h2_entries.py" "$out/h2.jsonl" "$out/h2.pcap.large.txt" "$out/h2-schema.jsonl"
+# The same through read --serve: the API's entries carry the names too.
+port=$((20000 + $$ % 20000))
+"$trawl" read "$out/h2.pcap" --serve --port "$port" --proto-descriptors "$out/etcd.pb" 2> "$out/serve.log" &
+serve_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$port/api/entries?q=grpc&limit=1000" |
+  python3 -c 'import json, sys; [print(json.dumps(e)) for e in json.load(sys.stdin)["entries"][::-1]]' \
+  > "$out/h2-served.jsonl"
+kill "$serve_pid"; wait "$serve_pid" || true
+python3 "$here/check_h2_entries.py" "$out/h2.jsonl" "$out/h2.pcap.large.txt" "$out/h2-served.jsonl"
 
 # Redis on a real redis-server.
 "$here/redis_traffic.sh" "$out/redis.pcap"
