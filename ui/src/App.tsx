@@ -5,6 +5,7 @@ import { Entry, NeedsToken, QueryError, fetchEntries, openStream, setToken, vali
 import { fieldsOf } from "./complete";
 import { Detail } from "./Detail";
 import { FilterBar } from "./FilterBar";
+import { initialShowFlows, streamQuery, wantsFlows } from "./flows";
 import { NameBook, endpointLabel, learnNames } from "./names";
 import { Overview } from "./Overview";
 import { ServiceMap } from "./ServiceMap";
@@ -42,6 +43,7 @@ function useTheme(): [Theme, () => void] {
 export function App() {
   const [draft, setDraft] = useState(initialQuery);
   const [query, setQuery] = useState(initialQuery);
+  const [showFlows, setShowFlows] = useState(() => initialShowFlows(window.location.search));
   const [queryError, setQueryError] = useState<QueryError | null>(null);
   const [rows, setRows] = useState<Entry[]>([]);
   const [selected, setSelected] = useState<Entry | null>(null);
@@ -100,8 +102,11 @@ export function App() {
     const url = new URL(window.location.href);
     if (query) url.searchParams.set("q", query);
     else url.searchParams.delete("q");
+    if (showFlows) url.searchParams.set("flows", "1");
+    else url.searchParams.delete("flows");
     window.history.replaceState(null, "", url);
-    fetchEntries(query, Math.min(500, capRef.current))
+    const asked = streamQuery(query, showFlows);
+    fetchEntries(asked, Math.min(500, capRef.current))
       .then(({ entries, partial }) => {
         if (!active) return;
         setNeedsToken(false);
@@ -117,7 +122,7 @@ export function App() {
         else setProblem(`cannot load entries: ${e.message} (retrying with the stream)`);
       });
     const close = openStream(
-      query,
+      asked,
       (e) => {
         pending.current.push(e);
       },
@@ -152,7 +157,7 @@ export function App() {
       close();
       window.clearInterval(flush);
     };
-  }, [query, attempt]);
+  }, [query, showFlows, attempt]);
 
   const apply = useCallback(() => {
     if (queryError) return;
@@ -188,6 +193,11 @@ export function App() {
           ))}
         </nav>
         <button onClick={() => setPaused((p) => !p)}>{paused ? "Resume" : "Pause"}</button>
+        <button data-testid="flows-toggle" aria-pressed={showFlows || wantsFlows(query)} disabled={wantsFlows(query)}
+                title="TCP, UDP and SCTP flow entries (one per connection) beside the API calls"
+                onClick={() => setShowFlows((f) => !f)}>
+          {showFlows || wantsFlows(query) ? "L4 flows shown" : "L4 flows hidden"}
+        </button>
         {newCount > 0 && (
           <button className="new" data-testid="new-entries" onClick={() => { setPaused(false); setToTop((n) => n + 1); }}>
             {newCount} new ↑

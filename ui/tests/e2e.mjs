@@ -75,6 +75,31 @@ try {
   await rows.first().waitFor({ timeout: 10000 });
   check((await rows.count()) > 10, `the stream shows the capture's entries (${await rows.count()} rows)`);
   await page.screenshot({ path: `${artifacts}/stream.png` });
+  // API calls first: the L4 flow entries only when asked, and the URL keeps it.
+  // (Rows are virtualised: the status line counts them all.)
+  const stored = (await (await fetch(`http://127.0.0.1:${offlinePort}/api/entries?limit=1000`)).json()).entries;
+  const isL4 = (e) => ["tcp", "udp", "sctp"].includes(e.protocol.name);
+  const callCount = stored.filter((e) => !isL4(e)).length;
+  const status = page.getByTestId("stream-status");
+  const rowsHeld = async (n) => {
+    await page.waitForFunction((n) => document.querySelector('[data-testid="stream-status"]')?.dataset.rows === String(n),
+                               n, { timeout: 5000 }).catch(() => {});
+    return Number(await status.getAttribute("data-rows"));
+  };
+  const badges = () => page.locator('[data-testid="entry-row"] .badge').allTextContents();
+  const firstView = await rowsHeld(callCount);
+  check(firstView === callCount && callCount < stored.length &&
+        !(await badges()).some((b) => ["TCP", "UDP", "SCTP"].includes(b)),
+        `the first view is the API calls: ${firstView} rows, ${callCount} calls of ${stored.length} entries`);
+  const toggle = page.getByTestId("flows-toggle");
+  await toggle.click();
+  const withFlows = await rowsHeld(stored.length);
+  check(withFlows === stored.length && page.url().includes("flows=1"), `L4 flows when asked: ${withFlows} rows, url ${page.url()}`);
+  await page.reload();
+  await rows.first().waitFor({ timeout: 10000 });
+  check(await rowsHeld(stored.length) === stored.length, "the URL keeps the choice across a reload");
+  await toggle.click();
+  check(await rowsHeld(callCount) === callCount && !page.url().includes("flows="), "and hiding them again clears it");
 
   const filter = page.getByLabel("KFL filter");
   // Completion of the word at the cursor, from the fields of the entries in view.
