@@ -5,14 +5,13 @@
 #include <optional>
 
 #include "dissect/registry.h"
+#include "dissect/stream_session.h"
 
 namespace trawl {
 
 namespace {
 
 enum FlowClass { kClosedClass = 0, kDatagramClass = 1, kTcpClass = 2 };
-
-constexpr size_t kMaxProbeHeld = 16 * 1024;  // first bytes kept per direction while undecided
 
 const char* sctp_chunk_name(uint8_t type) {
   switch (type) {
@@ -95,16 +94,8 @@ struct FlowTable::Flow {
   uint32_t isn_a = 0;  // initiator's initial sequence number, from its SYN or the SYN-ACK
   bool isn_known = false;
   uint64_t retransmissions = 0;
-  // Protocol detection and dissection
-  std::optional<DissectorEnv> env;
-  std::unique_ptr<StreamDissector> dissector;
-  std::string_view l7;
-  std::array<uint8_t, 2> probe_tries{};
-  std::array<std::vector<uint8_t>, 2> probe_held;  // undecided first bytes, per direction
-  std::array<BudgetShare, 2> probe_share;          // their memory
-  std::array<int64_t, 2> probe_held_us{};          // when the held bytes began
-  bool undetected = false;
-  std::unique_ptr<SctpState> sctp;  // SCTP flows only: most flows need none of it
+  std::optional<StreamSession> session;  // protocol detection and dissection
+  std::unique_ptr<SctpState> sctp;       // SCTP flows only: most flows need none of it
 
   Transport transport() const {
     return protocol == kTcp ? kOverTcp : protocol == kUdp ? kOverUdp : kOverSctp;
@@ -175,7 +166,7 @@ void FlowTable::add(const Packet& p) {
       tcp_packet(f, dir, p);
       break;
     case kUdp:
-      if (!p.payload.empty()) data(f, dir, p.payload, p.timestamp_us);
+      if (!p.payload.empty()) f.session->on_data(dir, p.payload, p.timestamp_us);
       break;
     case kSctp:
       sctp_packet(f, dir, p);
@@ -276,18 +267,16 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
   }
   for (auto& r : f.tcp)
     r.set_budget(limits_.reassembly_memory, &limits_.reassembly, &counters_.reassembly);
-  f.env.emplace(DissectorEnv{f.ctx, sink_, dissect_counters_, settings_});
-  for (auto& s : f.probe_share) s = BudgetShare(settings_.memory);
+  f.session.emplace(f.ctx, f.transport(), sink_, dissect_counters_, settings_,
+                    limits_.probe_attempts);
   return f;
 }
 
 // Hands one direction's ordered bytes and gaps to the flow's dissector.
 struct FlowTable::DirectionReceiver : TcpReassembler::Receiver {
   DirectionReceiver(FlowTable& t, Flow& f, Direction d) : table(t), flow(f), dir(d) {}
-  void on_bytes(Bytes data, int64_t ts) override { table.data(flow, dir, data, ts); }
-  void on_gap(uint64_t length, int64_t ts) override {
-    if (flow.dissector) flow.dissector->on_gap(dir, length, ts);
-  }
+  void on_bytes(Bytes data, int64_t ts) override { flow.session->on_data(dir, data, ts); }
+  void on_gap(uint64_t length, int64_t ts) override { flow.session->on_gap(dir, length, ts); }
   FlowTable& table;
   Flow& flow;
   Direction dir;
@@ -342,76 +331,12 @@ void FlowTable::sctp_packet(Flow& f, Direction dir, const Packet& p) {
     ++f.sctp->chunks[d][name ? std::string(name) : "CHUNK" + std::to_string(type)];
     if (type == 0 && len >= 16) {  // DATA: TSN, stream id, stream seq, PPID, user data
       f.sctp->ppids.insert(load_be32(&rest[12]));
-      data(f, dir, rest.subspan(16, len - 16), p.timestamp_us);
+      f.session->on_data(dir, rest.subspan(16, len - 16), p.timestamp_us);
     }
     size_t padded = (size_t(len) + 3) & ~size_t(3);
     if (padded >= rest.size()) break;
     rest = rest.subspan(padded);
   }
-}
-
-void FlowTable::data(Flow& f, Direction dir, Bytes bytes, int64_t ts) {
-  if (f.dissector) {
-    f.dissector->on_data(dir, bytes, ts);
-    return;
-  }
-  if (f.undetected || bytes.empty()) return;
-  int d = int(dir);
-  bool final_attempt = ++f.probe_tries[d] >= limits_.probe_attempts;
-  Transport transport = f.transport();
-  // On a byte stream, chunks a probe could not yet decide on (Maybe) are kept and
-  // probed again joined with the next one, so a first message split across
-  // segments is still recognised, and none of its bytes are lost.
-  std::vector<uint8_t>& held = f.probe_held[d];
-  Bytes candidate = bytes;
-  if (!held.empty()) {
-    held.insert(held.end(), bytes.begin(), bytes.end());
-    candidate = Bytes(held);
-  }
-  bool maybe = false;
-  const ProtocolInfo* p =
-      detect_protocol(candidate, dir, transport, f.ctx.a.port, f.ctx.b.port, final_attempt, &maybe);
-  if (!p && !maybe && candidate.size() != bytes.size()) {
-    // The held bytes led nowhere: this chunk may still start a message.
-    held.clear();
-    candidate = bytes;
-    p = detect_protocol(candidate, dir, transport, f.ctx.a.port, f.ctx.b.port, final_attempt,
-                        &maybe);
-  }
-  if (p) {
-    start_dissector(f, *p, dir, candidate,
-                    candidate.size() == bytes.size() ? ts : f.probe_held_us[d]);
-    return;
-  }
-  if (maybe && !f.ctx.datagrams && candidate.size() <= kMaxProbeHeld) {
-    if (held.empty()) {
-      held.assign(bytes.begin(), bytes.end());
-      f.probe_held_us[d] = ts;
-    }
-  } else {
-    std::vector<uint8_t>().swap(held);
-  }
-  if (f.probe_tries[0] >= limits_.probe_attempts && f.probe_tries[1] >= limits_.probe_attempts) {
-    f.undetected = true;
-    for (auto& h : f.probe_held) std::vector<uint8_t>().swap(h);
-  }
-  // Held bytes the memory budget refuses are let go: the first message may then
-  // go unrecognised (counted as a refusal).
-  if (!f.probe_share[d].resize(held.capacity())) std::vector<uint8_t>().swap(held);
-  if (f.undetected)
-    for (auto& s : f.probe_share) s.resize(0);
-}
-
-void FlowTable::start_dissector(Flow& f, const ProtocolInfo& p, Direction dir, Bytes first,
-                                int64_t first_us) {
-  f.l7 = p.name;
-  f.dissector = p.create(*f.env);
-  f.dissector->on_data(dir, first, first_us);
-  Direction other = opposite(dir);
-  if (!f.probe_held[int(other)].empty())
-    f.dissector->on_data(other, Bytes(f.probe_held[int(other)]), f.probe_held_us[int(other)]);
-  for (auto& h : f.probe_held) std::vector<uint8_t>().swap(h);
-  for (auto& s : f.probe_share) s.resize(0);
 }
 
 void FlowTable::close(Flow& f, int64_t ts) {
@@ -421,23 +346,7 @@ void FlowTable::close(Flow& f, int64_t ts) {
     DirectionReceiver rx(*this, f, Direction(d));
     f.tcp[d].flush(ts, rx);
   }
-  // A short conversation may end before its probes saw enough chunks to take a
-  // Maybe: the held bytes get one last, final attempt.
-  if (!f.dissector && !f.undetected) {
-    Transport transport = f.transport();
-    for (int d = 0; d < 2 && !f.dissector; ++d) {
-      if (f.probe_held[d].empty()) continue;
-      bool maybe = false;
-      Bytes held(f.probe_held[d]);
-      if (const ProtocolInfo* p = detect_protocol(held, Direction(d), transport, f.ctx.a.port,
-                                                  f.ctx.b.port, true, &maybe)) {
-        std::vector<uint8_t> first = std::move(f.probe_held[d]);
-        f.probe_held[d].clear();
-        start_dissector(f, *p, Direction(d), Bytes(first), f.probe_held_us[d]);
-      }
-    }
-  }
-  if (f.dissector) f.dissector->on_close(ts);
+  f.session->on_close(ts);
   if (f.cls != kClosedClass) {
     auto& to = lru_[kClosedClass];
     to.splice(to.end(), lru_[f.cls], flows_.at(f.key));
@@ -448,9 +357,9 @@ void FlowTable::close(Flow& f, int64_t ts) {
 void FlowTable::end(FlowList::iterator it, int64_t ts) {
   Flow& f = *it;
   close(f, std::min(ts, f.last_us));
-  if (!f.dissector && f.had_payload) ++counters_.undetected_flows;
+  if (f.session->protocol().empty() && f.had_payload) ++counters_.undetected_flows;
   Entry e = flow_entry(f, true);
-  f.dissector.reset();
+  f.session.reset();
   flows_.erase(f.key);
   --limits_.flows->count;
   lru_[f.cls].erase(it);
@@ -502,7 +411,7 @@ Entry FlowTable::flow_entry(const Flow& f, bool final) const {
     e.request.set("ppids", std::move(ppids));
   }
   Json l7 = Json::array();
-  if (!f.l7.empty()) l7.push(std::string(f.l7));
+  if (!f.session->protocol().empty()) l7.push(std::string(f.session->protocol()));
   e.request.set("l7", std::move(l7));
   if (!final) e.request.set("interim", true);
   return e;

@@ -91,9 +91,6 @@ class FlowTable {
   Flow& create(const Packet& p, const Key& key);
   void tcp_packet(Flow& f, Direction dir, const Packet& p);
   void sctp_packet(Flow& f, Direction dir, const Packet& p);
-  void data(Flow& f, Direction dir, Bytes bytes, int64_t ts);
-  void start_dissector(Flow& f, const ProtocolInfo& p, Direction dir, Bytes first,
-                       int64_t first_us);
   void close(Flow& f, int64_t ts);
   void end(FlowList::iterator it, int64_t ts);
   // Ends `flows` by stream id; `before_end(flow)` returns the time each ends at.
