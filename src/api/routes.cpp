@@ -203,6 +203,20 @@ Reply text_reply(std::string content_type, std::string body) {
   return r;
 }
 
+// Entries the entry stages dropped before keeping them, by stage.
+void stage_drops(const Json& stats, std::string& out) {
+  out +=
+      "# HELP trawl_entries_dropped_total Entries an entry stage (--keep, ...) dropped.\n"
+      "# TYPE trawl_entries_dropped_total counter\n";
+  const Json* entries = stats.find("entries");
+  if (!entries || !entries->is_object()) return;
+  constexpr std::string_view kPrefix = "dropped_by_";
+  for (const auto& [key, n] : entries->fields())
+    if (key.starts_with(kPrefix) && n.is_int())
+      out += "trawl_entries_dropped_total{stage=\"" + key.substr(kPrefix.size()) + "\"} " +
+             std::to_string(n.integer()) + "\n";
+}
+
 Reply metrics(Worker& worker, const ApiCounters* counters) {
   Reply r = text_reply("text/plain; version=0.0.4", "");
   worker.metrics().render(r.body);
@@ -241,6 +255,7 @@ Reply metrics(Worker& worker, const ApiCounters* counters) {
   gauge("trawl_memory_budget_refusals_total", "counter",
         "Times the dissectors' memory budget refused bytes (what was dropped is in loss).",
         field("memory", "refusals"));
+  stage_drops(s, r.body);
   if (counters) {
     gauge("trawl_api_slow_clients_cut_total", "counter",
           "API clients cut off because they did not read their answer in time.",

@@ -7,7 +7,7 @@
 
 #include "api/routes.h"
 #include "cli/commands.h"
-#include "cli/dissect_options.h"
+#include "cli/pipeline_options.h"
 #include "cli/serve.h"
 
 namespace trawl {
@@ -23,7 +23,7 @@ struct CaptureOptions {
   uint64_t store_mb = 2048;
   uint64_t max_age_hours = 168;
   uint64_t packet_mb = 512;
-  DissectOptions dissect;
+  PipelineOptions pipeline;
   bool no_packets = false;
   ServeOptions serve;
 };
@@ -49,7 +49,7 @@ int run_capture(const CaptureOptions& o) {
   s.keep_packets = !o.no_packets;
   std::unique_ptr<ProtoSchema> schema;  // outlives the worker
   try {
-    apply_dissect_options(o.dissect, s.pipeline, schema);
+    apply_pipeline_options(o.pipeline, s.pipeline, schema);
     Worker worker(s);
     worker.start_capture();
     std::string where = o.interfaces.empty() ? "every interface" : "";
@@ -175,7 +175,7 @@ void add_capture_command(CLI::App& app, int& exit_code) {
   c->add_option("--packet-mb", o->packet_mb, "size budget of the packet ring")
       ->capture_default_str();
   c->add_flag("--no-packets", o->no_packets, "keep entries only, not the packets behind them");
-  add_dissect_options(*c, o->dissect);
+  add_pipeline_options(*c, o->pipeline);
   c->add_option("--address", o->serve.address, "address the API listens on")->capture_default_str();
   c->add_option("--port", o->serve.port, "API port")->capture_default_str();
   add_serve_options(*c, o->serve);

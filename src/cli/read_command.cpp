@@ -14,7 +14,7 @@
 
 #include "capture/pcap_source.h"
 #include "cli/commands.h"
-#include "cli/dissect_options.h"
+#include "cli/pipeline_options.h"
 #include "cli/serve.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/sharded_read.h"
@@ -31,7 +31,7 @@ struct ReadOptions {
   bool json = false;
   bool count = false;
   bool stats = false;
-  DissectOptions dissect;
+  PipelineOptions pipeline;
   std::string filter;
   bool serve = false;
   ServeOptions serve_options;
@@ -46,7 +46,7 @@ constexpr unsigned kMaxReadThreads = 4;
 unsigned read_threads(const ReadOptions& o, const kfl::Query& query, const PcapSource& source) {
   // A limit stops at the n-th match, and ids exist once entries are in order.
   if (!(o.json || o.count) || query.limit() || query.reads_id() || !source.mapped() ||
-      !o.dissect.proto_descriptors.empty())
+      !o.pipeline.proto_descriptors.empty())
     return 1;
   if (o.threads > 0) return o.threads;
   return std::clamp(std::thread::hardware_concurrency(), 1u, kMaxReadThreads);
@@ -100,7 +100,7 @@ int run_serve(const ReadOptions& o) {
     std::optional<PrivateDir> temporary;
     WorkerSettings s;
     std::unique_ptr<ProtoSchema> schema;
-    apply_dissect_options(o.dissect, s.pipeline, schema);
+    apply_pipeline_options(o.pipeline, s.pipeline, schema);
     if (o.serve_options.data_dir.empty()) {
       temporary.emplace();
       s.data_dir = temporary->path();
@@ -146,7 +146,7 @@ int run_read(const ReadOptions& o) {
   std::unique_ptr<ProtoSchema> schema;
   std::unique_ptr<PcapSource> source;
   try {
-    apply_dissect_options(o.dissect, settings, schema);
+    apply_pipeline_options(o.pipeline, settings, schema);
     source = std::make_unique<PcapSource>(o.path);
   } catch (const std::exception& e) {
     std::cerr << "trawl read: " << e.what() << "\n";
@@ -222,7 +222,7 @@ void add_read_command(CLI::App& app, int& exit_code) {
                  "build and serialise entries but only count them (benchmarks)");
   read->add_flag("--stats", options->stats,
                  "print counters, including every kind of loss, to stderr");
-  add_dissect_options(*read, options->dissect);
+  add_pipeline_options(*read, options->pipeline);
   read->add_option("--filter", options->filter,
                    "only entries matching this KFL query (../shared/spec/kfl.md), e.g. "
                    "'http and response.status >= 500'");

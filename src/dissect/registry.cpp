@@ -16,8 +16,8 @@
 namespace trawl {
 
 std::span<const ProtocolInfo* const> registered_protocols() {
-  // One line per protocol.
-  static const std::array<const ProtocolInfo*, 9> kProtocols{
+  // One line per protocol, in probing order.
+  static const auto kProtocols = std::to_array<const ProtocolInfo*>({
       &http1_protocol(),
       &http2_protocol(),
       &tls_protocol(),
@@ -27,7 +27,7 @@ std::span<const ProtocolInfo* const> registered_protocols() {
       &kafka_protocol(),
       &amqp_protocol(),
       &websocket_protocol(),
-  };
+  });
   return kProtocols;
 }
 

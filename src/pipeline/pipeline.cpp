@@ -25,7 +25,8 @@ Pipeline::Pipeline(EntrySink& out, const PipelineSettings& settings)
       settings_(bound(settings, own_limits_.get())),
       out_(out),
       flows_(*this, dissect_counters_, settings_.dissect, settings_.flows),
-      icmp_(*this, dissect_counters_) {}
+      icmp_(*this, dissect_counters_),
+      stages_(settings_.stages) {}
 
 void Pipeline::add(const Frame& frame) {
   ++frames_;
@@ -49,6 +50,7 @@ void Pipeline::finish() {
 }
 
 void Pipeline::emit(Entry&& entry) {
+  if (!stages_.run(entry)) return;
   entry.id = ++entries_;
   ++entries_by_protocol_[entry.protocol];
   if (!entry.error.empty()) {
@@ -88,6 +90,7 @@ Json Pipeline::stats() const {
   for (const auto& [kind, n] : entry_errors_) errors.set(kind, n);
   entries.set("by_protocol", std::move(by_protocol));
   entries.set("errors", std::move(errors));
+  stages_.add_stats(entries);
   Json loss = Json::object();
   loss.set("malformed_packets", d.malformed);
   loss.set("fragments_timed_out", f.timed_out);

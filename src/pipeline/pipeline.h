@@ -14,6 +14,7 @@
 #include "flows/flow_table.h"
 #include "pipeline/flow_sharder.h"
 #include "protocols/icmp/icmp.h"
+#include "stages/stage.h"
 
 namespace trawl {
 
@@ -31,6 +32,7 @@ struct PipelineSettings {
   DissectorSettings dissect;
   FlowLimits flows;
   uint64_t memory_bytes = 64 << 20;  // the dissectors' budget, when none is shared
+  std::vector<StageSpec> stages;     // run in order on every entry before its id
   // Shared with other pipelines; a pipeline makes its own (from the settings
   // above) when none is given. Its pointers in `dissect` and `flows` are set
   // from it.
@@ -64,7 +66,7 @@ class Pipeline : public EntrySink {
   // Flows are being ended by time or at the end of input, in stream id order.
   bool ending_flows() const { return flows_.ending_in_stream_order(); }
 
-  // Numbered entries go to the output sink.
+  // Entries the stages keep are numbered and go to the output sink.
   void emit(Entry&& entry) override;
 
   // Time passes without packets (live capture): idle flows are closed.
@@ -93,6 +95,7 @@ class Pipeline : public EntrySink {
   IcmpTracker icmp_;
   Packet packet_;
   uint64_t frames_ = 0, stream_step_ = 1, stream_offset_ = 0;
+  StageList stages_;
   FlowSharder* sharder_ = nullptr;
   uint32_t shard_ = 0;
   bool finishing_ = false;

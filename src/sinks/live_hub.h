@@ -16,6 +16,7 @@
 
 #include "entries/entry.h"
 #include "query/kfl.h"
+#include "sinks/output.h"
 
 namespace trawl {
 
@@ -50,8 +51,9 @@ class LiveSubscription {
   uint64_t skipped_ = 0;
 };
 
-class LiveHub {
+class LiveHub : public EntryOutput {
  public:
+  void write(Entry& e) override { publish(e); }
   // `max_bytes`: entry texts held for subscribers, all together.
   explicit LiveHub(size_t max_bytes = 64 << 20);
 

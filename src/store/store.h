@@ -30,6 +30,7 @@
 
 #include "base/cancellation.h"
 #include "entries/entry.h"
+#include "sinks/output.h"
 
 namespace trawl {
 
@@ -89,7 +90,7 @@ struct ScanControl {
 // The bit of a protocol name in a block's protocol set.
 uint32_t protocol_bit(std::string_view name);
 
-class Store {
+class Store : public EntryOutput {
  public:
   // Opens or creates the store; throws std::runtime_error saying what failed.
   explicit Store(StoreSettings settings);
@@ -100,6 +101,7 @@ class Store {
   // Gives the entry the next id, keeps it (pending until a commit), returns the id.
   // A full pending block is committed first.
   uint64_t append(Entry& entry);
+  void write(Entry& entry) override { append(entry); }
   // Writes and syncs every full block and the pending one. Throws when the
   // disk fails (those entries are counted as lost).
   void commit();

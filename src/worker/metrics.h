@@ -9,11 +9,13 @@
 #include <string>
 
 #include "entries/entry.h"
+#include "sinks/output.h"
 
 namespace trawl {
 
-class EntryMetrics {
+class EntryMetrics : public EntryOutput {
  public:
+  void write(Entry& e) override { record(e); }
   // Upper bounds of the latency buckets, milliseconds.
   static constexpr std::array<double, 12> kBuckets = {0.5, 1,   2.5, 5,    10,   25,
                                                       50,  100, 250, 1000, 2500, 10000};

@@ -10,17 +10,7 @@
 
 namespace trawl {
 
-class Worker::StoringSink : public EntrySink {
- public:
-  explicit StoringSink(Worker& w) : worker_(w) {}
-  void emit(Entry&& e) override { worker_.keep(e); }
-
- private:
-  Worker& worker_;
-};
-
 struct Worker::Thread {
-  std::unique_ptr<StoringSink> sink;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<PacketRing> ring;
   std::thread thread;
@@ -33,17 +23,14 @@ Worker::Worker(WorkerSettings settings) : settings_(std::move(settings)) {
   settings_.pipeline.shared = limits_.get();
   settings_.store.dir = settings_.data_dir + "/entries";
   store_ = std::make_unique<Store>(settings_.store);
+  outputs_.add(*store_);
+  outputs_.add(metrics_);
+  outputs_.add(hub_);
   started_us_ = wall_clock_us();
 }
 
 Worker::~Worker() {
   stop();
-}
-
-void Worker::keep(Entry& e) {
-  store_->append(e);
-  metrics_.record(e);
-  hub_.publish(e);
 }
 
 void Worker::start_capture() {
@@ -52,8 +39,7 @@ void Worker::start_capture() {
   pipeline_stats_.assign(size_t(n), Json());
   for (int t = 0; t < n; ++t) {
     auto th = std::make_unique<Thread>();
-    th->sink = std::make_unique<StoringSink>(*this);
-    th->pipeline = std::make_unique<Pipeline>(*th->sink, settings_.pipeline);
+    th->pipeline = std::make_unique<Pipeline>(outputs_, settings_.pipeline);
     th->pipeline->number_streams(uint64_t(n), uint64_t(t));  // one worker, distinct ids
     if (settings_.keep_packets) {
       PacketRingSettings ring;
@@ -99,8 +85,7 @@ void Worker::start_capture() {
 void Worker::ingest_file(const std::string& path, const std::atomic<bool>* stop) {
   PcapSource source(path);
   Decoder::check_link_type(source.link_type());
-  StoringSink sink(*this);
-  Pipeline pipeline(sink, settings_.pipeline);
+  Pipeline pipeline(outputs_, settings_.pipeline);
   std::unique_ptr<PacketRing> ring;
   if (settings_.keep_packets) {
     PacketRingSettings rs;

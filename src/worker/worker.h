@@ -53,16 +53,16 @@ class Worker {
   Json stats() const;
 
  private:
-  class StoringSink;
   struct Thread;
-
-  void keep(Entry& e);
 
   WorkerSettings settings_;
   std::unique_ptr<SharedLimits> limits_;  // over every capture thread's pipeline
   std::unique_ptr<Store> store_;
   LiveHub hub_;
   EntryMetrics metrics_;
+  // What every kept entry goes to, in order: the store (which gives it its id),
+  // metrics, the live stream.
+  OutputList outputs_;
   std::unique_ptr<LiveCapture> capture_;
   std::vector<std::unique_ptr<Thread>> threads_;
   mutable std::mutex stats_mutex_;

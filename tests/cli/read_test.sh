@@ -73,4 +73,40 @@ assert all(json.loads(l)['request']['headers']['host'] == '[REDACTED]' for l in 
 expect "bad filter: exit 2 with line, column and a caret" test $rc -eq 2 -a \
   "$(head -1 "$tmp/err")" = "trawl read: --filter: 1:28: expected a value after '=='"
 expect "bad filter: caret under the column" test "$(sed -n 3p "$tmp/err")" = "$(printf '  %27s^' '')"
+
+# --keep and --redact: entry stages, before ids; one thread or three alike.
+"$trawl" read "$fixtures/demo.pcap" --json --threads 1 --keep 'dns or tls' --redact 'request.headers["user-agent"]' \
+  > "$tmp/k1.jsonl" 2> /dev/null
+"$trawl" read "$fixtures/demo.pcap" --json --threads 3 --keep 'dns or tls' --redact 'request.headers["user-agent"]' \
+  > "$tmp/k3.jsonl" 2> /dev/null
+expect "keep: only what matches, numbered 1..n" python3 -c "
+import json
+all_ = [json.loads(l) for l in open('$tmp/a.jsonl')]
+kept = [json.loads(l) for l in open('$tmp/k1.jsonl')]
+want = [e for e in all_ if e['protocol']['name'] in ('dns', 'tls')]
+assert want and len(kept) == len(want), (len(want), len(kept))
+assert [e['id'] for e in kept] == [str(i) for i in range(1, len(kept) + 1)], [e['id'] for e in kept]
+assert [e['stream'] for e in kept] == [e['stream'] for e in want]"
+expect "keep: one thread or three: the same entries and ids" cmp -s "$tmp/k1.jsonl" "$tmp/k3.jsonl"
+"$trawl" read "$fixtures/demo.pcap" --count --stats --keep 'dns' 2> "$tmp/kstats.txt"
+expect "keep: the dropped are counted" grep -q "dropped_by_keep: 39" "$tmp/kstats.txt"
+"$trawl" read "$fixtures/demo.pcap" --json --redact 'request.headers["user-agent"]' > "$tmp/red.jsonl"
+expect "redact: every HTTP request's field, the rest as it was" python3 -c "
+import json
+all_ = [json.loads(l) for l in open('$tmp/a.jsonl')]
+red = [json.loads(l) for l in open('$tmp/red.jsonl')]
+assert len(all_) == len(red)
+n = 0
+for a, r in zip(all_, red):
+    ua = a.get('request', {}).get('headers', {}).get('user-agent') if a['protocol']['name'] == 'http' else None
+    if ua is not None:
+        n += 1
+        assert r['request']['headers']['user-agent'] == '[REDACTED]'
+        r['request']['headers']['user-agent'] = ua
+    assert a == r
+assert n > 0"
+"$trawl" read "$fixtures/demo.pcap" --keep 'dns and' > /dev/null 2> "$tmp/err"; rc=$?
+expect "bad keep: exit 2 naming the option" test $rc -eq 2 -a -n "$(grep -- '--keep: 1:8: expected an expression' "$tmp/err")"
+"$trawl" read "$fixtures/demo.pcap" --keep 'dns and limit(3)' > /dev/null 2> "$tmp/err"; rc=$?
+expect "keep with limit(): refused" test $rc -eq 2
 exit $failed

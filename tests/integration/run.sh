@@ -29,6 +29,30 @@ curl -sf "http://127.0.0.1:$port/api/entries?q=grpc&limit=1000" |
   > "$out/h2-served.jsonl"
 kill "$serve_pid"; wait "$serve_pid" || true
 python3 "$here/check_h2_entries.py" "$out/h2.jsonl" "$out/h2.pcap.large.txt" "$out/h2-served.jsonl"
+# Entry stages in read --serve: only what --keep matches is stored, redacted;
+# the rest is counted in /metrics.
+"$trawl" read "$out/h2.pcap" --serve --port "$port" --keep 'grpc' --redact 'request.headers["user-agent"]' \
+  2> "$out/serve.log" &
+serve_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$port/api/entries?limit=1000" > "$out/kept.json"
+curl -sf "http://127.0.0.1:$port/metrics" > "$out/kept.metrics"
+kill "$serve_pid"; wait "$serve_pid" || true
+python3 - "$out/h2.jsonl" "$out/kept.json" "$out/kept.metrics" <<'PY'
+import json, re, sys
+all_ = [json.loads(l) for l in open(sys.argv[1])]
+kept = json.load(open(sys.argv[2]))["entries"]
+metrics = open(sys.argv[3]).read()
+grpc = [e for e in all_ if e["protocol"]["name"] == "grpc"]
+assert grpc and len(kept) == len(grpc), (len(grpc), len(kept))
+assert all(e["protocol"]["name"] == "grpc" for e in kept)
+assert sorted(int(e["id"]) for e in kept) == list(range(1, len(kept) + 1)), "kept entries are numbered 1..n"
+assert all(e["request"]["headers"].get("user-agent", "[REDACTED]") == "[REDACTED]" for e in kept)
+assert any("user-agent" in e["request"]["headers"] for e in kept)
+dropped = re.search(r'^trawl_entries_dropped_total\{stage="keep"\} (\d+)$', metrics, re.M)
+assert dropped and int(dropped.group(1)) == len(all_) - len(grpc), dropped
+print("read --serve --keep --redact: %d of %d entries kept, the rest counted" % (len(kept), len(all_)))
+PY
 
 # Redis on a real redis-server.
 "$here/redis_traffic.sh" "$out/redis.pcap"

@@ -1,10 +1,12 @@
-#include "cli/dissect_options.h"
+#include "cli/pipeline_options.h"
 
 #include <stdexcept>
 
+#include "stages/query_stages.h"
+
 namespace trawl {
 
-void add_dissect_options(CLI::App& c, DissectOptions& o) {
+void add_pipeline_options(CLI::App& c, PipelineOptions& o) {
   c.add_option("--max-body", o.max_body, "decoded body bytes kept per message")
       ->capture_default_str();
   c.add_option("--proto-descriptors", o.proto_descriptors,
@@ -24,14 +26,42 @@ void add_dissect_options(CLI::App& c, DissectOptions& o) {
                "order (HTTP/1, Redis, AMQP); past it the oldest goes out unanswered, counted")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 24));
+  c.add_option("--keep", o.keep,
+               "KFL: only the entries it matches are numbered and kept; the others are dropped "
+               "before any output (counted as entries.dropped_by_keep), e.g. "
+               "'not (http and request.path == \"/healthz\")'");
+  c.add_option("--redact", o.redact,
+               "a field replaced by \"[REDACTED]\" in every entry before it is written or kept "
+               "(repeatable; a KFL selector), e.g. request.headers.authorization or "
+               "'request.headers[\"x-api-key\"]'");
 }
 
-void apply_dissect_options(const DissectOptions& o, PipelineSettings& settings,
-                           std::unique_ptr<ProtoSchema>& schema) {
+namespace {
+
+// The entry stages, in the order every entry takes them (architecture.md).
+std::vector<StageSpec> entry_stages(const PipelineOptions& o) {
+  std::vector<StageSpec> stages;
+  auto add = [&stages](const char* option, auto make) {
+    try {
+      stages.push_back(make());
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string(option) + ": " + e.what());
+    }
+  };
+  if (!o.keep.empty()) add("--keep", [&] { return keep_stage(o.keep); });
+  if (!o.redact.empty()) add("--redact", [&] { return redact_stage(o.redact); });
+  return stages;
+}
+
+}  // namespace
+
+void apply_pipeline_options(const PipelineOptions& o, PipelineSettings& settings,
+                            std::unique_ptr<ProtoSchema>& schema) {
   settings.dissect.max_body = o.max_body;
   settings.dissect.max_in_flight = o.max_in_flight;
   settings.memory_bytes = o.dissect_mb << 20;
   settings.flows.max_flows = o.max_flows;
+  settings.stages = entry_stages(o);
   if (o.proto_descriptors.empty()) return;
   try {
     schema = ProtoSchema::load(o.proto_descriptors);
