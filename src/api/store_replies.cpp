@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "entries/summary.h"
 #include "query/kfl.h"
 #include "store/packet_ring.h"
 
@@ -66,7 +67,7 @@ class EntriesPage : public SlicedReply {
           if (!query_.matches(e)) return true;
           if (query_.redacts()) query_.redact(e);
           if (matched_++) out += ',';
-          write_entry_json(out, e);
+          write_served_entry_json(out, e);
           oldest_ = e.id;
           if (matched_ >= limit_) return false;
           slice_full = budget.spent(out.size());
@@ -127,7 +128,7 @@ class EntryReply : public SlicedReply {
   EntryReply(Worker& worker, uint64_t id) : worker_(worker), id_(id) {}
   bool next(std::string& out, const SliceBudget&) override {
     if (auto e = worker_.store().get(id_)) {
-      write_entry_json(out, *e);
+      write_served_entry_json(out, *e);
     } else {
       status = 404;
       out = error_reply(404, "no entry " + std::to_string(id_) + " in the store").body;

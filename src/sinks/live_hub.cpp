@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "entries/summary.h"
+
 namespace trawl {
 
 std::vector<SharedText> LiveSubscription::take() {
@@ -56,7 +58,7 @@ LiveHub::LiveHub(size_t max_bytes) : max_bytes_(max_bytes) {}
 
 SharedText LiveHub::text_of(const Entry& e) {
   auto* text = new std::string;
-  write_entry_json(*text, e);
+  write_served_entry_json(*text, e);
   held_->fetch_add(text->size(), std::memory_order_relaxed);
   // The counter outlives the hub if a client still holds a text.
   return SharedText(text, [held = held_](const std::string* t) {

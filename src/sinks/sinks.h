@@ -5,6 +5,7 @@
 #include <string>
 
 #include "entries/entry.h"
+#include "entries/summary.h"
 
 namespace trawl {
 
@@ -57,7 +58,6 @@ class TableSink : public EntrySink {
 };
 
 // One-line summary and status of an entry, as the table shows them.
-std::string entry_summary(const Entry& e);
 std::string entry_status(const Entry& e);
 
 }  // namespace trawl

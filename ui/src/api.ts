@@ -25,6 +25,7 @@ export interface Entry {
   stream: string;
   tls: boolean;
   error?: string;
+  summary?: string;  // the one-line summary the worker makes (the CLI table's)
 }
 
 export interface QueryError {

@@ -1,34 +1,11 @@
-// One-line summary and status of an entry, per protocol (as the CLI table has them).
+// One-line summary (the worker's) and status of an entry.
 import type { Entry } from "./api";
 
 const str = (v: unknown) => (v === undefined || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v));
 
+// The worker makes it (entries/summary.cpp), the same text as the CLI table.
 export function summary(e: Entry): string {
-  const q = e.request;
-  switch (e.protocol.name) {
-    case "http":
-    case "http2":
-    case "graphql":
-      return q.method ? `${str(q.method)} ${str(q.url)}` : "(response only)";
-    case "grpc":
-      return `${str(q.service)}/${str(q.rpc)}`;
-    case "redis":
-      return `${str(q.command)} ${str(q.key)}`.trim();
-    case "kafka":
-      return `${str(q.apiKeyName)} ${Array.isArray(q.topics) ? q.topics.join(",") : ""}`.trim();
-    case "amqp":
-      return `${str(q.method)} ${str(q.queue ?? q.exchange ?? "")}`.trim();
-    case "dns": {
-      const qs = q.questions as { name?: string; type?: string }[] | undefined;
-      return qs?.length ? `${qs[0].type ?? ""} ${qs[0].name ?? ""}` : "";
-    }
-    case "ldap":
-      return `${str(q.operation)} ${str(q.baseObject ?? q.name ?? "")}`.trim();
-    case "websocket":
-      return `${str(q.direction)} ${str(q.opcode)} ${str(q.payload).slice(0, 60)}`;
-    default:
-      return str(q.state ?? q.typeName ?? q.serverName ?? "");
-  }
+  return e.summary ?? "";
 }
 
 export function status(e: Entry): { text: string; kind: "ok" | "warn" | "bad" | "none" } {

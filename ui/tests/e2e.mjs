@@ -91,6 +91,12 @@ try {
   check(firstView === callCount && callCount < stored.length &&
         !(await badges()).some((b) => ["TCP", "UDP", "SCTP"].includes(b)),
         `the first view is the API calls: ${firstView} rows, ${callCount} calls of ${stored.length} entries`);
+  // The summary is the worker's (the CLI table's), shown as is.
+  const shownSummaries = await page.locator('[data-testid="entry-row"] .summary').allTextContents();
+  const servedSummaries = stored.filter((e) => !isL4(e)).map((e) => e.summary);
+  check(shownSummaries.length > 10 && servedSummaries.every((s) => typeof s === "string" && s) &&
+        shownSummaries.every((s, i) => s === servedSummaries[i]),
+        `rows show the served summaries: ${shownSummaries.slice(0, 3)} / ${servedSummaries.slice(0, 3)}`);
   const toggle = page.getByTestId("flows-toggle");
   await toggle.click();
   const withFlows = await rowsHeld(stored.length);

@@ -29,6 +29,7 @@ export function http(method: string, url: string, status: number, over: Partial<
     protocol: HTTP,
     request: { method, url, path: url.split("?")[0], headers: { host: "web" } },
     response: { status, statusText: "", headers: {} },
+    summary: `${method} ${url}`,  // made by the worker (entries/summary.cpp)
     ...over,
   });
 }
