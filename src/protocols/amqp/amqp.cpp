@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "base/text.h"
+#include "dissect/entry_problem.h"
 #include "protocols/amqp/amqp_methods.h"
 
 namespace trawl {
@@ -501,13 +502,11 @@ class AmqpDissector : public StreamDissector {
     }
     std::string problem = !req.error.empty() ? req.error : resp ? resp->error : std::string();
     if (req.gap) {
-      e.error = "gap in stream";
-      ++env_.counters.gap_entries;
+      mark_problem(e, EntryProblem::kGap, env_.counters);
     } else if (!error.empty()) {
-      e.error = std::string(error);
-      ++env_.counters.unpaired;
+      mark_problem(e, std::string(error), env_.counters);
     } else if (!problem.empty()) {
-      e.error = problem;
+      mark_problem(e, std::move(problem), env_.counters);
     }
     env_.sink.emit(std::move(e));
   }

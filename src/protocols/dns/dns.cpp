@@ -4,6 +4,7 @@
 #include <string>
 
 #include "base/text.h"
+#include "dissect/entry_problem.h"
 #include "protocols/dns/dns_message.h"
 
 namespace trawl {
@@ -204,14 +205,11 @@ class DnsDissector : public StreamDissector {
       gap = gap || resp->gap;
     }
     if (gap) {
-      e.error = "gap in stream";
-      ++env_.counters.gap_entries;
+      mark_problem(e, EntryProblem::kGap, env_.counters);
     } else if (!resp) {
-      e.error = "no response";
-      ++env_.counters.unpaired;
+      mark_problem(e, EntryProblem::kNoResponse, env_.counters);
     } else if (orphan) {
-      e.error = "no request";
-      ++env_.counters.unpaired;
+      mark_problem(e, EntryProblem::kNoRequest, env_.counters);
     }
     env_.sink.emit(std::move(e));
   }

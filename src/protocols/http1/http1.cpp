@@ -6,6 +6,7 @@
 
 #include "base/decompress.h"
 #include "base/text.h"
+#include "dissect/entry_problem.h"
 #include "dissect/registry.h"
 #include "protocols/graphql/graphql.h"
 #include "protocols/http1/http1_parser.h"
@@ -273,20 +274,19 @@ class Http1Dissector : public StreamDissector {
       if (body_fields(s, r)) ++env_.counters.body_truncated;
       if (!r.trailers.empty()) s.set("trailers", headers_json(r.trailers));
     }
+    DissectCounters& c = env_.counters;
     if (gap) {
-      e.error = "gap in stream";
-      ++env_.counters.gap_entries;
+      mark_problem(e, EntryProblem::kGap, c);
     } else if (truncated) {
-      e.error = "truncated";
+      mark_problem(e, EntryProblem::kTruncated, c);
     } else if (!ex.response) {
-      e.error = ex.evicted ? "no response: evicted (too many in flight)" : "no response";
-      ++env_.counters.unpaired;
+      mark_problem(e, EntryProblem::kNoResponse, c,
+                   ex.evicted ? "evicted (too many in flight)" : "");
     } else if (!have_request) {
-      e.error =
-          ex.evicted ? "no request: its request was evicted (too many in flight)" : "no request";
-      ++env_.counters.unpaired;
+      mark_problem(e, EntryProblem::kNoRequest, c,
+                   ex.evicted ? "its request was evicted (too many in flight)" : "");
     } else if (!ex.handshake_error.empty()) {
-      e.error = std::move(ex.handshake_error);
+      mark_problem(e, std::move(ex.handshake_error), c);
     }
     if (have_request) refine_graphql(e);
     env_.sink.emit(std::move(e));

@@ -7,6 +7,7 @@
 
 #include "base/decompress.h"
 #include "base/text.h"
+#include "dissect/entry_problem.h"
 #include "protocols/graphql/graphql.h"
 #include "protocols/grpc/grpc.h"
 #include "protocols/http1/http_fields.h"
@@ -634,25 +635,30 @@ class Http2Dissector : public StreamDissector {
     } else if (!s.upgraded) {
       refine_graphql(e);
     }
-    if (!s.error.empty()) {
-      e.error = std::move(s.error);
-    } else if (req.gap || resp.gap) {
-      e.error = "gap in stream";
-      ++env_.counters.gap_entries;
-    } else if (req.header_error || resp.header_error) {
-      e.error = "malformed: header block";
-    } else if (req.unknown_headers || resp.unknown_headers) {
-      e.error = "headers incomplete: HPACK table from before the capture";
-    } else if (!have_response) {
-      e.error = "no response";
-      ++env_.counters.unpaired;
-    } else if (!have_request) {
-      e.error = "no request";
-      ++env_.counters.unpaired;
-    } else if (!resp.ended) {
-      e.error = "truncated";
-    }
+    mark_stream_problem(e, s, have_request, have_response);
     env_.sink.emit(std::move(e));
+  }
+
+  void mark_stream_problem(Entry& e, Stream& s, bool have_request, bool have_response) {
+    const Message& req = s.side[0];
+    const Message& resp = s.side[1];
+    DissectCounters& c = env_.counters;
+    if (!s.error.empty()) {
+      mark_problem(e, std::move(s.error), c);
+    } else if (req.gap || resp.gap) {
+      mark_problem(e, EntryProblem::kGap, c);
+    } else if (req.header_error || resp.header_error) {
+      mark_problem(e, EntryProblem::kMalformed, c, "header block");
+    } else if (req.unknown_headers || resp.unknown_headers) {
+      mark_problem(e, EntryProblem::kIncomplete, c,
+                   "headers incomplete: HPACK table from before the capture");
+    } else if (!have_response) {
+      mark_problem(e, EntryProblem::kNoResponse, c);
+    } else if (!have_request) {
+      mark_problem(e, EntryProblem::kNoRequest, c);
+    } else if (!resp.ended) {
+      mark_problem(e, EntryProblem::kTruncated, c);
+    }
   }
 
   DissectorEnv env_;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "dissect/entry_problem.h"
+
 namespace trawl {
 
 namespace {
@@ -167,8 +169,7 @@ void IcmpTracker::add(const Packet& p) {
     e.request.set("seq", seq);
     e.response_size = m.size();
     e.response = std::move(fields);
-    e.error = "no request";
-    ++counters_.unpaired;
+    mark_problem(e, EntryProblem::kNoRequest, counters_);
     sink_.emit(std::move(e));
     return;
   }
@@ -178,8 +179,7 @@ void IcmpTracker::add(const Packet& p) {
     EchoKey key{p.src, p.dst, id, seq};
     auto [it, fresh] = pending_.try_emplace(key);
     if (!fresh) {  // a repeated request: the earlier one got no reply
-      it->second.entry.error = "no response";
-      ++counters_.unpaired;
+      mark_problem(it->second.entry, EntryProblem::kNoResponse, counters_);
       sink_.emit(std::move(it->second.entry));
     }
     it->second = PendingEcho{std::move(e), ++generation_};
@@ -195,8 +195,7 @@ void IcmpTracker::expire(int64_t now) {
     by_time_.pop_front();
     auto it = pending_.find(key);
     if (it == pending_.end() || it->second.generation != generation) continue;
-    it->second.entry.error = "no response";
-    ++counters_.unpaired;
+    mark_problem(it->second.entry, EntryProblem::kNoResponse, counters_);
     sink_.emit(std::move(it->second.entry));
     pending_.erase(it);
   }
@@ -205,8 +204,7 @@ void IcmpTracker::expire(int64_t now) {
 void IcmpTracker::finish() {
   by_time_.clear();
   for (auto& [key, p] : pending_) {
-    p.entry.error = "no response";
-    ++counters_.unpaired;
+    mark_problem(p.entry, EntryProblem::kNoResponse, counters_);
     sink_.emit(std::move(p.entry));
   }
   pending_.clear();

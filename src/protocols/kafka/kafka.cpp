@@ -4,6 +4,7 @@
 #include <deque>
 
 #include "base/text.h"
+#include "dissect/entry_problem.h"
 #include "protocols/kafka/kafka_body.h"
 
 namespace trawl {
@@ -373,18 +374,15 @@ class KafkaDissector : public StreamDissector {
       if (p) e.elapsed_ms = double(r->last_us - p->first_us) / 1000.0;
     }
     if (p && p->gap) {
-      e.error = "gap in stream";
-      ++env_.counters.gap_entries;
+      mark_problem(e, EntryProblem::kGap, env_.counters);
     } else if (!p) {
-      e.error = "no request";
-      ++env_.counters.unpaired;
+      mark_problem(e, EntryProblem::kNoRequest, env_.counters);
     } else if (!r) {
-      e.error = "no response";
-      ++env_.counters.unpaired;
-    } else if (!body_problem(p->body).empty()) {
-      e.error = body_problem(p->body);
-    } else if (!body_problem(r->body).empty()) {
-      e.error = body_problem(r->body);
+      mark_problem(e, EntryProblem::kNoResponse, env_.counters);
+    } else if (std::string problem = body_problem(p->body); !problem.empty()) {
+      mark_problem(e, std::move(problem), env_.counters);
+    } else if (std::string reply_problem = body_problem(r->body); !reply_problem.empty()) {
+      mark_problem(e, std::move(reply_problem), env_.counters);
     }
     if (e.error.starts_with("malformed")) ++env_.counters.malformed;
     env_.sink.emit(std::move(e));

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "dissect/entry_problem.h"
 #include "dissect/registry.h"
 #include "protocols/ldap/ber.h"
 #include "protocols/ldap/ldap_message.h"
@@ -287,11 +288,9 @@ class LdapDissector : public StreamDissector {
                                : response               ? response->error
                                                         : std::string();
     if (!error.empty()) {
-      e.error = std::string(error);
-      if (error == "no response" || error == "no request") ++env_.counters.unpaired;
-      if (error == "gap in stream") ++env_.counters.gap_entries;
+      mark_problem(e, std::string(error), env_.counters);
     } else if (!decode_error.empty()) {
-      e.error = "malformed: " + decode_error;
+      mark_problem(e, EntryProblem::kMalformed, env_.counters, decode_error);
     }
     env_.sink.emit(std::move(e));
   }

@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "base/text.h"
+#include "dissect/entry_problem.h"
 #include "protocols/redis/resp.h"
 
 namespace trawl {
@@ -524,11 +525,7 @@ class RedisDissector : public StreamDissector {
       e.response = std::move(replies).response();
     }
     e.version = resp3_ ? "RESP3" : "RESP2";
-    if (!error.empty()) {
-      e.error = std::string(error);
-      if (error == "no response") ++env_.counters.unpaired;
-      if (error == "gap in stream") ++env_.counters.gap_entries;
-    }
+    if (!error.empty()) mark_problem(e, std::string(error), env_.counters);
     env_.sink.emit(std::move(e));
   }
 

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "dissect/entry_problem.h"
 #include "protocols/tls/tls_handshake.h"
 
 namespace trawl {
@@ -156,13 +157,11 @@ class TlsDissector : public StreamDissector {
       if (sh.hello_retry_request) r.set("helloRetryRequest", true);
     }
     if (!malformed_.empty()) {
-      e.error = malformed_;
+      mark_problem(e, malformed_, env_.counters);
     } else if (gap_) {
-      e.error = "gap in stream";
-      ++env_.counters.gap_entries;
+      mark_problem(e, EntryProblem::kGap, env_.counters);
     } else if (!server_hello_) {
-      e.error = "no response";
-      ++env_.counters.unpaired;
+      mark_problem(e, EntryProblem::kNoResponse, env_.counters);
     }
     env_.sink.emit(std::move(e));
   }

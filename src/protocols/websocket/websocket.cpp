@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "base/text.h"
+#include "dissect/entry_problem.h"
 
 namespace trawl {
 
@@ -395,10 +396,9 @@ class WebSocketDissector : public StreamDissector {
       ++env_.counters.body_truncated;
     }
     if (m.gap) {
-      e.error = "gap in stream";
-      ++env_.counters.gap_entries;
+      mark_problem(e, EntryProblem::kGap, env_.counters);
     } else if (!m.error.empty()) {
-      e.error = std::move(m.error);
+      mark_problem(e, std::move(m.error), env_.counters);
     }
     env_.sink.emit(std::move(e));
   }
