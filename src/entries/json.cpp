@@ -150,128 +150,37 @@ char* write_non_ascii(const unsigned char* p, size_t n, size_t& i, char* q, bool
   return q;
 }
 
-void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  // Escaped output goes through a stack buffer appended in blocks; a block of
-  // 16 input bytes writes at most 96 (8 bytes of each escape form are copied).
-  char buf[4096 + 128];
-  char* const flush_at = buf + 4096;
-  char* q = buf;
-  size_t i = 0;
-#if !defined(__SSE2__)
-  out += '"';
-#else
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
-                space = _mm_set1_epi8(0x20);
-  // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also finds them.
-  auto special_bytes = [&](__m128i v) {
-    return unsigned(_mm_movemask_epi8(
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                     _mm_cmplt_epi8(v, space))));
-  };
-  if (n <= 16 && n >= 4) {  // keys, names, addresses: one check, one append
-    // Two overlapping loads cover the string without reading past it.
-    uint64_t head, tail;
-    if (n >= 8) {
-      std::memcpy(&head, p, 8);
-      std::memcpy(&tail, p + n - 8, 8);
-    } else {
-      uint32_t a, b;
-      std::memcpy(&a, p, 4);
-      std::memcpy(&b, p + n - 4, 4);
-      head = a | uint64_t(b) << 32;
-      tail = head;
-    }
-    if (!word_needs_escape(head) && !word_needs_escape(tail)) {
-      char quoted[24];
-      quoted[0] = '"';
-      if (n >= 8) {
-        std::memcpy(quoted + 1, &head, 8);
-        std::memcpy(quoted + 1 + n - 8, &tail, 8);
-      } else {
-        uint32_t a = uint32_t(head), b = uint32_t(head >> 32);
-        std::memcpy(quoted + 1, &a, 4);
-        std::memcpy(quoted + 1 + n - 4, &b, 4);
-      }
-      quoted[n + 1] = '"';
-      out.append(quoted, n + 2);
-      return;
-    }
+namespace {
+
+// What write_json_string writes, gathered in a stack buffer appended in
+// blocks; a block of 16 input bytes writes at most 96 (8 bytes of each escape
+// form are copied).
+// The write position `q` is passed by value and returned, so it stays in a
+// register in the loops.
+class EscapeBuffer {
+ public:
+  explicit EscapeBuffer(std::string& out) : out_(out) {}
+  char* start() { return buf_; }
+  char* make_room(char* q) {
+    if (q <= buf_ + 4096) return q;
+    out_.append(buf_, size_t(q - buf_));
+    return buf_;
+  }
+  void close_quote(char* q) {
+    *q++ = '"';
+    out_.append(buf_, size_t(q - buf_));
   }
 
-  // Text that needs no escape (keys, most values) goes straight to `out`, one copy.
-  i = json_plain_prefix(p, n);
-  out += '"';
-  if (i > 0) out.append(s.data(), i);
-  // Then sixteen bytes at a time (the last block padded): copy the clean prefix,
-  // then the one byte that needs attention. Bodies (often JSON, so full of '"')
-  // spend most of their time here.
+ private:
+  std::string& out_;
+  char buf_[4096 + 128];
+};
+
+// Every byte from `i` on, eight at a time where none needs escaping.
+inline char* escape_words(EscapeBuffer& b, char* q, const unsigned char* p, size_t n, size_t i,
+                          bool* invalid_utf8) {
   while (i < n) {
-    if (q > flush_at) {
-      out.append(buf, size_t(q - buf));
-      q = buf;
-    }
-    const size_t len = std::min<size_t>(16, n - i);
-    alignas(16) unsigned char block[32];  // the block, then room for fixed-size copies
-    __m128i v;
-    unsigned mask;
-    if (len == 16) {
-      v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-      mask = special_bytes(v);
-    } else {
-      std::memset(block, 0, sizeof block);
-      std::memcpy(block, p + i, len);
-      v = _mm_load_si128(reinterpret_cast<const __m128i*>(block));
-      mask = special_bytes(v) & ((1u << len) - 1);  // the zero padding is not text
-    }
-    if (mask == 0) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(q), v);
-      q += len;
-      i += len;
-      continue;
-    }
-    // Every ASCII byte to escape in the block at once (JSON bodies hold several);
-    // a non-ASCII byte leaves the block to the UTF-8 check. Copies read the input
-    // itself where 32 bytes remain (a copy back of a just-stored block stalls).
-    const unsigned char* src = block;
-    if (n - i >= 32)
-      src = p + i;
-    else if (len == 16)
-      _mm_store_si128(reinterpret_cast<__m128i*>(block), v);
-    unsigned done = 0;
-    bool non_ascii = false;
-    while (mask) {
-      unsigned at = unsigned(__builtin_ctz(mask));
-      std::memcpy(q, src + done, 16);  // fixed size: no call; only at - done count
-      q += at - done;
-      unsigned char c = p[i + at];
-      if (c >= 0x80) {
-        done = at;
-        non_ascii = true;
-        break;
-      }
-      const EscapeTable::Form& f = kEscape.ascii[c];
-      std::memcpy(q, f.text, 8);
-      q += f.length;
-      done = at + 1;
-      mask &= mask - 1;
-    }
-    if (non_ascii) {
-      i += done;
-      q = write_non_ascii(p, n, i, q, invalid_utf8);
-      continue;
-    }
-    std::memcpy(q, src + done, 16);
-    q += len - done;
-    i += len;
-  }
-#endif
-  while (i < n) {
-    if (q > flush_at) {
-      out.append(buf, size_t(q - buf));
-      q = buf;
-    }
+    q = b.make_room(q);
     if (n - i >= 8) {
       uint64_t w;
       std::memcpy(&w, p + i, 8);
@@ -294,8 +203,142 @@ void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8)
       }
     }
   }
-  *q++ = '"';
-  out.append(buf, size_t(q - buf));
+  return q;
+}
+
+#if defined(__SSE2__)
+// The bytes of a block that need attention: '"', '\\', controls, and (signed
+// compare: bytes >= 0x80 are negative, so "< 0x20" also finds them) non-ASCII.
+inline unsigned special_bytes(__m128i v) {
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                space = _mm_set1_epi8(0x20);
+  return unsigned(_mm_movemask_epi8(
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                   _mm_cmplt_epi8(v, space))));
+}
+
+// Keys, names, addresses (4 to 16 bytes) that need no escape: one check, one
+// append. Two overlapping loads cover the string without reading past it.
+inline bool write_short_plain(std::string& out, const unsigned char* p, size_t n) {
+  uint64_t head, tail;
+  if (n >= 8) {
+    std::memcpy(&head, p, 8);
+    std::memcpy(&tail, p + n - 8, 8);
+  } else {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    head = a | uint64_t(b) << 32;
+    tail = head;
+  }
+  if (word_needs_escape(head) || word_needs_escape(tail)) return false;
+  char quoted[24];
+  quoted[0] = '"';
+  if (n >= 8) {
+    std::memcpy(quoted + 1, &head, 8);
+    std::memcpy(quoted + 1 + n - 8, &tail, 8);
+  } else {
+    uint32_t a = uint32_t(head), b = uint32_t(head >> 32);
+    std::memcpy(quoted + 1, &a, 4);
+    std::memcpy(quoted + 1 + n - 4, &b, 4);
+  }
+  quoted[n + 1] = '"';
+  out.append(quoted, n + 2);
+  return true;
+}
+
+// Every ASCII byte to escape in one block at once (JSON bodies hold several).
+// `done` gets the bytes of the block done; it stops before a non-ASCII byte,
+// which the caller hands to the UTF-8 check. Copies read the input itself where
+// 32 bytes remain (a copy back of a just-stored block stalls). Returns `q`.
+inline char* escape_block(char* q, const unsigned char* p, size_t n, size_t i, size_t len,
+                          __m128i v, unsigned mask, unsigned char* block, unsigned& done,
+                          bool& non_ascii) {
+  const unsigned char* src = block;
+  if (n - i >= 32)
+    src = p + i;
+  else if (len == 16)
+    _mm_store_si128(reinterpret_cast<__m128i*>(block), v);
+  done = 0;
+  while (mask) {
+    unsigned at = unsigned(__builtin_ctz(mask));
+    std::memcpy(q, src + done, 16);  // fixed size: no call; only at - done count
+    q += at - done;
+    unsigned char c = p[i + at];
+    if (c >= 0x80) {
+      non_ascii = true;
+      done = at;
+      return q;
+    }
+    const EscapeTable::Form& f = kEscape.ascii[c];
+    std::memcpy(q, f.text, 8);
+    q += f.length;
+    done = at + 1;
+    mask &= mask - 1;
+  }
+  std::memcpy(q, src + done, 16);
+  q += len - done;
+  done = unsigned(len);
+  return q;
+}
+
+// Sixteen bytes at a time (the last block padded): a clean block is copied
+// whole, one with bytes to escape goes through escape_block. Bodies (often
+// JSON, so full of '"') spend most of their time here.
+inline char* escape_blocks(EscapeBuffer& b, char* q, const unsigned char* p, size_t n, size_t i,
+                           bool* invalid_utf8) {
+  while (i < n) {
+    q = b.make_room(q);
+    const size_t len = std::min<size_t>(16, n - i);
+    alignas(16) unsigned char block[32];  // the block, then room for fixed-size copies
+    __m128i v;
+    unsigned mask;
+    if (len == 16) {
+      v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      mask = special_bytes(v);
+    } else {
+      std::memset(block, 0, sizeof block);
+      std::memcpy(block, p + i, len);
+      v = _mm_load_si128(reinterpret_cast<const __m128i*>(block));
+      mask = special_bytes(v) & ((1u << len) - 1);  // the zero padding is not text
+    }
+    if (mask == 0) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q), v);
+      q += len;
+      i += len;
+      continue;
+    }
+    bool non_ascii = false;
+    unsigned done;
+    q = escape_block(q, p, n, i, len, v, mask, block, done, non_ascii);
+    i += done;
+    if (non_ascii) q = write_non_ascii(p, n, i, q, invalid_utf8);
+  }
+  return q;
+}
+#endif
+
+}  // namespace
+
+void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  EscapeBuffer b(out);
+  char* q = b.start();
+  size_t i = 0;
+#if defined(__SSE2__)
+  if (n <= 16 && n >= 4 && write_short_plain(out, p, n)) return;
+  // Text that needs no escape (keys, most values) goes straight to `out`, one copy.
+  i = json_plain_prefix(p, n);
+  out += '"';
+  if (i > 0) out.append(s.data(), i);
+  q = escape_blocks(b, q, p, n, i, invalid_utf8);
+  i = n;
+#else
+  out += '"';
+#endif
+  q = escape_words(b, q, p, n, i, invalid_utf8);
+  b.close_quote(q);
 }
 
 void Json::write(std::string& out) const {

@@ -149,27 +149,9 @@ class Http2Dissector : public StreamDissector {
     Side& s = sides_[int(dir)];
     while (!data.empty()) {
       switch (s.state) {
-        case State::kPreface: {
-          size_t n = std::min(data.size(), kClientPreface.size() - s.preface_matched);
-          if (as_text(data.first(n)) != kClientPreface.substr(s.preface_matched, n)) {
-            if (s.preface_matched > 0) {  // began like a preface, then was not one
-              lost_sync(dir);
-              continue;
-            }
-            s.state = State::kHeader;
-            continue;
-          }
-          s.preface_matched += n;
-          data = data.subspan(n);
-          if (s.preface_matched == kClientPreface.size()) {
-            s.state = State::kHeader;
-            if (!client_known_) {
-              client_dir_ = dir;
-              client_known_ = true;
-            }
-          }
+        case State::kPreface:
+          take_preface(dir, s, data);
           break;
-        }
         case State::kHeader: {
           size_t n = std::min(data.size(), kFrameHeaderSize - s.buf.size());
           s.buf.append(reinterpret_cast<const char*>(data.data()), n);
@@ -194,30 +176,9 @@ class Http2Dissector : public StreamDissector {
           }
           break;
         }
-        case State::kData: {
-          if (s.pad_pending) {
-            s.pad = data[0];
-            s.pad_pending = false;
-            data = data.subspan(1);
-            --s.remaining;
-            if (s.pad > s.remaining) {
-              ++env_.counters.malformed;
-              s.pad = uint8_t(s.remaining);
-            }
-            continue;
-          }
-          uint64_t content = s.remaining - s.pad;
-          size_t n = std::min<uint64_t>(data.size(), s.remaining);
-          size_t body = std::min<uint64_t>(n, content);
-          if (body > 0) data_payload(dir, s.frame.stream, data.first(body), ts);
-          data = data.subspan(n);
-          s.remaining -= n;
-          if (s.remaining == 0) {
-            s.state = State::kHeader;
-            end_data_frame(dir, s.frame, ts);
-          }
+        case State::kData:
+          take_data(dir, s, data, ts);
           break;
-        }
         case State::kSkip: {
           size_t n = std::min<uint64_t>(data.size(), s.remaining);
           data = data.subspan(n);
@@ -235,6 +196,50 @@ class Http2Dissector : public StreamDissector {
           return;
         }
       }
+    }
+  }
+
+  // The client's connection preface, as far as `data` goes; anything else (a
+  // server, or a capture that begins mid-connection) goes on as frames.
+  void take_preface(Direction dir, Side& s, Bytes& data) {
+    size_t n = std::min(data.size(), kClientPreface.size() - s.preface_matched);
+    if (as_text(data.first(n)) != kClientPreface.substr(s.preface_matched, n)) {
+      if (s.preface_matched > 0) return lost_sync(dir);  // began like a preface, then was not
+      s.state = State::kHeader;
+      return;
+    }
+    s.preface_matched += n;
+    data = data.subspan(n);
+    if (s.preface_matched < kClientPreface.size()) return;
+    s.state = State::kHeader;
+    if (!client_known_) {
+      client_dir_ = dir;
+      client_known_ = true;
+    }
+  }
+
+  // A DATA frame's payload, streamed: its pad length, content and padding.
+  void take_data(Direction dir, Side& s, Bytes& data, int64_t ts) {
+    if (s.pad_pending) {
+      s.pad = data[0];
+      s.pad_pending = false;
+      data = data.subspan(1);
+      --s.remaining;
+      if (s.pad > s.remaining) {
+        ++env_.counters.malformed;
+        s.pad = uint8_t(s.remaining);
+      }
+      return;
+    }
+    uint64_t content = s.remaining - s.pad;
+    size_t n = std::min<uint64_t>(data.size(), s.remaining);
+    size_t body = std::min<uint64_t>(n, content);
+    if (body > 0) data_payload(dir, s.frame.stream, data.first(body), ts);
+    data = data.subspan(n);
+    s.remaining -= n;
+    if (s.remaining == 0) {
+      s.state = State::kHeader;
+      end_data_frame(dir, s.frame, ts);
     }
   }
 
