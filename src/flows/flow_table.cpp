@@ -272,12 +272,11 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
   return f;
 }
 
-// Hands one direction's ordered bytes and gaps to the flow's dissector.
+// Hands one direction's ordered bytes and gaps to the flow's stream session.
 struct FlowTable::DirectionReceiver : TcpReassembler::Receiver {
-  DirectionReceiver(FlowTable& t, Flow& f, Direction d) : table(t), flow(f), dir(d) {}
+  DirectionReceiver(Flow& f, Direction d) : flow(f), dir(d) {}
   void on_bytes(Bytes data, int64_t ts) override { flow.session->on_data(dir, data, ts); }
   void on_gap(uint64_t length, int64_t ts) override { flow.session->on_gap(dir, length, ts); }
-  FlowTable& table;
   Flow& flow;
   Direction dir;
 };
@@ -285,7 +284,7 @@ struct FlowTable::DirectionReceiver : TcpReassembler::Receiver {
 void FlowTable::tcp_packet(Flow& f, Direction dir, const Packet& p) {
   int d = int(dir);
   if (f.closed) return;
-  DirectionReceiver rx(*this, f, dir);
+  DirectionReceiver rx(f, dir);
   if (p.tcp_flags & kSyn) {
     if (!f.syn[d]) {
       f.tcp[d].syn(p.seq);
@@ -309,7 +308,7 @@ void FlowTable::tcp_packet(Flow& f, Direction dir, const Packet& p) {
     if (f.tcp[d].segment(seq, payload, p.timestamp_us, rx)) ++f.retransmissions;
   }
   if (p.tcp_flags & kAck) {
-    DirectionReceiver peer(*this, f, opposite(dir));
+    DirectionReceiver peer(f, opposite(dir));
     f.tcp[1 - d].acknowledged(p.ack, p.timestamp_us, peer);
   }
   if (p.tcp_flags & kFin) f.fin[d] = true;
@@ -343,7 +342,7 @@ void FlowTable::close(Flow& f, int64_t ts) {
   if (f.closed) return;
   f.closed = true;
   for (int d = 0; d < 2; ++d) {
-    DirectionReceiver rx(*this, f, Direction(d));
+    DirectionReceiver rx(f, Direction(d));
     f.tcp[d].flush(ts, rx);
   }
   f.session->on_close(ts);

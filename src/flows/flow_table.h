@@ -1,5 +1,6 @@
-// Owns every TCP, UDP and SCTP flow: orders TCP bytes, detects each flow's
-// protocol, feeds its dissector, and emits a flow entry when the flow ends.
+// Owns every TCP, UDP and SCTP flow: orders TCP bytes, hands each flow's
+// bytes, gaps and close to its stream session (which detects the protocol and
+// dissects), and emits a flow entry when the flow ends.
 #pragma once
 
 #include <array>
