@@ -48,12 +48,13 @@ class Worker:
     """A trawl process serving the API (scenarios run inside a network namespace
     of their own: its loopback is theirs)."""
 
-    def __init__(self, trawl, args, port, log=None, preexec=None):
+    def __init__(self, trawl, args, port, log=None, preexec=None, env=None):
         self.port = port
         self.log_path = log
         self.log = open(log, "wb") if log else subprocess.DEVNULL
         cmd = [trawl] + args + ["--port", str(port)]
-        self.proc = subprocess.Popen(cmd, stderr=self.log, stdout=subprocess.DEVNULL, preexec_fn=preexec)
+        self.proc = subprocess.Popen(cmd, stderr=self.log, stdout=subprocess.DEVNULL, preexec_fn=preexec,
+                                     env=env)
         self.pid = self.proc.pid
 
     def wait_healthy(self, timeout=60):

@@ -184,26 +184,31 @@ def files(t, trawl, work, repo):
     """read --serve's store: a private directory, gone after a stop (even one
     that comes while the capture is read); a directory as input; a stray file."""
     demo = os.path.join(repo, "fixtures/demo.pcap")
-    before = set(os.listdir("/tmp"))
+    # A temporary directory of this scenario's own: the others run beside it
+    # and make trawl-read-* directories of their own in /tmp.
+    tmp = os.path.join(work, "files-tmp")
+    os.makedirs(tmp)
+    env = dict(os.environ, TMPDIR=tmp)
+    before = set(os.listdir(tmp))
     port = free_port()
-    w = Worker(trawl, ["read", demo, "--serve"], port, os.path.join(work, "files.log"))
+    w = Worker(trawl, ["read", demo, "--serve"], port, os.path.join(work, "files.log"), env=env)
     w.wait_healthy()
-    made = [d for d in set(os.listdir("/tmp")) - before if d.startswith("trawl-read-")]
+    made = [d for d in set(os.listdir(tmp)) - before if d.startswith("trawl-read-")]
     t.check(len(made) == 1, f"one temporary directory: {made}")
     if made:
-        mode = os.stat(os.path.join("/tmp", made[0])).st_mode & 0o777
+        mode = os.stat(os.path.join(tmp, made[0])).st_mode & 0o777
         t.check(mode == 0o700, f"it is private (mode {mode:o})")
         t.check(made[0] != f"trawl-read-{w.pid}", "its name cannot be predicted from the pid")
     t.check(w.stop(signal.SIGINT) == 0, "SIGINT stops read --serve")
-    t.check(not any(os.path.exists(os.path.join("/tmp", d)) for d in made), "the directory is removed")
+    t.check(not any(os.path.exists(os.path.join(tmp, d)) for d in made), "the directory is removed")
     # A stop while the capture is still being read (a pipe that keeps it open).
     fifo = os.path.join(work, "capture.fifo")
     os.mkfifo(fifo)
     writer = subprocess.Popen(f"(cat {demo}; sleep 60) > {fifo}", shell=True, start_new_session=True)
     reader = subprocess.Popen([trawl, "read", fifo, "--serve", "--port", str(free_port())],
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.DEVNULL, env=env)
     time.sleep(1.5)
-    during = [d for d in set(os.listdir("/tmp")) - before if d.startswith("trawl-read-")]
+    during = [d for d in set(os.listdir(tmp)) - before if d.startswith("trawl-read-")]
     reader.send_signal(signal.SIGTERM)
     try:
         code = reader.wait(10)
@@ -212,7 +217,7 @@ def files(t, trawl, work, repo):
         code = None
     os.killpg(writer.pid, signal.SIGKILL)
     t.check(code is not None, "a stop while the capture is read is obeyed")
-    t.check(bool(during) and not any(os.path.exists(os.path.join("/tmp", d)) for d in during),
+    t.check(bool(during) and not any(os.path.exists(os.path.join(tmp, d)) for d in during),
             f"and its directory is removed ({during})")
     out = subprocess.run([trawl, "read", "/tmp"], capture_output=True, text=True)
     t.check(out.returncode != 0 and "is a directory" in out.stderr, f"a directory as input says so: {out.stderr.strip()}")
