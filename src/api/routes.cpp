@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "api/store_replies.h"
+#include "pipeline/pipeline.h"
 #include "query/kfl.h"
 
 namespace trawl::api {
@@ -221,11 +222,11 @@ Reply metrics(Worker& worker, const ApiCounters* counters) {
   Reply r = text_reply("text/plain; version=0.0.4", "");
   worker.metrics().render(r.body);
   Json s = worker.stats();
-  auto gauge = [&](const char* name, const char* type, const char* help, int64_t v) {
-    r.body += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-              name + " " + std::to_string(v) + "\n";
+  auto gauge = [&](const std::string& name, const char* type, const std::string& help, int64_t v) {
+    r.body += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+              std::to_string(v) + "\n";
   };
-  auto field = [&](const char* group, const char* key) -> int64_t {
+  auto field = [&](const std::string& group, const std::string& key) -> int64_t {
     const Json* g = s.find(group);
     const Json* v = g ? g->find(key) : nullptr;
     return v && v->is_int() ? v->integer() : 0;
@@ -234,7 +235,6 @@ Reply metrics(Worker& worker, const ApiCounters* counters) {
         field("live", "kernel_drops"));
   gauge("trawl_interface_drops_total", "counter", "Packets dropped by interfaces.",
         field("live", "interface_drops"));
-  gauge("trawl_packets_total", "counter", "Packets captured.", field("capture", "packets"));
   gauge("trawl_packet_ring_dropped_total", "counter",
         "Packets not kept in the packet ring (its writer was behind the disk).",
         field("packet_ring", "dropped_packets"));
@@ -243,8 +243,9 @@ Reply metrics(Worker& worker, const ApiCounters* counters) {
         field("packet_ring", "lost_packets"));
   gauge("trawl_packet_ring_write_errors_total", "counter", "Failed writes of the packet ring.",
         field("packet_ring", "write_errors"));
-  gauge("trawl_tcp_gap_bytes_total", "counter", "Bytes lost in TCP streams.",
-        field("loss", "tcp_gap_bytes"));
+  for (const CounterMetric& m : Pipeline::counter_metrics())
+    gauge(std::string(m.metric), "counter", std::string(m.help),
+          field(std::string(m.section), std::string(m.key)));
   gauge("trawl_stream_skipped_total", "counter",
         "Entries not sent to live stream clients that fell behind.", field("stream", "skipped"));
   gauge("trawl_store_entries", "gauge", "Entries in the store.", field("store", "entries"));

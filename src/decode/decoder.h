@@ -4,22 +4,29 @@
 #include <cstdint>
 #include <string>
 
+#include "base/counters.h"
 #include "capture/pcap_source.h"
 #include "decode/defragmenter.h"
 #include "decode/packet.h"
 
 namespace trawl {
 
+#define TRAWL_DECODE_COUNTERS(X)                                                                \
+  X(frames, "capture", "packets", "trawl_packets_total", "Packets captured.")                   \
+  X(bytes, "capture", "bytes", "trawl_captured_bytes_total", "Bytes of the packets captured.")  \
+  X(decoded, "capture", "decoded", "", "Packets handed to the flow stage.")                     \
+  X(not_ip, "capture", "not_ip", "", "ARP, LLDP and other non-IP frames.")                      \
+  X(other_l4, "capture", "other_l4", "", "IP protocols trawl does not follow (ESP, GRE, ...).") \
+  X(unsupported_link, "capture", "unsupported_link", "trawl_unsupported_link_frames_total",     \
+    "Frames of interfaces with an unsupported link type.")                                      \
+  X(fragments_pending, "capture", "fragments", "", "IP fragments handed to reassembly.")        \
+  X(malformed, "loss", "malformed_packets", "trawl_malformed_packets_total",                    \
+    "Packets with truncated or inconsistent headers.")
+
 struct DecodeCounters {
-  uint64_t frames = 0;
-  uint64_t bytes = 0;
-  uint64_t decoded = 0;    // packets handed to the flow stage
-  uint64_t not_ip = 0;     // ARP, LLDP and other non-IP frames
-  uint64_t malformed = 0;  // truncated or inconsistent headers
-  uint64_t other_l4 = 0;   // IP protocols trawl does not follow (ESP, GRE, ...)
-  uint64_t fragments_pending = 0;
-  uint64_t unsupported_link = 0;  // frames of interfaces with an unsupported link type
+  TRAWL_DECODE_COUNTERS(TRAWL_COUNTER_MEMBER)
 };
+TRAWL_COUNTER_FIELDS(DecodeCounters, TRAWL_DECODE_COUNTERS)
 
 enum class DecodeResult { kPacket, kSkipped };
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <vector>
 
+#include "base/counters.h"
 #include "decode/packet.h"
 
 namespace trawl {
@@ -15,13 +16,20 @@ struct DefragLimits {
   int64_t timeout_us = 30'000'000;  // a datagram incomplete this long is dropped
 };
 
+#define TRAWL_DEFRAG_COUNTERS(X)                                                           \
+  X(fragments, "reassembly", "fragments_added", "", "IP fragments the defragmenter took.") \
+  X(reassembled, "reassembly", "fragments_reassembled", "", "IP datagrams made whole.")    \
+  X(timed_out, "loss", "fragments_timed_out", "trawl_fragments_timed_out_total",           \
+    "IP datagrams dropped incomplete.")                                                    \
+  X(cap_dropped, "loss", "fragments_dropped_cap", "trawl_fragments_dropped_total",         \
+    "IP fragments dropped by a limit.")                                                    \
+  X(malformed, "loss", "fragments_malformed", "trawl_fragments_malformed_total",           \
+    "IP fragments overlapping with different bytes, or too long.")
+
 struct DefragCounters {
-  uint64_t fragments = 0;
-  uint64_t reassembled = 0;
-  uint64_t timed_out = 0;    // datagrams dropped incomplete
-  uint64_t cap_dropped = 0;  // fragments dropped by a limit
-  uint64_t malformed = 0;    // overlapping with different bytes, too long
+  TRAWL_DEFRAG_COUNTERS(TRAWL_COUNTER_MEMBER)
 };
+TRAWL_COUNTER_FIELDS(DefragCounters, TRAWL_DEFRAG_COUNTERS)
 
 class Defragmenter {
  public:

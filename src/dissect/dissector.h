@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/counters.h"
 #include "base/memory_budget.h"
 #include "entries/entry.h"
 
@@ -32,17 +33,28 @@ struct FlowContext {
 };
 
 // Counters every dissector reports into; the pipeline prints them with --stats.
+#define TRAWL_DISSECT_COUNTERS(X)                                                            \
+  X(messages, "entries", "messages", "", "Protocol messages dissected.")                     \
+  X(malformed, "loss", "malformed_messages", "trawl_malformed_messages_total",               \
+    "Messages that could not be parsed.")                                                    \
+  X(resyncs, "loss", "resyncs", "", "Times a parser skipped bytes to find a message start.") \
+  X(gap_entries, "loss", "gap_entries", "trawl_gap_entries_total",                           \
+    "Entries marked gap in stream.")                                                         \
+  X(unpaired, "loss", "unpaired", "trawl_unpaired_total",                                    \
+    "Requests without a response and responses without a request.")                          \
+  X(messages_truncated, "loss", "messages_truncated", "",                                    \
+    "Messages longer than their cap, decoded as far as kept.")                               \
+  X(body_truncated, "loss", "bodies_truncated", "trawl_bodies_truncated_total",              \
+    "Bodies (or listed records) cut at their cap.")                                          \
+  X(budget_drops, "loss", "memory_budget_drops", "trawl_memory_budget_drops_total",          \
+    "Bodies, heads or messages not kept: the memory budget was spent.")                      \
+  X(pipeline_evictions, "loss", "pipeline_evictions", "trawl_pipeline_evictions_total",      \
+    "Requests sent out unanswered: more were in flight than kept.")
+
 struct DissectCounters {
-  uint64_t messages = 0;
-  uint64_t malformed = 0;           // messages that could not be parsed
-  uint64_t gap_entries = 0;         // entries marked "gap in stream"
-  uint64_t resyncs = 0;             // times a parser skipped bytes to find a message start
-  uint64_t unpaired = 0;            // requests without response and responses without request
-  uint64_t body_truncated = 0;      // bodies (or listed records) cut at their cap
-  uint64_t messages_truncated = 0;  // messages longer than max_message, decoded as far as kept
-  uint64_t budget_drops = 0;  // bodies, heads or messages not kept: the memory budget was spent
-  uint64_t pipeline_evictions = 0;  // requests sent out unanswered: more were in flight than kept
+  TRAWL_DISSECT_COUNTERS(TRAWL_COUNTER_MEMBER)
 };
+TRAWL_COUNTER_FIELDS(DissectCounters, TRAWL_DISSECT_COUNTERS)
 
 class ProtoSchema;
 

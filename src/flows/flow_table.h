@@ -42,14 +42,23 @@ struct FlowLimits {
   MemoryBudget* reassembly_memory = nullptr;
 };
 
+#define TRAWL_FLOW_COUNTERS(X)                                                         \
+  X(tcp_flows, "flows", "tcp", "trawl_tcp_flows_total", "TCP connections seen.")       \
+  X(udp_flows, "flows", "udp", "trawl_udp_flows_total", "UDP flows seen.")             \
+  X(sctp_flows, "flows", "sctp", "trawl_sctp_flows_total", "SCTP associations seen.")  \
+  X(timed_out, "flows", "timed_out", "", "Flows ended by their idle timeout.")         \
+  X(undetected_flows, "flows", "undetected_l7", "trawl_undetected_flows_total",        \
+    "Flows with payload whose protocol was not recognised.")                           \
+  X(flows_evicted_by_cap, "loss", "flows_evicted_by_cap", "trawl_flows_evicted_total", \
+    "Flows ended early to respect max_flows.")                                         \
+  X(sctp_malformed_chunks, "loss", "sctp_malformed_chunks", "",                        \
+    "SCTP chunks that could not be read.")
+
 struct FlowCounters {
-  uint64_t tcp_flows = 0, udp_flows = 0, sctp_flows = 0;
-  uint64_t flows_evicted_by_cap = 0;  // flows ended early to respect max_flows
-  uint64_t timed_out = 0;
-  uint64_t undetected_flows = 0;  // flows with payload whose protocol was not recognised
-  uint64_t sctp_malformed_chunks = 0;
+  TRAWL_FLOW_COUNTERS(TRAWL_COUNTER_MEMBER)
   ReassemblyCounters reassembly;
 };
+TRAWL_COUNTER_FIELDS(FlowCounters, TRAWL_FLOW_COUNTERS)
 
 class FlowTable {
  public:

@@ -13,21 +13,30 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/counters.h"
 #include "base/memory_budget.h"
 
 namespace trawl {
 
+#define TRAWL_REASSEMBLY_COUNTERS(X)                                                               \
+  X(segments, "reassembly", "segments", "trawl_tcp_segments_total", "TCP segments with payload.")  \
+  X(out_of_order, "reassembly", "out_of_order", "", "TCP segments buffered ahead of a hole.")      \
+  X(retransmitted, "reassembly", "retransmitted", "trawl_tcp_retransmitted_total",                 \
+    "TCP segments wholly delivered before.")                                                       \
+  X(overlaps, "reassembly", "overlaps", "", "TCP segments partly delivered before.")               \
+  X(gaps, "loss", "tcp_gaps", "trawl_tcp_gaps_total", "Holes skipped in TCP streams.")             \
+  X(gap_bytes, "loss", "tcp_gap_bytes", "trawl_tcp_gap_bytes_total", "Bytes lost in TCP streams.") \
+  X(connection_cap_hits, "loss", "tcp_connection_cap_hits", "trawl_tcp_connection_cap_hits_total", \
+    "Holes skipped to respect the per-connection reassembly cap.")                                 \
+  X(global_cap_drops, "loss", "tcp_global_cap_drops", "trawl_tcp_global_cap_drops_total",          \
+    "TCP segments dropped to respect the global reassembly cap.")                                  \
+  X(global_cap_dropped_bytes, "loss", "tcp_global_cap_dropped_bytes", "",                          \
+    "Bytes of the TCP segments dropped to respect the global reassembly cap.")
+
 struct ReassemblyCounters {
-  uint64_t segments = 0;
-  uint64_t out_of_order = 0;   // segments buffered ahead of a hole
-  uint64_t retransmitted = 0;  // segments wholly delivered before
-  uint64_t overlaps = 0;       // segments partly delivered before
-  uint64_t gaps = 0;           // holes skipped
-  uint64_t gap_bytes = 0;
-  uint64_t connection_cap_hits = 0;  // holes skipped to respect the per-connection cap
-  uint64_t global_cap_drops = 0;     // segments dropped to respect the global cap
-  uint64_t global_cap_dropped_bytes = 0;
+  TRAWL_REASSEMBLY_COUNTERS(TRAWL_COUNTER_MEMBER)
 };
+TRAWL_COUNTER_FIELDS(ReassemblyCounters, TRAWL_REASSEMBLY_COUNTERS)
 
 // Caps on bytes buffered ahead of holes: over every connection of a process
 // (the MemoryBudget all of them share), and per connection.

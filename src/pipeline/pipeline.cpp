@@ -15,6 +15,22 @@ PipelineSettings bound(PipelineSettings s, SharedLimits* own) {
   return s;
 }
 
+// Each of the counters at its section and key.
+template <typename Counters>
+void put_counters(Json& stats, const Counters& c) {
+  for (const CounterField<Counters>& f : counter_fields(&c)) {
+    Json& section = stats[f.section];
+    if (section.is_null()) section = Json::object();
+    section.set(std::string(f.key), c.*f.member);
+  }
+}
+
+template <typename Counters>
+void add_metrics(std::vector<CounterMetric>& out) {
+  for (const CounterField<Counters>& f : counter_fields(static_cast<const Counters*>(nullptr)))
+    if (!f.metric.empty()) out.push_back({f.section, f.key, f.metric, f.help});
+}
+
 }  // namespace
 
 Pipeline::Pipeline(EntrySink& out, const PipelineSettings& settings)
@@ -65,25 +81,16 @@ void Pipeline::tick(int64_t now_us) {
 }
 
 Json Pipeline::stats() const {
-  const DecodeCounters& d = decoder_.counters();
-  const DefragCounters& f = decoder_.defrag_counters();
-  const FlowCounters& fl = flows_.counters();
-  const ReassemblyCounters& r = fl.reassembly;
-  const DissectCounters& x = dissect_counters_;
-  Json capture = Json::object();
-  capture.set("packets", d.frames);
-  capture.set("bytes", d.bytes);
-  capture.set("decoded", d.decoded);
-  capture.set("not_ip", d.not_ip);
-  capture.set("other_l4", d.other_l4);
-  capture.set("unsupported_link", d.unsupported_link);
-  Json flows = Json::object();
-  flows.set("tcp", fl.tcp_flows);
-  flows.set("udp", fl.udp_flows);
-  flows.set("sctp", fl.sctp_flows);
-  flows.set("timed_out", fl.timed_out);
-  flows.set("undetected_l7", fl.undetected_flows);
-  Json entries = Json::object();
+  Json all = Json::object();
+  // The sections in the order people read them.
+  for (const char* section : {"capture", "flows", "entries", "loss", "reassembly"})
+    all.set(section, Json::object());
+  put_counters(all, decoder_.counters());
+  put_counters(all, decoder_.defrag_counters());
+  put_counters(all, flows_.counters());
+  put_counters(all, flows_.counters().reassembly);
+  put_counters(all, dissect_counters_);
+  Json& entries = all["entries"];
   entries.set("total", entries_);
   Json by_protocol = Json::object(), errors = Json::object();
   for (const auto& [name, n] : entries_by_protocol_) by_protocol.set(name, n);
@@ -91,39 +98,17 @@ Json Pipeline::stats() const {
   entries.set("by_protocol", std::move(by_protocol));
   entries.set("errors", std::move(errors));
   stages_.add_stats(entries);
-  Json loss = Json::object();
-  loss.set("malformed_packets", d.malformed);
-  loss.set("fragments_timed_out", f.timed_out);
-  loss.set("fragments_dropped_cap", f.cap_dropped);
-  loss.set("fragments_malformed", f.malformed);
-  loss.set("tcp_gaps", r.gaps);
-  loss.set("tcp_gap_bytes", r.gap_bytes);
-  loss.set("tcp_connection_cap_hits", r.connection_cap_hits);
-  loss.set("tcp_global_cap_drops", r.global_cap_drops);
-  loss.set("tcp_global_cap_dropped_bytes", r.global_cap_dropped_bytes);
-  loss.set("flows_evicted_by_cap", fl.flows_evicted_by_cap);
-  loss.set("sctp_malformed_chunks", fl.sctp_malformed_chunks);
-  loss.set("malformed_messages", x.malformed);
-  loss.set("resyncs", x.resyncs);
-  loss.set("gap_entries", x.gap_entries);
-  loss.set("unpaired", x.unpaired);
-  loss.set("messages_truncated", x.messages_truncated);
-  loss.set("bodies_truncated", x.body_truncated);
-  loss.set("memory_budget_drops", x.budget_drops);
-  loss.set("pipeline_evictions", x.pipeline_evictions);
-  Json reassembly = Json::object();
-  reassembly.set("segments", r.segments);
-  reassembly.set("out_of_order", r.out_of_order);
-  reassembly.set("retransmitted", r.retransmitted);
-  reassembly.set("overlaps", r.overlaps);
-  reassembly.set("fragments_reassembled", f.reassembled);
-  Json all = Json::object();
-  all.set("capture", std::move(capture));
-  all.set("flows", std::move(flows));
-  all.set("entries", std::move(entries));
-  all.set("loss", std::move(loss));
-  all.set("reassembly", std::move(reassembly));
   return all;
+}
+
+std::vector<CounterMetric> Pipeline::counter_metrics() {
+  std::vector<CounterMetric> out;
+  add_metrics<DecodeCounters>(out);
+  add_metrics<DefragCounters>(out);
+  add_metrics<FlowCounters>(out);
+  add_metrics<ReassemblyCounters>(out);
+  add_metrics<DissectCounters>(out);
+  return out;
 }
 
 Json Pipeline::limits_stats(const SharedLimits& limits) {

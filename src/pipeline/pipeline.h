@@ -6,6 +6,8 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "capture/pcap_source.h"
 #include "decode/decoder.h"
@@ -20,6 +22,11 @@ namespace trawl {
 
 // Bounds over every pipeline that shares them (a worker's capture threads):
 // what hostile traffic can make them hold, together.
+// A counter of Pipeline::stats() that /metrics shows as a Prometheus counter.
+struct CounterMetric {
+  std::string_view section, key, metric, help;
+};
+
 struct SharedLimits {
   SharedLimits(uint64_t dissect_bytes, size_t max_flows, uint64_t reassembly_bytes)
       : dissect(dissect_bytes), flows(max_flows), reassembly(reassembly_bytes) {}
@@ -74,6 +81,8 @@ class Pipeline : public EntrySink {
 
   // Every counter, loss included, grouped: capture, flows, entries, loss, reassembly.
   Json stats() const;
+  // The counters of stats() that /metrics shows, with their Prometheus names.
+  static std::vector<CounterMetric> counter_metrics();
   // stats() as `trawl read --stats` prints them.
   static void print_stats(const Json& stats, std::ostream& os);
   // Adds every counter of `from`, another pipeline's stats(), into `into` (null

@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "entries/json_parse.h"
+#include "pipeline/pipeline.h"
 
 namespace trawl::api {
 namespace {
@@ -127,6 +129,32 @@ TEST(Api, OneEntryItsPcapStatsAndMetrics) {
       metrics.body.find("trawl_latency_milliseconds_bucket{protocol=\"http\",le=\"+Inf\"} 12"),
       std::string::npos);
   EXPECT_EQ(w.get("/healthz").body, "ok\n");
+}
+
+// Every counter the pipeline declares is in /api/stats at its section and key,
+// and those with a Prometheus name are in /metrics with the same value, once.
+TEST(Api, DeclaredCountersAreInStatsAndMetrics) {
+  DemoWorker w;
+  Json stats = w.json("/api/stats");
+  std::string metrics = w.get("/metrics").body;
+  std::vector<CounterMetric> declared = Pipeline::counter_metrics();
+  ASSERT_GE(declared.size(), 20u);
+  std::set<std::string_view> names;
+  for (const CounterMetric& m : declared) {
+    EXPECT_TRUE(names.insert(m.metric).second) << m.metric << " declared twice";
+    EXPECT_TRUE(m.metric.starts_with("trawl_") && m.metric.ends_with("_total")) << m.metric;
+    const Json* section = stats.find(m.section);
+    const Json* value = section ? section->find(m.key) : nullptr;
+    ASSERT_TRUE(value && value->is_int()) << m.section << "." << m.key;
+    std::string line = "\n" + std::string(m.metric) + " " + std::to_string(value->integer()) + "\n";
+    EXPECT_NE(metrics.find(line), std::string::npos) << line;
+    std::string type = "# TYPE " + std::string(m.metric) + " counter\n";
+    size_t first = metrics.find(type);
+    EXPECT_NE(first, std::string::npos) << m.metric;
+    EXPECT_EQ(metrics.find(type, first + 1), std::string::npos) << m.metric << " written twice";
+  }
+  EXPECT_NE(metrics.find("\ntrawl_packets_total 188\n"), std::string::npos);
+  EXPECT_NE(metrics.find("\ntrawl_tcp_flows_total 15\n"), std::string::npos);
 }
 
 }  // namespace
