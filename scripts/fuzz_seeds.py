@@ -76,6 +76,43 @@ def ip_payload(link, frame):
     return None
 
 
+def entry_records():
+    """Store records (store/entry_record.cpp) with and without a response and
+    context fields."""
+    def varint(v):
+        out = b""
+        while v >= 0x80:
+            out += bytes([(v & 0x7F) | 0x80])
+            v >>= 7
+        return out + bytes([v])
+
+    def text(s):
+        return varint(len(s)) + s
+
+    def json(s):
+        return struct.pack("<I", len(s)) + s
+
+    def record(n, response, context):
+        flags = (2 if response else 0) | (4 if context else 0)
+        body = (varint(n) + struct.pack("<Qd", 1795737600123456 + n, 0.25) + varint(120) + varint(80) +
+                bytes([flags]) + text(b"http") + text(b"1.1") + text(b"tcp") + text(b"10.0.0.1") +
+                varint(40000) + text(b"10.0.0.2") + varint(80) + text(b"3") + text(b"") +
+                json(b'{"method":"GET","url":"/"}'))
+        if response:
+            body += json(b'{"status":200}')
+        if context:
+            body += varint(len(context))
+            for field, value in context:
+                body += varint(field) + json(value)
+        return struct.pack("<I", len(body)) + body
+
+    context = [(0, b'"front-end"'), (3, b'{"kind":"Deployment","name":"web"}'), (7, b"4242"),
+               (15, b'["svc"]'), (20, b'"node-1"'), (99, b'"later"')]
+    yield record(1, True, [])
+    yield record(2, False, context)
+    yield record(3, True, context[:2]) + record(4, True, [(11, b'"default"')])
+
+
 def main():
     out, captures = sys.argv[1], sys.argv[2:]
     targets = ["pcap_fuzz", "decode_fuzz", "flows_fuzz", "icmp_fuzz", "kafka_body_fuzz", "kfl_fuzz",
@@ -92,6 +129,8 @@ def main():
     for target in (b"/api/entries?q=http%20and%20response.status%20%3E%3D%20500&limit=5&before=9",
                    b"/api/entries/42/pcap", b"/api/validate?q=a+b&x", b"/%e2%82%ac?%=&=%41"):
         write("api_target_fuzz", target)
+    for blob in entry_records():
+        write("entry_record_fuzz", blob)
     # Whole requests for the router; the first byte picks the worker's access settings.
     for setting, request in (
             (0, b"GET /api/entries?limit=5&q=http HTTP/1.1\r\nHost: 127.0.0.1:8899\r\n\r\n"),

@@ -1,5 +1,6 @@
 #include "entries/entry.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
@@ -35,6 +36,16 @@ int protocol_index(std::string_view name) {
   for (size_t i = 0; i < kProtocols.size(); ++i)
     if (kProtocols[i].first == name) return int(i);
   return -1;
+}
+
+std::string_view protocol_named(std::string_view word) {
+  for (const auto& [name, abbr] : kProtocols) {
+    if (name == word) return name;
+    if (abbr.size() == word.size() && std::equal(abbr.begin(), abbr.end(), word.begin(),
+                                                 [](char a, char w) { return (a | 0x20) == w; }))
+      return name;
+  }
+  return {};
 }
 
 std::string_view protocol_abbr(std::string_view name) {
@@ -101,12 +112,41 @@ class FieldWriter {
     flush();
     j.write(out_);
   }
-  void endpoint(const EntryEndpoint& ep) {
+  void endpoint(const EntryEndpoint& ep, const EntryContext& context, std::string_view group) {
     literal("{\"ip\":");
     string(ep.ip);
     literal(",\"port\":");
     number(int64_t(ep.port));
+    if (!context.empty()) context_fields(context, group, false);
     literal("}");
+  }
+  // The context fields of one group (entries/context.h), each after a comma
+  // unless `open` (its object was just opened).
+  void context_fields(const EntryContext& context, std::string_view group, bool open) {
+    for (const auto& [field, value] : context.fields()) {
+      const ContextFieldInfo& info = context_field_info(field);
+      if (info.group != group) continue;
+      if (!open) literal(",");
+      open = false;
+      string(info.key);
+      literal(":");
+      json(value);
+    }
+  }
+  // The groups that are objects of their own (node, cluster, capture, trace);
+  // fields are in declaration order, so a group's fields come together.
+  void context_groups(const EntryContext& context) {
+    std::string_view written;
+    for (const auto& [field, value] : context.fields()) {
+      std::string_view group = context_field_info(field).group;
+      if (group == "src" || group == "dst" || group == written) continue;
+      written = group;
+      literal(",");
+      string(group);
+      literal(":{");
+      context_fields(context, group, true);
+      literal("}");
+    }
   }
 
  private:
@@ -151,9 +191,9 @@ void write_entry_json_after_id(std::string& out, const Entry& e) {
   w.literal(",\"layer4\":");
   w.string(e.layer4);
   w.literal("},\"src\":");
-  w.endpoint(e.src);
+  w.endpoint(e.src, e.context, "src");
   w.literal(",\"dst\":");
-  w.endpoint(e.dst);
+  w.endpoint(e.dst, e.context, "dst");
   w.timestamps(e.timestamp_us);
   w.literal(",\"elapsedTime\":");
   w.number(e.elapsed_ms);
@@ -174,6 +214,7 @@ void write_entry_json_after_id(std::string& out, const Entry& e) {
     w.literal(",\"error\":");
     w.string(e.error);
   }
+  if (!e.context.empty()) w.context_groups(e.context);
   w.literal("}");
 }
 

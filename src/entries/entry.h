@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "entries/context.h"
 #include "entries/json.h"
 
 namespace trawl {
@@ -28,12 +29,16 @@ struct Entry {
   std::string stream;
   bool tls = false;
   std::string error;
+  EntryContext context;  // Kubernetes, process, capture and trace fields, when known
 };
 
 // Display abbreviation of a protocol name (entry.md protocol.abbr).
 std::string_view protocol_abbr(std::string_view name);
 // The position of a protocol in entry.md's list of names, or -1 for another.
 int protocol_index(std::string_view name);
+// The protocol a word names: its name, or its abbreviation in lower case
+// (gql, ws); empty for none.
+std::string_view protocol_named(std::string_view word);
 
 // Parses what dissectors wrote as JSON text (Json::raw) in the request and
 // response, so readers can walk their fields.

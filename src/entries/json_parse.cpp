@@ -2,8 +2,9 @@
 
 #include <simdjson.h>
 
-#include <cstdlib>
 #include <string>
+
+#include "entries/fields.h"
 
 namespace trawl {
 
@@ -57,32 +58,9 @@ bool parse_json(std::string_view text, Json& out) {
 bool read_entry_json(std::string_view text, Entry& e) {
   Json j;
   if (!parse_json(text, j) || !j.is_object() || !j.find("protocol")) return false;
-  auto str = [](const Json* v) { return v && v->is_string() ? v->str() : std::string(); };
-  auto num = [](const Json* v) -> int64_t { return v && v->is_int() ? v->integer() : 0; };
-  auto endpoint = [&](const Json* v, EntryEndpoint& ep) {
-    if (!v) return;
-    ep.ip = str(v->find("ip"));
-    ep.port = uint16_t(num(v->find("port")));
-  };
-  std::string id = str(j.find("id"));
-  e.id = id.empty() ? 0 : std::strtoull(id.c_str(), nullptr, 10);
-  if (const Json* p = j.find("protocol")) {
-    e.protocol = str(p->find("name"));
-    e.version = str(p->find("version"));
-    e.layer4 = str(p->find("layer4"));
-  }
-  endpoint(j.find("src"), e.src);
-  endpoint(j.find("dst"), e.dst);
-  e.timestamp_us = num(j.find("timestampUs"));
-  if (const Json* el = j.find("elapsedTime"))
-    e.elapsed_ms = el->is_double() ? el->number() : double(num(el));
+  read_entry_fields(j, e);
   if (const Json* r = j.find("request")) e.request = *r;
   if (const Json* r = j.find("response")) e.response = *r;
-  e.request_size = uint64_t(num(j.find("requestSize")));
-  e.response_size = uint64_t(num(j.find("responseSize")));
-  e.stream = str(j.find("stream"));
-  if (const Json* t = j.find("tls")) e.tls = t->is_bool() && t->boolean();
-  e.error = str(j.find("error"));
   return true;
 }
 

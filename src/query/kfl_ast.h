@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "entries/fields.h"
 #include "query/kfl.h"
 
 namespace trawl::kfl {
@@ -16,26 +17,8 @@ namespace trawl::kfl {
 enum class Root : uint8_t {
   kRequest,
   kResponse,
-  kId,
-  kProtocolName,
-  kProtocolAbbr,
-  kProtocolVersion,
-  kProtocolLayer4,
-  kProtocol,  // the whole object (built when selected)
-  kSrcIp,
-  kSrcPort,
-  kSrc,
-  kDstIp,
-  kDstPort,
-  kDst,
-  kTimestamp,
-  kTimestampUs,
-  kElapsedTime,
-  kRequestSize,
-  kResponseSize,
-  kStream,
-  kTls,
-  kError,
+  kField,    // one of entries/fields.h's fields
+  kGroup,    // an object of them (protocol, src, ...), built when selected
   kMissing,  // a field entries do not have: never matches
 };
 
@@ -51,6 +34,8 @@ struct Step {
 
 struct Selector {
   Root root = Root::kMissing;
+  const EntryField* field = nullptr;  // kField
+  std::string group;                  // kGroup
   std::vector<Step> steps;
 };
 

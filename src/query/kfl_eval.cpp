@@ -335,17 +335,28 @@ bool walk(const Value& v, const std::vector<Step>& steps, size_t at, Context& c,
   return false;
 }
 
-Json endpoint_json(const EntryEndpoint& e) {
-  Json o = Json::object();
-  o.set("ip", e.ip);
-  o.set("port", e.port);
-  return o;
+Value field_value(const FieldValue& v, Context& c) {
+  switch (v.type) {
+    case FieldType::kString:
+      return Value::of_string(v.s);
+    case FieldType::kInt:
+      return Value::of_int(v.i);
+    case FieldType::kDouble:
+      return Value::of_double(v.d);
+    case FieldType::kBool:
+      return Value::of_bool(v.b);
+    case FieldType::kJson:
+      return from_json(*v.j);
+    case FieldType::kIdText:
+      return Value::of_string(c.keep(std::to_string(uint64_t(v.i))));
+  }
+  return {};
 }
 
 // The selector's starting value; false when the entry has no such field.
-bool root_value(Root root, Context& c, Value& out) {
+bool root_value(const Selector& s, Context& c, Value& out) {
   const Entry& e = c.entry;
-  switch (root) {
+  switch (s.root) {
     case Root::kRequest:
       out = {Value::Kind::kJson, false, 0, 0, {}, &e.request};
       return true;
@@ -353,73 +364,18 @@ bool root_value(Root root, Context& c, Value& out) {
       if (!e.response) return false;
       out = {Value::Kind::kJson, false, 0, 0, {}, &*e.response};
       return true;
-    case Root::kId:
-      out = Value::of_string(c.keep(std::to_string(e.id)));
-      return true;
-    case Root::kProtocolName:
-      out = Value::of_string(e.protocol);
-      return true;
-    case Root::kProtocolAbbr:
-      out = Value::of_string(protocol_abbr(e.protocol));
-      return true;
-    case Root::kProtocolVersion:
-      out = Value::of_string(e.version);
-      return true;
-    case Root::kProtocolLayer4:
-      out = Value::of_string(e.layer4);
-      return true;
-    case Root::kProtocol: {
-      Json o = Json::object();
-      o.set("name", e.protocol);
-      o.set("abbr", protocol_abbr(e.protocol));
-      o.set("version", e.version);
-      o.set("layer4", e.layer4);
-      out = from_json(c.keep(std::move(o)));
+    case Root::kField: {
+      FieldValue v = entry_field_value(*s.field, e);
+      if (!v.present) return false;
+      out = field_value(v, c);
       return true;
     }
-    case Root::kSrcIp:
-      out = Value::of_string(e.src.ip);
+    case Root::kGroup: {
+      Json group = entry_group_json(e, s.group);
+      if (group.is_null()) return false;
+      out = from_json(c.keep(std::move(group)));
       return true;
-    case Root::kSrcPort:
-      out = Value::of_int(e.src.port);
-      return true;
-    case Root::kSrc:
-      out = from_json(c.keep(endpoint_json(e.src)));
-      return true;
-    case Root::kDstIp:
-      out = Value::of_string(e.dst.ip);
-      return true;
-    case Root::kDstPort:
-      out = Value::of_int(e.dst.port);
-      return true;
-    case Root::kDst:
-      out = from_json(c.keep(endpoint_json(e.dst)));
-      return true;
-    case Root::kTimestamp:
-      out = Value::of_int(e.timestamp_us / 1000);
-      return true;
-    case Root::kTimestampUs:
-      out = Value::of_int(e.timestamp_us);
-      return true;
-    case Root::kElapsedTime:
-      out = Value::of_double(e.elapsed_ms);
-      return true;
-    case Root::kRequestSize:
-      out = Value::of_int(int64_t(e.request_size));
-      return true;
-    case Root::kResponseSize:
-      out = Value::of_int(int64_t(e.response_size));
-      return true;
-    case Root::kStream:
-      out = Value::of_string(e.stream);
-      return true;
-    case Root::kTls:
-      out = Value::of_bool(e.tls);
-      return true;
-    case Root::kError:
-      if (e.error.empty()) return false;  // absent when there is none
-      out = Value::of_string(e.error);
-      return true;
+    }
     case Root::kMissing:
       return false;
   }
@@ -434,7 +390,7 @@ bool each(const Operand& o, Context& c, Visitor visit) {
       return visit(Value::of_int(c.now_ms));
     case Operand::Kind::kSelector: {
       Value root;
-      if (!root_value(o.selector.root, c, root)) return false;
+      if (!root_value(o.selector, c, root)) return false;
       return walk(root, o.selector.steps, 0, c, visit);
     }
     case Operand::Kind::kNegate:
@@ -700,10 +656,12 @@ void narrow(const Expr& x, QueryBounds& b) {
       if (sel->kind != Operand::Kind::kSelector || !sel->selector.steps.empty() ||
           lit->kind != Operand::Kind::kLiteral || !std::holds_alternative<int64_t>(lit->literal))
         return;
+      const EntryField* field = sel->selector.field;
+      if (!field || !field->group.empty()) return;
       int64_t scale;
-      if (sel->selector.root == Root::kTimestamp)
+      if (field->key == "timestamp")
         scale = 1000;
-      else if (sel->selector.root == Root::kTimestampUs)
+      else if (field->key == "timestampUs")
         scale = 1;
       else
         return;

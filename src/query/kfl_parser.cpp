@@ -1,7 +1,6 @@
 // KFL text -> compiled Expr: a hand-written lexer and precedence-climbing parser
 // whose errors name the line, the column and what was expected.
 #include <cmath>
-#include <set>
 #include <stdexcept>
 
 #include "base/text.h"
@@ -226,19 +225,6 @@ class Lexer {
   size_t i_ = 0;
 };
 
-const std::set<std::string, std::less<>>& protocol_names() {
-  static const std::set<std::string, std::less<>> names = {
-      "http", "http2", "grpc", "graphql", "websocket", "amqp", "kafka", "redis",
-      "ldap", "dns",   "icmp", "tls",     "tcp",       "udp",  "sctp"};
-  return names;
-}
-
-std::string_view protocol_alias(std::string_view name) {
-  if (name == "gql") return "graphql";
-  if (name == "ws") return "websocket";
-  return name;
-}
-
 constexpr int kMaxMacroDepth = 16;
 constexpr int kMaxNesting = 64;
 
@@ -337,8 +323,8 @@ class Parser {
         next();
         return constant(t.text == "true");
       }
-      std::string_view name = protocol_alias(t.text);
-      if (protocol_names().count(name)) {
+      std::string_view name = protocol_named(t.text);
+      if (!name.empty()) {
         next();
         auto e = std::make_unique<Expr>();
         e->kind = Expr::Kind::kProtocolIs;
@@ -664,7 +650,7 @@ class Parser {
 
   Selector selector(std::vector<Step> steps) {
     Selector s = resolve(std::move(steps));
-    if (s.root == Root::kId) query_.reads_id_ = true;
+    if (s.field && s.field->group.empty() && s.field->key == "id") query_.reads_id_ = true;
     return s;
   }
 
@@ -672,49 +658,19 @@ class Parser {
   static Selector resolve(std::vector<Step> steps) {
     Selector s;
     const std::string& first = steps[0].key;
-    auto second = [&](std::string_view key) {
-      return steps.size() > 1 && steps[1].kind == Step::Kind::kKey && steps[1].key == key;
-    };
     size_t used = 1;
-    if (first == "request")
+    const EntryField* field = nullptr;
+    if (first == "request") {
       s.root = Root::kRequest;
-    else if (first == "response")
+    } else if (first == "response") {
       s.root = Root::kResponse;
-    else if (first == "id")
-      s.root = Root::kId;
-    else if (first == "timestamp")
-      s.root = Root::kTimestamp;
-    else if (first == "timestampUs")
-      s.root = Root::kTimestampUs;
-    else if (first == "elapsedTime")
-      s.root = Root::kElapsedTime;
-    else if (first == "requestSize")
-      s.root = Root::kRequestSize;
-    else if (first == "responseSize")
-      s.root = Root::kResponseSize;
-    else if (first == "stream")
-      s.root = Root::kStream;
-    else if (first == "tls")
-      s.root = Root::kTls;
-    else if (first == "error")
-      s.root = Root::kError;
-    else if (first == "protocol") {
-      s.root = Root::kProtocol;
-      if (second("name"))
-        s.root = Root::kProtocolName, used = 2;
-      else if (second("abbr"))
-        s.root = Root::kProtocolAbbr, used = 2;
-      else if (second("version"))
-        s.root = Root::kProtocolVersion, used = 2;
-      else if (second("layer4"))
-        s.root = Root::kProtocolLayer4, used = 2;
-    } else if (first == "src" || first == "dst") {
-      bool src = first == "src";
-      s.root = src ? Root::kSrc : Root::kDst;
-      if (second("ip"))
-        s.root = src ? Root::kSrcIp : Root::kDstIp, used = 2;
-      else if (second("port"))
-        s.root = src ? Root::kSrcPort : Root::kDstPort, used = 2;
+    } else if (steps.size() > 1 && steps[1].kind == Step::Kind::kKey &&
+               (field = find_entry_field(first, steps[1].key))) {
+      s.root = Root::kField, s.field = field, used = 2;
+    } else if ((field = find_entry_field("", first))) {
+      s.root = Root::kField, s.field = field;
+    } else if (is_entry_group(first)) {
+      s.root = Root::kGroup, s.group = first;
     }
     // Header names are case-insensitive: entries hold them lower-cased.
     for (size_t i = 1; i < steps.size(); ++i)

@@ -2,14 +2,18 @@
 
 #include <cstring>
 
+#include "entries/json_parse.h"
+
 namespace trawl {
 
 namespace {
 
 // Record: the length of the rest (4 bytes), fixed fields, strings as varint
 // length + bytes, then the request and response JSON each behind a 4-byte
-// length. Fixed lengths let the JSON be written straight into the block (the
-// length is filled in after), with no copy in between.
+// length, then (flag kHasContext) the context fields: their count, and each
+// one's position in entries/context.h's list with its JSON behind a 4-byte
+// length. Records without the flag are those of the first release. Fixed lengths let the JSON be
+// written straight into the block (the length is filled in after), with no copy in between.
 void put_varint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
     out += char(uint8_t(v) | 0x80);
@@ -82,7 +86,7 @@ struct RecordReader {
   }
 };
 
-enum Flags : uint8_t { kTls = 1, kHasResponse = 2 };
+enum Flags : uint8_t { kTls = 1, kHasResponse = 2, kHasContext = 4 };
 
 // JSON text with room after it for simdjson's padding, so a query can read it
 // in place; an entry decoded again and again (a scan) reuses its buffers.
@@ -91,6 +95,28 @@ void set_padded_text(Json& j, std::string_view s) {
   std::string& text = j.raw_text_mut();
   text.reserve(s.size() + kJsonPadding);
   text.assign(s);
+}
+
+void put_context(const EntryContext& context, std::string& out) {
+  put_varint(out, context.fields().size());
+  for (const auto& [field, value] : context.fields()) {
+    put_varint(out, uint64_t(field));
+    size_t json = open_length(out);
+    value.write(out);
+    close_length(out, json);
+  }
+}
+
+// A field this release does not know (a later one wrote it) is skipped.
+void read_context(RecordReader& r, EntryContext& context) {
+  uint64_t count = r.varint();
+  for (uint64_t i = 0; i < count && r.ok; ++i) {
+    uint64_t field = r.varint();
+    std::string_view text = r.json();
+    Json value;
+    if (r.ok && field < uint64_t(ContextField::kCount) && parse_json(text, value))
+      context.set(ContextField(field), std::move(value));
+  }
 }
 
 }  // namespace
@@ -104,7 +130,8 @@ void encode_entry_record(const Entry& e, std::string& out) {
   put_fixed(out, elapsed);
   put_varint(out, e.request_size);
   put_varint(out, e.response_size);
-  out += char((e.tls ? kTls : 0) | (e.response ? kHasResponse : 0));
+  out += char((e.tls ? kTls : 0) | (e.response ? kHasResponse : 0) |
+              (e.context.empty() ? 0 : kHasContext));
   put_text(out, e.protocol);
   put_text(out, e.version);
   put_text(out, e.layer4);
@@ -122,6 +149,7 @@ void encode_entry_record(const Entry& e, std::string& out) {
     e.response->write(out);
     close_length(out, json);
   }
+  if (!e.context.empty()) put_context(e.context, out);
   close_length(out, record);
 }
 
@@ -176,6 +204,8 @@ bool decode_entry_record(Bytes& in, Entry& e) {
   } else {
     e.response.reset();
   }
+  e.context.clear();
+  if (flags & kHasContext) read_context(r, e.context);
   if (!r.ok || r.p != r.end) return false;
   in = in.subspan(size_t(r.end - in.data()));
   return true;

@@ -174,6 +174,37 @@ TEST(Kfl, EntryFields) {
   EXPECT_TRUE(match("src.ip != dst.ip", h));  // selectors on both sides
 }
 
+// entry.md's context fields, as Kubeshark's queries name them.
+TEST(Kfl, ContextFields) {
+  Entry h = http_entry();
+  EXPECT_FALSE(match("src.namespace == \"default\"", h));
+  EXPECT_FALSE(match("src.namespace != \"default\"", h));  // absent, not empty
+  EXPECT_FALSE(match("has(node.name) or has(node) or has(src.name)", h));
+  h.context.set(ContextField::kSrcNamespace, Json("default"));
+  h.context.set(ContextField::kDstName, Json("front-end"));
+  h.context.set(ContextField::kNodeName, Json("node-1"));
+  h.context.set(ContextField::kSrcPid, Json(4242));
+  Json workload = Json::object();
+  workload.set("kind", "Deployment");
+  workload.set("name", "orders");
+  h.context.set(ContextField::kSrcWorkload, std::move(workload));
+  Json labels = Json::object();
+  labels.set("app.kubernetes.io/name", "orders");
+  h.context.set(ContextField::kSrcLabels, std::move(labels));
+  Json services = Json::array();
+  services.push("orders");
+  services.push("orders-canary");
+  h.context.set(ContextField::kDstServices, std::move(services));
+  EXPECT_TRUE(match("http and response.status == 503 and src.namespace == \"default\"", h));
+  EXPECT_TRUE(match("dst.name == \"front-end\" and node.name == \"node-1\"", h));
+  EXPECT_TRUE(match("src.pid > 4000 and src.workload.kind == \"Deployment\"", h));
+  EXPECT_TRUE(match("src.labels[\"app.kubernetes.io/name\"] == \"orders\"", h));
+  EXPECT_TRUE(match("dst.services[1] == \"orders-canary\" and dst.services.size() == 2", h));
+  EXPECT_TRUE(match("has(node) and node.size() == 1 and src.size() == 6", h));
+  EXPECT_FALSE(match("has(cluster.name) or has(trace)", h));
+  EXPECT_TRUE(match("src.* == \"default\"", h));
+}
+
 TEST(Kfl, HeadersAreCaseInsensitive) {
   Entry h = http_entry();
   EXPECT_TRUE(match("request.headers[\"Content-Type\"] == \"application/json\"", h));
