@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/pcap_source.h"
 #include "pipeline/pipeline.h"
 #include "query/kfl.h"
 #include "store/store.h"

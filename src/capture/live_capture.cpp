@@ -1,6 +1,7 @@
 #include "capture/live_capture.h"
 
 #include <linux/if_packet.h>
+#include <pcap/pcap.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,6 +35,21 @@ std::string activation_error(pcap_t* p, int status, const std::string& interface
 }
 
 }  // namespace
+
+// pcap_stats() is read by the handle's own thread only (libpcap is not
+// thread-safe), every idle tick, into 64-bit totals other threads can read.
+struct LiveCaptureCounters {
+  std::atomic<uint64_t> received{0}, kernel_drops{0}, interface_drops{0};
+  pcap_stat last{};  // libpcap's 32-bit counts at the previous read
+};
+
+struct LiveCapture::Handle {
+  pcap_t* pcap = nullptr;
+  std::string interface;
+  int link_type = 0;
+  std::unique_ptr<LiveCaptureCounters> counters =
+      std::make_unique<LiveCaptureCounters>();  // stable for readers
+};
 
 LiveCapture::LiveCapture(const LiveCaptureSettings& s) {
   std::vector<std::string> interfaces = s.interfaces;
@@ -124,7 +140,7 @@ void LiveCapture::run(int t, const std::function<void(const Frame&)>& on_frame,
 void LiveCapture::read_counters(Handle& h) {
   pcap_stat st{};
   if (pcap_stats(h.pcap, &st) != 0) return;
-  Counters& c = *h.counters;
+  LiveCaptureCounters& c = *h.counters;
   auto add = [](std::atomic<uint64_t>& total, u_int now, u_int before) {
     total.fetch_add(uint32_t(now - before), std::memory_order_relaxed);
   };

@@ -3,8 +3,6 @@
 // group by flow hash so a flow's packets always reach the same thread.
 #pragma once
 
-#include <pcap/pcap.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -12,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "capture/pcap_source.h"
+#include "capture/frame.h"
 
 namespace trawl {
 
@@ -54,18 +52,7 @@ class LiveCapture {
   std::vector<InterfaceStats> stats() const;
 
  private:
-  // pcap_stats() is read by the handle's own thread only (libpcap is not
-  // thread-safe), every idle tick, into 64-bit totals other threads can read.
-  struct Counters {
-    std::atomic<uint64_t> received{0}, kernel_drops{0}, interface_drops{0};
-    pcap_stat last{};  // libpcap's 32-bit counts at the previous read
-  };
-  struct Handle {
-    pcap_t* pcap = nullptr;
-    std::string interface;
-    int link_type = 0;
-    std::unique_ptr<Counters> counters = std::make_unique<Counters>();  // stable for readers
-  };
+  struct Handle;  // one socket (libpcap's), defined where libpcap is used
   static void read_counters(Handle& h);
   std::vector<std::vector<Handle>> per_thread_;
   std::atomic<bool> stop_{false};

@@ -30,8 +30,8 @@ uint32_t bswap32(uint32_t v) {
 // LINKTYPE_* values in files that differ from the host's DLT_* values.
 int dlt_from_linktype(int linktype) {
   switch (linktype) {
-    case 101:
-      return 12;  // LINKTYPE_RAW -> DLT_RAW on Linux
+    case linktype::kRaw:
+      return linktype::kRawDlt;
     default:
       return linktype;
   }

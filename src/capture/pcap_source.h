@@ -12,19 +12,12 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "capture/frame.h"
 #include "capture/mapped_file.h"
 
 namespace trawl {
 
-struct Frame {
-  int64_t timestamp_us = 0;
-  int link_type = 0;  // DLT_* value of the frame's interface
-  uint32_t interface = 0;
-  Bytes data;  // captured bytes
-  uint32_t wire_length = 0;
-};
-
-class PcapSource {
+class PcapSource : public FrameSource {
  public:
   // Throws std::runtime_error with the reason when the input cannot be opened
   // or does not start like a pcap/pcapng file.
@@ -34,16 +27,14 @@ class PcapSource {
   // Reads a capture the caller has mapped and keeps mapped (and pages in and
   // out: several sources share one mapping).
   PcapSource(Bytes mapped, const std::string& name);
-  ~PcapSource();
+  ~PcapSource() override;
   PcapSource(const PcapSource&) = delete;
   PcapSource& operator=(const PcapSource&) = delete;
 
-  // Next frame, valid until the following call; false at the end of the input.
-  // A damaged or cut input ends the frames early and is reported by error().
-  bool next(Frame& frame);
-  const std::string& error() const { return error_; }
+  bool next(Frame& frame) override;
+  const std::string& error() const override { return error_; }
   // Link type of the first interface (pcap: of the file).
-  int link_type() const { return first_link_type_; }
+  int link_type() const override { return first_link_type_; }
   // The input is a mapped file (so other readers can read it too).
   bool mapped() const { return map_ != nullptr; }
   // Bytes of a mapped input read so far.

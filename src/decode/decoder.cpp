@@ -1,7 +1,5 @@
 #include "decode/decoder.h"
 
-#include <pcap/pcap.h>
-
 #include <cstring>
 #include <stdexcept>
 
@@ -18,8 +16,6 @@ enum EtherType : uint16_t {
   kPppoeSession = 0x8864,
 };
 
-constexpr int kLinkTypeRaw = 101;  // LINKTYPE_RAW as some writers store it
-
 // PPP protocol field -> EtherType of the payload, 0 when not IP.
 uint16_t ppp_to_ethertype(uint16_t proto) {
   if (proto == 0x0021) return kIpv4;
@@ -31,19 +27,19 @@ uint16_t ppp_to_ethertype(uint16_t proto) {
 
 bool Decoder::supports(int link_type) {
   switch (link_type) {
-    case DLT_EN10MB:
-    case DLT_LINUX_SLL:
-    case DLT_LINUX_SLL2:
-    case DLT_RAW:
-    case kLinkTypeRaw:
-    case DLT_IPV4:
-    case DLT_IPV6:
-    case DLT_NULL:
-    case DLT_LOOP:
-    case DLT_PPP:
-    case DLT_PPP_SERIAL:
-    case DLT_PPP_ETHER:
-    case DLT_C_HDLC:
+    case linktype::kEthernet:
+    case linktype::kLinuxSll:
+    case linktype::kLinuxSll2:
+    case linktype::kRawDlt:
+    case linktype::kRaw:
+    case linktype::kIpv4:
+    case linktype::kIpv6:
+    case linktype::kNull:
+    case linktype::kLoop:
+    case linktype::kPpp:
+    case linktype::kPppSerial:
+    case linktype::kPppEther:
+    case linktype::kCiscoHdlc:
       return true;
     default:
       return false;
@@ -52,9 +48,8 @@ bool Decoder::supports(int link_type) {
 
 void Decoder::check_link_type(int link_type) {
   if (!supports(link_type)) {
-    const char* name = pcap_datalink_val_to_name(link_type);
     throw std::invalid_argument("unsupported link type " + std::to_string(link_type) + " (" +
-                                (name ? name : "unknown") + ")");
+                                link_type_name(link_type) + ")");
   }
 }
 
@@ -71,28 +66,28 @@ DecodeResult Decoder::decode(const Frame& frame, Packet& out) {
 
 DecodeResult Decoder::link(int link_type, Bytes d, Packet& out) {
   switch (link_type) {
-    case DLT_EN10MB:
+    case linktype::kEthernet:
       if (d.size() < 14) return malformed();
       return ethertype(load_be16(&d[12]), d.subspan(14), out);
-    case DLT_LINUX_SLL:
+    case linktype::kLinuxSll:
       if (d.size() < 16) return malformed();
       return ethertype(load_be16(&d[14]), d.subspan(16), out);
-    case DLT_LINUX_SLL2:
+    case linktype::kLinuxSll2:
       if (d.size() < 20) return malformed();
       return ethertype(load_be16(&d[0]), d.subspan(20), out);
-    case DLT_RAW:
-    case kLinkTypeRaw:
-    case DLT_IPV4:
-    case DLT_IPV6:
+    case linktype::kRawDlt:
+    case linktype::kRaw:
+    case linktype::kIpv4:
+    case linktype::kIpv6:
       return ip(d, out);
-    case DLT_NULL:
-    case DLT_LOOP:
+    case linktype::kNull:
+    case linktype::kLoop:
       // The 4-byte address family is host- or network-ordered depending on the
       // writer; the IP version nibble is unambiguous.
       if (d.size() < 4) return malformed();
       return ip(d.subspan(4), out);
-    case DLT_PPP:
-    case DLT_PPP_SERIAL: {
+    case linktype::kPpp:
+    case linktype::kPppSerial: {
       if (d.size() >= 2 && d[0] == 0xFF && d[1] == 0x03) d = d.subspan(2);
       if (d.empty()) return malformed();
       uint16_t proto;
@@ -106,10 +101,10 @@ DecodeResult Decoder::link(int link_type, Bytes d, Packet& out) {
       }
       return ethertype(ppp_to_ethertype(proto), d, out);
     }
-    case DLT_PPP_ETHER:
+    case linktype::kPppEther:
       if (d.size() < 8) return malformed();
       return ethertype(ppp_to_ethertype(load_be16(&d[6])), d.subspan(8), out);
-    case DLT_C_HDLC:
+    case linktype::kCiscoHdlc:
       if (d.size() < 4) return malformed();
       return ethertype(load_be16(&d[2]), d.subspan(4), out);
   }

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "base/counters.h"
-#include "capture/pcap_source.h"
+#include "capture/frame.h"
 #include "decode/defragmenter.h"
 #include "decode/packet.h"
 

@@ -42,6 +42,7 @@ Pipeline::Pipeline(EntrySink& out, const PipelineSettings& settings)
       out_(out),
       flows_(*this, dissect_counters_, settings_.dissect, settings_.flows),
       icmp_(*this, dissect_counters_),
+      byte_streams_(*this, dissect_counters_, settings_.dissect, settings_.byte_streams),
       stages_(settings_.stages) {}
 
 void Pipeline::add(const Frame& frame) {
@@ -63,6 +64,7 @@ void Pipeline::finish() {
   finishing_ = true;
   flows_.finish();
   icmp_.finish();
+  byte_streams_.finish();
 }
 
 void Pipeline::emit(Entry&& entry) {

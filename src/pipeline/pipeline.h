@@ -9,10 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "capture/pcap_source.h"
+#include "capture/frame.h"
 #include "decode/decoder.h"
 #include "dissect/dissector.h"
 #include "entries/entry.h"
+#include "flows/byte_streams.h"
 #include "flows/flow_table.h"
 #include "pipeline/flow_sharder.h"
 #include "protocols/icmp/icmp.h"
@@ -40,6 +41,7 @@ struct PipelineSettings {
   FlowLimits flows;
   uint64_t memory_bytes = 64 << 20;  // the dissectors' budget, when none is shared
   std::vector<StageSpec> stages;     // run in order on every entry before its id
+  ByteStreamSettings byte_streams;   // connections of a byte-stream source
   // Shared with other pipelines; a pipeline makes its own (from the settings
   // above) when none is given. Its pointers in `dissect` and `flows` are set
   // from it.
@@ -73,6 +75,10 @@ class Pipeline : public EntrySink {
   // Flows are being ended by time or at the end of input, in stream id order.
   bool ending_flows() const { return flows_.ending_in_stream_order(); }
 
+  // The connections of a byte-stream source (eBPF TLS plaintext): their
+  // entries take the same stages and numbering as those of packets.
+  ByteStreams& byte_streams() { return byte_streams_; }
+
   // Entries the stages keep are numbered and go to the output sink.
   void emit(Entry&& entry) override;
 
@@ -102,6 +108,7 @@ class Pipeline : public EntrySink {
   DissectCounters dissect_counters_;
   FlowTable flows_;
   IcmpTracker icmp_;
+  ByteStreams byte_streams_;
   Packet packet_;
   uint64_t frames_ = 0, stream_step_ = 1, stream_offset_ = 0;
   StageList stages_;
