@@ -1,12 +1,12 @@
 #include "protocols/http1/http1.h"
 
-#include <deque>
 #include <memory>
 #include <optional>
 
 #include "base/decompress.h"
 #include "base/text.h"
 #include "dissect/entry_problem.h"
+#include "dissect/in_order_pairing.h"
 #include "dissect/registry.h"
 #include "protocols/graphql/graphql.h"
 #include "protocols/http1/http1_parser.h"
@@ -21,7 +21,9 @@ constexpr size_t kCompressedKeep = 1 << 20;  // compressed body kept to decode m
 class Http1Dissector : public StreamDissector {
  public:
   explicit Http1Dissector(const DissectorEnv& env)
-      : env_(env), sides_{Side(*this, Direction::kAtoB), Side(*this, Direction::kBtoA)} {}
+      : env_(env),
+        sides_{Side(*this, Direction::kAtoB), Side(*this, Direction::kBtoA)},
+        pairing_(env.settings, env.counters) {}
 
   void on_data(Direction dir, Bytes data, int64_t ts) override {
     if (upgraded_) return upgraded_->on_data(dir, data, ts);
@@ -38,11 +40,7 @@ class Http1Dissector : public StreamDissector {
 
   void on_close(int64_t ts) override {
     for (Side& s : sides_) s.parser.close(ts);
-    while (!pending_.empty()) {
-      Exchange ex = std::move(pending_.front());
-      pending_.pop_front();
-      emit(std::move(ex));
-    }
+    while (!pairing_.empty()) emit(pairing_.take_oldest());
     if (upgraded_) upgraded_->on_close(ts);
   }
 
@@ -55,7 +53,7 @@ class Http1Dissector : public StreamDissector {
     bool uncertain = false;       // paired after a gap on the request side
     bool evicted = false;         // sent out unanswered: too many were in flight
     std::string handshake_error;  // a 101 whose next protocol found it wrong
-    uint64_t held = 0;            // its request's bytes, counted in pending_held_
+    uint64_t held = 0;            // its request's bytes (InOrderPairing::hold)
   };
 
   struct Side : Http1Parser::Handler {
@@ -88,19 +86,18 @@ class Http1Dissector : public StreamDissector {
     if (head.is_request) {
       // Queue the request now, so a response that comes before its body ends
       // (100 Continue, an early error) still pairs with it.
-      if (pending_.empty()) request_dir_ = side.dir;
-      if (pending_.size() >= env_.settings.max_in_flight) evict_oldest();
+      if (pairing_.empty()) request_dir_ = side.dir;
+      Exchange& ex = pairing_.add([this](Exchange& old) { return evict(old); });
+      ex.request_dir = side.dir;
+      side.current = &ex;
       // Past the connection's share, requests wait for their responses without
       // their bodies (cut, and counted as truncated).
-      if (pending_held_ > env_.settings.max_pending_bytes) {
+      if (pairing_.over_byte_budget()) {
         side.parser.set_body_keep(0);
         std::string_view length = head.header("content-length");
         if (!head.header("transfer-encoding").empty() || (!length.empty() && length != "0"))
           ++env_.counters.budget_drops;  // counted now, not when the exchange ends
       }
-      pending_.emplace_back();
-      pending_.back().request_dir = side.dir;
-      side.current = &pending_.back();
       return true;
     }
     if (head.status / 100 == 1 || head.status == 204 || head.status == 304) return false;
@@ -109,21 +106,19 @@ class Http1Dissector : public StreamDissector {
   }
 
   // More requests in flight than kept: the oldest goes out unanswered; its
-  // response, when it comes, is known for what it is, so later ones pair with theirs.
-  void evict_oldest() {
+  // response, when it comes, is known for what it is (the responses it still owes).
+  uint64_t evict(Exchange& oldest) {
     for (Side& s : sides_)
-      if (s.current == &pending_.front()) s.current = nullptr;
-    Exchange old = std::move(pending_.front());
-    pending_.pop_front();
-    old.evicted = true;
-    if (!old.response) ++evicted_responses_;
-    ++env_.counters.pipeline_evictions;
-    emit(std::move(old));
+      if (s.current == &oldest) s.current = nullptr;
+    oldest.evicted = true;
+    uint64_t owed = oldest.response ? 0 : 1;
+    emit(std::move(oldest));
+    return owed;
   }
 
   // The exchange a response on `side` answers: the oldest request from the other side.
   Exchange* answered_by(const Side& side) {
-    for (Exchange& ex : pending_)
+    for (Exchange& ex : pairing_.waiting())
       if (ex.request_dir != side.dir) return &ex;
     return nullptr;
   }
@@ -156,15 +151,13 @@ class Http1Dissector : public StreamDissector {
       if (!ex) return;
       ex->request = std::move(m);
       ex->request_complete = true;
-      ex->held = ex->request.held.held();
-      pending_held_ += ex->held;
+      pairing_.hold(*ex, ex->request.held.held());
       if (ex->request.method == "CONNECT") side.parser.stop();
       flush_ready();
       return;
     }
     if (m.status / 100 == 1 && m.status != 101) return;  // interim response
-    if (evicted_responses_ > 0) {  // the response of a request sent out unanswered
-      --evicted_responses_;
+    if (pairing_.reply_to_evicted()) {  // the response of a request sent out unanswered
       Exchange orphan;
       orphan.request_dir = opposite(side.dir);
       orphan.response = std::move(m);
@@ -213,12 +206,9 @@ class Http1Dissector : public StreamDissector {
 
   // Emits, in order, the exchanges that are complete.
   void flush_ready() {
-    while (!pending_.empty() && pending_.front().request_complete && pending_.front().response) {
-      Exchange ex = std::move(pending_.front());
-      pending_.pop_front();
-      emit(std::move(ex));
-    }
-    if (pending_.empty()) pairing_uncertain_ = false;
+    while (!pairing_.empty() && pairing_.oldest().request_complete && pairing_.oldest().response)
+      emit(pairing_.take_oldest());
+    if (pairing_.empty()) pairing_uncertain_ = false;
   }
 
   bool body_fields(Json& side, Http1Message& m) {
@@ -228,7 +218,6 @@ class Http1Dissector : public StreamDissector {
   }
 
   void emit(Exchange&& ex) {
-    pending_held_ -= std::min(pending_held_, ex.held);
     Entry e;
     e.protocol = "http";
     e.layer4 = env_.flow.layer4;
@@ -294,9 +283,7 @@ class Http1Dissector : public StreamDissector {
 
   DissectorEnv env_;
   Side sides_[2];
-  std::deque<Exchange> pending_;    // requests in order, waiting for their responses
-  uint64_t pending_held_ = 0;       // bytes their requests hold
-  uint64_t evicted_responses_ = 0;  // still to come for requests evicted unanswered
+  InOrderPairing<Exchange> pairing_;  // requests in order, waiting for their responses
   Direction request_dir_ = Direction::kAtoB;
   bool pairing_uncertain_ = false;
   std::unique_ptr<StreamDissector> upgraded_;  // the protocol after a 101

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <deque>
 
 #include "base/text.h"
 #include "dissect/entry_problem.h"
+#include "dissect/in_order_pairing.h"
 #include "protocols/redis/resp.h"
 
 namespace trawl {
@@ -327,7 +327,8 @@ struct Pending {
 
 class RedisDissector : public StreamDissector {
  public:
-  explicit RedisDissector(const DissectorEnv& env) : env_(env), memory_(env.settings.memory) {}
+  explicit RedisDissector(const DissectorEnv& env)
+      : env_(env), pairing_(env.settings, env.counters), memory_(env.settings.memory) {}
 
   void on_data(Direction dir, Bytes data, int64_t ts) override {
     if (!client_known_) decide_client(dir, data);
@@ -342,9 +343,9 @@ class RedisDissector : public StreamDissector {
   }
 
   void on_close(int64_t) override {
-    while (!pending_.empty()) {
-      emit(&pending_.front(), std::move(pending_.front().replies), "no response");
-      pop_pending();
+    while (!pairing_.empty()) {
+      Pending p = take_oldest();
+      emit(&p, std::move(p.replies), "no response");
     }
   }
 
@@ -385,8 +386,7 @@ class RedisDissector : public StreamDissector {
   }
 
   void request(const RespMessage& m) {
-    if (pending_.size() >= env_.settings.max_in_flight) evict_oldest();
-    Pending& p = pending_.emplace_back();
+    Pending& p = pairing_.add([this](Pending& old) { return evict(old); });
     const size_t top = m.value_index();
     const RespNode& v = m.nodes[top];
     // The command word, then its arguments (views into the message).
@@ -446,7 +446,7 @@ class RedisDissector : public StreamDissector {
   void reply(const RespMessage& m) {
     std::string kind = pubsub_kind(m);
     bool confirmation = !kind.empty() && kind.find("subscribe") != std::string::npos;
-    bool head_subscribes = !pending_.empty() && is_subscribe_command(pending_.front().command);
+    bool head_subscribes = !pairing_.empty() && is_subscribe_command(pairing_.oldest().command);
     if (m.nodes[m.value_index()].type == '>' || (subscribed_ && !kind.empty())) {
       if (!(confirmation && head_subscribes)) {
         Replies one;
@@ -455,11 +455,11 @@ class RedisDissector : public StreamDissector {
         return;
       }
     }
-    if (pending_.empty() || evicted_replies_ > 0) {
+    bool owed_to_evicted = pairing_.reply_to_evicted();
+    if (pairing_.empty() || owed_to_evicted) {
       Replies one;
       one.add(m);
-      if (evicted_replies_ > 0) {
-        --evicted_replies_;  // the reply of a command sent out unanswered
+      if (owed_to_evicted) {  // the reply of a command sent out unanswered
         emit(nullptr, std::move(one), "no request: its command was evicted (too many in flight)");
       } else {
         emit(nullptr, std::move(one), "no request");
@@ -467,42 +467,41 @@ class RedisDissector : public StreamDissector {
       ++env_.counters.unpaired;
       return;
     }
-    Pending& head = pending_.front();
+    Pending& head = pairing_.oldest();
     head.replies.add(m);
     if (head.replies.count < head.replies_expected) return;
-    emit(&head, std::move(head.replies), head.uncertain ? "gap in stream" : "");
-    pop_pending();
-    if (pending_.empty()) pairing_uncertain_ = false;
+    Pending done = take_oldest();
+    emit(&done, std::move(done.replies), done.uncertain ? "gap in stream" : "");
+    if (pairing_.empty()) pairing_uncertain_ = false;
   }
 
   // Charges a command waiting for its replies to the memory budget. When the
   // budget is spent it waits without its arguments (false): its place in the
   // pipeline must stay, to pair the replies.
   [[gnu::noinline]] bool keep_arguments(Pending& p, size_t bytes) {
-    if (memory_.used() + bytes <= env_.settings.max_pending_bytes && memory_.take(bytes)) {
-      p.held = bytes;
+    if (!pairing_.over_byte_budget(bytes) && memory_.take(bytes)) {
+      pairing_.hold(p, bytes);
       return true;
     }
     ++env_.counters.budget_drops;
     size_t bare = 48 + p.command.size();
-    p.held = memory_.take(bare) ? bare : 0;
+    if (memory_.take(bare)) pairing_.hold(p, bare);
     return false;
   }
 
-  // More commands in flight than kept: the oldest goes out unanswered; the
-  // replies still to come for it are counted, so later ones pair with theirs.
-  [[gnu::noinline]] void evict_oldest() {
-    Pending& p = pending_.front();
-    evicted_replies_ += p.replies_expected - std::min(p.replies_expected, p.replies.count);
+  // More commands in flight than kept: the oldest goes out unanswered; returns
+  // the replies still to come for it, so later ones pair with theirs.
+  [[gnu::noinline]] uint64_t evict(Pending& p) {
+    uint64_t owed = p.replies_expected - std::min(p.replies_expected, p.replies.count);
     emit(&p, std::move(p.replies), "no response: evicted (too many in flight)");
-    ++env_.counters.pipeline_evictions;
     ++env_.counters.unpaired;
-    pop_pending();
+    memory_.give(p.held);
+    return owed;
   }
 
-  [[gnu::noinline]] void pop_pending() {
-    memory_.give(pending_.front().held);
-    pending_.pop_front();
+  [[gnu::noinline]] Pending take_oldest() {
+    memory_.give(pairing_.oldest().held);
+    return pairing_.take_oldest();
   }
 
   void emit(Pending* request, Replies&& replies, std::string_view error) {
@@ -536,10 +535,9 @@ class RedisDissector : public StreamDissector {
   bool subscribed_ = false;
   bool resp3_ = false;
   bool pairing_uncertain_ = false;
-  std::deque<Pending> pending_;
-  ChunkedShare memory_;           // what the pending commands hold of the memory budget
-  uint64_t evicted_replies_ = 0;  // still to come for commands evicted unanswered
-  Args args_;                     // the request being rendered (reused)
+  InOrderPairing<Pending> pairing_;  // commands waiting for their replies, in order
+  ChunkedShare memory_;              // what they hold of the memory budget
+  Args args_;                        // the request being rendered (reused)
 };
 
 // "*<n>\r\n$" starts a command; a reply line ("+OK\r\n", ":1\r\n", "$5\r\n") or an

@@ -1,0 +1,79 @@
+// Requests of a protocol that answers in order on a connection (HTTP/1.1,
+// Redis), waiting for their replies. At most max_in_flight wait: past it the
+// oldest goes out unanswered, and the replies still due for it are known for
+// what they are when they come, so later requests still pair with their own.
+// The bytes the waiting requests hold are counted against max_pending_bytes.
+// (AMQP pairs per channel and method, with its own bound: amqp.cpp.)
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+
+#include "dissect/dissector.h"
+
+namespace trawl {
+
+// `Request` has a `uint64_t held`: the bytes it holds, set through hold().
+template <typename Request>
+class InOrderPairing {
+ public:
+  InOrderPairing(const DissectorSettings& settings, DissectCounters& counters)
+      : settings_(settings), counters_(counters) {}
+
+  // Oldest first.
+  std::deque<Request>& waiting() { return waiting_; }
+  bool empty() const { return waiting_.empty(); }
+  Request& oldest() { return waiting_.front(); }
+
+  // A new request at the end. When max_in_flight already wait, the oldest is
+  // first handed to `evict(Request&)`, which emits it unanswered (it may move
+  // from it) and returns how many of its replies are still due.
+  template <typename Evict>
+  Request& add(Evict&& evict) {
+    if (waiting_.size() >= std::max<size_t>(settings_.max_in_flight, 1)) {
+      Request& old = waiting_.front();
+      uint64_t held = old.held;
+      owed_to_evicted_ += evict(old);
+      ++counters_.pipeline_evictions;
+      held_ -= std::min(held_, held);
+      waiting_.pop_front();
+    }
+    return waiting_.emplace_back();
+  }
+
+  // The oldest request leaves (answered, or unanswered at the close).
+  Request take_oldest() {
+    Request r = std::move(waiting_.front());
+    waiting_.pop_front();
+    held_ -= std::min(held_, r.held);
+    return r;
+  }
+
+  // A reply came: true when it is due to a request evicted earlier (the
+  // caller emits it alone, as such), false when it is the oldest waiting one's.
+  bool reply_to_evicted() {
+    if (owed_to_evicted_ == 0) return false;
+    --owed_to_evicted_;
+    return true;
+  }
+
+  void hold(Request& r, uint64_t bytes) {
+    held_ += bytes;
+    r.held += bytes;
+  }
+  uint64_t held_bytes() const { return held_; }
+  // The requests' share of the connection is spent: new ones wait without content.
+  bool over_byte_budget(uint64_t more = 0) const {
+    return held_ + more > settings_.max_pending_bytes;
+  }
+
+ private:
+  const DissectorSettings& settings_;
+  DissectCounters& counters_;
+  std::deque<Request> waiting_;
+  uint64_t held_ = 0;
+  uint64_t owed_to_evicted_ = 0;  // replies still to come for evicted requests
+};
+
+}  // namespace trawl
