@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "dissect/dissector.h"
+#include "dissect/stream_session.h"
 #include "entries/json_parse.h"
 
 namespace trawl::fuzz {
@@ -35,7 +36,9 @@ inline void run_stream(const ProtocolInfo& protocol, const uint8_t* data, size_t
   DissectCounters counters;
   DissectorSettings settings;
   settings.max_body = 256;  // small caps reach the capping code paths
-  auto d = protocol.create(DissectorEnv{flow, sink, counters, settings});
+  // Through a session, as in a capture: upgrades are handed over.
+  StreamSession session(flow, datagrams ? kOverUdp : kOverTcp, sink, counters, settings, protocol);
+  StreamSession* d = &session;
   int64_t ts = 0;
   size_t pos = 0;
   while (pos + 3 <= size) {

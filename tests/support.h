@@ -6,10 +6,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dissect/dissector.h"
+#include "dissect/stream_session.h"
 #include "entries/entry.h"
 
 namespace trawl::testing {
@@ -52,14 +54,22 @@ inline int64_t num(const Json& j, std::string_view key) {
 // A dissector wired to a capturing sink, as the flow table would create it.
 struct DissectorHarness {
   explicit DissectorHarness(const ProtocolInfo& p, bool datagrams = false,
-                            MemoryBudget* memory = nullptr) {
+                            MemoryBudget* memory = nullptr)
+      : protocol(p) {
     settings.memory = memory;
     flow.stream = "7";
     flow.layer4 = datagrams ? "udp" : "tcp";
     flow.datagrams = datagrams;
     flow.a = {"10.0.0.1", 40000};
     flow.b = {"10.0.0.2", 80};
-    dissector = p.create(DissectorEnv{flow, sink, counters, settings});
+    restart();
+  }
+  // A new connection (after settings changed): the protocol is given, not
+  // detected; the session hands over upgrades as in a capture.
+  void restart() {
+    dissector.reset();
+    dissector.emplace(flow, flow.datagrams ? kOverUdp : kOverTcp, sink, counters, settings,
+                      protocol);
   }
   void a(std::string_view s, int64_t ts = 1000) {
     dissector->on_data(Direction::kAtoB, bytes(s), ts);
@@ -73,7 +83,8 @@ struct DissectorHarness {
   CapturingSink sink;
   DissectCounters counters;
   DissectorSettings settings;
-  std::unique_ptr<StreamDissector> dissector;
+  const ProtocolInfo& protocol;
+  std::optional<StreamSession> dissector;
 };
 
 // zlib's deflate: window_bits 31 gzip, 15 zlib-wrapped, -15 raw.

@@ -76,13 +76,6 @@ struct DissectorSettings {
   size_t max_records = 100;       // Kafka records listed per message (all are counted)
 };
 
-struct DissectorEnv {
-  const FlowContext& flow;
-  EntrySink& sink;
-  DissectCounters& counters;
-  const DissectorSettings& settings;
-};
-
 class StreamDissector {
  public:
   virtual ~StreamDissector() = default;
@@ -92,6 +85,29 @@ class StreamDissector {
   virtual void on_gap(Direction dir, uint64_t length, int64_t timestamp_us) = 0;
   // The flow ended (FIN/RST, timeout or end of input): emit what is pending.
   virtual void on_close(int64_t timestamp_us) = 0;
+};
+
+// The session a dissector runs in (dissect/stream_session). A connection that
+// switches protocols (HTTP 101 or CONNECT, LDAP StartTLS) is handed over
+// through it: the next protocol's dissector gets the connection's bytes from
+// then on, the current one only the close (to emit what it still holds).
+class ProtocolSwitch {
+ public:
+  virtual void switch_to(std::unique_ptr<StreamDissector> next) = 0;
+  // Bytes of `dir` after the switch that reached the previous dissector in the
+  // same chunk, for the next one.
+  virtual void forward(Direction dir, Bytes rest, int64_t timestamp_us) = 0;
+
+ protected:
+  ~ProtocolSwitch() = default;
+};
+
+struct DissectorEnv {
+  const FlowContext& flow;
+  EntrySink& sink;
+  DissectCounters& counters;
+  const DissectorSettings& settings;
+  ProtocolSwitch* session = nullptr;  // null: the connection cannot switch protocols
 };
 
 enum class Probe { kNo, kMaybe, kYes };

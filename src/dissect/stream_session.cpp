@@ -13,8 +13,18 @@ constexpr size_t kMaxProbeHeld = 16 * 1024;  // first bytes kept per direction w
 StreamSession::StreamSession(const FlowContext& flow, Transport transport, EntrySink& sink,
                              DissectCounters& counters, const DissectorSettings& settings,
                              size_t probe_attempts)
-    : env_{flow, sink, counters, settings}, transport_(transport), probe_attempts_(probe_attempts) {
+    : env_{flow, sink, counters, settings, this},
+      transport_(transport),
+      probe_attempts_(probe_attempts) {
   for (auto& h : held_) h.share = BudgetShare(settings.memory);
+}
+
+StreamSession::StreamSession(const FlowContext& flow, Transport transport, EntrySink& sink,
+                             DissectCounters& counters, const DissectorSettings& settings,
+                             const ProtocolInfo& protocol)
+    : StreamSession(flow, transport, sink, counters, settings, 0) {
+  protocol_ = protocol.name;
+  dissector_ = protocol.create(env_);
 }
 
 void StreamSession::on_data(Direction dir, Bytes bytes, int64_t ts) {
@@ -38,7 +48,19 @@ void StreamSession::on_close(int64_t ts) {
       start(*p, Direction(d), Bytes(first), held.since_us);
     }
   }
+  for (auto& previous : handed_over_) previous->on_close(ts);
   if (dissector_) dissector_->on_close(ts);
+}
+
+// Called from inside the current dissector: it is kept (for its close), not destroyed.
+void StreamSession::switch_to(std::unique_ptr<StreamDissector> next) {
+  if (!next) return;
+  handed_over_.push_back(std::move(dissector_));
+  dissector_ = std::move(next);
+}
+
+void StreamSession::forward(Direction dir, Bytes rest, int64_t ts) {
+  if (dissector_ && !rest.empty()) dissector_->on_data(dir, rest, ts);
 }
 
 // On a byte stream, chunks a probe cannot decide on yet (Maybe) are kept and

@@ -26,12 +26,10 @@ class Http1Dissector : public StreamDissector {
         pairing_(env.settings, env.counters) {}
 
   void on_data(Direction dir, Bytes data, int64_t ts) override {
-    if (upgraded_) return upgraded_->on_data(dir, data, ts);
     sides_[int(dir)].parser.feed(data, ts);
   }
 
   void on_gap(Direction dir, uint64_t length, int64_t ts) override {
-    if (upgraded_) return upgraded_->on_gap(dir, length, ts);
     Side& s = sides_[int(dir)];
     bool in_sync = s.parser.gap(length, ts);
     // Requests lost whole would shift the in-order pairing of later responses.
@@ -41,7 +39,6 @@ class Http1Dissector : public StreamDissector {
   void on_close(int64_t ts) override {
     for (Side& s : sides_) s.parser.close(ts);
     while (!pairing_.empty()) emit(pairing_.take_oldest());
-    if (upgraded_) upgraded_->on_close(ts);
   }
 
  private:
@@ -69,7 +66,7 @@ class Http1Dissector : public StreamDissector {
     void on_resync() override { ++owner.env_.counters.resyncs; }
     void on_memory_refused() override { ++owner.env_.counters.budget_drops; }
     void on_after_stop(Bytes rest, int64_t ts) override {
-      if (owner.upgraded_) owner.upgraded_->on_data(dir, rest, ts);
+      if (owner.handed_over_) owner.env_.session->forward(dir, rest, ts);
     }
     Side(const Side&) = delete;  // the parser holds a reference to its handler
 
@@ -200,7 +197,9 @@ class Http1Dissector : public StreamDissector {
     up.method = ex.request.method;
     up.target = ex.request.target;
     up.timestamp_us = resp.last_us;
-    upgraded_ = next->create_upgraded(env_, up);
+    if (!env_.session) return;
+    env_.session->switch_to(next->create_upgraded(env_, up));
+    handed_over_ = true;
     ex.handshake_error = std::move(up.handshake_error);
   }
 
@@ -286,7 +285,7 @@ class Http1Dissector : public StreamDissector {
   InOrderPairing<Exchange> pairing_;  // requests in order, waiting for their responses
   Direction request_dir_ = Direction::kAtoB;
   bool pairing_uncertain_ = false;
-  std::unique_ptr<StreamDissector> upgraded_;  // the protocol after a 101
+  bool handed_over_ = false;  // after a 101, to the protocol named by Upgrade
 };
 
 Probe probe_http1(Bytes first, Direction) {

@@ -45,10 +45,7 @@ class LdapDissector : public StreamDissector {
   explicit LdapDissector(const DissectorEnv& env) : env_(env) {}
 
   void on_data(Direction dir, Bytes data, int64_t ts) override {
-    if (tls_started_) {  // after StartTLS the connection carries TLS records
-      if (tls_) tls_->on_data(dir, data, ts);
-      return;
-    }
+    if (tls_started_) return;  // TLS records the session hands to TLS (when it knows it)
     if (env_.flow.datagrams) {
       // CLDAP: whole messages in each datagram.
       while (!data.empty()) {
@@ -87,10 +84,7 @@ class LdapDissector : public StreamDissector {
   }
 
   void on_gap(Direction dir, uint64_t length, int64_t ts) override {
-    if (tls_started_) {
-      if (tls_) tls_->on_gap(dir, length, ts);
-      return;
-    }
+    if (tls_started_) return;
     Side& s = sides_[int(dir)];
     s.buf.clear();
     s.skip = 0;
@@ -103,7 +97,6 @@ class LdapDissector : public StreamDissector {
   void on_close(int64_t ts) override {
     for (auto& [id, p] : pending_) emit(p, nullptr, "no response");
     pending_.clear();
-    if (tls_) tls_->on_close(ts);
   }
 
  private:
@@ -174,7 +167,7 @@ class LdapDissector : public StreamDissector {
         // Bytes after the StartTLS response are the TLS handshake.
         std::string rest = std::move(s.buf);
         s.buf.clear();
-        if (tls_ && !rest.empty()) tls_->on_data(dir, as_bytes(rest), ts);
+        if (env_.session) env_.session->forward(dir, as_bytes(rest), ts);
         return;
       }
     }
@@ -252,7 +245,8 @@ class LdapDissector : public StreamDissector {
     emit(p, &m, p.gap ? "gap in stream" : "", last_us);
     if (start_tls) {
       tls_started_ = true;
-      if (const ProtocolInfo* tls = protocol_by_name("tls")) tls_ = tls->create(env_);
+      const ProtocolInfo* tls = protocol_by_name("tls");
+      if (tls && env_.session) env_.session->switch_to(tls->create(env_));
     }
   }
 
@@ -299,7 +293,6 @@ class LdapDissector : public StreamDissector {
   Side sides_[2];
   std::map<int64_t, Pending> pending_;  // by message id
   bool tls_started_ = false;
-  std::unique_ptr<StreamDissector> tls_;  // the TLS handshake after StartTLS
 };
 
 Probe probe_ldap(Bytes first, Direction) {

@@ -135,8 +135,7 @@ TEST_F(Http1Test, GzipDeflateAndBrotliBodiesAreDecoded) {
 TEST_F(Http1Test, BinaryBodyIsBase64AndLargeBodyIsCapped) {
   DissectorHarness small{http1_protocol()};
   small.settings.max_body = 4;
-  small.dissector =
-      http1_protocol().create(DissectorEnv{small.flow, small.sink, small.counters, small.settings});
+  small.restart();
   small.a("GET / HTTP/1.1\r\n\r\n");
   small.b(
       "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n"
