@@ -19,7 +19,7 @@ time_of() {  # seconds and peak RSS (KiB) of one run
 
 echo "| capture | command | old s | new s | new/old | old RSS MiB | new RSS MiB |"
 echo "|---|---|---|---|---|---|---|"
-for c in http h2 redis kafka; do
+for c in http dense h2 redis kafka; do
   capture=$here/out/$c.pcap
   [ -f "$capture" ] || { echo "compare.sh: $capture missing (bench/run.sh makes it)" >&2; continue; }
   for args in "--json" "--json --threads 1" "--count"; do

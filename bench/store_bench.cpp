@@ -81,23 +81,12 @@ void query(Store& store, const std::string& text, const char* what) {
               double(scanned) / std::max(dc, 1e-9) / 1e6);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::cerr << "usage: trawl_store_bench CAPTURE DIR ENTRIES\n";
-    return 2;
-  }
-  std::string capture = argv[1], dir = argv[2];
-  uint64_t total = std::stoull(argv[3]);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-
-  Collect source;
-  for (size_t start = 0; start < capture.size();) {
-    size_t comma = capture.find(',', start);
-    std::string file = capture.substr(start, comma - start);
-    start = comma == std::string::npos ? capture.size() : comma + 1;
+// Entries of the captures (comma-separated), 100,000 of each at most.
+void collect(const std::string& captures, Collect& source) {
+  for (size_t start = 0; start < captures.size();) {
+    size_t comma = captures.find(',', start);
+    std::string file = captures.substr(start, comma - start);
+    start = comma == std::string::npos ? captures.size() : comma + 1;
     source.cap = source.entries.size() + 100000;
     PipelineSettings ps;
     ps.dissect.max_body = 512;
@@ -110,67 +99,64 @@ int main(int argc, char** argv) {
   std::map<std::string, size_t> mix;
   for (const Entry& e : source.entries) ++mix[e.protocol];
   std::printf("source: %zu entries of %s (bodies cut at 512 bytes):", source.entries.size(),
-              capture.c_str());
+              captures.c_str());
   for (const auto& [p, n] : mix) std::printf(" %s %zu", p.c_str(), n);
   std::printf("\n\n");
-  // Appends as the worker does: the store's own thread compresses, writes and
-  // syncs every 200 ms, or sooner when blocks pile up (then at the fast level).
-  StoreSettings s;
-  s.dir = dir + "/store";
-  s.max_bytes = uint64_t(200) << 30;
-  s.max_age_us = INT64_MAX / 4;
-  uint64_t json_bytes = 0;
-  double append_s, append_cpu;
-  {
-    Store store(s);
-    store.commit_every(std::chrono::milliseconds(200));
-    int64_t base = 1'800'000'000'000'000;
-    double t = now_s(), c = cpu_s();
-    for (uint64_t i = 0; i < total; ++i) {
-      Entry e = source.entries[i % source.entries.size()];
-      e.timestamp_us = base + int64_t(i) * 100;  // 10,000 entries a second
-      store.append(e);
-    }
-    store.commit();
-    append_s = now_s() - t;
-    append_cpu = cpu_s() - c;
-    StoreStats st = store.stats();
-    std::printf(
-        "| store append | entries | wall s | CPU s (all threads) | entries/s | entries per CPU s | "
-        "bytes on disk |\n|---|---|---|---|---|---|---|\n");
-    std::printf(
-        "| trawl store (zstd blocks; %llu of %llu at level -1 on a backlog, the rest level 1) | "
-        "%llu | "
-        "%.2f | %.2f | %.0f | %.0f | %.1f MB |\n",
-        static_cast<unsigned long long>(st.fast_blocks), static_cast<unsigned long long>(st.blocks),
-        static_cast<unsigned long long>(st.entries), append_s, append_cpu, double(total) / append_s,
-        double(total) / append_cpu, double(st.bytes) / 1e6);
-  }
-  // The peer: the same entries as JSON Lines through zstd -1 into one file.
-  {
-    std::string cmd = "zstd -1 -q -f -o " + dir + "/peer.jsonl.zst";
-    double t = now_s();
-    FILE* p = popen(cmd.c_str(), "w");
-    std::string line;
-    for (uint64_t i = 0; i < total; ++i) {
-      Entry e = source.entries[i % source.entries.size()];
-      e.id = i + 1;
-      e.timestamp_us = 1'800'000'000'000'000 + int64_t(i) * 100;
-      line.clear();
-      write_entry_json(line, e);
-      line += '\n';
-      json_bytes += line.size();
-      std::fwrite(line.data(), 1, line.size(), p);
-    }
-    pclose(p);
-    double dt = now_s() - t;
-    std::printf(
-        "| peer: JSON Lines piped to `zstd -1` | %llu | %.2f | - | %.0f | - | %.1f MB |\n\n",
-        static_cast<unsigned long long>(total), dt, double(total) / dt,
-        double(std::filesystem::file_size(dir + "/peer.jsonl.zst")) / 1e6);
-  }
-  std::printf("JSON of all entries: %.1f MB\n\n", double(json_bytes) / 1e6);
+}
 
+// Appends as the worker does: the store's own thread compresses, writes and
+// syncs every 200 ms, or sooner when blocks pile up (then at the fast level).
+void bench_append(const Collect& source, const StoreSettings& s, uint64_t total) {
+  Store store(s);
+  store.commit_every(std::chrono::milliseconds(200));
+  int64_t base = 1'800'000'000'000'000;
+  double t = now_s(), c = cpu_s();
+  for (uint64_t i = 0; i < total; ++i) {
+    Entry e = source.entries[i % source.entries.size()];
+    e.timestamp_us = base + int64_t(i) * 100;  // 10,000 entries a second
+    store.append(e);
+  }
+  store.commit();
+  double append_s = now_s() - t, append_cpu = cpu_s() - c;
+  StoreStats st = store.stats();
+  std::printf(
+      "| store append | entries | wall s | CPU s (all threads) | entries/s | entries per CPU s | "
+      "bytes on disk |\n|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| trawl store (zstd blocks; %llu of %llu at level -1 on a backlog, the rest level 1) | "
+      "%llu | "
+      "%.2f | %.2f | %.0f | %.0f | %.1f MB |\n",
+      static_cast<unsigned long long>(st.fast_blocks), static_cast<unsigned long long>(st.blocks),
+      static_cast<unsigned long long>(st.entries), append_s, append_cpu, double(total) / append_s,
+      double(total) / append_cpu, double(st.bytes) / 1e6);
+}
+
+// The peer: the same entries as JSON Lines through zstd -1 into one file.
+void bench_peer(const Collect& source, const std::string& dir, uint64_t total) {
+  std::string cmd = "zstd -1 -q -f -o " + dir + "/peer.jsonl.zst";
+  uint64_t json_bytes = 0;
+  double t = now_s();
+  FILE* p = popen(cmd.c_str(), "w");
+  std::string line;
+  for (uint64_t i = 0; i < total; ++i) {
+    Entry e = source.entries[i % source.entries.size()];
+    e.id = i + 1;
+    e.timestamp_us = 1'800'000'000'000'000 + int64_t(i) * 100;
+    line.clear();
+    write_entry_json(line, e);
+    line += '\n';
+    json_bytes += line.size();
+    std::fwrite(line.data(), 1, line.size(), p);
+  }
+  pclose(p);
+  double dt = now_s() - t;
+  std::printf("| peer: JSON Lines piped to `zstd -1` | %llu | %.2f | - | %.0f | - | %.1f MB |\n\n",
+              static_cast<unsigned long long>(total), dt, double(total) / dt,
+              double(std::filesystem::file_size(dir + "/peer.jsonl.zst")) / 1e6);
+  std::printf("JSON of all entries: %.1f MB\n\n", double(json_bytes) / 1e6);
+}
+
+void bench_queries(const StoreSettings& s, const std::string& dir, uint64_t total) {
   double t = now_s();
   Store store(s);
   std::printf("reopen (index rebuilt from block headers): %.3f s\n\n", now_s() - t);
@@ -193,6 +179,28 @@ int main(int argc, char** argv) {
       "| peer: `zstdcat | grep -c '\"status\":999'` (two processes; per wall s) | %.3f | - | %llu "
       "| - | - | %.2f |\n",
       peer, static_cast<unsigned long long>(total), double(total) / peer / 1e6);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::cerr << "usage: trawl_store_bench CAPTURE DIR ENTRIES\n";
+    return 2;
+  }
+  std::string captures = argv[1], dir = argv[2];
+  uint64_t total = std::stoull(argv[3]);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  Collect source;
+  collect(captures, source);
+  StoreSettings s;
+  s.dir = dir + "/store";
+  s.max_bytes = uint64_t(200) << 30;
+  s.max_age_us = INT64_MAX / 4;
+  bench_append(source, s, total);
+  bench_peer(source, dir, total);
+  bench_queries(s, dir, total);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -317,25 +317,8 @@ class Parser {
       if (t.text == "redact") return parse_redact();
       if (t.text == "has") return parse_has();
     }
-    // A lone name that is not followed by an operator: a macro or a truthy selector.
-    if (t.kind == Token::Kind::kIdent && ends_operand(peek(1))) {
-      if (t.text == "true" || t.text == "false") {
-        next();
-        return constant(t.text == "true");
-      }
-      std::string_view name = protocol_named(t.text);
-      if (!name.empty()) {
-        next();
-        auto e = std::make_unique<Expr>();
-        e->kind = Expr::Kind::kProtocolIs;
-        e->text = std::string(name);
-        return e;
-      }
-      if (auto m = macros_.find(t.text); m != macros_.end()) {
-        next();
-        return expand_macro(t, m->second);
-      }
-    }
+    if (t.kind == Token::Kind::kIdent && ends_operand(peek(1)))
+      if (auto e = parse_lone_name(t)) return e;
     size_t operand_at = pos_;
     StringMethod method = StringMethod::kContains;
     std::string argument;
@@ -350,49 +333,9 @@ class Parser {
       if (method == StringMethod::kMatches) e->regex = compile_regex(tokens_[operand_at], e->text);
       return e;
     }
-    if (is_word("in")) {
-      next();
-      auto e = std::make_unique<Expr>();
-      e->kind = Expr::Kind::kIn;
-      e->lhs = std::move(lhs);
-      if (!is_punct("[")) fail(peek(), "expected '[' after 'in'");
-      next();
-      while (!is_punct("]")) {
-        if (peek().kind == Token::Kind::kEnd) fail(peek(), "expected ']' to close the list");
-        e->list.push_back(parse_operand(nullptr, nullptr));
-        if (is_punct(","))
-          next();
-        else if (!is_punct("]"))
-          fail(peek(), "expected ',' or ']' in the list");
-      }
-      next();
-      return e;
-    }
-    if (peek().kind == Token::Kind::kPunct) {
-      static const std::pair<const char*, CompareOp> kOps[] = {
-          {"==", CompareOp::kEq}, {"!=", CompareOp::kNe}, {"<=", CompareOp::kLe},
-          {">=", CompareOp::kGe}, {"<", CompareOp::kLt},  {">", CompareOp::kGt}};
-      for (const auto& [text, op] : kOps) {
-        if (peek().text != text) continue;
-        const Token& op_token = next();
-        auto e = std::make_unique<Expr>();
-        e->op = op;
-        e->lhs = std::move(lhs);
-        if (peek().kind == Token::Kind::kRegex) {
-          if (op != CompareOp::kEq && op != CompareOp::kNe)
-            fail(peek(), "a regular expression can only follow '==' or '!='");
-          e->kind = Expr::Kind::kRegex;
-          e->regex = compile_regex(peek(), peek().text);
-          next();
-          return e;
-        }
-        if (!starts_operand(peek()))
-          fail(peek(), std::string("expected a value after '") + op_token.text + "'");
-        e->kind = Expr::Kind::kCompare;
-        e->rhs = parse_operand(nullptr, nullptr);
-        return e;
-      }
-    }
+    if (is_word("in")) return parse_in(std::move(lhs));
+    if (peek().kind == Token::Kind::kPunct)
+      if (auto e = parse_compare(lhs)) return e;
     if (lhs.kind == Operand::Kind::kLiteral)
       fail(tokens_[operand_at], "expected a comparison after " + describe(tokens_[operand_at]));
     if (lhs.kind != Operand::Kind::kSelector)
@@ -401,6 +344,75 @@ class Parser {
     e->kind = Expr::Kind::kTruthy;
     e->lhs = std::move(lhs);
     return e;
+  }
+
+  // A name not followed by an operator: true, false, a protocol or a macro;
+  // null for a selector (truthy).
+  std::unique_ptr<Expr> parse_lone_name(const Token& t) {
+    if (t.text == "true" || t.text == "false") {
+      next();
+      return constant(t.text == "true");
+    }
+    std::string_view name = protocol_named(t.text);
+    if (!name.empty()) {
+      next();
+      auto e = std::make_unique<Expr>();
+      e->kind = Expr::Kind::kProtocolIs;
+      e->text = std::string(name);
+      return e;
+    }
+    if (auto m = macros_.find(t.text); m != macros_.end()) {
+      next();
+      return expand_macro(t, m->second);
+    }
+    return nullptr;
+  }
+
+  std::unique_ptr<Expr> parse_in(Operand lhs) {
+    next();
+    auto e = std::make_unique<Expr>();
+    e->kind = Expr::Kind::kIn;
+    e->lhs = std::move(lhs);
+    if (!is_punct("[")) fail(peek(), "expected '[' after 'in'");
+    next();
+    while (!is_punct("]")) {
+      if (peek().kind == Token::Kind::kEnd) fail(peek(), "expected ']' to close the list");
+      e->list.push_back(parse_operand(nullptr, nullptr));
+      if (is_punct(","))
+        next();
+      else if (!is_punct("]"))
+        fail(peek(), "expected ',' or ']' in the list");
+    }
+    next();
+    return e;
+  }
+
+  // `lhs` and a comparison operator; null (lhs untouched) when none follows.
+  std::unique_ptr<Expr> parse_compare(Operand& lhs) {
+    static const std::pair<const char*, CompareOp> kOps[] = {
+        {"==", CompareOp::kEq}, {"!=", CompareOp::kNe}, {"<=", CompareOp::kLe},
+        {">=", CompareOp::kGe}, {"<", CompareOp::kLt},  {">", CompareOp::kGt}};
+    for (const auto& [text, op] : kOps) {
+      if (peek().text != text) continue;
+      const Token& op_token = next();
+      auto e = std::make_unique<Expr>();
+      e->op = op;
+      e->lhs = std::move(lhs);
+      if (peek().kind == Token::Kind::kRegex) {
+        if (op != CompareOp::kEq && op != CompareOp::kNe)
+          fail(peek(), "a regular expression can only follow '==' or '!='");
+        e->kind = Expr::Kind::kRegex;
+        e->regex = compile_regex(peek(), peek().text);
+        next();
+        return e;
+      }
+      if (!starts_operand(peek()))
+        fail(peek(), std::string("expected a value after '") + op_token.text + "'");
+      e->kind = Expr::Kind::kCompare;
+      e->rhs = parse_operand(nullptr, nullptr);
+      return e;
+    }
+    return nullptr;
   }
 
   std::unique_ptr<Expr> parse_limit() {
@@ -499,40 +511,39 @@ class Parser {
     return parse_postfix(method, argument);
   }
 
-  Operand parse_postfix(StringMethod* method = nullptr, std::string* argument = nullptr) {
-    const Token& t = peek();
+  // A literal, or nothing when the token starts a selector or a function.
+  std::optional<Operand> parse_literal(const Token& t) {
     Operand o;
     switch (t.kind) {
       case Token::Kind::kInt:
-        next();
         o.literal = t.integer;
-        return o;
+        break;
       case Token::Kind::kDouble:
-        next();
         o.literal = t.number;
-        return o;
+        break;
       case Token::Kind::kString:
-        next();
         o.literal = t.text;
-        return o;
+        break;
       case Token::Kind::kIdent:
+        if (t.text == "true" || t.text == "false")
+          o.literal = t.text == "true";
+        else if (t.text != "nil" && t.text != "null")
+          return std::nullopt;
         break;
       default:
         fail(t, "expected a value, found " + describe(t));
     }
-    if (t.text == "true" || t.text == "false") {
-      next();
-      o.literal = t.text == "true";
-      return o;
-    }
-    if (t.text == "nil" || t.text == "null") {
-      next();
-      return o;
-    }
+    next();
+    return o;
+  }
+
+  Operand parse_postfix(StringMethod* method = nullptr, std::string* argument = nullptr) {
+    const Token& t = peek();
+    if (std::optional<Operand> literal = parse_literal(t)) return std::move(*literal);
     if (is_punct_at(1, "(")) return parse_function();
     next();
+    Operand o;
     o.kind = Operand::Kind::kSelector;
-    std::vector<std::string> names = {t.text};
     std::vector<Step> steps;
     steps.push_back({Step::Kind::kKey, t.text, 0});
     for (;;) {
@@ -546,54 +557,63 @@ class Parser {
         const Token& name = peek();
         if (name.kind != Token::Kind::kIdent) fail(name, "expected a field name after '.'");
         next();
-        if (is_punct("(")) {
-          next();
-          if (name.text == "json" || name.text == "size") {
-            expect(")", "to close " + name.text + "(");
-            steps.push_back({name.text == "json" ? Step::Kind::kJson : Step::Kind::kSize, "", 0});
-            continue;
-          }
-          static const std::pair<const char*, StringMethod> kMethods[] = {
-              {"startsWith", StringMethod::kStartsWith},
-              {"endsWith", StringMethod::kEndsWith},
-              {"contains", StringMethod::kContains},
-              {"matches", StringMethod::kMatches}};
-          for (const auto& [mname, m] : kMethods) {
-            if (name.text != mname) continue;
-            if (!method) fail(name, "." + name.text + "() is a condition, not a value");
-            if (peek().kind != Token::Kind::kString)
-              fail(peek(), "expected a quoted string in ." + name.text + "()");
-            *method = m;
-            *argument = next().text;
-            method_found_ = true;
-            expect(")", "to close ." + name.text + "(");
-            o.selector = selector(std::move(steps));
-            return o;
-          }
-          fail(name, "unknown method ." + name.text + "()");
+        if (!is_punct("(")) {
+          steps.push_back({Step::Kind::kKey, name.text, 0});
+          continue;
         }
-        steps.push_back({Step::Kind::kKey, name.text, 0});
+        next();
+        if (parse_call(name, steps, method, argument)) break;  // a string method ends it
         continue;
       }
-      if (is_punct("[")) {
-        next();
-        const Token& k = peek();
-        if (k.kind == Token::Kind::kString)
-          steps.push_back({Step::Kind::kKey, k.text, 0});
-        else if (k.kind == Token::Kind::kInt)
-          steps.push_back({Step::Kind::kIndex, "", k.integer});
-        else if (k.kind == Token::Kind::kPunct && k.text == "*")
-          steps.push_back({Step::Kind::kAny, "", 0});
-        else
-          fail(k, "expected a quoted key, an index or '*' inside [ ]");
-        next();
-        expect("]", "to close '['");
-        continue;
-      }
-      break;
+      if (!is_punct("[")) break;
+      parse_bracket(steps);
     }
     o.selector = selector(std::move(steps));
     return o;
+  }
+
+  // `.name(` read: json() and size() are steps; a string method (startsWith,
+  // ...) ends the selector as a condition (true).
+  bool parse_call(const Token& name, std::vector<Step>& steps, StringMethod* method,
+                  std::string* argument) {
+    if (name.text == "json" || name.text == "size") {
+      expect(")", "to close " + name.text + "(");
+      steps.push_back({name.text == "json" ? Step::Kind::kJson : Step::Kind::kSize, "", 0});
+      return false;
+    }
+    static const std::pair<const char*, StringMethod> kMethods[] = {
+        {"startsWith", StringMethod::kStartsWith},
+        {"endsWith", StringMethod::kEndsWith},
+        {"contains", StringMethod::kContains},
+        {"matches", StringMethod::kMatches}};
+    for (const auto& [mname, m] : kMethods) {
+      if (name.text != mname) continue;
+      if (!method) fail(name, "." + name.text + "() is a condition, not a value");
+      if (peek().kind != Token::Kind::kString)
+        fail(peek(), "expected a quoted string in ." + name.text + "()");
+      *method = m;
+      *argument = next().text;
+      method_found_ = true;
+      expect(")", "to close ." + name.text + "(");
+      return true;
+    }
+    fail(name, "unknown method ." + name.text + "()");
+  }
+
+  // `[` read: a quoted key, an index or `*`, then `]`.
+  void parse_bracket(std::vector<Step>& steps) {
+    next();
+    const Token& k = peek();
+    if (k.kind == Token::Kind::kString)
+      steps.push_back({Step::Kind::kKey, k.text, 0});
+    else if (k.kind == Token::Kind::kInt)
+      steps.push_back({Step::Kind::kIndex, "", k.integer});
+    else if (k.kind == Token::Kind::kPunct && k.text == "*")
+      steps.push_back({Step::Kind::kAny, "", 0});
+    else
+      fail(k, "expected a quoted key, an index or '*' inside [ ]");
+    next();
+    expect("]", "to close '['");
   }
 
   Operand parse_function() {
