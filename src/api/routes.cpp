@@ -235,15 +235,7 @@ Reply metrics(Worker& worker, const ApiCounters* counters) {
         field("live", "kernel_drops"));
   gauge("trawl_interface_drops_total", "counter", "Packets dropped by interfaces.",
         field("live", "interface_drops"));
-  gauge("trawl_packet_ring_dropped_total", "counter",
-        "Packets not kept in the packet ring (its writer was behind the disk).",
-        field("packet_ring", "dropped_packets"));
-  gauge("trawl_packet_ring_lost_total", "counter",
-        "Packets not kept in the packet ring (their write failed).",
-        field("packet_ring", "lost_packets"));
-  gauge("trawl_packet_ring_write_errors_total", "counter", "Failed writes of the packet ring.",
-        field("packet_ring", "write_errors"));
-  for (const CounterMetric& m : Pipeline::counter_metrics())
+  for (const CounterMetric& m : Worker::counter_metrics())
     gauge(std::string(m.metric), "counter", std::string(m.help),
           field(std::string(m.section), std::string(m.key)));
   gauge("trawl_stream_skipped_total", "counter",

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace trawl {
 
@@ -18,6 +19,11 @@ struct CounterField {
   std::string_view key;
   std::string_view metric;  // its Prometheus counter, "" for none
   std::string_view help;
+};
+
+// A counter /metrics shows as a Prometheus counter, read from /api/stats.
+struct CounterMetric {
+  std::string_view section, key, metric, help;
 };
 
 #define TRAWL_COUNTER_MEMBER(member, section, key, metric, help) uint64_t member = 0;
@@ -31,5 +37,12 @@ struct CounterField {
     static constexpr CounterField<Type> kFields[] = {LIST(TRAWL_COUNTER_FIELD)}; \
     return kFields;                                                              \
   }
+
+// Appends the counters of `Counters` that have a Prometheus name.
+template <typename Counters>
+void add_counter_metrics(std::vector<CounterMetric>& out) {
+  for (const CounterField<Counters>& f : counter_fields(static_cast<const Counters*>(nullptr)))
+    if (!f.metric.empty()) out.push_back({f.section, f.key, f.metric, f.help});
+}
 
 }  // namespace trawl

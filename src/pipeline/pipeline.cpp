@@ -15,22 +15,6 @@ PipelineSettings bound(PipelineSettings s, SharedLimits* own) {
   return s;
 }
 
-// Each of the counters at its section and key.
-template <typename Counters>
-void put_counters(Json& stats, const Counters& c) {
-  for (const CounterField<Counters>& f : counter_fields(&c)) {
-    Json& section = stats[f.section];
-    if (section.is_null()) section = Json::object();
-    section.set(std::string(f.key), c.*f.member);
-  }
-}
-
-template <typename Counters>
-void add_metrics(std::vector<CounterMetric>& out) {
-  for (const CounterField<Counters>& f : counter_fields(static_cast<const Counters*>(nullptr)))
-    if (!f.metric.empty()) out.push_back({f.section, f.key, f.metric, f.help});
-}
-
 }  // namespace
 
 Pipeline::Pipeline(EntrySink& out, const PipelineSettings& settings)
@@ -105,11 +89,11 @@ Json Pipeline::stats() const {
 
 std::vector<CounterMetric> Pipeline::counter_metrics() {
   std::vector<CounterMetric> out;
-  add_metrics<DecodeCounters>(out);
-  add_metrics<DefragCounters>(out);
-  add_metrics<FlowCounters>(out);
-  add_metrics<ReassemblyCounters>(out);
-  add_metrics<DissectCounters>(out);
+  add_counter_metrics<DecodeCounters>(out);
+  add_counter_metrics<DefragCounters>(out);
+  add_counter_metrics<FlowCounters>(out);
+  add_counter_metrics<ReassemblyCounters>(out);
+  add_counter_metrics<DissectCounters>(out);
   return out;
 }
 

@@ -23,10 +23,15 @@ namespace trawl {
 
 // Bounds over every pipeline that shares them (a worker's capture threads):
 // what hostile traffic can make them hold, together.
-// A counter of Pipeline::stats() that /metrics shows as a Prometheus counter.
-struct CounterMetric {
-  std::string_view section, key, metric, help;
-};
+// Each of the counters at its section and key of `stats` (/api/stats).
+template <typename Counters>
+void put_counters(Json& stats, const Counters& c) {
+  for (const CounterField<Counters>& f : counter_fields(&c)) {
+    Json& section = stats[f.section];
+    if (section.is_null()) section = Json::object();
+    section.set(std::string(f.key), c.*f.member);
+  }
+}
 
 struct SharedLimits {
   SharedLimits(uint64_t dissect_bytes, size_t max_flows, uint64_t reassembly_bytes)

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/counters.h"
 #include "capture/pcap_source.h"
 #include "decode/packet.h"
 #include "entries/entry.h"
@@ -37,26 +38,30 @@ struct PacketRingSettings {
   size_t max_buffers = 32;         // mapped as needed; a few are kept when idle
 };
 
-struct PacketRingStats {
-  uint64_t kept_packets = 0;     // written to disk
-  uint64_t kept_bytes = 0;       // their pcapng bytes
-  uint64_t dropped_packets = 0;  // not kept: every buffer was waiting on the disk
-  uint64_t lost_packets = 0;     // not kept: their write failed (a full disk)
-  uint64_t write_errors = 0;
-  uint64_t files_removed = 0;  // to stay within the budget
-  bool direct_io = false;      // O_DIRECT writes (false: the file system refused it)
+#define TRAWL_PACKET_RING_COUNTERS(X)                                                     \
+  X(kept_packets, "packet_ring", "kept_packets", "", "Packets written to disk.")          \
+  X(kept_bytes, "packet_ring", "kept_bytes", "", "Their pcapng bytes.")                   \
+  X(dropped_packets, "packet_ring", "dropped_packets", "trawl_packet_ring_dropped_total", \
+    "Packets not kept in the packet ring (its writer was behind the disk).")              \
+  X(lost_packets, "packet_ring", "lost_packets", "trawl_packet_ring_lost_total",          \
+    "Packets not kept in the packet ring (their write failed).")                          \
+  X(write_errors, "packet_ring", "write_errors", "trawl_packet_ring_write_errors_total",  \
+    "Failed writes of the packet ring.")                                                  \
+  X(files_removed, "packet_ring", "files_removed", "", "Files removed to stay within the budget.")
 
-  PacketRingStats& operator+=(const PacketRingStats& o) {
-    kept_packets += o.kept_packets;
-    kept_bytes += o.kept_bytes;
-    dropped_packets += o.dropped_packets;
-    lost_packets += o.lost_packets;
-    write_errors += o.write_errors;
-    files_removed += o.files_removed;
-    direct_io = direct_io || o.direct_io;
-    return *this;
-  }
+struct PacketRingStats {
+  TRAWL_PACKET_RING_COUNTERS(TRAWL_COUNTER_MEMBER)
+  bool direct_io = false;  // O_DIRECT writes (false: the file system refused it)
+
+  PacketRingStats& operator+=(const PacketRingStats& o);
 };
+TRAWL_COUNTER_FIELDS(PacketRingStats, TRAWL_PACKET_RING_COUNTERS)
+
+inline PacketRingStats& PacketRingStats::operator+=(const PacketRingStats& o) {
+  for (const auto& f : counter_fields(this)) this->*f.member += o.*f.member;
+  direct_io = direct_io || o.direct_io;
+  return *this;
+}
 
 class PacketRing {
  public:

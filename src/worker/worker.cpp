@@ -188,14 +188,15 @@ Json Worker::stats() const {
     if (th->ring) packets += th->ring->stats();
   Json ring = Json::object();
   ring.set("enabled", settings_.keep_packets);
-  ring.set("kept_packets", packets.kept_packets);
-  ring.set("kept_bytes", packets.kept_bytes);
-  ring.set("dropped_packets", packets.dropped_packets);
-  ring.set("lost_packets", packets.lost_packets);
-  ring.set("write_errors", packets.write_errors);
-  ring.set("files_removed", packets.files_removed);
-  ring.set("direct_io", packets.direct_io);
   out.set("packet_ring", std::move(ring));
+  put_counters(out, packets);
+  out["packet_ring"].set("direct_io", packets.direct_io);
+  return out;
+}
+
+std::vector<CounterMetric> Worker::counter_metrics() {
+  std::vector<CounterMetric> out = Pipeline::counter_metrics();
+  add_counter_metrics<PacketRingStats>(out);
   return out;
 }
 

@@ -51,6 +51,8 @@ class Worker {
   std::string packets_dir() const { return settings_.data_dir + "/packets"; }
   // capture (per interface), pipeline counters summed over threads, store, stream.
   Json stats() const;
+  // The counters of stats() that /metrics shows, with their Prometheus names.
+  static std::vector<CounterMetric> counter_metrics();
 
  private:
   struct Thread;

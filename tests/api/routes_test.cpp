@@ -137,7 +137,7 @@ TEST(Api, DeclaredCountersAreInStatsAndMetrics) {
   DemoWorker w;
   Json stats = w.json("/api/stats");
   std::string metrics = w.get("/metrics").body;
-  std::vector<CounterMetric> declared = Pipeline::counter_metrics();
+  std::vector<CounterMetric> declared = Worker::counter_metrics();
   ASSERT_GE(declared.size(), 20u);
   std::set<std::string_view> names;
   for (const CounterMetric& m : declared) {
