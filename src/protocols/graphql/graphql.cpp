@@ -102,57 +102,76 @@ GraphqlOperation graphql_operation(std::string_view doc, std::string_view wanted
   return named.type.empty() ? first : named;
 }
 
+namespace {
+
+Json graphql_body_fields(std::string_view body) {
+  Json fields = Json::object();
+  // A JSON body names its document `query` (written plainly or escaped):
+  // bodies without either are not parsed.
+  if (body.find("query") == std::string_view::npos && body.find("\\u") == std::string_view::npos)
+    return Json();
+  Json root;
+  if (!parse_json(body, root)) return Json();
+  // A batch is a list of operations: the first one names the entry.
+  const Json* op = &root;
+  if (root.is_array()) {
+    if (root.size() == 0) return Json();
+    op = &root.items()[0];
+    fields.set("batch", root.size());
+  }
+  if (!op->is_object()) return Json();
+  std::string_view document = string_field(*op, "query");
+  if (document.empty() || !looks_like_document(document)) return Json();
+  const Json* variables = op->find("variables");
+  set_operation(fields, document, string_field(*op, "operationName"),
+                variables ? *variables : Json());
+  return fields;
+}
+
+}  // namespace
+
+Json graphql_request_fields(const GraphqlRequest& r) {
+  Json fields = Json::object();
+  if (r.method == "GET") {
+    if (r.query.empty() || !looks_like_document(r.query)) return Json();
+    Json variables;
+    if (!r.variables.empty()) parse_json(r.variables, variables);
+    set_operation(fields, r.query, r.operation_name, std::move(variables));
+    return fields;
+  }
+  if (r.method != "POST" || r.body.empty()) return Json();
+  std::string_view content_type = trim(r.content_type.substr(0, r.content_type.find(';')));
+  if (!iequals(content_type, "application/graphql")) return graphql_body_fields(r.body);
+  if (!looks_like_document(r.body)) return Json();
+  set_operation(fields, r.body, {}, Json());
+  return fields;
+}
+
+int64_t graphql_response_errors(std::string_view body) {
+  Json root;
+  if (body.empty() || !parse_json(body, root) || !root.is_object()) return -1;
+  const Json* errors = root.find("errors");
+  return errors && errors->is_array() ? int64_t(errors->size()) : -1;
+}
+
 void refine_graphql(Entry& e) {
   Json& q = e.request;
-  std::string_view method = string_field(q, "method");
-  const Json* headers = q.find("headers");
-  std::string_view content_type = headers ? string_field(*headers, "content-type") : "";
-  content_type = content_type.substr(0, content_type.find(';'));
-  content_type = trim(content_type);
-  Json fields = Json::object();
-  if (method == "GET") {
-    const Json* qs = q.find("queryString");
-    std::string_view document = qs ? string_field(*qs, "query") : "";
-    if (document.empty() || !looks_like_document(document)) return;
-    Json variables;
-    std::string_view vars = string_field(*qs, "variables");
-    if (!vars.empty()) parse_json(vars, variables);
-    set_operation(fields, document, string_field(*qs, "operationName"), std::move(variables));
-  } else if (method == "POST") {
-    std::string_view body = string_field(q, "body");
-    if (body.empty()) return;
-    if (iequals(content_type, "application/graphql")) {
-      if (!looks_like_document(body)) return;
-      set_operation(fields, body, {}, Json());
-    } else {
-      Json root;
-      if (!parse_json(body, root)) return;
-      // A batch is a list of operations: the first one names the entry.
-      const Json* op = &root;
-      if (root.is_array()) {
-        if (root.size() == 0) return;
-        op = &root.items()[0];
-        fields.set("batch", root.size());
-      }
-      if (!op->is_object()) return;
-      std::string_view document = string_field(*op, "query");
-      if (document.empty() || !looks_like_document(document)) return;
-      const Json* variables = op->find("variables");
-      set_operation(fields, document, string_field(*op, "operationName"),
-                    variables ? *variables : Json());
-    }
-  } else {
-    return;
+  GraphqlRequest r;
+  r.method = string_field(q, "method");
+  if (const Json* headers = q.find("headers")) r.content_type = string_field(*headers, "content-type");
+  if (const Json* qs = q.find("queryString")) {
+    r.query = string_field(*qs, "query");
+    r.variables = string_field(*qs, "variables");
+    r.operation_name = string_field(*qs, "operationName");
   }
+  r.body = string_field(q, "body");
+  Json fields = graphql_request_fields(r);
+  if (fields.is_null()) return;
   for (auto& [k, v] : fields.fields_mut()) q.set(k, std::move(v));
   e.protocol = "graphql";
   if (!e.response) return;
-  std::string_view body = string_field(*e.response, "body");
-  if (body.empty()) return;
-  Json root;
-  if (!parse_json(body, root) || !root.is_object()) return;
-  const Json* errors = root.find("errors");
-  if (errors && errors->is_array()) e.response->set("errors", errors->size());
+  int64_t errors = graphql_response_errors(string_field(*e.response, "body"));
+  if (errors >= 0) e.response->set("errors", errors);
 }
 
 }  // namespace trawl

@@ -9,8 +9,22 @@
 
 namespace trawl {
 
-// Adds operationType, operationName, query, variables (and errors from the
-// response) and sets protocol graphql when the request is GraphQL; otherwise
+// What tells a GraphQL request, from the HTTP request's parts.
+struct GraphqlRequest {
+  std::string_view method;
+  std::string_view content_type;  // the header's value
+  std::string_view query, variables, operation_name;  // the query string's, each given once
+  std::string_view body;  // the body when it is text
+};
+
+// The fields a GraphQL request adds to its entry's request (batch,
+// operationType, operationName, query, variables); null when it is not GraphQL.
+Json graphql_request_fields(const GraphqlRequest& request);
+// The number of errors a GraphQL response body lists; -1 when it has no `errors` list.
+int64_t graphql_response_errors(std::string_view body);
+
+// Adds the fields above (and `errors` to the response) to an entry written as
+// a tree and sets protocol graphql when the request is GraphQL; otherwise
 // leaves the entry as it is.
 void refine_graphql(Entry& e);
 

@@ -210,10 +210,80 @@ class Http1Dissector : public StreamDissector {
     if (pairing_.empty()) pairing_uncertain_ = false;
   }
 
-  bool body_fields(Json& side, Http1Message& m) {
+  // The body decoded if it is not yet; the Content-Encoding that failed to
+  // decode, taken before the headers are merged.
+  std::string decode_for_entry(Http1Message& m) {
     if (!m.body_decoded) decode(m);
-    std::string_view encoding = m.body_state.decode_failed ? m.header("content-encoding") : "";
-    return set_body_fields(side, std::move(m.body), m.body_state, encoding);
+    return m.body_state.decode_failed ? std::string(m.header("content-encoding")) : std::string();
+  }
+
+  // Body fields appended to the side's JSON text; false when the body was
+  // written as base64 (not text) or is empty.
+  bool write_body(std::string& text, Http1Message& m, std::string_view failed_encoding) {
+    BodyWritten written = write_body_fields(text, m.body, m.body_state, failed_encoding);
+    if (written.truncated) ++env_.counters.body_truncated;
+    return written.as_text;
+  }
+
+  void write_trailers(std::string& text, Http1Message& m) {
+    if (m.trailers.empty()) return;
+    merge_headers(m.trailers);
+    text += ",\"trailers\":";
+    write_headers_json(text, m.trailers);
+  }
+
+  // The request as entry.md's JSON text, written straight from the parsed
+  // message (no tree: this is the hot path of dense traffic). Returns what a
+  // GraphQL request adds, null for others.
+  Json write_request(std::string& text, Http1Message& r) {
+    std::string_view target = r.target;
+    size_t qmark = target.find('?');
+    QueryParams params;
+    if (qmark != std::string_view::npos) params = parse_query_params(target.substr(qmark + 1));
+    text.reserve(r.held.held() + r.body.size() / 8 + 128);
+    text += "{\"method\":";
+    write_json_string(text, r.method);
+    text += ",\"url\":";
+    write_json_string(text, target);
+    text += ",\"path\":";
+    write_json_string(text, target.substr(0, qmark));
+    text += ",\"queryString\":";
+    write_query_string_json(text, params);
+    text += ",\"host\":";
+    write_json_string(text, r.header("host"));
+    std::string failed_encoding = decode_for_entry(r);
+    merge_headers(r.headers);
+    text += ",\"headers\":";
+    write_headers_json(text, r.headers);
+    bool body_is_text = write_body(text, r, failed_encoding);
+    write_trailers(text, r);
+    GraphqlRequest g{r.method,
+                     merged_header(r.headers, "content-type"),
+                     single_query_value(params, "query"),
+                     single_query_value(params, "variables"),
+                     single_query_value(params, "operationName"),
+                     body_is_text ? std::string_view(r.body) : std::string_view()};
+    return graphql_request_fields(g);
+  }
+
+  void write_response(std::string& text, Http1Message& r, bool graphql) {
+    text.reserve(r.held.held() + r.body.size() / 8 + 96);
+    text += "{\"status\":";
+    write_json_number(text, int64_t(r.status));
+    text += ",\"statusText\":";
+    write_json_string(text, r.reason);
+    std::string failed_encoding = decode_for_entry(r);
+    merge_headers(r.headers);
+    text += ",\"headers\":";
+    write_headers_json(text, r.headers);
+    bool body_is_text = write_body(text, r, failed_encoding);
+    write_trailers(text, r);
+    int64_t errors = graphql && body_is_text ? graphql_response_errors(r.body) : -1;
+    if (errors >= 0) {
+      text += ",\"errors\":";
+      write_json_number(text, errors);
+    }
+    text += '}';
   }
 
   void emit(Exchange&& ex) {
@@ -226,6 +296,7 @@ class Http1Dissector : public StreamDissector {
     bool have_request = ex.request_complete || !ex.request.method.empty();
     bool gap = ex.uncertain;
     bool truncated = false;
+    Json graphql;
     if (have_request) {
       Http1Message& r = ex.request;
       e.version = r.version;
@@ -233,19 +304,19 @@ class Http1Dissector : public StreamDissector {
       e.request_size = r.wire_bytes;
       gap = gap || r.gap;
       truncated = truncated || r.truncated;
-      Json& q = e.request;
-      q.set("method", r.method);
-      q.set("url", r.target);
-      std::string_view target = r.target;
-      size_t qmark = target.find('?');
-      q.set("path", target.substr(0, qmark));
-      q.set("queryString", qmark == std::string_view::npos
-                               ? Json::object()
-                               : parse_query_string(target.substr(qmark + 1)));
-      q.set("host", r.header("host"));
-      q.set("headers", headers_json(r.headers));
-      if (body_fields(q, r)) ++env_.counters.body_truncated;
-      if (!r.trailers.empty()) q.set("trailers", headers_json(r.trailers));
+      std::string text;
+      graphql = write_request(text, r);
+      if (!graphql.is_null()) {
+        e.protocol = "graphql";
+        for (const auto& [key, value] : graphql.fields()) {
+          text += ',';
+          write_json_string(text, key);
+          text += ':';
+          value.write(text);
+        }
+      }
+      text += '}';
+      e.request = Json::raw(std::move(text));
     }
     if (ex.response) {
       Http1Message& r = *ex.response;
@@ -255,13 +326,16 @@ class Http1Dissector : public StreamDissector {
       e.response_size = r.wire_bytes;
       gap = gap || r.gap;
       truncated = truncated || r.truncated;
-      Json& s = e.response.emplace(Json::object());
-      s.set("status", r.status);
-      s.set("statusText", r.reason);
-      s.set("headers", headers_json(r.headers));
-      if (body_fields(s, r)) ++env_.counters.body_truncated;
-      if (!r.trailers.empty()) s.set("trailers", headers_json(r.trailers));
+      std::string text;
+      write_response(text, r, !graphql.is_null());
+      e.response = Json::raw(std::move(text));
     }
+    mark_exchange_problem(e, ex, have_request, gap, truncated);
+    env_.sink.emit(std::move(e));
+  }
+
+  void mark_exchange_problem(Entry& e, Exchange& ex, bool have_request, bool gap,
+                             bool truncated) {
     DissectCounters& c = env_.counters;
     if (gap) {
       mark_problem(e, EntryProblem::kGap, c);
@@ -276,8 +350,6 @@ class Http1Dissector : public StreamDissector {
     } else if (!ex.handshake_error.empty()) {
       mark_problem(e, std::move(ex.handshake_error), c);
     }
-    if (have_request) refine_graphql(e);
-    env_.sink.emit(std::move(e));
   }
 
   DissectorEnv env_;

@@ -36,10 +36,9 @@ std::string url_decode(std::string_view s) {
 
 }  // namespace
 
-Json parse_query_string(std::string_view query) {
-  // Values per name in first-seen order; an index keeps this linear for long
-  // query strings with thousands of parameters.
-  std::vector<std::pair<std::string, std::vector<std::string>>> params;
+QueryParams parse_query_params(std::string_view query) {
+  // An index keeps this linear for long query strings with thousands of parameters.
+  QueryParams params;
   std::unordered_map<std::string, size_t> index;
   while (!query.empty()) {
     size_t amp = query.find('&');
@@ -53,8 +52,12 @@ Json parse_query_string(std::string_view query) {
     if (fresh) params.emplace_back(std::move(name), std::vector<std::string>{});
     params[it->second].second.push_back(std::move(value));
   }
+  return params;
+}
+
+Json parse_query_string(std::string_view query) {
   Json out = Json::object();
-  for (auto& [name, values] : params) {
+  for (auto& [name, values] : parse_query_params(query)) {
     if (values.size() == 1) {
       out.set(std::move(name), std::move(values[0]));
       continue;
@@ -66,33 +69,85 @@ Json parse_query_string(std::string_view query) {
   return out;
 }
 
+void write_query_string_json(std::string& out, const QueryParams& params) {
+  out += '{';
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (i > 0) out += ',';
+    const auto& [name, values] = params[i];
+    write_json_string(out, name);
+    out += ':';
+    if (values.size() == 1) {
+      write_json_string(out, values[0]);
+      continue;
+    }
+    out += '[';
+    for (size_t v = 0; v < values.size(); ++v) {
+      if (v > 0) out += ',';
+      write_json_string(out, values[v]);
+    }
+    out += ']';
+  }
+  out += '}';
+}
+
+std::string_view single_query_value(const QueryParams& params, std::string_view name) {
+  for (const auto& [n, values] : params)
+    if (n == name) return values.size() == 1 ? std::string_view(values[0]) : std::string_view();
+  return {};
+}
+
 // A usual head is searched linearly; a long one through a hash index, so that a
 // hostile head of thousands of fields stays linear in time.
-Json headers_json(HeaderList headers) {
+void merge_headers(HeaderList& headers) {
   constexpr size_t kLinearSearchMax = 32;
-  Json out = Json::object();
   std::unordered_map<std::string, size_t> index;  // filled only for long heads
-  auto& fields = out.fields_mut();
-  fields.reserve(headers.size());
-  for (auto& [name, value] : headers) {
+  size_t merged = 0;
+  for (size_t i = 0; i < headers.size(); ++i) {
+    std::string& name = headers[i].first;
     for (char& c : name)
       if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    size_t at = fields.size();
+    size_t at = merged;
     if (headers.size() <= kLinearSearchMax) {
-      for (size_t i = 0; i < fields.size(); ++i)
-        if (fields[i].first == name) at = i;
+      for (size_t j = 0; j < merged && at == merged; ++j)
+        if (headers[j].first == name) at = j;
     } else {
-      at = index.try_emplace(name, fields.size()).first->second;
+      at = index.try_emplace(name, merged).first->second;
     }
-    if (at == fields.size()) {
-      fields.emplace_back(std::move(name), Json(std::move(value)));
+    if (at < merged) {
+      headers[at].second += ", ";
+      headers[at].second += headers[i].second;
     } else {
-      std::string& v = fields[at].second.str_mut();
-      v += ", ";
-      v += value;
+      if (i != merged) headers[merged] = std::move(headers[i]);
+      ++merged;
     }
   }
+  headers.resize(merged);
+}
+
+std::string_view merged_header(const HeaderList& merged, std::string_view name) {
+  for (const auto& [n, value] : merged)
+    if (n == name) return value;
+  return {};
+}
+
+Json headers_json(HeaderList headers) {
+  merge_headers(headers);
+  Json out = Json::object();
+  auto& fields = out.fields_mut();
+  fields.reserve(headers.size());
+  for (auto& [name, value] : headers) fields.emplace_back(std::move(name), Json(std::move(value)));
   return out;
+}
+
+void write_headers_json(std::string& out, const HeaderList& merged) {
+  out += '{';
+  for (size_t i = 0; i < merged.size(); ++i) {
+    if (i > 0) out += ',';
+    write_json_string(out, merged[i].first);
+    out += ':';
+    write_json_string(out, merged[i].second);
+  }
+  out += '}';
 }
 
 std::string_view http_reason_phrase(int status) {
@@ -246,6 +301,31 @@ bool set_body_fields(Json& side, std::string&& body, const BodyState& state,
   side.set("bodySize", state.size);
   if (state.truncated) side.set("bodyTruncated", true);
   return state.truncated;
+}
+
+BodyWritten write_body_fields(std::string& out, std::string_view body, const BodyState& state,
+                              std::string_view content_encoding) {
+  if (state.size == 0) {
+    out += ",\"bodySize\":0";
+    return {};
+  }
+  if (state.decode_failed) {
+    out += ",\"bodyDecodeError\":";
+    write_json_string(out, "corrupt " + std::string(content_encoding) + " body");
+  }
+  size_t mark = out.size();
+  out += ",\"body\":";
+  bool invalid_utf8 = false;
+  write_json_string(out, body, &invalid_utf8);
+  if (invalid_utf8) {
+    out.resize(mark);
+    out += ",\"bodyBase64\":";
+    write_json_string(out, base64_encode(body));
+  }
+  out += ",\"bodySize\":";
+  write_json_number(out, int64_t(state.size));
+  if (state.truncated) out += ",\"bodyTruncated\":true";
+  return {state.truncated, !invalid_utf8};
 }
 
 bool set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,

@@ -12,15 +12,28 @@ namespace trawl {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
-// Header fields as entry.md `headers`: lower-cased names, repeated ones joined with ", ".
+// Header fields as entry.md `headers` wants them, in place: names lower-cased,
+// the values of a repeated name joined with ", " where it first appeared.
+void merge_headers(HeaderList& headers);
+// Merged header fields as a JSON object: as a tree, or appended as text.
 Json headers_json(HeaderList headers);
+void write_headers_json(std::string& out, const HeaderList& merged);
+// The value of a merged header field (name in lower case); empty when absent.
+std::string_view merged_header(const HeaderList& merged, std::string_view name);
 
 // The standard reason phrase of a status code ("" when unassigned); HTTP/2 has none
 // on the wire.
 std::string_view http_reason_phrase(int status);
 
-// "a=1&b=2&a=3" -> {"a": ["1", "3"], "b": "2"}, percent- and plus-decoded.
+// "a=1&b=2&a=3" -> (a: 1, 3), (b: 2): percent- and plus-decoded, names in the
+// order first seen.
+using QueryParams = std::vector<std::pair<std::string, std::vector<std::string>>>;
+QueryParams parse_query_params(std::string_view query);
+// As entry.md `queryString`, {"a": ["1", "3"], "b": "2"}: a tree, or text.
 Json parse_query_string(std::string_view query);
+void write_query_string_json(std::string& out, const QueryParams& params);
+// The value of a name given once; empty when absent or repeated.
+std::string_view single_query_value(const QueryParams& params, std::string_view name);
 
 // A body, undone of its Content-Encoding (in place) and cut at max_body.
 struct BodyState {
@@ -37,6 +50,15 @@ BodyState decode_body(std::string& body, uint64_t body_size, bool wire_body_capp
 // `side`; returns whether the body is truncated.
 bool set_body_fields(Json& side, std::string&& body, const BodyState& state,
                      std::string_view content_encoding);
+
+// The same appended to the JSON text of an object that has fields already
+// (each field written with its leading comma).
+struct BodyWritten {
+  bool truncated = false;
+  bool as_text = false;  // `body` was written (not empty, not bodyBase64)
+};
+BodyWritten write_body_fields(std::string& out, std::string_view body, const BodyState& state,
+                       std::string_view content_encoding);
 
 // Both at once.
 bool set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,
