@@ -1,6 +1,8 @@
 // Small text helpers shared by dissectors and sinks.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -12,7 +14,43 @@ bool is_printable_utf8(std::string_view s);
 std::string base64_encode(std::string_view s);
 std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
-std::string_view trim(std::string_view s);
+
+// Inline: header parsing calls these for every field of every message.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// ASCII letters of p[0, n) lowered in place, eight bytes a step (header names).
+inline void lower_ascii_in_place(char* p, size_t n) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    uint64_t low7 = w & ~kHigh;
+    uint64_t from_a = low7 + kOnes * (0x80 - 'A');      // high bit set from 'A' up
+    uint64_t past_z = low7 + kOnes * (0x80 - 'Z' - 1);  // high bit set past 'Z'
+    uint64_t upper = (from_a ^ past_z) & ~w & kHigh;    // ASCII bytes 'A'..'Z'
+    w |= upper >> 2;                                    // 0x80 >> 2 is the case bit
+    std::memcpy(p + i, &w, 8);
+  }
+  for (; i < n; ++i)
+    if (p[i] >= 'A' && p[i] <= 'Z') p[i] = char(p[i] - 'A' + 'a');
+}
+
+// Without leading blanks and trailing blanks or carriage return.
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
 
 }  // namespace trawl

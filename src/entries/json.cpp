@@ -88,29 +88,6 @@ inline bool word_needs_escape(uint64_t w) {
   return (w & kHigh) || control || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
 }
 
-bool is_plain_json_text(std::string_view s) {
-  const size_t n = s.size();
-  const char* p = s.data();
-  if (n < 8) {
-    if (n >= 4) {  // two overlapping words cover it
-      uint32_t a, b;
-      std::memcpy(&a, p, 4);
-      std::memcpy(&b, p + n - 4, 4);
-      return !word_needs_escape(a | uint64_t(b) << 32);
-    }
-    for (char c : s)
-      if (uint8_t(c) < 0x20 || uint8_t(c) >= 0x80 || c == '"' || c == '\\') return false;
-    return true;
-  }
-  uint64_t w;
-  for (size_t i = 0; i + 8 <= n; i += 8) {
-    std::memcpy(&w, p + i, 8);
-    if (word_needs_escape(w)) return false;
-  }
-  std::memcpy(&w, p + n - 8, 8);  // the last, partial word again, overlapping
-  return !word_needs_escape(w);
-}
-
 // The JSON form of each ASCII byte, padded to 8 so it is copied branch-free.
 struct EscapeTable {
   struct Form {
@@ -320,6 +297,38 @@ inline char* escape_blocks(EscapeBuffer& b, char* q, const unsigned char* p, siz
 
 }  // namespace
 
+bool is_plain_json_text(std::string_view s) {
+  const size_t n = s.size();
+  const char* p = s.data();
+#if defined(__SSE2__)
+  if (n >= 16) {  // sixteen bytes a step, the last block overlapping
+    unsigned special = 0;
+    for (size_t i = 0; i + 16 <= n; i += 16)
+      special |= special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)));
+    special |= special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)));
+    return special == 0;
+  }
+#endif
+  uint64_t w;
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      if (word_needs_escape(w)) return false;
+    }
+    std::memcpy(&w, p + n - 8, 8);  // the last, partial word again, overlapping
+    return !word_needs_escape(w);
+  }
+  if (n >= 4) {  // two overlapping words cover it
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return !word_needs_escape(a | uint64_t(b) << 32);
+  }
+  for (char c : s)
+    if (uint8_t(c) < 0x20 || uint8_t(c) >= 0x80 || c == '"' || c == '\\') return false;
+  return true;
+}
+
 void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
@@ -330,6 +339,13 @@ void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8)
   if (n <= 16 && n >= 4 && write_short_plain(out, p, n)) return;
   // Text that needs no escape (keys, most values) goes straight to `out`, one copy.
   i = json_plain_prefix(p, n);
+  if (i == n) {  // plain text, the usual case: one copy between quotes
+    out.reserve(out.size() + n + 2);
+    out += '"';
+    out.append(s.data(), n);
+    out += '"';
+    return;
+  }
   out += '"';
   if (i > 0) out.append(s.data(), i);
   q = escape_blocks(b, q, p, n, i, invalid_utf8);

@@ -17,6 +17,20 @@ TEST(Text, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));  // surrogate
 }
 
+// Every byte value at every position of a word and of the tail: only 'A'..'Z' change.
+TEST(Text, LowerAsciiInPlaceChangesOnlyCapitals) {
+  for (int b = 0; b < 256; ++b) {
+    for (size_t at = 0; at < 11; ++at) {
+      std::string s(11, 'Q');
+      s[at] = char(b);
+      std::string want = s;
+      for (char& c : want) c = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+      lower_ascii_in_place(s.data(), s.size());
+      ASSERT_EQ(s, want) << "byte " << b << " at " << at;
+    }
+  }
+}
+
 TEST(Text, Base64) {
   EXPECT_EQ(base64_encode(""), "");
   EXPECT_EQ(base64_encode("f"), "Zg==");

@@ -192,8 +192,8 @@ class Http1Dissector : public StreamDissector {
     if (!next) return;
     UpgradeContext up;
     up.client = ex.request_dir;
-    up.request_headers = ex.request.headers;
-    up.response_headers = resp.headers;
+    up.request_headers = ex.request.header_list();
+    up.response_headers = resp.header_list();
     up.method = ex.request.method;
     up.target = ex.request.target;
     up.timestamp_us = resp.last_us;
@@ -227,9 +227,9 @@ class Http1Dissector : public StreamDissector {
 
   void write_trailers(std::string& text, Http1Message& m) {
     if (m.trailers.empty()) return;
-    merge_headers(m.trailers);
+    m.merge_fields(m.trailers);
     text += ",\"trailers\":";
-    write_headers_json(text, m.trailers);
+    m.write_fields_json(text, m.trailers);
   }
 
   // The request as entry.md's JSON text, written straight from the parsed
@@ -252,13 +252,13 @@ class Http1Dissector : public StreamDissector {
     text += ",\"host\":";
     write_json_string(text, r.header("host"));
     std::string failed_encoding = decode_for_entry(r);
-    merge_headers(r.headers);
+    r.merge_fields(r.headers);
     text += ",\"headers\":";
-    write_headers_json(text, r.headers);
+    r.write_fields_json(text, r.headers);
     bool body_is_text = write_body(text, r, failed_encoding);
     write_trailers(text, r);
     GraphqlRequest g{r.method,
-                     merged_header(r.headers, "content-type"),
+                     r.header("content-type"),
                      single_query_value(params, "query"),
                      single_query_value(params, "variables"),
                      single_query_value(params, "operationName"),
@@ -273,9 +273,9 @@ class Http1Dissector : public StreamDissector {
     text += ",\"statusText\":";
     write_json_string(text, r.reason);
     std::string failed_encoding = decode_for_entry(r);
-    merge_headers(r.headers);
+    r.merge_fields(r.headers);
     text += ",\"headers\":";
-    write_headers_json(text, r.headers);
+    r.write_fields_json(text, r.headers);
     bool body_is_text = write_body(text, r, failed_encoding);
     write_trailers(text, r);
     int64_t errors = graphql && body_is_text ? graphql_response_errors(r.body) : -1;

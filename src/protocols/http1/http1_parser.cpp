@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/text.h"
+#include "entries/json.h"
 
 namespace trawl {
 
@@ -56,9 +57,82 @@ bool resync_candidate(std::string_view t) {
 }  // namespace
 
 std::string_view Http1Message::header(std::string_view lower_name) const {
-  for (const auto& [k, v] : headers)
-    if (iequals(k, lower_name)) return v;
+  for (const Http1Field& f : headers)
+    if (iequals(name(f), lower_name)) return value(f);
   return {};
+}
+
+void Http1Message::add_field(std::vector<Http1Field>& list, std::string_view name,
+                             std::string_view value) {
+  Http1Field f;
+  f.name_at = uint32_t(fields_text.size());
+  f.name_size = uint32_t(name.size());
+  fields_text += name;
+  f.value_at = uint32_t(fields_text.size());
+  f.value_size = uint32_t(value.size());
+  fields_text += value;
+  list.push_back(f);
+}
+
+void Http1Message::extend_last_value(Http1Field& last, std::string_view more) {
+  fields_text += ' ';
+  fields_text += more;
+  last.value_size = uint32_t(fields_text.size() - last.value_at);
+}
+
+namespace {
+
+// A message's fields as merge_repeated_names() sees them: a joined value is
+// written anew at the end of the text.
+struct MessageFields {
+  std::string& text;
+  std::vector<Http1Field>& list;
+  size_t size() const { return list.size(); }
+  std::string_view lower_name(size_t i) {
+    lower_ascii_in_place(text.data() + list[i].name_at, list[i].name_size);
+    return name(i);
+  }
+  std::string_view name(size_t i) const {
+    return std::string_view(text).substr(list[i].name_at, list[i].name_size);
+  }
+  void join(size_t at, size_t i) {
+    Http1Field& f = list[at];
+    size_t start = text.size();
+    text.append(text, f.value_at, f.value_size);  // std::string copes with its own text
+    text += ", ";
+    text.append(text, list[i].value_at, list[i].value_size);
+    f.value_at = uint32_t(start);
+    f.value_size = uint32_t(text.size() - start);
+  }
+  void move(size_t to, size_t from) { list[to] = list[from]; }
+  void resize(size_t n) { list.resize(n); }
+};
+
+}  // namespace
+
+void Http1Message::merge_fields(std::vector<Http1Field>& list) {
+  MessageFields fields{fields_text, list};
+  merge_repeated_names(fields);
+}
+
+void Http1Message::write_fields_json(std::string& out, const std::vector<Http1Field>& merged) const {
+  size_t size = 2;
+  for (const Http1Field& f : merged) size += f.name_size + f.value_size + 6;
+  out.reserve(out.size() + size);  // exact when nothing needs escaping, as is usual
+  out += '{';
+  for (size_t i = 0; i < merged.size(); ++i) {
+    if (i > 0) out += ',';
+    write_json_string(out, name(merged[i]));
+    out += ':';
+    write_json_string(out, value(merged[i]));
+  }
+  out += '}';
+}
+
+HeaderList Http1Message::header_list() const {
+  HeaderList list;
+  for (const Http1Field& f : headers) list.emplace_back(name(f), value(f));
+  return list;
 }
 
 bool Http1Parser::looks_like_start_line(std::string_view t) {
@@ -144,8 +218,7 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
         } else if (msg_.trailers.size() < kMaxTrailers) {
           size_t colon = line.find(':');
           if (colon != std::string_view::npos)
-            msg_.trailers.emplace_back(std::string(trim(line.substr(0, colon))),
-                                       std::string(trim(line.substr(colon + 1))));
+            msg_.add_field(msg_.trailers, trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
         }
         buffer_.clear();
         break;
@@ -279,18 +352,18 @@ bool Http1Parser::parse_head(std::string_view head) {
     msg_.target = std::string(trim(start.substr(sp1 + 1, sp2 - sp1 - 1)));
     msg_.version = std::string(version.substr(5));
   }
+  msg_.headers.reserve(head.size() / 32 + 4);  // about a field per 32 bytes: one allocation
+  msg_.fields_text.reserve(head.size());
   while (!head.empty()) {
     std::string_view line = next_line();
     if (line.empty()) break;
     if ((line[0] == ' ' || line[0] == '\t') && !msg_.headers.empty()) {  // obsolete folding
-      msg_.headers.back().second += ' ';
-      msg_.headers.back().second += trim(line);
+      msg_.extend_last_value(msg_.headers.back(), trim(line));
       continue;
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    msg_.headers.emplace_back(std::string(trim(line.substr(0, colon))),
-                              std::string(trim(line.substr(colon + 1))));
+    msg_.add_field(msg_.headers, trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
   }
   return true;
 }

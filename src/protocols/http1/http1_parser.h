@@ -13,6 +13,12 @@
 
 namespace trawl {
 
+// A header or trailer field: its name and value as places in the message's
+// `fields_text` (one allocation for a whole head, not two per field).
+struct Http1Field {
+  uint32_t name_at = 0, name_size = 0, value_at = 0, value_size = 0;
+};
+
 struct Http1Message {
   explicit Http1Message(MemoryBudget* memory = nullptr) : held(memory) {}
 
@@ -21,8 +27,9 @@ struct Http1Message {
   std::string version;  // "1.1", "1.0"
   int status = 0;
   std::string reason;
-  std::vector<std::pair<std::string, std::string>> headers;  // names as sent
-  std::vector<std::pair<std::string, std::string>> trailers;
+  std::string fields_text;  // the names and values of headers and trailers
+  std::vector<Http1Field> headers;  // names as sent, until merge_fields()
+  std::vector<Http1Field> trailers;
   std::string body;         // after transfer decoding, up to the keep limit
   uint64_t body_bytes = 0;  // whole transfer-decoded length
   bool body_capped = false;
@@ -37,6 +44,22 @@ struct Http1Message {
   BodyState body_state;
 
   std::string_view header(std::string_view lower_name) const;
+  std::string_view name(const Http1Field& f) const { return text(f.name_at, f.name_size); }
+  std::string_view value(const Http1Field& f) const { return text(f.value_at, f.value_size); }
+  void add_field(std::vector<Http1Field>& list, std::string_view name, std::string_view value);
+  // Obsolete line folding: more text for the value of the field added last.
+  void extend_last_value(Http1Field& last, std::string_view more);
+  // As entry.md `headers` wants them, in place: names lower-cased, the values
+  // of a repeated name joined with ", " where it first appeared.
+  void merge_fields(std::vector<Http1Field>& list);
+  // Appends merged fields as a JSON object.
+  void write_fields_json(std::string& out, const std::vector<Http1Field>& merged) const;
+  HeaderList header_list() const;
+
+ private:
+  std::string_view text(uint32_t at, uint32_t size) const {
+    return std::string_view(fields_text).substr(at, size);
+  }
 };
 
 class Http1Parser {

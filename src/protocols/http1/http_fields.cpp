@@ -96,58 +96,35 @@ std::string_view single_query_value(const QueryParams& params, std::string_view 
   return {};
 }
 
-// A usual head is searched linearly; a long one through a hash index, so that a
-// hostile head of thousands of fields stays linear in time.
-void merge_headers(HeaderList& headers) {
-  constexpr size_t kLinearSearchMax = 32;
-  std::unordered_map<std::string, size_t> index;  // filled only for long heads
-  size_t merged = 0;
-  for (size_t i = 0; i < headers.size(); ++i) {
-    std::string& name = headers[i].first;
-    for (char& c : name)
-      if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    size_t at = merged;
-    if (headers.size() <= kLinearSearchMax) {
-      for (size_t j = 0; j < merged && at == merged; ++j)
-        if (headers[j].first == name) at = j;
-    } else {
-      at = index.try_emplace(name, merged).first->second;
-    }
-    if (at < merged) {
-      headers[at].second += ", ";
-      headers[at].second += headers[i].second;
-    } else {
-      if (i != merged) headers[merged] = std::move(headers[i]);
-      ++merged;
-    }
-  }
-  headers.resize(merged);
-}
+namespace {
 
-std::string_view merged_header(const HeaderList& merged, std::string_view name) {
-  for (const auto& [n, value] : merged)
-    if (n == name) return value;
-  return {};
-}
+// A HeaderList as merge_repeated_names() sees it.
+struct HeaderListFields {
+  HeaderList& list;
+  size_t size() const { return list.size(); }
+  std::string_view lower_name(size_t i) {
+    lower_ascii_in_place(list[i].first.data(), list[i].first.size());
+    return list[i].first;
+  }
+  std::string_view name(size_t i) const { return list[i].first; }
+  void join(size_t at, size_t i) {
+    list[at].second += ", ";
+    list[at].second += list[i].second;
+  }
+  void move(size_t to, size_t from) { list[to] = std::move(list[from]); }
+  void resize(size_t n) { list.resize(n); }
+};
+
+}  // namespace
 
 Json headers_json(HeaderList headers) {
-  merge_headers(headers);
+  HeaderListFields fields{headers};
+  merge_repeated_names(fields);
   Json out = Json::object();
-  auto& fields = out.fields_mut();
-  fields.reserve(headers.size());
-  for (auto& [name, value] : headers) fields.emplace_back(std::move(name), Json(std::move(value)));
+  auto& object = out.fields_mut();
+  object.reserve(headers.size());
+  for (auto& [name, value] : headers) object.emplace_back(std::move(name), Json(std::move(value)));
   return out;
-}
-
-void write_headers_json(std::string& out, const HeaderList& merged) {
-  out += '{';
-  for (size_t i = 0; i < merged.size(); ++i) {
-    if (i > 0) out += ',';
-    write_json_string(out, merged[i].first);
-    out += ':';
-    write_json_string(out, merged[i].second);
-  }
-  out += '}';
 }
 
 std::string_view http_reason_phrase(int status) {

@@ -1,7 +1,9 @@
 // Entry fields shared by the HTTP family: query strings and bodies.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -12,14 +14,44 @@ namespace trawl {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
-// Header fields as entry.md `headers` wants them, in place: names lower-cased,
-// the values of a repeated name joined with ", " where it first appeared.
-void merge_headers(HeaderList& headers);
-// Merged header fields as a JSON object: as a tree, or appended as text.
+// Merges a list of fields as entry.md `headers` wants them, in place: names
+// lower-cased, the values of a repeated name joined with ", " where it first
+// appeared. `Fields` has size(), lower_name(i) (lower-cases the i-th name and
+// returns it), name(i), join(at, i) (appends ", " and the i-th value to the at-th),
+// move(to, from) and resize(n).
+// A usual head is searched linearly, and only for a name whose length and
+// first letter were seen before; a long one through a hash index, so that a
+// hostile head of thousands of fields stays linear in time.
+template <class Fields>
+void merge_repeated_names(Fields& fields) {
+  constexpr size_t kLinearSearchMax = 32;
+  const size_t n = fields.size();
+  std::unordered_map<std::string, size_t> index;  // filled only for long heads
+  uint64_t seen = 0;  // one bit per (length, first letter) of the names kept
+  size_t merged = 0;
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view name = fields.lower_name(i);
+    size_t at = merged;
+    if (n <= kLinearSearchMax) {
+      uint64_t bit = uint64_t(1) << ((name.size() * 7 + (name.empty() ? 0 : name[0])) & 63);
+      for (size_t j = 0; (seen & bit) && j < merged && at == merged; ++j)
+        if (fields.name(j) == name) at = j;
+      seen |= bit;
+    } else {
+      at = index.try_emplace(std::string(name), merged).first->second;
+    }
+    if (at < merged) {
+      fields.join(at, i);
+    } else {
+      if (i != merged) fields.move(merged, i);
+      ++merged;
+    }
+  }
+  fields.resize(merged);
+}
+
+// Header fields merged (above) as a JSON object.
 Json headers_json(HeaderList headers);
-void write_headers_json(std::string& out, const HeaderList& merged);
-// The value of a merged header field (name in lower case); empty when absent.
-std::string_view merged_header(const HeaderList& merged, std::string_view name);
 
 // The standard reason phrase of a status code ("" when unassigned); HTTP/2 has none
 // on the wire.
