@@ -27,22 +27,27 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// ASCII letters of p[0, n) lowered in place, eight bytes a step (header names).
+// ASCII letters of p[0, n) lowered in place, eight bytes a step (header
+// names); the last word overlaps the one before (lowering twice is harmless).
 inline void lower_ascii_in_place(char* p, size_t n) {
   constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
+  auto lower_word = [](char* at) {
     uint64_t w;
-    std::memcpy(&w, p + i, 8);
+    std::memcpy(&w, at, 8);
     uint64_t low7 = w & ~kHigh;
     uint64_t from_a = low7 + kOnes * (0x80 - 'A');      // high bit set from 'A' up
     uint64_t past_z = low7 + kOnes * (0x80 - 'Z' - 1);  // high bit set past 'Z'
     uint64_t upper = (from_a ^ past_z) & ~w & kHigh;    // ASCII bytes 'A'..'Z'
     w |= upper >> 2;                                    // 0x80 >> 2 is the case bit
-    std::memcpy(p + i, &w, 8);
+    std::memcpy(at, &w, 8);
+  };
+  if (n < 8) {
+    for (size_t i = 0; i < n; ++i)
+      if (p[i] >= 'A' && p[i] <= 'Z') p[i] = char(p[i] - 'A' + 'a');
+    return;
   }
-  for (; i < n; ++i)
-    if (p[i] >= 'A' && p[i] <= 'Z') p[i] = char(p[i] - 'A' + 'a');
+  for (size_t i = 0; i + 8 <= n; i += 8) lower_word(p + i);
+  if (n % 8) lower_word(p + n - 8);
 }
 
 // Without leading blanks and trailing blanks or carriage return.

@@ -406,9 +406,6 @@ void Json::write(std::string& out) const {
 
 namespace {
 
-constexpr uint32_t kPow10[10] = {1,      10,      100,      1000,      10000,
-                                 100000, 1000000, 10000000, 100000000, 1000000000};
-
 constexpr char kDigitPairs[] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
@@ -426,10 +423,10 @@ void put_digits(char* end, uint32_t v, int width) {
   if (width) *--p = char('0' + v);
 }
 
+// Of v < 10^8, in three comparisons.
 int digit_count(uint32_t v) {
-  int n = 1;
-  while (n < 10 && v >= kPow10[n]) ++n;
-  return n;
+  if (v < 10000) return v < 100 ? (v < 10 ? 1 : 2) : (v < 1000 ? 3 : 4);
+  return v < 1000000 ? (v < 100000 ? 5 : 6) : (v < 10000000 ? 7 : 8);
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ class Http1Dissector : public StreamDissector {
   };
 
   bool may_have_body(Side& side, const Http1Message& head) {
-    std::string_view ce = head.header("content-encoding");
+    std::string_view ce = head.header(Http1Header::kContentEncoding);
     bool encoded = codec_from_content_encoding(ce) != Codec::kIdentity;
     side.parser.set_body_keep(encoded ? kCompressedKeep : env_.settings.max_body);
     if (head.is_request) {
@@ -91,8 +91,8 @@ class Http1Dissector : public StreamDissector {
       // their bodies (cut, and counted as truncated).
       if (pairing_.over_byte_budget()) {
         side.parser.set_body_keep(0);
-        std::string_view length = head.header("content-length");
-        if (!head.header("transfer-encoding").empty() || (!length.empty() && length != "0"))
+        std::string_view length = head.header(Http1Header::kContentLength);
+        if (!head.header(Http1Header::kTransferEncoding).empty() || (!length.empty() && length != "0"))
           ++env_.counters.budget_drops;  // counted now, not when the exchange ends
       }
       return true;
@@ -124,7 +124,7 @@ class Http1Dissector : public StreamDissector {
   // for its response holds at most max_body, not its compressed bytes.
   void decode(Http1Message& m) {
     uint64_t kept = m.body.size();
-    m.body_state = decode_body(m.body, m.body_bytes, m.body_capped, m.header("content-encoding"),
+    m.body_state = decode_body(m.body, m.body_bytes, m.body_capped, m.header(Http1Header::kContentEncoding),
                                env_.settings.max_body);
     m.body_decoded = true;
     if (m.body.size() == kept) return;  // decoding changed nothing the budget counts
@@ -186,8 +186,8 @@ class Http1Dissector : public StreamDissector {
   // h2c) dissects the rest of the connection, when trawl knows it.
   void hand_over(Exchange& ex) {
     const Http1Message& resp = *ex.response;
-    std::string_view token = resp.header("upgrade");
-    if (token.empty()) token = ex.request.header("upgrade");
+    std::string_view token = resp.header(Http1Header::kUpgrade);
+    if (token.empty()) token = ex.request.header(Http1Header::kUpgrade);
     const ProtocolInfo* next = protocol_for_upgrade(trim(token));
     if (!next) return;
     UpgradeContext up;
@@ -214,7 +214,7 @@ class Http1Dissector : public StreamDissector {
   // decode, taken before the headers are merged.
   std::string decode_for_entry(Http1Message& m) {
     if (!m.body_decoded) decode(m);
-    return m.body_state.decode_failed ? std::string(m.header("content-encoding")) : std::string();
+    return m.body_state.decode_failed ? std::string(m.header(Http1Header::kContentEncoding)) : std::string();
   }
 
   // Body fields appended to the side's JSON text; false when the body was
@@ -250,7 +250,7 @@ class Http1Dissector : public StreamDissector {
     text += ",\"queryString\":";
     write_query_string_json(text, params);
     text += ",\"host\":";
-    write_json_string(text, r.header("host"));
+    write_json_string(text, r.header(Http1Header::kHost));
     std::string failed_encoding = decode_for_entry(r);
     r.merge_fields(r.headers);
     text += ",\"headers\":";
@@ -258,7 +258,7 @@ class Http1Dissector : public StreamDissector {
     bool body_is_text = write_body(text, r, failed_encoding);
     write_trailers(text, r);
     GraphqlRequest g{r.method,
-                     r.header("content-type"),
+                     r.header(Http1Header::kContentType),
                      single_query_value(params, "query"),
                      single_query_value(params, "variables"),
                      single_query_value(params, "operationName"),

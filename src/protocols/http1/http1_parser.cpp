@@ -58,8 +58,29 @@ bool resync_candidate(std::string_view t) {
 
 std::string_view Http1Message::header(std::string_view lower_name) const {
   for (const Http1Field& f : headers)
-    if (iequals(name(f), lower_name)) return value(f);
+    if (name(f) == lower_name) return value(f);
   return {};
+}
+
+namespace {
+
+constexpr std::array<std::string_view, kHttp1HeaderCount> kKnownHeaderNames{
+    "host",           "upgrade",          "content-type",
+    "content-length", "content-encoding", "transfer-encoding"};
+
+// The known header a lower-cased name is, or kHttp1HeaderCount.
+size_t known_header(std::string_view name) {
+  for (size_t k = 0; k < kKnownHeaderNames.size(); ++k)
+    if (name.size() == kKnownHeaderNames[k].size() && name == kKnownHeaderNames[k]) return k;
+  return kHttp1HeaderCount;
+}
+
+}  // namespace
+
+std::string_view Http1Message::header(Http1Header h) const {
+  if (merged_) return header(kKnownHeaderNames[size_t(h)]);
+  uint32_t at = known_[size_t(h)];
+  return at ? value(headers[at - 1]) : std::string_view();
 }
 
 void Http1Message::add_field(std::vector<Http1Field>& list, std::string_view name,
@@ -68,9 +89,14 @@ void Http1Message::add_field(std::vector<Http1Field>& list, std::string_view nam
   f.name_at = uint32_t(fields_text.size());
   f.name_size = uint32_t(name.size());
   fields_text += name;
+  lower_ascii_in_place(fields_text.data() + f.name_at, f.name_size);
   f.value_at = uint32_t(fields_text.size());
   f.value_size = uint32_t(value.size());
   fields_text += value;
+  if (&list == &headers) {
+    size_t k = known_header(this->name(f));
+    if (k < kHttp1HeaderCount && !known_[k]) known_[k] = uint32_t(list.size() + 1);
+  }
   list.push_back(f);
 }
 
@@ -88,10 +114,7 @@ struct MessageFields {
   std::string& text;
   std::vector<Http1Field>& list;
   size_t size() const { return list.size(); }
-  std::string_view lower_name(size_t i) {
-    lower_ascii_in_place(text.data() + list[i].name_at, list[i].name_size);
-    return name(i);
-  }
+  std::string_view lower_name(size_t i) { return name(i); }  // lowered when added
   std::string_view name(size_t i) const {
     return std::string_view(text).substr(list[i].name_at, list[i].name_size);
   }
@@ -111,6 +134,7 @@ struct MessageFields {
 }  // namespace
 
 void Http1Message::merge_fields(std::vector<Http1Field>& list) {
+  merged_ = merged_ || &list == &headers;
   MessageFields fields{fields_text, list};
   merge_repeated_names(fields);
 }
@@ -121,10 +145,27 @@ void Http1Message::write_fields_json(std::string& out, const std::vector<Http1Fi
   out.reserve(out.size() + size);  // exact when nothing needs escaping, as is usual
   out += '{';
   for (size_t i = 0; i < merged.size(); ++i) {
+    std::string_view n = name(merged[i]), v = value(merged[i]);
+    if (is_plain_json_text(n) && is_plain_json_text(v)) {  // "name":"value", copied
+      size_t at = out.size();
+      out.resize(at + n.size() + v.size() + 6);
+      char* q = out.data() + at;
+      *q++ = i > 0 ? ',' : '"';
+      if (i > 0) *q++ = '"';
+      std::memcpy(q, n.data(), n.size());
+      q += n.size();
+      std::memcpy(q, "\":\"", 3);
+      q += 3;
+      std::memcpy(q, v.data(), v.size());
+      q += v.size();
+      *q++ = '"';
+      out.resize(size_t(q - out.data()));
+      continue;
+    }
     if (i > 0) out += ',';
-    write_json_string(out, name(merged[i]));
+    write_json_string(out, n);
     out += ':';
-    write_json_string(out, value(merged[i]));
+    write_json_string(out, v);
   }
   out += '}';
 }
@@ -373,7 +414,7 @@ void Http1Parser::begin_body() {
     finish(msg_.last_us);
     return;
   }
-  std::string_view te = msg_.header("transfer-encoding");
+  std::string_view te = msg_.header(Http1Header::kTransferEncoding);
   if (!te.empty()) {
     // Transfer-Encoding wins over Content-Length (RFC 9112 6.3); chunked must be last.
     std::string_view last =
@@ -388,7 +429,7 @@ void Http1Parser::begin_body() {
     }
     return;
   }
-  std::string_view cl = msg_.header("content-length");
+  std::string_view cl = msg_.header(Http1Header::kContentLength);
   if (!cl.empty()) {
     cl = trim(cl.substr(0, cl.find(',')));
     uint64_t n = 0;

@@ -1,6 +1,7 @@
 // Incremental parser of one direction of an HTTP/1.x connection.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,6 +20,17 @@ struct Http1Field {
   uint32_t name_at = 0, name_size = 0, value_at = 0, value_size = 0;
 };
 
+// The header fields parsing and pairing look up, found once as the head is parsed.
+enum class Http1Header : uint8_t {
+  kHost,
+  kUpgrade,
+  kContentType,
+  kContentLength,
+  kContentEncoding,
+  kTransferEncoding,
+};
+inline constexpr size_t kHttp1HeaderCount = 6;
+
 struct Http1Message {
   explicit Http1Message(MemoryBudget* memory = nullptr) : held(memory) {}
 
@@ -28,7 +40,7 @@ struct Http1Message {
   int status = 0;
   std::string reason;
   std::string fields_text;  // the names and values of headers and trailers
-  std::vector<Http1Field> headers;  // names as sent, until merge_fields()
+  std::vector<Http1Field> headers;  // names lower-cased as they are added
   std::vector<Http1Field> trailers;
   std::string body;         // after transfer decoding, up to the keep limit
   uint64_t body_bytes = 0;  // whole transfer-decoded length
@@ -43,14 +55,17 @@ struct Http1Message {
   bool body_decoded = false;
   BodyState body_state;
 
+  // The value of the first header field so named; after merge_fields(), all its values.
   std::string_view header(std::string_view lower_name) const;
+  std::string_view header(Http1Header h) const;
   std::string_view name(const Http1Field& f) const { return text(f.name_at, f.name_size); }
   std::string_view value(const Http1Field& f) const { return text(f.value_at, f.value_size); }
+  // Adds a field to `headers` or `trailers`, its name lower-cased.
   void add_field(std::vector<Http1Field>& list, std::string_view name, std::string_view value);
   // Obsolete line folding: more text for the value of the field added last.
   void extend_last_value(Http1Field& last, std::string_view more);
-  // As entry.md `headers` wants them, in place: names lower-cased, the values
-  // of a repeated name joined with ", " where it first appeared.
+  // As entry.md `headers` wants them, in place: the values of a repeated name
+  // joined with ", " where it first appeared.
   void merge_fields(std::vector<Http1Field>& list);
   // Appends merged fields as a JSON object.
   void write_fields_json(std::string& out, const std::vector<Http1Field>& merged) const;
@@ -60,6 +75,9 @@ struct Http1Message {
   std::string_view text(uint32_t at, uint32_t size) const {
     return std::string_view(fields_text).substr(at, size);
   }
+  // Where each of Http1Header is in `headers` (index + 1; 0: absent), until merged.
+  std::array<uint32_t, kHttp1HeaderCount> known_{};
+  bool merged_ = false;
 };
 
 class Http1Parser {
