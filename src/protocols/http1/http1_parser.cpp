@@ -89,46 +89,64 @@ void Http1Message::add_field(std::vector<Http1Field>& list, std::string_view nam
   f.name_at = uint32_t(fields_text.size());
   f.name_size = uint32_t(name.size());
   fields_text += name;
-  lower_ascii_in_place(fields_text.data() + f.name_at, f.name_size);
   f.value_at = uint32_t(fields_text.size());
   f.value_size = uint32_t(value.size());
   fields_text += value;
+  add_field_in_text(list, f);
+}
+
+void Http1Message::add_field_in_text(std::vector<Http1Field>& list, Http1Field f) {
+  lower_ascii_in_place(fields_text.data() + f.name_at, f.name_size);
   if (&list == &headers) {
-    size_t k = known_header(this->name(f));
+    size_t k = known_header(name(f));
     if (k < kHttp1HeaderCount && !known_[k]) known_[k] = uint32_t(list.size() + 1);
   }
   list.push_back(f);
 }
 
 void Http1Message::extend_last_value(Http1Field& last, std::string_view more) {
+  size_t start = fields_text.size();
+  fields_text.append(fields_text, last.value_at, last.value_size);  // copes with its own text
   fields_text += ' ';
   fields_text += more;
-  last.value_size = uint32_t(fields_text.size() - last.value_at);
+  last.value_at = uint32_t(start);
+  last.value_size = uint32_t(fields_text.size() - start);
 }
 
 namespace {
 
-// A message's fields as merge_repeated_names() sees them: a joined value is
-// written anew at the end of the text.
+// A message's fields as merge_repeated_names() sees them. Joined values are
+// gathered apart and written at the end of the text once all are known, so
+// that thousands of repeats stay linear.
 struct MessageFields {
   std::string& text;
   std::vector<Http1Field>& list;
+  std::vector<std::string> joined;  // by merged place; sized at the first repeat
   size_t size() const { return list.size(); }
-  std::string_view lower_name(size_t i) { return name(i); }  // lowered when added
+  std::string_view lower_name(size_t i) const { return name(i); }  // lowered when added
   std::string_view name(size_t i) const {
     return std::string_view(text).substr(list[i].name_at, list[i].name_size);
   }
+  std::string_view value(size_t i) const {
+    return std::string_view(text).substr(list[i].value_at, list[i].value_size);
+  }
   void join(size_t at, size_t i) {
-    Http1Field& f = list[at];
-    size_t start = text.size();
-    text.append(text, f.value_at, f.value_size);  // std::string copes with its own text
-    text += ", ";
-    text.append(text, list[i].value_at, list[i].value_size);
-    f.value_at = uint32_t(start);
-    f.value_size = uint32_t(text.size() - start);
+    if (joined.empty()) joined.resize(list.size());
+    std::string& j = joined[at];
+    if (j.empty()) j = value(at);
+    j += ", ";
+    j += value(i);
   }
   void move(size_t to, size_t from) { list[to] = list[from]; }
-  void resize(size_t n) { list.resize(n); }
+  void resize(size_t n) {
+    list.resize(n);
+    for (size_t at = 0; at < joined.size() && at < n; ++at) {
+      if (joined[at].empty()) continue;
+      list[at].value_at = uint32_t(text.size());
+      list[at].value_size = uint32_t(joined[at].size());
+      text += joined[at];
+    }
+  }
 };
 
 }  // namespace
@@ -140,18 +158,22 @@ void Http1Message::merge_fields(std::vector<Http1Field>& list) {
 }
 
 void Http1Message::write_fields_json(std::string& out, const std::vector<Http1Field>& merged) const {
-  size_t size = 2;
-  for (const Http1Field& f : merged) size += f.name_size + f.value_size + 6;
-  out.reserve(out.size() + size);  // exact when nothing needs escaping, as is usual
-  out += '{';
+  // Plain fields, the usual ones, are copied between quotes into a buffer on
+  // the stack; a field that needs escaping is written by write_json_string.
+  char buf[1024];
+  char* q = buf;
+  auto flush = [&] {
+    out.append(buf, size_t(q - buf));
+    q = buf;
+  };
+  *q++ = '{';
   for (size_t i = 0; i < merged.size(); ++i) {
     std::string_view n = name(merged[i]), v = value(merged[i]);
-    if (is_plain_json_text(n) && is_plain_json_text(v)) {  // "name":"value", copied
-      size_t at = out.size();
-      out.resize(at + n.size() + v.size() + 6);
-      char* q = out.data() + at;
-      *q++ = i > 0 ? ',' : '"';
-      if (i > 0) *q++ = '"';
+    size_t need = n.size() + v.size() + 6;  // ,"name":"value"
+    if (size_t(buf + sizeof buf - q) < need) flush();
+    if (need <= sizeof buf && is_plain_json_text(n) && is_plain_json_text(v)) {
+      if (i > 0) *q++ = ',';
+      *q++ = '"';
       std::memcpy(q, n.data(), n.size());
       q += n.size();
       std::memcpy(q, "\":\"", 3);
@@ -159,15 +181,17 @@ void Http1Message::write_fields_json(std::string& out, const std::vector<Http1Fi
       std::memcpy(q, v.data(), v.size());
       q += v.size();
       *q++ = '"';
-      out.resize(size_t(q - out.data()));
       continue;
     }
+    flush();
     if (i > 0) out += ',';
     write_json_string(out, n);
     out += ':';
     write_json_string(out, v);
   }
-  out += '}';
+  if (q == buf + sizeof buf) flush();
+  *q++ = '}';
+  flush();
 }
 
 HeaderList Http1Message::header_list() const {
@@ -363,6 +387,9 @@ void Http1Parser::drop_head_buffer() {
 }
 
 bool Http1Parser::parse_head(std::string_view head) {
+  // The fields stay where they are in a copy of the head (one copy, not two per field).
+  const std::string_view whole = head;
+  msg_.fields_text.assign(whole);
   auto next_line = [&head]() {
     size_t nl = head.find('\n');
     std::string_view line = head.substr(0, nl);
@@ -394,7 +421,6 @@ bool Http1Parser::parse_head(std::string_view head) {
     msg_.version = std::string(version.substr(5));
   }
   msg_.headers.reserve(head.size() / 32 + 4);  // about a field per 32 bytes: one allocation
-  msg_.fields_text.reserve(head.size());
   while (!head.empty()) {
     std::string_view line = next_line();
     if (line.empty()) break;
@@ -404,7 +430,13 @@ bool Http1Parser::parse_head(std::string_view head) {
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    msg_.add_field(msg_.headers, trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+    std::string_view name = trim(line.substr(0, colon)), value = trim(line.substr(colon + 1));
+    Http1Field f;  // its place in the copy of the head is its place in `whole`
+    f.name_at = uint32_t(name.data() - whole.data());
+    f.name_size = uint32_t(name.size());
+    f.value_at = uint32_t(value.data() - whole.data());
+    f.value_size = uint32_t(value.size());
+    msg_.add_field_in_text(msg_.headers, f);
   }
   return true;
 }

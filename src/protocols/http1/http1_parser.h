@@ -39,7 +39,7 @@ struct Http1Message {
   std::string version;  // "1.1", "1.0"
   int status = 0;
   std::string reason;
-  std::string fields_text;  // the names and values of headers and trailers
+  std::string fields_text;  // the head, then joined values and trailers: fields' text
   std::vector<Http1Field> headers;  // names lower-cased as they are added
   std::vector<Http1Field> trailers;
   std::string body;         // after transfer decoding, up to the keep limit
@@ -60,8 +60,10 @@ struct Http1Message {
   std::string_view header(Http1Header h) const;
   std::string_view name(const Http1Field& f) const { return text(f.name_at, f.name_size); }
   std::string_view value(const Http1Field& f) const { return text(f.value_at, f.value_size); }
-  // Adds a field to `headers` or `trailers`, its name lower-cased.
+  // Adds a field to `headers` or `trailers`, its name lower-cased: copied to
+  // the end of `fields_text`, or already there.
   void add_field(std::vector<Http1Field>& list, std::string_view name, std::string_view value);
+  void add_field_in_text(std::vector<Http1Field>& list, Http1Field f);
   // Obsolete line folding: more text for the value of the field added last.
   void extend_last_value(Http1Field& last, std::string_view more);
   // As entry.md `headers` wants them, in place: the values of a repeated name

@@ -61,6 +61,29 @@ TEST_F(Http1Test, RequestAndResponseWithFields) {
   EXPECT_EQ(e.error, "");
 }
 
+// The head's fields as entry.md writes them: names lower-cased, a repeated
+// name's values joined where it first appeared, folded lines joined with a
+// space, values that need escaping escaped, and the fields framing depends on
+// found whatever their case.
+TEST_F(Http1Test, HeadFieldsWhateverTheirCaseFoldingAndEscapes) {
+  h.a("POST /f HTTP/1.1\r\nHOST:  svc \r\nX-Long: one\r\n  two\r\nAccept: a\r\n"
+      "x-LONG: three\r\nIf-Match: \"e\\1\"\r\nX-Latin: caf\xe9\r\nX-Empty:\r\n"
+      "Transfer-ENCODING: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 9\r\n\r\n",
+      100);
+  h.b("HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 2\r\n\r\nok", 200);
+  ASSERT_EQ(entries().size(), 1u);
+  const Entry& e = entries()[0];
+  EXPECT_EQ(e.error, "");
+  EXPECT_EQ(str(e.request, "host"), "svc");
+  EXPECT_EQ(e.request.find("headers")->dump(),
+            "{\"host\":\"svc\",\"x-long\":\"one two, three\",\"accept\":\"a\","
+            "\"if-match\":\"\\\"e\\\\1\\\"\",\"x-latin\":\"caf\u00e9\",\"x-empty\":\"\","
+            "\"transfer-encoding\":\"chunked\"}");
+  EXPECT_EQ(str(e.request, "body"), "abc");
+  EXPECT_EQ(e.request.find("trailers")->dump(), R"({"x-sum":"9"})");
+  EXPECT_EQ(str(*e.response, "body"), "ok");
+}
+
 TEST_F(Http1Test, PipelinedRequestsPairInOrder) {
   h.a("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\n");
   h.b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\nContent-Length: "
@@ -202,11 +225,12 @@ TEST_F(Http1Test, HeadCutByAGapIsReportedWithItsStartLine) {
 
 TEST_F(Http1Test, ThousandsOfRepeatedHeadersAreJoinedQuickly) {
   std::string head = "GET / HTTP/1.1\r\n";
-  for (int i = 0; i < 12000; ++i) head += "a:b\r\n";
+  for (int i = 0; i < 12000; ++i) head += "a:b\r\nC:dd\r\n";  // two names, interleaved
   h.a(head + "\r\n");
   h.close();
   ASSERT_EQ(entries().size(), 1u);
   EXPECT_EQ(str(*entries()[0].request.find("headers"), "a").size(), 12000u * 3 - 2);
+  EXPECT_EQ(str(*entries()[0].request.find("headers"), "c").size(), 12000u * 4 - 2);
 }
 
 TEST_F(Http1Test, GarbageIsSkippedAndUnpairedAreReported) {
