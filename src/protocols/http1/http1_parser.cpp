@@ -153,7 +153,7 @@ struct MessageFields {
 
 void Http1Message::merge_fields(std::vector<Http1Field>& list) {
   merged_ = merged_ || &list == &headers;
-  MessageFields fields{fields_text, list};
+  MessageFields fields{fields_text, list, {}};
   merge_repeated_names(fields);
 }
 
@@ -233,61 +233,14 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
         used = consume_head(data, ts);
         break;
       case State::kBodyLength:
-      case State::kChunkData: {
-        size_t n = size_t(std::min<uint64_t>(remaining_, data.size()));
-        append_body(data.first(n));
-        remaining_ -= n;
-        used = n;
-        msg_.wire_bytes += n;
-        msg_.last_us = ts;
-        if (remaining_ == 0) {
-          if (state_ == State::kBodyLength) {
-            finish(ts);
-          } else {
-            buffer_.clear();
-            state_ = State::kChunkEnd;
-          }
-        }
+      case State::kChunkData:
+        used = consume_body(data, ts);
         break;
-      }
       case State::kChunkSize:
       case State::kChunkEnd:
-      case State::kTrailers: {
-        bool complete = false;
-        used = consume_line(data, buffer_, complete);
-        msg_.wire_bytes += used;
-        msg_.last_us = ts;
-        if (!complete) {
-          if (buffer_.size() > kMaxLine) lost_sync();
-          break;
-        }
-        std::string_view line = trim(buffer_);
-        if (state_ == State::kChunkEnd) {
-          state_ = State::kChunkSize;
-        } else if (state_ == State::kChunkSize) {
-          line = line.substr(0, line.find(';'));
-          uint64_t size = 0;
-          auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
-          if (ec != std::errc() || p != line.data() + line.size() || line.empty()) {
-            msg_.gap = true;  // unreadable chunk size: deliver what we have
-            finish(ts);
-            lost_sync();
-          } else if (size == 0) {
-            state_ = State::kTrailers;
-          } else {
-            remaining_ = size;
-            state_ = State::kChunkData;
-          }
-        } else if (line.empty()) {
-          finish(ts);
-        } else if (msg_.trailers.size() < kMaxTrailers) {
-          size_t colon = line.find(':');
-          if (colon != std::string_view::npos)
-            msg_.add_field(msg_.trailers, trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
-        }
-        buffer_.clear();
+      case State::kTrailers:
+        used = consume_chunk_line(data, ts);
         break;
-      }
       case State::kCloseDelimited:
         append_body(data);
         msg_.wire_bytes += data.size();
@@ -307,6 +260,61 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
     }
     data = data.subspan(used);
   }
+}
+
+size_t Http1Parser::consume_body(Bytes data, int64_t ts) {
+  size_t n = size_t(std::min<uint64_t>(remaining_, data.size()));
+  append_body(data.first(n));
+  remaining_ -= n;
+  msg_.wire_bytes += n;
+  msg_.last_us = ts;
+  if (remaining_ == 0) {
+    if (state_ == State::kBodyLength) {
+      finish(ts);
+    } else {
+      buffer_.clear();
+      state_ = State::kChunkEnd;
+    }
+  }
+  return n;
+}
+
+// A chunk-size line, the line ending a chunk's data, or a trailer field.
+size_t Http1Parser::consume_chunk_line(Bytes data, int64_t ts) {
+  bool complete = false;
+  size_t used = consume_line(data, buffer_, complete);
+  msg_.wire_bytes += used;
+  msg_.last_us = ts;
+  if (!complete) {
+    if (buffer_.size() > kMaxLine) lost_sync();
+    return used;
+  }
+  std::string_view line = trim(buffer_);
+  if (state_ == State::kChunkEnd) {
+    state_ = State::kChunkSize;
+  } else if (state_ == State::kChunkSize) {
+    line = line.substr(0, line.find(';'));
+    uint64_t size = 0;
+    auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
+    if (ec != std::errc() || p != line.data() + line.size() || line.empty()) {
+      msg_.gap = true;  // unreadable chunk size: deliver what we have
+      finish(ts);
+      lost_sync();
+    } else if (size == 0) {
+      state_ = State::kTrailers;
+    } else {
+      remaining_ = size;
+      state_ = State::kChunkData;
+    }
+  } else if (line.empty()) {
+    finish(ts);
+  } else if (msg_.trailers.size() < kMaxTrailers) {
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos)
+      msg_.add_field(msg_.trailers, trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+  }
+  buffer_.clear();
+  return used;
 }
 
 size_t Http1Parser::consume_line(Bytes data, std::string& line, bool& complete) {
@@ -500,8 +508,7 @@ void Http1Parser::append_body(Bytes data) {
 void Http1Parser::finish(int64_t ts) {
   msg_.last_us = ts;
   state_ = State::kStart;  // before the handler, which may stop() this parser
-  handler_.on_message(std::move(msg_));
-  msg_ = Http1Message(buffer_share_.budget());
+  handler_.on_message(std::move(msg_));  // msg_ is made anew when the next message starts
 }
 
 void Http1Parser::lost_sync() {

@@ -135,6 +135,8 @@ class Http1Parser {
   };
 
   size_t consume_head(Bytes data, int64_t ts);
+  size_t consume_body(Bytes data, int64_t ts);
+  size_t consume_chunk_line(Bytes data, int64_t ts);
   size_t consume_line(Bytes data, std::string& line, bool& complete);
   bool parse_head(std::string_view head);
   bool salvage_head();
