@@ -79,14 +79,6 @@ size_t utf8_sequence_length(const unsigned char* p, size_t left) {
 
 }  // namespace
 
-// True when one of the eight bytes needs attention: a control character, '"',
-// '\\' or a byte >= 0x80 (SWAR: no per-byte branch on plain text).
-inline bool word_needs_escape(uint64_t w) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-  uint64_t control = (w - kOnes * 0x20) & ~w & kHigh;  // bytes < 0x20
-  return (w & kHigh) || control || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
-}
 
 // The JSON form of each ASCII byte, padded to 8 so it is copied branch-free.
 struct EscapeTable {
@@ -161,7 +153,7 @@ inline char* escape_words(EscapeBuffer& b, char* q, const unsigned char* p, size
     if (n - i >= 8) {
       uint64_t w;
       std::memcpy(&w, p + i, 8);
-      if (!word_needs_escape(w)) {
+      if (!json_detail::word_needs_escape(w)) {
         std::memcpy(q, p + i, 8);
         q += 8;
         i += 8;
@@ -208,7 +200,7 @@ inline bool write_short_plain(std::string& out, const unsigned char* p, size_t n
     head = a | uint64_t(b) << 32;
     tail = head;
   }
-  if (word_needs_escape(head) || word_needs_escape(tail)) return false;
+  if (json_detail::word_needs_escape(head) || json_detail::word_needs_escape(tail)) return false;
   char quoted[24];
   quoted[0] = '"';
   if (n >= 8) {
@@ -297,37 +289,29 @@ inline char* escape_blocks(EscapeBuffer& b, char* q, const unsigned char* p, siz
 
 }  // namespace
 
-bool is_plain_json_text(std::string_view s) {
+namespace json_detail {
+
+bool is_plain_long(std::string_view s) {
   const size_t n = s.size();
   const char* p = s.data();
 #if defined(__SSE2__)
-  if (n >= 16) {  // sixteen bytes a step, the last block overlapping
-    unsigned special = 0;
-    for (size_t i = 0; i + 16 <= n; i += 16)
-      special |= special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)));
-    special |= special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)));
-    return special == 0;
-  }
-#endif
+  unsigned special = 0;  // sixteen bytes a step, the last block overlapping
+  for (size_t i = 0; i + 16 <= n; i += 16)
+    special |= special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)));
+  special |= special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)));
+  return special == 0;
+#else
   uint64_t w;
-  if (n >= 8) {
-    for (size_t i = 0; i + 8 <= n; i += 8) {
-      std::memcpy(&w, p + i, 8);
-      if (word_needs_escape(w)) return false;
-    }
-    std::memcpy(&w, p + n - 8, 8);  // the last, partial word again, overlapping
-    return !word_needs_escape(w);
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    std::memcpy(&w, p + i, 8);
+    if (json_detail::word_needs_escape(w)) return false;
   }
-  if (n >= 4) {  // two overlapping words cover it
-    uint32_t a, b;
-    std::memcpy(&a, p, 4);
-    std::memcpy(&b, p + n - 4, 4);
-    return !word_needs_escape(a | uint64_t(b) << 32);
-  }
-  for (char c : s)
-    if (uint8_t(c) < 0x20 || uint8_t(c) >= 0x80 || c == '"' || c == '\\') return false;
-  return true;
+  std::memcpy(&w, p + n - 8, 8);  // the last, partial word again, overlapping
+  return !json_detail::word_needs_escape(w);
+#endif
 }
+
+}  // namespace json_detail
 
 void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());

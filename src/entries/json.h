@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -88,9 +89,44 @@ class Json {
 // as their Latin-1 code points so the output is always valid JSON.
 // When `invalid_utf8` is given, it is set if such a byte was met.
 void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8 = nullptr);
+namespace json_detail {
+
+// True when one of the eight bytes needs attention: a control character, '"',
+// '\\' or a byte >= 0x80 (SWAR: no per-byte branch on plain text).
+inline bool word_needs_escape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  uint64_t control = (w - kOnes * 0x20) & ~w & kHigh;  // bytes < 0x20
+  return (w & kHigh) || control || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
+}
+
+bool is_plain_long(std::string_view s);  // 16 bytes or more
+
+}  // namespace json_detail
+
 // True when `s` is written into a JSON string as is: ASCII, no control
-// characters, no '"' or '\\'.
-bool is_plain_json_text(std::string_view s);
+// characters, no '"' or '\\'. Inline: names and short values are checked by
+// two overlapping words.
+inline bool is_plain_json_text(std::string_view s) {
+  const size_t n = s.size();
+  const char* p = s.data();
+  if (n >= 16) return json_detail::is_plain_long(s);
+  uint64_t a = 0x2020202020202020ull, b;  // spaces: plain padding
+  if (n >= 8) {
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t x, y;
+    std::memcpy(&x, p, 4);
+    std::memcpy(&y, p + n - 4, 4);
+    a = x | uint64_t(y) << 32;
+    b = a;
+  } else {
+    for (size_t i = 0; i < n; ++i) a = (a << 8) | uint8_t(p[i]);
+    b = a;
+  }
+  return !json_detail::word_needs_escape(a) && !json_detail::word_needs_escape(b);
+}
 
 // Numbers as every Json writes them; a double that is not finite is null.
 void write_json_number(std::string& out, int64_t n);

@@ -207,3 +207,31 @@ TEST(Entry, WritesEveryCommonField) {
 
 }  // namespace
 }  // namespace trawl
+
+namespace trawl {
+namespace {
+
+// Every length up to 40 and every byte value at the first, middle and last
+// place, against the definition: ASCII, no control character, no '"' or '\\'.
+TEST(Json, PlainTextIsFoundByDefinitionAtEveryLength) {
+  auto plain = [](std::string_view s) {
+    for (char c : s)
+      if (uint8_t(c) < 0x20 || uint8_t(c) >= 0x80 || c == '"' || c == '\\') return false;
+    return true;
+  };
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string s(n, 'x');
+    ASSERT_TRUE(is_plain_json_text(s)) << n;
+    for (size_t at : {size_t(0), n / 2, n ? n - 1 : 0}) {
+      if (at >= n) continue;
+      for (int b = 0; b < 256; ++b) {
+        s[at] = char(b);
+        ASSERT_EQ(is_plain_json_text(s), plain(s)) << "length " << n << " byte " << b << " at " << at;
+        s[at] = 'x';
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace trawl

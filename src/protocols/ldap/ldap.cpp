@@ -83,7 +83,7 @@ class LdapDissector : public StreamDissector {
     }
   }
 
-  void on_gap(Direction dir, uint64_t length, int64_t ts) override {
+  void on_gap(Direction dir, uint64_t, int64_t) override {
     if (tls_started_) return;
     Side& s = sides_[int(dir)];
     s.buf.clear();
@@ -94,7 +94,7 @@ class LdapDissector : public StreamDissector {
       if (p.response_started || dir == p.dir) p.gap = true;
   }
 
-  void on_close(int64_t ts) override {
+  void on_close(int64_t) override {
     for (auto& [id, p] : pending_) emit(p, nullptr, "no response");
     pending_.clear();
   }
