@@ -68,11 +68,37 @@ constexpr std::array<std::string_view, kHttp1HeaderCount> kKnownHeaderNames{
     "host",           "upgrade",          "content-type",
     "content-length", "content-encoding", "transfer-encoding"};
 
-// The known header a lower-cased name is, or kHttp1HeaderCount.
+constexpr size_t known_length(Http1Header h) { return kKnownHeaderNames[size_t(h)].size(); }
+static_assert(known_length(Http1Header::kHost) == 4 && known_length(Http1Header::kUpgrade) == 7 &&
+              known_length(Http1Header::kContentType) == 12 &&
+              known_length(Http1Header::kContentLength) == 14 &&
+              known_length(Http1Header::kContentEncoding) == 16 &&
+              known_length(Http1Header::kTransferEncoding) == 17);
+
+// The known header a lower-cased name is, or kHttp1HeaderCount: its length
+// picks the one candidate, compared with a memcmp of constant size (inlined).
 size_t known_header(std::string_view name) {
-  for (size_t k = 0; k < kKnownHeaderNames.size(); ++k)
-    if (name.size() == kKnownHeaderNames[k].size() && name == kKnownHeaderNames[k]) return k;
-  return kHttp1HeaderCount;
+  auto match = [&name](Http1Header h) {
+    std::string_view known = kKnownHeaderNames[size_t(h)];
+    return std::memcmp(name.data(), known.data(), known.size()) == 0 ? size_t(h)
+                                                                      : kHttp1HeaderCount;
+  };
+  switch (name.size()) {
+    case 4:
+      return match(Http1Header::kHost);
+    case 7:
+      return match(Http1Header::kUpgrade);
+    case 12:
+      return match(Http1Header::kContentType);
+    case 14:
+      return match(Http1Header::kContentLength);
+    case 16:
+      return match(Http1Header::kContentEncoding);
+    case 17:
+      return match(Http1Header::kTransferEncoding);
+    default:
+      return kHttp1HeaderCount;
+  }
 }
 
 }  // namespace
@@ -429,24 +455,49 @@ bool Http1Parser::parse_head(std::string_view head) {
     msg_.version = std::string(version.substr(5));
   }
   msg_.headers.reserve(head.size() / 32 + 4);  // about a field per 32 bytes: one allocation
-  while (!head.empty()) {
-    std::string_view line = next_line();
-    if (line.empty()) break;
-    if ((line[0] == ' ' || line[0] == '\t') && !msg_.headers.empty()) {  // obsolete folding
-      msg_.extend_last_value(msg_.headers.back(), trim(line));
+  parse_fields(head, whole.data());
+  return true;
+}
+
+namespace {
+
+// Without blanks at either end (and a carriage return at the end), as trim().
+std::pair<const char*, const char*> trimmed(const char* from, const char* to) {
+  while (from < to && (*from == ' ' || *from == '\t')) ++from;
+  while (to > from && (to[-1] == ' ' || to[-1] == '\t' || to[-1] == '\r')) --to;
+  return {from, to};
+}
+
+}  // namespace
+
+// The field lines after the start line, up to the empty line; places are
+// counted from `base`, where the copy of the head starts.
+void Http1Parser::parse_fields(std::string_view lines, const char* base) {
+  const char* p = lines.data();
+  const char* const end = p + lines.size();
+  while (p < end) {
+    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', size_t(end - p)));
+    const char* eol = nl ? nl : end;
+    const char* line_end = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+    const char* line = p;
+    p = nl ? nl + 1 : end;
+    if (line_end == line) break;
+    if ((*line == ' ' || *line == '\t') && !msg_.headers.empty()) {  // obsolete folding
+      auto [from, to] = trimmed(line, line_end);
+      msg_.extend_last_value(msg_.headers.back(), std::string_view(from, size_t(to - from)));
       continue;
     }
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view name = trim(line.substr(0, colon)), value = trim(line.substr(colon + 1));
-    Http1Field f;  // its place in the copy of the head is its place in `whole`
-    f.name_at = uint32_t(name.data() - whole.data());
-    f.name_size = uint32_t(name.size());
-    f.value_at = uint32_t(value.data() - whole.data());
-    f.value_size = uint32_t(value.size());
+    const auto* colon = static_cast<const char*>(std::memchr(line, ':', size_t(line_end - line)));
+    if (!colon) continue;
+    auto [name_from, name_to] = trimmed(line, colon);
+    auto [value_from, value_to] = trimmed(colon + 1, line_end);
+    Http1Field f;
+    f.name_at = uint32_t(name_from - base);
+    f.name_size = uint32_t(name_to - name_from);
+    f.value_at = uint32_t(value_from - base);
+    f.value_size = uint32_t(value_to - value_from);
     msg_.add_field_in_text(msg_.headers, f);
   }
-  return true;
 }
 
 void Http1Parser::begin_body() {

@@ -139,6 +139,7 @@ class Http1Parser {
   size_t consume_chunk_line(Bytes data, int64_t ts);
   size_t consume_line(Bytes data, std::string& line, bool& complete);
   bool parse_head(std::string_view head);
+  void parse_fields(std::string_view lines, const char* base);
   bool salvage_head();
   void begin_body();
   void append_body(Bytes data);
