@@ -42,12 +42,19 @@ class InOrderPairing {
     return waiting_.emplace_back();
   }
 
-  // The oldest request leaves (answered, or unanswered at the close).
+  // The oldest request leaves (answered, or unanswered at the close): moved
+  // out, or used in place by `use(Request&)` (no move of a large request).
   Request take_oldest() {
     Request r = std::move(waiting_.front());
     waiting_.pop_front();
     held_ -= std::min(held_, r.held);
     return r;
+  }
+  template <typename Use>
+  void finish_oldest(Use&& use) {
+    held_ -= std::min(held_, waiting_.front().held);
+    use(waiting_.front());
+    waiting_.pop_front();
   }
 
   // A reply came: true when it is due to a request evicted earlier (the

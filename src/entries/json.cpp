@@ -79,7 +79,6 @@ size_t utf8_sequence_length(const unsigned char* p, size_t left) {
 
 }  // namespace
 
-
 // The JSON form of each ASCII byte, padded to 8 so it is copied branch-free.
 struct EscapeTable {
   struct Form {

@@ -226,7 +226,8 @@ TEST(Json, PlainTextIsFoundByDefinitionAtEveryLength) {
       if (at >= n) continue;
       for (int b = 0; b < 256; ++b) {
         s[at] = char(b);
-        ASSERT_EQ(is_plain_json_text(s), plain(s)) << "length " << n << " byte " << b << " at " << at;
+        ASSERT_EQ(is_plain_json_text(s), plain(s))
+            << "length " << n << " byte " << b << " at " << at;
         s[at] = 'x';
       }
     }

@@ -158,7 +158,8 @@ void refine_graphql(Entry& e) {
   Json& q = e.request;
   GraphqlRequest r;
   r.method = string_field(q, "method");
-  if (const Json* headers = q.find("headers")) r.content_type = string_field(*headers, "content-type");
+  if (const Json* headers = q.find("headers"))
+    r.content_type = string_field(*headers, "content-type");
   if (const Json* qs = q.find("queryString")) {
     r.query = string_field(*qs, "query");
     r.variables = string_field(*qs, "variables");

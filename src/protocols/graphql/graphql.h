@@ -12,9 +12,9 @@ namespace trawl {
 // What tells a GraphQL request, from the HTTP request's parts.
 struct GraphqlRequest {
   std::string_view method;
-  std::string_view content_type;  // the header's value
+  std::string_view content_type;                      // the header's value
   std::string_view query, variables, operation_name;  // the query string's, each given once
-  std::string_view body;  // the body when it is text
+  std::string_view body;                              // the body when it is text
 };
 
 // The fields a GraphQL request adds to its entry's request (batch,

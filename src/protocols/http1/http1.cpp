@@ -38,7 +38,7 @@ class Http1Dissector : public StreamDissector {
 
   void on_close(int64_t ts) override {
     for (Side& s : sides_) s.parser.close(ts);
-    while (!pairing_.empty()) emit(pairing_.take_oldest());
+    while (!pairing_.empty()) pairing_.finish_oldest([this](Exchange& ex) { emit(std::move(ex)); });
   }
 
  private:
@@ -92,7 +92,8 @@ class Http1Dissector : public StreamDissector {
       if (pairing_.over_byte_budget()) {
         side.parser.set_body_keep(0);
         std::string_view length = head.header(Http1Header::kContentLength);
-        if (!head.header(Http1Header::kTransferEncoding).empty() || (!length.empty() && length != "0"))
+        if (!head.header(Http1Header::kTransferEncoding).empty() ||
+            (!length.empty() && length != "0"))
           ++env_.counters.budget_drops;  // counted now, not when the exchange ends
       }
       return true;
@@ -124,8 +125,8 @@ class Http1Dissector : public StreamDissector {
   // for its response holds at most max_body, not its compressed bytes.
   void decode(Http1Message& m) {
     uint64_t kept = m.body.size();
-    m.body_state = decode_body(m.body, m.body_bytes, m.body_capped, m.header(Http1Header::kContentEncoding),
-                               env_.settings.max_body);
+    m.body_state = decode_body(m.body, m.body_bytes, m.body_capped,
+                               m.header(Http1Header::kContentEncoding), env_.settings.max_body);
     m.body_decoded = true;
     if (m.body.size() == kept) return;  // decoding changed nothing the budget counts
     uint64_t head = m.held.held() - std::min(m.held.held(), kept);
@@ -206,7 +207,7 @@ class Http1Dissector : public StreamDissector {
   // Emits, in order, the exchanges that are complete.
   void flush_ready() {
     while (!pairing_.empty() && pairing_.oldest().request_complete && pairing_.oldest().response)
-      emit(pairing_.take_oldest());
+      pairing_.finish_oldest([this](Exchange& ex) { emit(std::move(ex)); });
     if (pairing_.empty()) pairing_uncertain_ = false;
   }
 
@@ -214,7 +215,8 @@ class Http1Dissector : public StreamDissector {
   // decode, taken before the headers are merged.
   std::string decode_for_entry(Http1Message& m) {
     if (!m.body_decoded) decode(m);
-    return m.body_state.decode_failed ? std::string(m.header(Http1Header::kContentEncoding)) : std::string();
+    return m.body_state.decode_failed ? std::string(m.header(Http1Header::kContentEncoding))
+                                      : std::string();
   }
 
   // Body fields appended to the side's JSON text; false when the body was
@@ -334,8 +336,7 @@ class Http1Dissector : public StreamDissector {
     env_.sink.emit(std::move(e));
   }
 
-  void mark_exchange_problem(Entry& e, Exchange& ex, bool have_request, bool gap,
-                             bool truncated) {
+  void mark_exchange_problem(Entry& e, Exchange& ex, bool have_request, bool gap, bool truncated) {
     DissectCounters& c = env_.counters;
     if (gap) {
       mark_problem(e, EntryProblem::kGap, c);

@@ -65,10 +65,11 @@ std::string_view Http1Message::header(std::string_view lower_name) const {
 namespace {
 
 constexpr std::array<std::string_view, kHttp1HeaderCount> kKnownHeaderNames{
-    "host",           "upgrade",          "content-type",
-    "content-length", "content-encoding", "transfer-encoding"};
+    "host", "upgrade", "content-type", "content-length", "content-encoding", "transfer-encoding"};
 
-constexpr size_t known_length(Http1Header h) { return kKnownHeaderNames[size_t(h)].size(); }
+constexpr size_t known_length(Http1Header h) {
+  return kKnownHeaderNames[size_t(h)].size();
+}
 static_assert(known_length(Http1Header::kHost) == 4 && known_length(Http1Header::kUpgrade) == 7 &&
               known_length(Http1Header::kContentType) == 12 &&
               known_length(Http1Header::kContentLength) == 14 &&
@@ -81,7 +82,7 @@ size_t known_header(std::string_view name) {
   auto match = [&name](Http1Header h) {
     std::string_view known = kKnownHeaderNames[size_t(h)];
     return std::memcmp(name.data(), known.data(), known.size()) == 0 ? size_t(h)
-                                                                      : kHttp1HeaderCount;
+                                                                     : kHttp1HeaderCount;
   };
   switch (name.size()) {
     case 4:
@@ -183,7 +184,8 @@ void Http1Message::merge_fields(std::vector<Http1Field>& list) {
   merge_repeated_names(fields);
 }
 
-void Http1Message::write_fields_json(std::string& out, const std::vector<Http1Field>& merged) const {
+void Http1Message::write_fields_json(std::string& out,
+                                     const std::vector<Http1Field>& merged) const {
   // Plain fields, the usual ones, are copied between quotes into a buffer on
   // the stack; a field that needs escaping is written by write_json_string.
   char buf[1024];
@@ -462,7 +464,7 @@ bool Http1Parser::parse_head(std::string_view head) {
 namespace {
 
 // Without blanks at either end (and a carriage return at the end), as trim().
-std::pair<const char*, const char*> trimmed(const char* from, const char* to) {
+inline std::pair<const char*, const char*> trimmed(const char* from, const char* to) {
   while (from < to && (*from == ' ' || *from == '\t')) ++from;
   while (to > from && (to[-1] == ' ' || to[-1] == '\t' || to[-1] == '\r')) --to;
   return {from, to};
@@ -558,7 +560,7 @@ void Http1Parser::append_body(Bytes data) {
 
 void Http1Parser::finish(int64_t ts) {
   msg_.last_us = ts;
-  state_ = State::kStart;  // before the handler, which may stop() this parser
+  state_ = State::kStart;                // before the handler, which may stop() this parser
   handler_.on_message(std::move(msg_));  // msg_ is made anew when the next message starts
 }
 

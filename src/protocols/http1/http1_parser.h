@@ -39,7 +39,7 @@ struct Http1Message {
   std::string version;  // "1.1", "1.0"
   int status = 0;
   std::string reason;
-  std::string fields_text;  // the head, then joined values and trailers: fields' text
+  std::string fields_text;          // the head, then joined values and trailers: fields' text
   std::vector<Http1Field> headers;  // names lower-cased as they are added
   std::vector<Http1Field> trailers;
   std::string body;         // after transfer decoding, up to the keep limit

@@ -3,8 +3,8 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -90,7 +90,7 @@ struct BodyWritten {
   bool as_text = false;  // `body` was written (not empty, not bodyBase64)
 };
 BodyWritten write_body_fields(std::string& out, std::string_view body, const BodyState& state,
-                       std::string_view content_encoding);
+                              std::string_view content_encoding);
 
 // Both at once.
 bool set_body_fields(Json& side, std::string kept, uint64_t body_size, bool wire_body_capped,
