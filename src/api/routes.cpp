@@ -180,19 +180,34 @@ std::string default_ui_dir() {
 
 Json ApiCounters::to_json() const {
   Json o = Json::object();
-  o.set("connections", connections.load());
-  o.set("connections_refused", connections_refused.load());
-  o.set("accept_errors", accept_errors.load());
-  o.set("forbidden", forbidden.load());
-  o.set("unauthorized", unauthorized.load());
-  o.set("server_errors", server_errors.load());
-  o.set("slow_clients_cut", slow_clients_cut.load());
-  o.set("queries_timed_out", queries_timed_out.load());
-  o.set("queries_cancelled", queries_cancelled.load());
-  o.set("queries_rejected", queries_rejected.load());
-  o.set("stream_clients", stream_clients.load());
-  o.set("stream_clients_cut", stream_clients_cut.load());
+#define TRAWL_API_COUNTER_JSON(member, key, metric, help) o.set(key, member.load());
+  TRAWL_API_COUNTERS(TRAWL_API_COUNTER_JSON)
+#undef TRAWL_API_COUNTER_JSON
   return o;
+}
+
+void ApiCounters::write_metrics(std::string& out) const {
+  struct Metric {
+    std::string_view name, help;
+    uint64_t value;
+  };
+  std::vector<Metric> metrics;  // in the order first named
+  auto add = [&metrics](std::string_view name, std::string_view help, uint64_t value) {
+    if (name.empty()) return;
+    for (Metric& m : metrics)
+      if (m.name == name) {
+        m.value += value;
+        return;
+      }
+    metrics.push_back({name, help, value});
+  };
+#define TRAWL_API_COUNTER_METRIC(member, key, metric, help) add(metric, help, member.load());
+  TRAWL_API_COUNTERS(TRAWL_API_COUNTER_METRIC)
+#undef TRAWL_API_COUNTER_METRIC
+  for (const Metric& m : metrics)
+    out += "# HELP " + std::string(m.name) + " " + std::string(m.help) + "\n# TYPE " +
+           std::string(m.name) + " counter\n" + std::string(m.name) + " " +
+           std::to_string(m.value) + "\n";
 }
 
 namespace {
@@ -236,31 +251,15 @@ Reply metrics(Worker& worker, const ApiCounters* counters) {
   gauge("trawl_interface_drops_total", "counter", "Packets dropped by interfaces.",
         field("live", "interface_drops"));
   for (const CounterMetric& m : Worker::counter_metrics())
-    gauge(std::string(m.metric), "counter", std::string(m.help),
-          field(std::string(m.section), std::string(m.key)));
+    gauge(std::string(m.metric), m.metric.ends_with("_total") ? "counter" : "gauge",
+          std::string(m.help), field(std::string(m.section), std::string(m.key)));
   gauge("trawl_stream_skipped_total", "counter",
         "Entries not sent to live stream clients that fell behind.", field("stream", "skipped"));
-  gauge("trawl_store_entries", "gauge", "Entries in the store.", field("store", "entries"));
-  gauge("trawl_store_bytes", "gauge", "Bytes of the store on disk.", field("store", "bytes"));
-  gauge("trawl_store_entries_lost_total", "counter",
-        "Entries the store could not write (a full or failing disk).",
-        field("store", "entries_lost"));
   gauge("trawl_memory_budget_refusals_total", "counter",
         "Times the dissectors' memory budget refused bytes (what was dropped is in loss).",
         field("memory", "refusals"));
   stage_drops(s, r.body);
-  if (counters) {
-    gauge("trawl_api_slow_clients_cut_total", "counter",
-          "API clients cut off because they did not read their answer in time.",
-          int64_t(counters->slow_clients_cut + counters->stream_clients_cut));
-    gauge("trawl_api_queries_timed_out_total", "counter",
-          "Queries stopped at their deadline (partial answers).",
-          int64_t(counters->queries_timed_out.load()));
-    gauge("trawl_api_refused_total", "counter",
-          "Requests refused: foreign origin or host, no token, or over a limit.",
-          int64_t(counters->forbidden + counters->unauthorized + counters->connections_refused +
-                  counters->queries_rejected));
-  }
+  if (counters) counters->write_metrics(r.body);
   return r;
 }
 

@@ -31,21 +31,34 @@ struct Target {
 
 Reply error_reply(int status, std::string message);
 
-// What the server counts about its clients; in /api/stats ("api") and /metrics.
+// What the server counts about its clients: X(member, key, metric, help), in
+// /api/stats ("api") by key and in /metrics as the named Prometheus counter;
+// counters that name the same metric are summed into it (its help is the first's).
+#define TRAWL_API_COUNTERS(X)                                                                  \
+  X(connections, "connections", "", "Connections open now.")                                   \
+  X(connections_refused, "connections_refused", "trawl_api_refused_total",                     \
+    "Requests refused: foreign origin or host, no token, or over a limit.")                    \
+  X(accept_errors, "accept_errors", "", "Connections not accepted (out of descriptors).")      \
+  X(forbidden, "forbidden", "trawl_api_refused_total", "Foreign Origin or Host.")              \
+  X(unauthorized, "unauthorized", "trawl_api_refused_total", "No or a wrong token.")           \
+  X(server_errors, "server_errors", "", "Requests a handler failed (500).")                    \
+  X(slow_clients_cut, "slow_clients_cut", "trawl_api_slow_clients_cut_total",                  \
+    "API clients cut off because they did not read their answer in time.")                     \
+  X(queries_timed_out, "queries_timed_out", "trawl_api_queries_timed_out_total",               \
+    "Queries stopped at their deadline (partial answers).")                                    \
+  X(queries_cancelled, "queries_cancelled", "", "Queries stopped because the client left.")    \
+  X(queries_rejected, "queries_rejected", "trawl_api_refused_total", "503: too many waiting.") \
+  X(stream_clients, "stream_clients", "", "WebSocket clients now.")                            \
+  X(stream_clients_cut, "stream_clients_cut", "trawl_api_slow_clients_cut_total",              \
+    "Stream clients that stopped reading: cut off.")
+
+#define TRAWL_API_COUNTER_MEMBER(member, key, metric, help) std::atomic<uint64_t> member{0};
+
 struct ApiCounters {
-  std::atomic<uint64_t> connections{0};          // open now
-  std::atomic<uint64_t> connections_refused{0};  // over the connection limit
-  std::atomic<uint64_t> accept_errors{0};        // out of file descriptors, mostly
-  std::atomic<uint64_t> forbidden{0};            // foreign Origin or Host
-  std::atomic<uint64_t> unauthorized{0};
-  std::atomic<uint64_t> server_errors{0};       // requests a handler failed (500)
-  std::atomic<uint64_t> slow_clients_cut{0};    // did not read an answer in time
-  std::atomic<uint64_t> queries_timed_out{0};   // stopped at their deadline (partial answers)
-  std::atomic<uint64_t> queries_cancelled{0};   // stopped because the client left
-  std::atomic<uint64_t> queries_rejected{0};    // 503: too many waiting
-  std::atomic<uint64_t> stream_clients{0};      // WebSocket clients now
-  std::atomic<uint64_t> stream_clients_cut{0};  // stopped reading: cut off
+  TRAWL_API_COUNTERS(TRAWL_API_COUNTER_MEMBER)
   Json to_json() const;
+  // Appends the Prometheus counters, each the sum of the counters naming it.
+  void write_metrics(std::string& out) const;
 };
 
 // How much one slice of a sliced reply may do before the server sends it.

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/cancellation.h"
+#include "base/counters.h"
 #include "entries/entry.h"
 #include "sinks/output.h"
 
@@ -51,23 +52,36 @@ struct StoreSettings {
   std::function<int64_t()> now_us;
 };
 
+// The store's figures in /api/stats ("store") and /metrics; a metric name
+// without `_total` is a gauge.
+#define TRAWL_STORE_COUNTERS(X)                                                       \
+  X(entries, "store", "entries", "trawl_store_entries", "Entries in the store.")      \
+  X(bytes, "store", "bytes", "trawl_store_bytes", "Bytes of the store on disk.")      \
+  X(segments, "store", "segments", "", "Segment files.")                              \
+  X(blocks, "store", "blocks", "", "Blocks committed.")                               \
+  X(first_id, "store", "first_id", "", "The oldest entry kept.")                      \
+  X(last_id, "store", "last_id", "", "The newest entry.")                             \
+  X(durable_id, "store", "durable_id", "", "The newest entry on disk.")               \
+  X(corrupt_blocks, "store", "corrupt_blocks", "trawl_store_corrupt_blocks_total",    \
+    "Blocks that failed their checksum when read (never served).")                    \
+  X(truncated_bytes, "store", "truncated_bytes", "", "A torn tail cut at open.")      \
+  X(damaged_regions, "store", "damaged_regions", "trawl_store_damaged_regions_total", \
+    "Unreadable stretches of segments skipped at open (the rest was kept).")          \
+  X(damaged_bytes, "store", "damaged_bytes", "", "Their bytes.")                      \
+  X(failed_commits, "store", "failed_commits", "trawl_store_failed_commits_total",    \
+    "Commits that failed (a full or failing disk).")                                  \
+  X(segments_expired, "store", "segments_expired", "", "Segments removed by age.")    \
+  X(segments_evicted, "store", "segments_evicted", "", "Segments removed by size.")   \
+  X(entries_lost, "store", "entries_lost", "trawl_store_entries_lost_total",          \
+    "Entries the store could not write (a full or failing disk).")                    \
+  X(fast_blocks, "store", "fast_blocks", "", "Blocks compressed fast: commits had fallen behind.")
+
 struct StoreStats {
-  uint64_t entries = 0;  // kept (committed and pending)
-  uint64_t blocks = 0;
-  uint64_t segments = 0;
-  uint64_t bytes = 0;  // on disk
-  uint64_t first_id = 0, last_id = 0, durable_id = 0;
-  uint64_t corrupt_blocks = 0;   // failed their checksum when read (never served)
-  uint64_t truncated_bytes = 0;  // torn tail cut at open
-  uint64_t damaged_regions = 0;  // unreadable stretches skipped at open (the rest was kept)
-  uint64_t damaged_bytes = 0;
+  TRAWL_STORE_COUNTERS(TRAWL_COUNTER_MEMBER)
   std::vector<std::string> stray_files;  // in the directory, not the store's: skipped
-  uint64_t segments_expired = 0, segments_evicted = 0;  // by age, by size
-  uint64_t entries_lost = 0;  // in blocks that could not be written (disk full, I/O error)
-  uint64_t failed_commits = 0;
-  uint64_t fast_blocks = 0;  // compressed at zstd_behind_level: commits had fallen behind
-  std::string last_error;    // of a background commit
+  std::string last_error;                // of a background commit
 };
+TRAWL_COUNTER_FIELDS(StoreStats, TRAWL_STORE_COUNTERS)
 
 // Which entries a scan visits; ids and times are inclusive bounds.
 struct StoreRange {

@@ -152,28 +152,11 @@ Json Worker::stats() const {
   for (auto& [key, value] : pipeline.fields_mut()) out.set(key, std::move(value));
   out.set("memory", Pipeline::limits_stats(*limits_));
   StoreStats st = store_->stats();
-  Json store = Json::object();
-  store.set("entries", st.entries);
-  store.set("bytes", st.bytes);
-  store.set("segments", st.segments);
-  store.set("blocks", st.blocks);
-  store.set("first_id", st.first_id);
-  store.set("last_id", st.last_id);
-  store.set("durable_id", st.durable_id);
-  store.set("corrupt_blocks", st.corrupt_blocks);
-  store.set("truncated_bytes", st.truncated_bytes);
-  store.set("damaged_regions", st.damaged_regions);
-  store.set("damaged_bytes", st.damaged_bytes);
+  put_counters(out, st);
   Json stray = Json::array();
   for (const auto& name : st.stray_files) stray.push(name);
-  store.set("stray_files", std::move(stray));
-  store.set("failed_commits", st.failed_commits);
-  store.set("segments_expired", st.segments_expired);
-  store.set("segments_evicted", st.segments_evicted);
-  store.set("entries_lost", st.entries_lost);
-  store.set("fast_blocks", st.fast_blocks);
-  if (!st.last_error.empty()) store.set("last_error", st.last_error);
-  out.set("store", std::move(store));
+  out["store"].set("stray_files", std::move(stray));
+  if (!st.last_error.empty()) out["store"].set("last_error", st.last_error);
   Json stream = Json::object();
   stream.set("subscribers", hub_.subscribers());
   stream.set("skipped", hub_.skipped());
@@ -197,6 +180,7 @@ Json Worker::stats() const {
 std::vector<CounterMetric> Worker::counter_metrics() {
   std::vector<CounterMetric> out = Pipeline::counter_metrics();
   add_counter_metrics<PacketRingStats>(out);
+  add_counter_metrics<StoreStats>(out);
   return out;
 }
 

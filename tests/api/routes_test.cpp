@@ -142,19 +142,47 @@ TEST(Api, DeclaredCountersAreInStatsAndMetrics) {
   std::set<std::string_view> names;
   for (const CounterMetric& m : declared) {
     EXPECT_TRUE(names.insert(m.metric).second) << m.metric << " declared twice";
-    EXPECT_TRUE(m.metric.starts_with("trawl_") && m.metric.ends_with("_total")) << m.metric;
+    EXPECT_TRUE(m.metric.starts_with("trawl_")) << m.metric;
     const Json* section = stats.find(m.section);
     const Json* value = section ? section->find(m.key) : nullptr;
     ASSERT_TRUE(value && value->is_int()) << m.section << "." << m.key;
     std::string line = "\n" + std::string(m.metric) + " " + std::to_string(value->integer()) + "\n";
     EXPECT_NE(metrics.find(line), std::string::npos) << line;
-    std::string type = "# TYPE " + std::string(m.metric) + " counter\n";
+    std::string type = "# TYPE " + std::string(m.metric) +
+                       (m.metric.ends_with("_total") ? " counter\n" : " gauge\n");
     size_t first = metrics.find(type);
     EXPECT_NE(first, std::string::npos) << m.metric;
     EXPECT_EQ(metrics.find(type, first + 1), std::string::npos) << m.metric << " written twice";
   }
   EXPECT_NE(metrics.find("\ntrawl_packets_total 188\n"), std::string::npos);
   EXPECT_NE(metrics.find("\ntrawl_tcp_flows_total 15\n"), std::string::npos);
+  EXPECT_NE(metrics.find("\n# TYPE trawl_store_entries gauge\ntrawl_store_entries 44\n"),
+            std::string::npos);
+}
+
+// The API's counters come from one list: each key in /api/stats, and each
+// Prometheus counter the sum of the counters that name it, written once.
+TEST(Api, ApiCountersFromOneList) {
+  ApiCounters c;
+  c.forbidden = 2;
+  c.unauthorized = 3;
+  c.queries_rejected = 4;
+  c.slow_clients_cut = 5;
+  c.stream_clients_cut = 6;
+  c.queries_timed_out = 7;
+  c.connections = 9;
+  Json j = c.to_json();
+  EXPECT_EQ(j.find("forbidden")->integer(), 2);
+  EXPECT_EQ(j.find("connections")->integer(), 9);
+  EXPECT_EQ(j.fields().size(), 12u);
+  std::string m;
+  c.write_metrics(m);
+  EXPECT_NE(m.find("\ntrawl_api_refused_total 9\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("\ntrawl_api_slow_clients_cut_total 11\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("\ntrawl_api_queries_timed_out_total 7\n"), std::string::npos) << m;
+  EXPECT_EQ(m.find("# TYPE trawl_api_refused_total counter"),
+            m.rfind("# TYPE trawl_api_refused_total counter"));
+  EXPECT_EQ(m.find("connections 9"), std::string::npos);  // a gauge of its own, not a metric
 }
 
 }  // namespace
