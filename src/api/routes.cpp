@@ -237,27 +237,17 @@ Reply metrics(Worker& worker, const ApiCounters* counters) {
   Reply r = text_reply("text/plain; version=0.0.4", "");
   worker.metrics().render(r.body);
   Json s = worker.stats();
-  auto gauge = [&](const std::string& name, const char* type, const std::string& help, int64_t v) {
-    r.body += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-              std::to_string(v) + "\n";
-  };
-  auto field = [&](const std::string& group, const std::string& key) -> int64_t {
+  auto field = [&](std::string_view group, std::string_view key) -> int64_t {
     const Json* g = s.find(group);
     const Json* v = g ? g->find(key) : nullptr;
     return v && v->is_int() ? v->integer() : 0;
   };
-  gauge("trawl_kernel_drops_total", "counter", "Packets the kernel dropped (capture ring full).",
-        field("live", "kernel_drops"));
-  gauge("trawl_interface_drops_total", "counter", "Packets dropped by interfaces.",
-        field("live", "interface_drops"));
-  for (const CounterMetric& m : Worker::counter_metrics())
-    gauge(std::string(m.metric), m.metric.ends_with("_total") ? "counter" : "gauge",
-          std::string(m.help), field(std::string(m.section), std::string(m.key)));
-  gauge("trawl_stream_skipped_total", "counter",
-        "Entries not sent to live stream clients that fell behind.", field("stream", "skipped"));
-  gauge("trawl_memory_budget_refusals_total", "counter",
-        "Times the dissectors' memory budget refused bytes (what was dropped is in loss).",
-        field("memory", "refusals"));
+  for (const CounterMetric& m : Worker::counter_metrics()) {
+    std::string name(m.metric);
+    const char* type = m.metric.ends_with("_total") ? "counter" : "gauge";
+    r.body += "# HELP " + name + " " + std::string(m.help) + "\n# TYPE " + name + " " + type +
+              "\n" + name + " " + std::to_string(field(m.section, m.key)) + "\n";
+  }
   stage_drops(s, r.body);
   if (counters) counters->write_metrics(r.body);
   return r;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 
 #include "base/clock.h"
 
@@ -177,10 +178,27 @@ Json Worker::stats() const {
   return out;
 }
 
+namespace {
+
+// The worker's own figures in /metrics (the live capture's drops, the live
+// stream's skips, the memory budget's refusals), by their /api/stats place.
+constexpr CounterMetric kWorkerMetrics[] = {
+    {"live", "kernel_drops", "trawl_kernel_drops_total",
+     "Packets the kernel dropped (capture ring full)."},
+    {"live", "interface_drops", "trawl_interface_drops_total", "Packets dropped by interfaces."},
+    {"stream", "skipped", "trawl_stream_skipped_total",
+     "Entries not sent to live stream clients that fell behind."},
+    {"memory", "refusals", "trawl_memory_budget_refusals_total",
+     "Times the dissectors' memory budget refused bytes (what was dropped is in loss)."},
+};
+
+}  // namespace
+
 std::vector<CounterMetric> Worker::counter_metrics() {
   std::vector<CounterMetric> out = Pipeline::counter_metrics();
   add_counter_metrics<PacketRingStats>(out);
   add_counter_metrics<StoreStats>(out);
+  out.insert(out.end(), std::begin(kWorkerMetrics), std::end(kWorkerMetrics));
   return out;
 }
 
