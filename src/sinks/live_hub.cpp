@@ -72,6 +72,7 @@ std::shared_ptr<LiveSubscription> LiveHub::subscribe(kfl::Query query, StreamQue
   auto s = std::make_shared<LiveSubscription>(std::move(query), limits, std::move(wake));
   std::lock_guard lock(mutex_);
   subs_.push_back(s);
+  peak_subscribers_ = std::max(peak_subscribers_, subs_.size());
   return s;
 }
 
@@ -97,6 +98,11 @@ void LiveHub::publish(const Entry& e) {
 size_t LiveHub::subscribers() const {
   std::lock_guard lock(mutex_);
   return subs_.size();
+}
+
+size_t LiveHub::peak_subscribers() const {
+  std::lock_guard lock(mutex_);
+  return peak_subscribers_;
 }
 
 uint64_t LiveHub::skipped() const {

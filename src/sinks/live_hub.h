@@ -63,7 +63,8 @@ class LiveHub : public EntryOutput {
   // Called by the threads that store entries.
   void publish(const Entry& e);
   size_t subscribers() const;
-  uint64_t skipped() const;  // over every subscriber, past and present
+  size_t peak_subscribers() const;  // the most at once since the start
+  uint64_t skipped() const;         // over every subscriber, past and present
   size_t held_bytes() const { return held_->load(std::memory_order_relaxed); }
 
  private:
@@ -77,6 +78,7 @@ class LiveHub : public EntryOutput {
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<LiveSubscription>> subs_;
   uint64_t skipped_gone_ = 0;  // of subscribers that left
+  size_t peak_subscribers_ = 0;
 };
 
 }  // namespace trawl

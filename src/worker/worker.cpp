@@ -160,6 +160,7 @@ Json Worker::stats() const {
   if (!st.last_error.empty()) out["store"].set("last_error", st.last_error);
   Json stream = Json::object();
   stream.set("subscribers", hub_.subscribers());
+  stream.set("peak_subscribers", hub_.peak_subscribers());
   stream.set("skipped", hub_.skipped());
   stream.set("held_bytes", hub_.held_bytes());
   out.set("stream", std::move(stream));
