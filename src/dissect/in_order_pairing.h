@@ -8,11 +8,55 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
+#include <memory>
+#include <vector>
 
 #include "dissect/dissector.h"
 
 namespace trawl {
+
+// A queue, oldest first, whose elements live in slots that are reused: a
+// request costs no allocation on a busy connection, and it stays where it is
+// while it waits (callers hold pointers to it). A slot is reset by assigning
+// it a new T when its element leaves; slots beyond a few go back when the
+// queue empties.
+template <typename T>
+class SlotQueue {
+ public:
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  T& front() { return *slots_[head_]; }
+  T& operator[](size_t i) { return *slots_[(head_ + i) % slots_.size()]; }
+
+  T& emplace_back() {
+    if (size_ == slots_.size()) grow();
+    return *slots_[(head_ + size_++) % slots_.size()];
+  }
+  void pop_front() {
+    *slots_[head_] = T();
+    head_ = (head_ + 1) % slots_.size();
+    if (--size_ == 0 && slots_.size() > kKept) {
+      slots_.resize(kKept);
+      head_ = 0;
+    }
+  }
+
+ private:
+  static constexpr size_t kKept = 4;
+
+  void grow() {
+    std::vector<std::unique_ptr<T>> slots;
+    slots.reserve(std::max<size_t>(kKept, slots_.size() * 2));
+    for (size_t i = 0; i < slots_.size(); ++i)
+      slots.push_back(std::move(slots_[(head_ + i) % slots_.size()]));
+    while (slots.size() < slots.capacity()) slots.push_back(std::make_unique<T>());
+    slots_ = std::move(slots);
+    head_ = 0;
+  }
+
+  std::vector<std::unique_ptr<T>> slots_;  // a ring from head_
+  size_t head_ = 0, size_ = 0;
+};
 
 // `Request` has a `uint64_t held`: the bytes it holds, set through hold().
 template <typename Request>
@@ -21,8 +65,9 @@ class InOrderPairing {
   InOrderPairing(const DissectorSettings& settings, DissectCounters& counters)
       : settings_(settings), counters_(counters) {}
 
-  // Oldest first.
-  std::deque<Request>& waiting() { return waiting_; }
+  // Oldest first: waiting(0) is oldest().
+  size_t count() const { return waiting_.size(); }
+  Request& waiting(size_t i) { return waiting_[i]; }
   bool empty() const { return waiting_.empty(); }
   Request& oldest() { return waiting_.front(); }
 
@@ -78,7 +123,7 @@ class InOrderPairing {
  private:
   const DissectorSettings& settings_;
   DissectCounters& counters_;
-  std::deque<Request> waiting_;
+  SlotQueue<Request> waiting_;
   uint64_t held_ = 0;
   uint64_t owed_to_evicted_ = 0;  // replies still to come for evicted requests
 };

@@ -45,7 +45,35 @@ TEST(InOrderPairing, PastTheBoundTheOldestGoAndTheirRepliesAreKnown) {
   settings.max_in_flight = 2;
   pairing.add(evict).n = 6;
   EXPECT_EQ(evicted.back(), 4);
-  EXPECT_EQ(pairing.waiting().size(), 2u);
+  EXPECT_EQ(pairing.count(), 2u);
+  EXPECT_EQ(pairing.waiting(1).n, 6);
+}
+
+TEST(SlotQueue, KeepsOrderAndPlacesAcrossGrowthAndResetsWhatLeaves) {
+  SlotQueue<Request> queue;
+  std::vector<Request*> places;
+  int next = 1, oldest = 1;
+  // Wrapped around the ring before it grows, twice.
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 7; ++i) {
+      Request& r = queue.emplace_back();
+      EXPECT_EQ(r.n, 0) << "a reused slot starts as new";
+      r.n = next++;
+      places.push_back(&r);
+    }
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_EQ(queue.front().n, oldest);
+      EXPECT_EQ(&queue.front(), places[size_t(oldest - 1)]) << "it stayed where it was";
+      queue.pop_front();
+      ++oldest;
+    }
+  }
+  ASSERT_EQ(queue.size(), size_t(next - oldest));
+  for (size_t i = 0; i < queue.size(); ++i) EXPECT_EQ(queue[i].n, oldest + int(i));
+  while (!queue.empty()) queue.pop_front();
+  queue.emplace_back().n = 99;  // after it emptied (and gave back slots)
+  EXPECT_EQ(queue.front().n, 99);
+  EXPECT_EQ(queue.size(), 1u);
 }
 
 }  // namespace

@@ -116,8 +116,8 @@ class Http1Dissector : public StreamDissector {
 
   // The exchange a response on `side` answers: the oldest request from the other side.
   Exchange* answered_by(const Side& side) {
-    for (Exchange& ex : pairing_.waiting())
-      if (ex.request_dir != side.dir) return &ex;
+    for (size_t i = 0; i < pairing_.count(); ++i)
+      if (pairing_.waiting(i).request_dir != side.dir) return &pairing_.waiting(i);
     return nullptr;
   }
 
@@ -333,6 +333,8 @@ class Http1Dissector : public StreamDissector {
       e.response = Json::raw(std::move(text));
     }
     mark_exchange_problem(e, ex, have_request, gap, truncated);
+    ex.request.give_back_storage();
+    if (ex.response) ex.response->give_back_storage();
     env_.sink.emit(std::move(e));
   }
 

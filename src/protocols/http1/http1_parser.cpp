@@ -26,18 +26,35 @@ bool is_token_char(char c) {
   return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
 }
 
-// Index just past the blank line ending a message head, or npos.
+// Index just past the blank line ending a message head, or npos. The end is
+// the first LF followed by LF or CRLF; sixteen places are tried a step.
 size_t find_head_end(std::string_view text, size_t from) {
+  const char* s = text.data();
   size_t i = from;
-  while (true) {
-    const void* nl = std::memchr(text.data() + i, '\n', text.size() - i);
-    if (!nl) return std::string_view::npos;
-    i = size_t(static_cast<const char*>(nl) - text.data()) + 1;
-    if (i < text.size() && text[i] == '\n') return i + 1;
-    if (i + 1 < text.size() && text[i] == '\r' && text[i + 1] == '\n') return i + 2;
-    if (i >= text.size() || (i + 1 == text.size() && text[i] == '\r'))
-      return std::string_view::npos;
+#ifdef __SSE2__
+  const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+  for (; i + 18 <= text.size(); i += 16) {
+    auto at = [&](size_t k) {
+      return _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + k));
+    };
+    __m128i here_lf = _mm_cmpeq_epi8(at(0), lf);
+    __m128i next = at(1);
+    __m128i then_lf =
+        _mm_or_si128(_mm_cmpeq_epi8(next, lf),
+                     _mm_and_si128(_mm_cmpeq_epi8(next, cr), _mm_cmpeq_epi8(at(2), lf)));
+    unsigned ends = unsigned(_mm_movemask_epi8(_mm_and_si128(here_lf, then_lf)));
+    if (ends) {
+      size_t nl = i + size_t(__builtin_ctz(ends));
+      return nl + (s[nl + 1] == '\n' ? 2 : 3);
+    }
   }
+#endif
+  for (; i < text.size(); ++i) {
+    if (s[i] != '\n') continue;
+    if (i + 1 < text.size() && s[i + 1] == '\n') return i + 2;
+    if (i + 2 < text.size() && s[i + 1] == '\r' && s[i + 2] == '\n') return i + 3;
+  }
+  return std::string_view::npos;
 }
 
 // A strong signal of a message start, used after a gap or garbage.
@@ -222,6 +239,43 @@ void Http1Message::write_fields_json(std::string& out,
   flush();
 }
 
+namespace {
+
+struct SpareStorage {
+  static constexpr size_t kCount = 32, kBytes = 4096;
+  std::vector<std::string> texts;
+  std::vector<std::vector<Http1Field>> fields;
+
+  template <typename Buffer>
+  static void give(std::vector<Buffer>& spares, Buffer& b) {
+    if (b.capacity() == 0 || b.capacity() * sizeof(b[0]) > kBytes || spares.size() >= kCount)
+      return;
+    b.clear();
+    spares.push_back(std::move(b));
+  }
+  template <typename Buffer>
+  static void take(std::vector<Buffer>& spares, Buffer& b) {
+    if (spares.empty()) return;
+    b = std::move(spares.back());
+    spares.pop_back();
+  }
+};
+thread_local SpareStorage spare_storage;
+
+}  // namespace
+
+void Http1Message::take_spare_storage() {
+  SpareStorage::take(spare_storage.texts, fields_text);
+  SpareStorage::take(spare_storage.texts, body);
+  SpareStorage::take(spare_storage.fields, headers);
+}
+
+void Http1Message::give_back_storage() {
+  SpareStorage::give(spare_storage.texts, fields_text);
+  SpareStorage::give(spare_storage.texts, body);
+  SpareStorage::give(spare_storage.fields, headers);
+}
+
 HeaderList Http1Message::header_list() const {
   HeaderList list;
   for (const Http1Field& f : headers) list.emplace_back(name(f), value(f));
@@ -252,6 +306,7 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
           continue;
         }
         msg_ = Http1Message(buffer_share_.budget());
+        msg_.take_spare_storage();
         msg_.first_us = ts;
         buffer_.clear();
         state_ = State::kHead;
@@ -478,7 +533,7 @@ void Http1Parser::parse_fields(std::string_view lines, const char* base) {
   const char* p = lines.data();
   const char* const end = p + lines.size();
   while (p < end) {
-    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', size_t(end - p)));
+    const char* nl = find_byte(p, end, '\n');
     const char* eol = nl ? nl : end;
     const char* line_end = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
     const char* line = p;
@@ -489,7 +544,7 @@ void Http1Parser::parse_fields(std::string_view lines, const char* base) {
       msg_.extend_last_value(msg_.headers.back(), std::string_view(from, size_t(to - from)));
       continue;
     }
-    const auto* colon = static_cast<const char*>(std::memchr(line, ':', size_t(line_end - line)));
+    const char* colon = find_byte(line, line_end, ':');
     if (!colon) continue;
     auto [name_from, name_to] = trimmed(line, colon);
     auto [value_from, value_to] = trimmed(colon + 1, line_end);

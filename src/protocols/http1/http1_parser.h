@@ -72,6 +72,11 @@ struct Http1Message {
   // Appends merged fields as a JSON object.
   void write_fields_json(std::string& out, const std::vector<Http1Field>& merged) const;
   HeaderList header_list() const;
+  // Dense traffic allocates nothing per message: a new message takes the
+  // buffers of one already written on this thread, given back by
+  // give_back_storage() (a few, and small ones only, are kept).
+  void take_spare_storage();
+  void give_back_storage();
 
  private:
   std::string_view text(uint32_t at, uint32_t size) const {
