@@ -2,7 +2,9 @@
 #pragma once
 
 #include <array>
+#include <compare>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "base/bytes.h"
@@ -13,9 +15,24 @@ struct IpAddress {
   std::array<uint8_t, 16> bytes{};  // IPv4 uses the first four
   bool v6 = false;
 
-  bool operator==(const IpAddress&) const = default;
-  auto operator<=>(const IpAddress&) const = default;
+  // Compared two words at a time (every packet's flow key is): the order is
+  // the bytes' order, then IPv4 before IPv6.
+  bool operator==(const IpAddress& o) const {
+    return word(0) == o.word(0) && word(1) == o.word(1) && v6 == o.v6;
+  }
+  std::strong_ordering operator<=>(const IpAddress& o) const {
+    if (word(0) != o.word(0)) return __builtin_bswap64(word(0)) <=> __builtin_bswap64(o.word(0));
+    if (word(1) != o.word(1)) return __builtin_bswap64(word(1)) <=> __builtin_bswap64(o.word(1));
+    return v6 <=> o.v6;
+  }
   std::string to_string() const;
+
+ private:
+  uint64_t word(size_t i) const {
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + 8 * i, 8);
+    return w;
+  }
 };
 
 enum IpProtocol : uint8_t {

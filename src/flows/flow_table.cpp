@@ -155,7 +155,8 @@ void FlowTable::pass_time(int64_t now) {
 void FlowTable::add(const Packet& p) {
   pass_time(p.timestamp_us);
   Direction dir;
-  Flow& f = lookup(p, dir);
+  FlowList::iterator at = lookup(p, dir);
+  Flow& f = *at;
   int d = int(dir);
   if (p.timestamp_us - f.interval_start_us >= limits_.report_interval_us) {
     sink_.emit(flow_entry(f, false));
@@ -170,7 +171,7 @@ void FlowTable::add(const Packet& p) {
   f.payload_bytes[d] += p.payload.size();
   f.had_payload = f.had_payload || !p.payload.empty();
   auto& list = lru_[f.cls];
-  list.splice(list.end(), list, flows_.at(f.key));
+  list.splice(list.end(), list, at);
   switch (p.protocol) {
     case kTcp:
       tcp_packet(f, dir, p);
@@ -184,7 +185,7 @@ void FlowTable::add(const Packet& p) {
   }
 }
 
-FlowTable::Flow& FlowTable::lookup(const Packet& p, Direction& dir) {
+FlowTable::FlowList::iterator FlowTable::lookup(const Packet& p, Direction& dir) {
   Key key;
   bool src_low = std::tie(p.src, p.src_port) < std::tie(p.dst, p.dst_port);
   key.lo_ip = src_low ? p.src : p.dst;
@@ -205,13 +206,13 @@ FlowTable::Flow& FlowTable::lookup(const Packet& p, Direction& dir) {
                   (f.closed || f.rst || f.fin[0] || f.fin[1] || (f.isn_known && from_a));
     if (!reused) {
       dir = from_a ? Direction::kAtoB : Direction::kBtoA;
-      return f;
+      return it->second;
     }
     end(it->second, p.timestamp_us);
   }
   Flow& f = create(p, key);
   dir = f.a_ip == p.src && f.a_port == p.src_port ? Direction::kAtoB : Direction::kBtoA;
-  return f;
+  return flows_.at(key);
 }
 
 FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {

@@ -97,7 +97,7 @@ class FlowTable {
   struct DirectionReceiver;
   using FlowList = std::list<Flow>;
 
-  Flow& lookup(const Packet& p, Direction& dir);
+  FlowList::iterator lookup(const Packet& p, Direction& dir);
   Flow& create(const Packet& p, const Key& key);
   void tcp_packet(Flow& f, Direction dir, const Packet& p);
   void sctp_packet(Flow& f, Direction dir, const Packet& p);

@@ -100,7 +100,7 @@ class Http1Dissector : public StreamDissector {
     }
     if (head.status / 100 == 1 || head.status == 204 || head.status == 304) return false;
     const Exchange* ex = answered_by(side);
-    return !(ex && ex->request.method == "HEAD");
+    return !(ex && ex->request.method() == "HEAD");
   }
 
   // More requests in flight than kept: the oldest goes out unanswered; its
@@ -150,7 +150,7 @@ class Http1Dissector : public StreamDissector {
       ex->request = std::move(m);
       ex->request_complete = true;
       pairing_.hold(*ex, ex->request.held.held());
-      if (ex->request.method == "CONNECT") side.parser.stop();
+      if (ex->request.method() == "CONNECT") side.parser.stop();
       flush_ready();
       return;
     }
@@ -176,7 +176,7 @@ class Http1Dissector : public StreamDissector {
     ex->response = std::move(m);
     if (ex->response->status == 101) hand_over(*ex);
     if (ex->response->status == 101 ||
-        (ex->request.method == "CONNECT" && ex->response->status / 100 == 2)) {
+        (ex->request.method() == "CONNECT" && ex->response->status / 100 == 2)) {
       // The connection now carries another protocol.
       for (Side& s : sides_) s.parser.stop();
     }
@@ -195,8 +195,8 @@ class Http1Dissector : public StreamDissector {
     up.client = ex.request_dir;
     up.request_headers = ex.request.header_list();
     up.response_headers = resp.header_list();
-    up.method = ex.request.method;
-    up.target = ex.request.target;
+    up.method = ex.request.method();
+    up.target = ex.request.target();
     up.timestamp_us = resp.last_us;
     if (!env_.session) return;
     env_.session->switch_to(next->create_upgraded(env_, up));
@@ -238,13 +238,13 @@ class Http1Dissector : public StreamDissector {
   // message (no tree: this is the hot path of dense traffic). Returns what a
   // GraphQL request adds, null for others.
   Json write_request(std::string& text, Http1Message& r) {
-    std::string_view target = r.target;
+    std::string_view target = r.target();
     size_t qmark = target.find('?');
     QueryParams params;
     if (qmark != std::string_view::npos) params = parse_query_params(target.substr(qmark + 1));
     text.reserve(r.held.held() + r.body.size() / 8 + 128);
     text += "{\"method\":";
-    write_json_string(text, r.method);
+    write_json_string(text, r.method());
     text += ",\"url\":";
     write_json_string(text, target);
     text += ",\"path\":";
@@ -259,7 +259,7 @@ class Http1Dissector : public StreamDissector {
     r.write_fields_json(text, r.headers);
     bool body_is_text = write_body(text, r, failed_encoding);
     write_trailers(text, r);
-    GraphqlRequest g{r.method,
+    GraphqlRequest g{r.method(),
                      r.header(Http1Header::kContentType),
                      single_query_value(params, "query"),
                      single_query_value(params, "variables"),
@@ -273,7 +273,7 @@ class Http1Dissector : public StreamDissector {
     text += "{\"status\":";
     write_json_number(text, int64_t(r.status));
     text += ",\"statusText\":";
-    write_json_string(text, r.reason);
+    write_json_string(text, r.reason());
     std::string failed_encoding = decode_for_entry(r);
     r.merge_fields(r.headers);
     text += ",\"headers\":";
@@ -295,13 +295,13 @@ class Http1Dissector : public StreamDissector {
     e.stream = env_.flow.stream;
     e.src = env_.flow.sender(ex.request_dir);
     e.dst = env_.flow.receiver(ex.request_dir);
-    bool have_request = ex.request_complete || !ex.request.method.empty();
+    bool have_request = ex.request_complete || !ex.request.method().empty();
     bool gap = ex.uncertain;
     bool truncated = false;
     Json graphql;
     if (have_request) {
       Http1Message& r = ex.request;
-      e.version = r.version;
+      e.version = r.version();
       e.timestamp_us = r.first_us;
       e.request_size = r.wire_bytes;
       gap = gap || r.gap;
@@ -322,7 +322,7 @@ class Http1Dissector : public StreamDissector {
     }
     if (ex.response) {
       Http1Message& r = *ex.response;
-      if (e.version.empty()) e.version = r.version;
+      if (e.version.empty()) e.version = r.version();
       if (!have_request) e.timestamp_us = r.first_us;
       e.elapsed_ms = double(r.last_us - e.timestamp_us) / 1000.0;
       e.response_size = r.wire_bytes;

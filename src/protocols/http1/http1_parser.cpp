@@ -493,12 +493,13 @@ bool Http1Parser::parse_head(std::string_view head) {
     // HTTP/1.1 200 OK
     if (start.size() < 12 || start[8] != ' ') return false;
     msg_.is_request = false;
-    msg_.version = std::string(start.substr(5, 3));
+    msg_.version_place = Http1Message::place(whole, start.substr(5, 3));
     int status = 0;
     auto [p, ec] = std::from_chars(start.data() + 9, start.data() + 12, status);
     if (ec != std::errc() || p != start.data() + 12) return false;
     msg_.status = status;
-    msg_.reason = std::string(trim(start.substr(std::min<size_t>(13, start.size()))));
+    msg_.reason_place =
+        Http1Message::place(whole, trim(start.substr(std::min<size_t>(13, start.size()))));
   } else {
     // METHOD SP request-target SP HTTP/x.y
     size_t sp1 = start.find(' ');
@@ -507,9 +508,9 @@ bool Http1Parser::parse_head(std::string_view head) {
     std::string_view version = start.substr(sp2 + 1);
     if (version.substr(0, 5) != "HTTP/") return false;
     msg_.is_request = true;
-    msg_.method = std::string(start.substr(0, sp1));
-    msg_.target = std::string(trim(start.substr(sp1 + 1, sp2 - sp1 - 1)));
-    msg_.version = std::string(version.substr(5));
+    msg_.method_place = Http1Message::place(whole, start.substr(0, sp1));
+    msg_.target_place = Http1Message::place(whole, trim(start.substr(sp1 + 1, sp2 - sp1 - 1)));
+    msg_.version_place = Http1Message::place(whole, version.substr(5));
   }
   msg_.headers.reserve(head.size() / 32 + 4);  // about a field per 32 bytes: one allocation
   parse_fields(head, whole.data());
@@ -724,12 +725,13 @@ bool Http1Parser::gap(uint64_t length, int64_t ts) {
 bool Http1Parser::salvage_head() {
   std::string_view head = buffer_;
   std::string_view line = head.substr(0, head.find_first_of("\r\n"));
+  msg_.fields_text.assign(line);  // the start line's parts are places in it
   if (line.substr(0, 7) == "HTTP/1." && line.size() >= 12) {
     int status = 0;
     auto [p, ec] = std::from_chars(line.data() + 9, line.data() + 12, status);
     if (ec != std::errc() || p != line.data() + 12) return false;
     msg_.is_request = false;
-    msg_.version = std::string(line.substr(5, 3));
+    msg_.version_place = Http1Message::place(line, line.substr(5, 3));
     msg_.status = status;
     return true;
   }
@@ -738,10 +740,10 @@ bool Http1Parser::salvage_head() {
   std::string_view rest = line.substr(sp + 1);
   size_t end = rest.find(' ');
   msg_.is_request = true;
-  msg_.method = std::string(line.substr(0, sp));
-  msg_.target = std::string(rest.substr(0, end));
+  msg_.method_place = Http1Message::place(line, line.substr(0, sp));
+  msg_.target_place = Http1Message::place(line, rest.substr(0, end));
   if (end != std::string_view::npos && rest.substr(end + 1, 5) == "HTTP/")
-    msg_.version = std::string(rest.substr(end + 6, 3));
+    msg_.version_place = Http1Message::place(line, rest.substr(end + 6, 3));
   return true;
 }
 

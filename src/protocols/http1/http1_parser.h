@@ -34,11 +34,16 @@ inline constexpr size_t kHttp1HeaderCount = 6;
 struct Http1Message {
   explicit Http1Message(MemoryBudget* memory = nullptr) : held(memory) {}
 
+  // A part of the message's text: `fields_text` from `at`.
+  struct Place {
+    uint32_t at = 0, size = 0;
+  };
+
   bool is_request = false;
-  std::string method, target;
-  std::string version;  // "1.1", "1.0"
   int status = 0;
-  std::string reason;
+  // The start line's parts (request: method, target, version; response:
+  // version, reason), places in the copy of the head.
+  Place method_place, target_place, version_place, reason_place;
   std::string fields_text;          // the head, then joined values and trailers: fields' text
   std::vector<Http1Field> headers;  // names lower-cased as they are added
   std::vector<Http1Field> trailers;
@@ -54,6 +59,15 @@ struct Http1Message {
   // undone (a message waiting for its reply holds at most max_body).
   bool body_decoded = false;
   BodyState body_state;
+
+  std::string_view method() const { return text(method_place); }
+  std::string_view target() const { return text(target_place); }
+  std::string_view version() const { return text(version_place); }  // "1.1", "1.0"
+  std::string_view reason() const { return text(reason_place); }
+  // The place of `part`, a view of `whole`, once `whole` is copied to fields_text's start.
+  static Place place(std::string_view whole, std::string_view part) {
+    return {uint32_t(part.data() - whole.data()), uint32_t(part.size())};
+  }
 
   // The value of the first header field so named; after merge_fields(), all its values.
   std::string_view header(std::string_view lower_name) const;
@@ -82,6 +96,7 @@ struct Http1Message {
   std::string_view text(uint32_t at, uint32_t size) const {
     return std::string_view(fields_text).substr(at, size);
   }
+  std::string_view text(Place p) const { return text(p.at, p.size); }
   // Where each of Http1Header is in `headers` (index + 1; 0: absent), until merged.
   std::array<uint32_t, kHttp1HeaderCount> known_{};
   bool merged_ = false;
