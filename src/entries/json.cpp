@@ -11,6 +11,7 @@
 #endif
 
 #include "base/scan.h"
+#include "entries/json_simd.h"
 
 namespace trawl {
 
@@ -175,15 +176,7 @@ inline char* escape_words(EscapeBuffer& b, char* q, const unsigned char* p, size
 }
 
 #if defined(__SSE2__)
-// The bytes of a block that need attention: '"', '\\', controls, and (signed
-// compare: bytes >= 0x80 are negative, so "< 0x20" also finds them) non-ASCII.
-inline unsigned special_bytes(__m128i v) {
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
-                space = _mm_set1_epi8(0x20);
-  return unsigned(_mm_movemask_epi8(
-      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                   _mm_cmplt_epi8(v, space))));
-}
+using json_detail::special_bytes;
 
 // Keys, names, addresses (4 to 16 bytes) that need no escape: one check, one
 // append. Two overlapping loads cover the string without reading past it.

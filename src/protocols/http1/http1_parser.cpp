@@ -6,6 +6,7 @@
 
 #include "base/text.h"
 #include "entries/json.h"
+#include "entries/json_simd.h"
 
 namespace trawl {
 
@@ -201,11 +202,14 @@ void Http1Message::merge_fields(std::vector<Http1Field>& list) {
   merge_repeated_names(fields);
 }
 
-void Http1Message::write_fields_json(std::string& out,
-                                     const std::vector<Http1Field>& merged) const {
+void Http1Message::write_fields_json(std::string& out, const std::vector<Http1Field>& merged) {
   // Plain fields, the usual ones, are copied between quotes into a buffer on
-  // the stack; a field that needs escaping is written by write_json_string.
-  char buf[1024];
+  // the stack sixteen bytes a step, checked as they are copied; a field that
+  // needs escaping is written again by write_json_string.
+  constexpr size_t kSlack = 16;  // read and written past a name or a value
+  fields_text.reserve(fields_text.size() + kSlack);
+  char buf[1024 + kSlack];
+  char* const end = buf + 1024;
   char* q = buf;
   auto flush = [&] {
     out.append(buf, size_t(q - buf));
@@ -215,18 +219,22 @@ void Http1Message::write_fields_json(std::string& out,
   for (size_t i = 0; i < merged.size(); ++i) {
     std::string_view n = name(merged[i]), v = value(merged[i]);
     size_t need = n.size() + v.size() + 6;  // ,"name":"value"
-    if (size_t(buf + sizeof buf - q) < need) flush();
-    if (need <= sizeof buf && is_plain_json_text(n) && is_plain_json_text(v)) {
+    if (size_t(end - q) < need + kSlack) flush();
+    if (need + kSlack <= size_t(end - q)) {
+      char* at = q;
       if (i > 0) *q++ = ',';
       *q++ = '"';
-      std::memcpy(q, n.data(), n.size());
-      q += n.size();
-      std::memcpy(q, "\":\"", 3);
-      q += 3;
-      std::memcpy(q, v.data(), v.size());
-      q += v.size();
-      *q++ = '"';
-      continue;
+      if (json_detail::copy_if_plain(q, n.data(), n.size())) {
+        q += n.size();
+        std::memcpy(q, "\":\"", 3);
+        q += 3;
+        if (json_detail::copy_if_plain(q, v.data(), v.size())) {
+          q += v.size();
+          *q++ = '"';
+          continue;
+        }
+      }
+      q = at;
     }
     flush();
     if (i > 0) out += ',';
@@ -234,7 +242,7 @@ void Http1Message::write_fields_json(std::string& out,
     out += ':';
     write_json_string(out, v);
   }
-  if (q == buf + sizeof buf) flush();
+  if (q == end) flush();
   *q++ = '}';
   flush();
 }
@@ -480,6 +488,7 @@ void Http1Parser::drop_head_buffer() {
 bool Http1Parser::parse_head(std::string_view head) {
   // The fields stay where they are in a copy of the head (one copy, not two per field).
   const std::string_view whole = head;
+  msg_.fields_text.reserve(whole.size() + 32);  // room for write_fields_json to read ahead
   msg_.fields_text.assign(whole);
   auto next_line = [&head]() {
     size_t nl = head.find('\n');

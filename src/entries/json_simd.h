@@ -1,0 +1,51 @@
+// SSE2 helpers of the JSON string writer, for writers of their own that copy
+// many short plain strings (header fields).
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "entries/json.h"
+
+namespace trawl::json_detail {
+
+#ifdef __SSE2__
+// The bytes of a block that need attention: '"', '\\', controls, and (signed
+// compare: bytes >= 0x80 are negative, so "< 0x20" also finds them) non-ASCII.
+inline unsigned special_bytes(__m128i v) {
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                space = _mm_set1_epi8(0x20);
+  return unsigned(_mm_movemask_epi8(
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                   _mm_cmplt_epi8(v, space))));
+}
+#endif
+
+// Copies p[0, n) to q and returns true when it needs no escape in a JSON
+// string. Reads and writes whole blocks of sixteen: p and q must have room
+// for fifteen bytes past n (what is past n is written but not text).
+inline bool copy_if_plain(char* q, const char* p, size_t n) {
+#ifdef __SSE2__
+  unsigned special = 0;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), v);
+    special |= special_bytes(v);
+  }
+  if (i < n) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), v);
+    special |= special_bytes(v) & ((1u << (n - i)) - 1);
+  }
+  return special == 0;
+#else
+  std::memcpy(q, p, n);
+  return is_plain_json_text(std::string_view(p, n));
+#endif
+}
+
+}  // namespace trawl::json_detail
