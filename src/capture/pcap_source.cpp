@@ -139,12 +139,6 @@ bool PcapSource::take(size_t n, const uint8_t*& at) {
   }
   at = map_ + map_pos_;
   map_pos_ += n;
-  // Read once and in order: asked for a few pages ahead, the bytes are in the
-  // cache when the dissectors look at them (the hardware stops at each page).
-  constexpr size_t kAhead = 8192, kLine = 64;
-  for (size_t want = std::min(map_size_, map_pos_ + kAhead); prefetched_ < want;
-       prefetched_ += kLine)
-    __builtin_prefetch(map_ + prefetched_);
   return true;
 }
 

@@ -69,7 +69,6 @@ class PcapSource : public FrameSource {
   const uint8_t* map_ = nullptr;
   size_t map_size_ = 0, map_pos_ = 0;
   size_t report_at_ = 0;   // where to tell own_map_ next how far this source has read
-  size_t prefetched_ = 0;  // bytes of the map asked into the cache ahead of reading
   bool pcapng_ = false;
   bool swapped_ = false;      // file byte order differs from the host's
   bool nanoseconds_ = false;  // classic pcap with nanosecond timestamps
