@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "entries/json_parse.h"
+#include "entries/json_simd.h"
 
 namespace trawl {
 
@@ -97,7 +98,15 @@ class FieldWriter {
   // Short printable ASCII (names, addresses) is copied as is; anything else
   // takes the full escaper.
   void string(std::string_view s) {
-    if (s.size() <= 64 && is_plain_json_text(s)) {
+    if (s.size() <= 16) {
+      room(18);
+      if (json_detail::copy_short_if_plain(q_ + 1, s.data(), s.size())) {
+        *q_ = '"';
+        q_[s.size() + 1] = '"';
+        q_ += s.size() + 2;
+        return;
+      }
+    } else if (s.size() <= 64 && is_plain_json_text(s)) {
       room(s.size() + 2);
       *q_++ = '"';
       std::memcpy(q_, s.data(), s.size());

@@ -48,4 +48,29 @@ inline bool copy_if_plain(char* q, const char* p, size_t n) {
 #endif
 }
 
+// The same for at most sixteen bytes, reading and writing only p[0, n) and
+// q[0, n): two overlapping words each way (names, addresses, versions).
+inline bool copy_short_if_plain(char* q, const char* p, size_t n) {
+  uint64_t head = 0x2020202020202020ull, tail = head;  // spaces: plain
+  if (n >= 8) {
+    std::memcpy(&head, p, 8);
+    std::memcpy(&tail, p + n - 8, 8);
+    std::memcpy(q, &head, 8);
+    std::memcpy(q + n - 8, &tail, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    std::memcpy(q, &a, 4);
+    std::memcpy(q + n - 4, &b, 4);
+    head = a | uint64_t(b) << 32;
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      q[i] = p[i];
+      head = head << 8 | uint8_t(p[i]);
+    }
+  }
+  return !word_needs_escape(head) && !word_needs_escape(tail);
+}
+
 }  // namespace trawl::json_detail

@@ -143,8 +143,13 @@ void Http1Message::add_field(std::vector<Http1Field>& list, std::string_view nam
 void Http1Message::add_field_in_text(std::vector<Http1Field>& list, Http1Field f) {
   lower_ascii_in_place(fields_text.data() + f.name_at, f.name_size);
   if (&list == &headers) {
-    size_t k = known_header(name(f));
+    std::string_view n = name(f);
+    size_t k = known_header(n);
     if (k < kHttp1HeaderCount && !known_[k]) known_[k] = uint32_t(list.size() + 1);
+    unsigned mix = n.empty() ? 0 : unsigned(n.size() * 7 + uint8_t(n[0]) + uint8_t(n.back()) * 13);
+    uint64_t bit = uint64_t(1) << (mix & 63);
+    headers_may_repeat_ = headers_may_repeat_ || (header_name_bits_ & bit);
+    header_name_bits_ |= bit;
   }
   list.push_back(f);
 }
@@ -197,6 +202,7 @@ struct MessageFields {
 }  // namespace
 
 void Http1Message::merge_fields(std::vector<Http1Field>& list) {
+  if (&list == &headers && !headers_may_repeat_) return;  // known_ stays true
   merged_ = merged_ || &list == &headers;
   MessageFields fields{fields_text, list, {}};
   merge_repeated_names(fields);

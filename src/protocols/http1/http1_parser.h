@@ -101,6 +101,10 @@ struct Http1Message {
   // Where each of Http1Header is in `headers` (index + 1; 0: absent), until merged.
   std::array<uint32_t, kHttp1HeaderCount> known_{};
   bool merged_ = false;
+  // A bit per header name's length and letters: no bit met twice, no name is
+  // repeated, and merge_fields() has nothing to do (the usual head).
+  uint64_t header_name_bits_ = 0;
+  bool headers_may_repeat_ = false;
 };
 
 class Http1Parser {
