@@ -178,31 +178,13 @@ inline char* escape_words(EscapeBuffer& b, char* q, const unsigned char* p, size
 #if defined(__SSE2__)
 using json_detail::special_bytes;
 
-// Keys, names, addresses (4 to 16 bytes) that need no escape: one check, one
-// append. Two overlapping loads cover the string without reading past it.
+// Keys, names, addresses (at most 16 bytes) that need no escape: one check
+// as they are copied, one append.
 inline bool write_short_plain(std::string& out, const unsigned char* p, size_t n) {
-  uint64_t head, tail;
-  if (n >= 8) {
-    std::memcpy(&head, p, 8);
-    std::memcpy(&tail, p + n - 8, 8);
-  } else {
-    uint32_t a, b;
-    std::memcpy(&a, p, 4);
-    std::memcpy(&b, p + n - 4, 4);
-    head = a | uint64_t(b) << 32;
-    tail = head;
-  }
-  if (json_detail::word_needs_escape(head) || json_detail::word_needs_escape(tail)) return false;
-  char quoted[24];
+  char quoted[18];
+  if (!json_detail::copy_short_if_plain(quoted + 1, reinterpret_cast<const char*>(p), n))
+    return false;
   quoted[0] = '"';
-  if (n >= 8) {
-    std::memcpy(quoted + 1, &head, 8);
-    std::memcpy(quoted + 1 + n - 8, &tail, 8);
-  } else {
-    uint32_t a = uint32_t(head), b = uint32_t(head >> 32);
-    std::memcpy(quoted + 1, &a, 4);
-    std::memcpy(quoted + 1 + n - 4, &b, 4);
-  }
   quoted[n + 1] = '"';
   out.append(quoted, n + 2);
   return true;
@@ -312,7 +294,7 @@ void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8)
   char* q = b.start();
   size_t i = 0;
 #if defined(__SSE2__)
-  if (n <= 16 && n >= 4 && write_short_plain(out, p, n)) return;
+  if (n <= 16 && write_short_plain(out, p, n)) return;
   // Text that needs no escape (keys, most values) goes straight to `out`, one copy.
   i = json_plain_prefix(p, n);
   if (i == n) {  // plain text, the usual case: one copy between quotes
