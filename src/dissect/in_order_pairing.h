@@ -8,7 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <memory>
+#include <memory>  // destroy_at, construct_at, unique_ptr
 #include <vector>
 
 #include "dissect/dissector.h"
@@ -17,9 +17,9 @@ namespace trawl {
 
 // A queue, oldest first, whose elements live in slots that are reused: a
 // request costs no allocation on a busy connection, and it stays where it is
-// while it waits (callers hold pointers to it). A slot is reset by assigning
-// it a new T when its element leaves; slots beyond a few go back when the
-// queue empties.
+// while it waits (callers hold pointers to it). A slot is made anew when its
+// element leaves; slots beyond one go back when the queue empties (an idle
+// connection holds one).
 template <typename T>
 class SlotQueue {
  public:
@@ -33,7 +33,9 @@ class SlotQueue {
     return *slots_[(head_ + size_++) % slots_.size()];
   }
   void pop_front() {
-    *slots_[head_] = T();
+    T* done = slots_[head_].get();
+    std::destroy_at(done);
+    std::construct_at(done);
     head_ = (head_ + 1) % slots_.size();
     if (--size_ == 0 && slots_.size() > kKept) {
       slots_.resize(kKept);
@@ -42,14 +44,15 @@ class SlotQueue {
   }
 
  private:
-  static constexpr size_t kKept = 4;
+  static constexpr size_t kKept = 1;
 
   void grow() {
+    const size_t count = std::max<size_t>(kKept, slots_.size() * 2);
     std::vector<std::unique_ptr<T>> slots;
-    slots.reserve(std::max<size_t>(kKept, slots_.size() * 2));
+    slots.reserve(count);
     for (size_t i = 0; i < slots_.size(); ++i)
       slots.push_back(std::move(slots_[(head_ + i) % slots_.size()]));
-    while (slots.size() < slots.capacity()) slots.push_back(std::make_unique<T>());
+    while (slots.size() < count) slots.push_back(std::make_unique<T>());
     slots_ = std::move(slots);
     head_ = 0;
   }
