@@ -32,7 +32,8 @@ compare() {
   read -r json_t json_rss < <(measure 3 "$trawl" read "$capture" --json)
   read -r one_t one_rss < <(measure 3 "$trawl" read "$capture" --json --threads 1)
   read -r count_t count_rss < <(measure 3 "$trawl" read "$capture" --count)
-  read -r tshark_t tshark_rss < <(measure 1 tshark -r "$capture" "$@")
+  # Best of three like trawl's: one tshark run on a noisy machine can be 60% slow.
+  read -r tshark_t tshark_rss < <(measure "${TSHARK_RUNS:-3}" tshark -r "$capture" "$@")
   # Streaming: a quarter of the capture must need the same memory as all of it.
   quarter=$here/out/quarter.pcap
   tcpdump -r "$capture" -c "$(( $(tcpdump -r "$capture" -qn 2>/dev/null | wc -l) / 4 ))" -w "$quarter" 2>/dev/null
