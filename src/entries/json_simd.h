@@ -48,7 +48,36 @@ inline bool copy_if_plain(char* q, const char* p, size_t n) {
 #endif
 }
 
-// The same for at most sixteen bytes, reading and writing only p[0, n) and
+// copy_if_plain() for a header name: ASCII capitals are lowered as they are
+// copied (the same room past n).
+inline bool copy_lower_if_plain(char* q, const char* p, size_t n) {
+#ifdef __SSE2__
+  const __m128i before_a = _mm_set1_epi8('A' - 1), after_z = _mm_set1_epi8('Z' + 1),
+                case_bit = _mm_set1_epi8(0x20);
+  auto lower = [&](__m128i v) {
+    __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, before_a), _mm_cmplt_epi8(v, after_z));
+    return _mm_or_si128(v, _mm_and_si128(upper, case_bit));
+  };
+  unsigned special = 0;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), lower(v));
+    special |= special_bytes(v);
+  }
+  if (i < n) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), lower(v));
+    special |= special_bytes(v) & ((1u << (n - i)) - 1);
+  }
+  return special == 0;
+#else
+  for (size_t i = 0; i < n; ++i) q[i] = p[i] >= 'A' && p[i] <= 'Z' ? char(p[i] + 0x20) : p[i];
+  return is_plain_json_text(std::string_view(p, n));
+#endif
+}
+
+// copy_if_plain() for at most sixteen bytes, reading and writing only p[0, n) and
 // q[0, n): two overlapping words each way (names, addresses, versions).
 inline bool copy_short_if_plain(char* q, const char* p, size_t n) {
   uint64_t head = 0x2020202020202020ull, tail = head;  // spaces: plain

@@ -142,6 +142,10 @@ void Http1Message::add_field(std::vector<Http1Field>& list, std::string_view nam
 
 void Http1Message::add_field_in_text(std::vector<Http1Field>& list, Http1Field f) {
   lower_ascii_in_place(fields_text.data() + f.name_at, f.name_size);
+  note_field(list, f);
+}
+
+inline void Http1Message::note_field(std::vector<Http1Field>& list, Http1Field f) {
   if (&list == &headers) {
     std::string_view n = name(f);
     size_t k = known_header(n);
@@ -154,7 +158,115 @@ void Http1Message::add_field_in_text(std::vector<Http1Field>& list, Http1Field f
   list.push_back(f);
 }
 
+void Http1Message::begin_head(std::string_view head) {
+  // Room after the copy for the JSON object: a field is written in two bytes
+  // more than its line ("Name: v" CR LF), so twice the head is room enough
+  // unless lines are very short (the object then stops early); and sixteen
+  // past for the copies.
+  size_t room = 2 * head.size() + 64;
+  fields_text.reserve(room);
+  fields_text.assign(head);
+  fields_text.resize(room);
+  head_json_ = {uint32_t(head.size()), 1};
+  fields_text[head.size()] = '{';
+  head_json_open_ = true;
+  head_json_ready_ = false;
+}
+
+namespace {
+
+// The first `c` in [p, limit), or nullptr, reading whole blocks of sixteen:
+// there must be room for fifteen bytes past `limit`.
+inline const char* find_in_blocks(const char* p, const char* limit, char c) {
+#ifdef __SSE2__
+  const __m128i wanted = _mm_set1_epi8(c);
+  for (; p < limit; p += 16) {
+    __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    unsigned hits = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(block, wanted)));
+    if (hits) return p + __builtin_ctz(hits) < limit ? p + __builtin_ctz(hits) : nullptr;
+  }
+  return nullptr;
+#else
+  return find_byte(p, limit, c);
+#endif
+}
+
+inline bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+}  // namespace
+
+size_t Http1Message::add_plain_fields(size_t at) {
+  char* const base = fields_text.data();
+  const char* const head_end =
+      base + head_json_.at;  // the copy of the head ends where the object starts
+  const char* const room_end = base + fields_text.size() - 16;
+  char* q = base + head_json_.at + head_json_.size;
+  const char* p = base + at;
+  while (p < head_end) {
+    const char* nl = find_in_blocks(p, head_end, '\n');
+    const char* eol = nl ? nl : head_end;
+    const char* line_end = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+    if (line_end == p) {  // the empty line: every field is written
+      p = head_end;
+      break;
+    }
+    const char* colon = find_in_blocks(p, line_end, ':');
+    if (!colon || is_blank(*p) || (colon > p && (is_blank(colon[-1]) || colon[-1] == '\r'))) break;
+    const char* from = colon + 1;
+    const char* to = line_end;
+    while (from < to && is_blank(*from)) ++from;
+    while (to > from && (is_blank(to[-1]) || to[-1] == '\r')) --to;
+    Http1Field f{0, uint32_t(colon - p), 0, uint32_t(to - from)};
+    if (size_t(room_end - q) < f.name_size + f.value_size + 6) break;
+    char* w = q;
+    if (w[-1] != '{') *w++ = ',';
+    *w++ = '"';
+    if (!json_detail::copy_lower_if_plain(w, p, f.name_size)) break;
+    f.name_at = uint32_t(w - base);
+    w += f.name_size;
+    std::memcpy(w, "\":\"", 3);
+    w += 3;
+    if (json_detail::copy_if_plain(w, from, f.value_size)) {
+      f.value_at = uint32_t(w - base);
+      w += f.value_size;
+      *w++ = '"';
+    } else {  // quotes in an ETag, say: the value's place stays in the head's copy
+      thread_local std::string escaped;
+      escaped.clear();
+      write_json_string(escaped, std::string_view(from, f.value_size));
+      if (size_t(room_end - w) < escaped.size()) break;
+      std::memcpy(w - 1, escaped.data(), escaped.size());
+      w += escaped.size() - 1;
+      f.value_at = uint32_t(from - base);
+    }
+    q = w;
+    note_field(headers, f);
+    p = nl ? nl + 1 : head_end;
+  }
+  head_json_.size = uint32_t(q - (base + head_json_.at));
+  return size_t(p - base);
+}
+
+// The rest of the head's fields stay in its copy; what was written is kept
+// (fields added before point into it).
+void Http1Message::stop_head_json() {
+  if (!head_json_open_) return;
+  head_json_open_ = false;
+  fields_text.resize(head_json_.at + head_json_.size);
+}
+
+void Http1Message::end_head() {
+  if (!head_json_open_) return;
+  head_json_open_ = false;
+  head_json_ready_ = true;
+  fields_text[head_json_.at + head_json_.size++] = '}';
+  fields_text.resize(head_json_.at + head_json_.size);
+}
+
 void Http1Message::extend_last_value(Http1Field& last, std::string_view more) {
+  stop_head_json();
   size_t start = fields_text.size();
   fields_text.append(fields_text, last.value_at, last.value_size);  // copes with its own text
   fields_text += ' ';
@@ -204,6 +316,7 @@ struct MessageFields {
 void Http1Message::merge_fields(std::vector<Http1Field>& list) {
   if (&list == &headers && !headers_may_repeat_) return;  // known_ stays true
   merged_ = merged_ || &list == &headers;
+  head_json_ready_ = head_json_ready_ && &list != &headers;
   MessageFields fields{fields_text, list, {}};
   merge_repeated_names(fields);
 }
@@ -212,6 +325,10 @@ void Http1Message::write_fields_json(std::string& out, const std::vector<Http1Fi
   // Plain fields, the usual ones, are copied between quotes into a buffer on
   // the stack sixteen bytes a step, checked as they are copied; a field that
   // needs escaping is written again by write_json_string.
+  if (&merged == &headers && head_json_ready_) {
+    out += text(head_json_);
+    return;
+  }
   constexpr size_t kSlack = 16;  // read and written past a name or a value
   fields_text.reserve(fields_text.size() + kSlack);
   char buf[1024 + kSlack];
@@ -438,7 +555,7 @@ size_t Http1Parser::consume_head(Bytes data, int64_t ts) {
         lost_sync();
         return end;
       }
-      if (!msg_.held.take(end)) {  // the parsed head is kept with the message
+      if (!msg_.held.take(msg_.fields_text.size())) {  // the parsed head is kept with the message
         handler_.on_memory_refused();
         lost_sync();
         return end;
@@ -472,7 +589,7 @@ size_t Http1Parser::consume_head(Bytes data, int64_t ts) {
     lost_sync();
     return used;
   }
-  if (!msg_.held.take(end)) {
+  if (!msg_.held.take(msg_.fields_text.size())) {
     handler_.on_memory_refused();
     lost_sync();
     return used;
@@ -494,8 +611,7 @@ void Http1Parser::drop_head_buffer() {
 bool Http1Parser::parse_head(std::string_view head) {
   // The fields stay where they are in a copy of the head (one copy, not two per field).
   const std::string_view whole = head;
-  msg_.fields_text.reserve(whole.size() + 32);  // room for write_fields_json to read ahead
-  msg_.fields_text.assign(whole);
+  msg_.begin_head(whole);
   auto next_line = [&head]() {
     size_t nl = head.find('\n');
     std::string_view line = head.substr(0, nl);
@@ -529,6 +645,7 @@ bool Http1Parser::parse_head(std::string_view head) {
   }
   msg_.headers.reserve(head.size() / 32 + 4);  // about a field per 32 bytes: one allocation
   parse_fields(head, whole.data());
+  msg_.end_head();
   return true;
 }
 
@@ -546,8 +663,10 @@ inline std::pair<const char*, const char*> trimmed(const char* from, const char*
 // The field lines after the start line, up to the empty line; places are
 // counted from `base`, where the copy of the head starts.
 void Http1Parser::parse_fields(std::string_view lines, const char* base) {
-  const char* p = lines.data();
-  const char* const end = p + lines.size();
+  const char* const end = lines.data() + lines.size();
+  const char* p = base + msg_.add_plain_fields(size_t(lines.data() - base));
+  if (p == end) return;
+  msg_.stop_head_json();  // the rest, unusual lines, are parsed with care
   while (p < end) {
     const char* nl = find_byte(p, end, '\n');
     const char* eol = nl ? nl : end;

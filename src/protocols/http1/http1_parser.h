@@ -78,7 +78,18 @@ struct Http1Message {
   // the end of `fields_text`, or already there.
   void add_field(std::vector<Http1Field>& list, std::string_view name, std::string_view value);
   void add_field_in_text(std::vector<Http1Field>& list, Http1Field f);
-  // Obsolete line folding: more text for the value of the field added last.
+  // Parsing a head: begin_head() copies it to `fields_text`;
+  // add_plain_fields() adds its usual field lines from the copy's place `at`
+  // and writes each at once to the entry's JSON object of headers after the
+  // copy, and returns where it stopped: the head's end, or an unusual line
+  // (folded, blanks before the colon, a name to escape) for the careful
+  // parser, after stop_head_json(). end_head() closes the object;
+  // write_fields_json() then copies it whole unless it stopped or a name repeated.
+  void begin_head(std::string_view head);
+  size_t add_plain_fields(size_t at);
+  void stop_head_json();
+  void end_head();
+  // Obsolete line folding: more text for the value of the head's last field.
   void extend_last_value(Http1Field& last, std::string_view more);
   // As entry.md `headers` wants them, in place: the values of a repeated name
   // joined with ", " where it first appeared.
@@ -98,6 +109,7 @@ struct Http1Message {
     return std::string_view(fields_text).substr(at, size);
   }
   std::string_view text(Place p) const { return text(p.at, p.size); }
+  void note_field(std::vector<Http1Field>& list, Http1Field f);
   // Where each of Http1Header is in `headers` (index + 1; 0: absent), until merged.
   std::array<uint32_t, kHttp1HeaderCount> known_{};
   bool merged_ = false;
@@ -105,6 +117,10 @@ struct Http1Message {
   // repeated, and merge_fields() has nothing to do (the usual head).
   uint64_t header_name_bits_ = 0;
   bool headers_may_repeat_ = false;
+  // The headers' JSON object in fields_text: being written while `head_json_open_`,
+  // usable once closed while `head_json_ready_`.
+  Place head_json_;
+  bool head_json_open_ = false, head_json_ready_ = false;
 };
 
 class Http1Parser {

@@ -84,6 +84,47 @@ TEST_F(Http1Test, HeadFieldsWhateverTheirCaseFoldingAndEscapes) {
   EXPECT_EQ(str(*e.response, "body"), "ok");
 }
 
+// Heads are written to JSON as they are parsed; each unusual line, wherever
+// it is, hands the rest to the careful parser with the same result.
+TEST_F(Http1Test, HeadFieldsAreTheSameWhereverAnUnusualLineIs) {
+  const std::string plain = "A: 1\r\nEtag: \"x\"\r\nHost: svc\r\n";
+  const std::string expected = R"({"a":"1","etag":"\"x\"","host":"svc")";
+  struct Case {
+    std::string line, json;
+  } cases[] = {
+      {"N\xe9: v\r\n", "\"n\xc3\xa9\":\"v\""},  // a name to escape (Latin-1 made UTF-8)
+      {"Sp : v\r\n", R"("sp":"v")"},            // a blank before the colon
+      {"no colon\r\n", ""},                     // skipped
+      {":\r\n", R"("":"")"},                    // an empty name
+      {"Q: a\tb\\\r\n", R"("q":"a\tb\\")"},     // a value to escape
+  };
+  for (const Case& c : cases) {
+    for (int where = 0; where < 2; ++where) {
+      std::string head = where ? c.line + plain : plain + c.line;
+      std::string json = c.json.empty() ? expected
+                         : where        ? "{" + c.json + "," + expected.substr(1)
+                                        : expected + "," + c.json;
+      json += "}";
+      DissectorHarness one{http1_protocol()};
+      one.a("GET / HTTP/1.1\r\n" + head + "\r\n", 100);
+      one.b("HTTP/1.1 204 No Content\r\n\r\n", 200);
+      ASSERT_EQ(one.sink.entries.size(), 1u) << c.line;
+      EXPECT_EQ(one.sink.entries[0].request.find("headers")->dump(), json) << c.line << where;
+      EXPECT_EQ(str(one.sink.entries[0].request, "host"), "svc") << c.line << where;
+    }
+  }
+  // Lines so short ("c:" LF) that their JSON outgrows the room made for it.
+  std::string many, joined;
+  for (int i = 0; i < 300; ++i) many += std::string(1, char('a' + i % 10)) + ":\n";
+  for (int i = 1; i < 30; ++i) joined += ", ";
+  DissectorHarness one{http1_protocol()};
+  one.a("GET / HTTP/1.1\nHost: h\n" + many + "\n", 100);
+  one.b("HTTP/1.1 204 No Content\r\n\r\n", 200);
+  ASSERT_EQ(one.sink.entries.size(), 1u);
+  EXPECT_EQ(str(*one.sink.entries[0].request.find("headers"), "c"), joined);
+  EXPECT_EQ(str(one.sink.entries[0].request, "host"), "h");
+}
+
 TEST_F(Http1Test, PipelinedRequestsPairInOrder) {
   h.a("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\n");
   h.b("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\nContent-Length: "
