@@ -56,6 +56,24 @@ std::string_view protocol_abbr(std::string_view name) {
 
 namespace {
 
+// The decimal digits of a timestamp in microseconds. Entries in a row share
+// their second: its digits are kept, and only the last six are made anew.
+size_t timestamp_digits(char* out, int64_t us) {
+  thread_local int64_t second = -1;
+  thread_local char second_digits[24];
+  thread_local size_t second_size = 0;
+  if (us < 1000000) return size_t(format_json_number(out, us) - out);
+  if (us / 1000000 != second) {
+    second = us / 1000000;
+    second_size = size_t(format_json_number(second_digits, second) - second_digits);
+  }
+  std::memcpy(out, second_digits, second_size);
+  char* q = out + second_size;
+  uint32_t micros = uint32_t(us % 1000000);
+  for (int i = 5; i >= 0; --i, micros /= 10) q[i] = char('0' + micros % 10);
+  return second_size + 6;
+}
+
 // The entry's fields are gathered in a stack buffer and appended to the output
 // in a few pieces: dozens of small appends cost more than the fields themselves.
 class FieldWriter {
@@ -79,7 +97,7 @@ class FieldWriter {
   void timestamps(int64_t us) {
     room(80);
     char digits[24];
-    size_t n = size_t(format_json_number(digits, us) - digits);
+    size_t n = timestamp_digits(digits, us);
     literal(",\"timestamp\":");
     if (us >= 1000) {
       std::memcpy(q_, digits, n - 3);
@@ -116,6 +134,27 @@ class FieldWriter {
     }
     flush();
     write_json_string(out_, s);
+  }
+  // `"protocol":{...}`: entries in a row mostly have the same, written once.
+  void protocol(const Entry& e) {
+    struct Written {
+      std::string name, version, layer4, text;
+    };
+    thread_local Written last;
+    if (e.protocol != last.name || e.version != last.version || e.layer4 != last.layer4) {
+      last = {e.protocol, e.version, e.layer4, {}};
+      FieldWriter w(last.text);
+      w.literal("\"protocol\":{\"name\":");
+      w.string(e.protocol);
+      w.literal(",\"abbr\":");
+      w.string(protocol_abbr(e.protocol));
+      w.literal(",\"version\":");
+      w.string(e.version);
+      w.literal(",\"layer4\":");
+      w.string(e.layer4);
+      w.literal("}");
+    }
+    literal(last.text);
   }
   void json(const Json& j) {
     flush();
@@ -191,15 +230,8 @@ void write_entry_json(std::string& out, const Entry& e) {
 
 void write_entry_json_after_id(std::string& out, const Entry& e) {
   FieldWriter w(out);
-  w.literal("\"protocol\":{\"name\":");
-  w.string(e.protocol);
-  w.literal(",\"abbr\":");
-  w.string(protocol_abbr(e.protocol));
-  w.literal(",\"version\":");
-  w.string(e.version);
-  w.literal(",\"layer4\":");
-  w.string(e.layer4);
-  w.literal("},\"src\":");
+  w.protocol(e);
+  w.literal(",\"src\":");
   w.endpoint(e.src, e.context, "src");
   w.literal(",\"dst\":");
   w.endpoint(e.dst, e.context, "dst");

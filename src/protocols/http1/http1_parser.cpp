@@ -140,22 +140,25 @@ void Http1Message::add_field(std::vector<Http1Field>& list, std::string_view nam
   add_field_in_text(list, f);
 }
 
-void Http1Message::add_field_in_text(std::vector<Http1Field>& list, Http1Field f) {
-  lower_ascii_in_place(fields_text.data() + f.name_at, f.name_size);
-  note_field(list, f);
+// Adds a header field whose name (lowered) is at `lower_name`: notes where a
+// known header is and the name's bit (see header_name_bits_).
+[[gnu::always_inline]] inline void Http1Message::add_header(Http1Field f, const char* lower_name) {
+  std::string_view n(lower_name, f.name_size);
+  size_t k = known_header(n);
+  if (k < kHttp1HeaderCount && !known_[k]) known_[k] = uint32_t(headers.size() + 1);
+  unsigned mix = n.empty() ? 0 : unsigned(n.size() * 7 + uint8_t(n[0]) + uint8_t(n.back()) * 13);
+  uint64_t bit = uint64_t(1) << (mix & 63);
+  headers_may_repeat_ = headers_may_repeat_ || (header_name_bits_ & bit);
+  header_name_bits_ |= bit;
+  headers.push_back(f);
 }
 
-inline void Http1Message::note_field(std::vector<Http1Field>& list, Http1Field f) {
-  if (&list == &headers) {
-    std::string_view n = name(f);
-    size_t k = known_header(n);
-    if (k < kHttp1HeaderCount && !known_[k]) known_[k] = uint32_t(list.size() + 1);
-    unsigned mix = n.empty() ? 0 : unsigned(n.size() * 7 + uint8_t(n[0]) + uint8_t(n.back()) * 13);
-    uint64_t bit = uint64_t(1) << (mix & 63);
-    headers_may_repeat_ = headers_may_repeat_ || (header_name_bits_ & bit);
-    header_name_bits_ |= bit;
-  }
-  list.push_back(f);
+void Http1Message::add_field_in_text(std::vector<Http1Field>& list, Http1Field f) {
+  lower_ascii_in_place(fields_text.data() + f.name_at, f.name_size);
+  if (&list == &headers)
+    add_header(f, fields_text.data() + f.name_at);
+  else
+    list.push_back(f);
 }
 
 void Http1Message::begin_head(std::string_view head) {
@@ -242,7 +245,7 @@ size_t Http1Message::add_plain_fields(size_t at) {
       f.value_at = uint32_t(from - base);
     }
     q = w;
-    note_field(headers, f);
+    add_header(f, base + f.name_at);
     p = nl ? nl + 1 : head_end;
   }
   head_json_.size = uint32_t(q - (base + head_json_.at));

@@ -109,7 +109,7 @@ struct Http1Message {
     return std::string_view(fields_text).substr(at, size);
   }
   std::string_view text(Place p) const { return text(p.at, p.size); }
-  void note_field(std::vector<Http1Field>& list, Http1Field f);
+  void add_header(Http1Field f, const char* lower_name);
   // Where each of Http1Header is in `headers` (index + 1; 0: absent), until merged.
   std::array<uint32_t, kHttp1HeaderCount> known_{};
   bool merged_ = false;
