@@ -214,6 +214,37 @@ class FieldWriter {
 
 }  // namespace
 
+namespace {
+
+struct SpareEntryTexts {
+  static constexpr size_t kCount = 16, kMinBytes = 64, kMaxBytes = 4096;
+  std::vector<std::string> texts;
+
+  void give(Json& j) {
+    if (!j.is_raw()) return;
+    std::string& t = j.raw_text_mut();
+    if (t.capacity() < kMinBytes || t.capacity() > kMaxBytes || texts.size() >= kCount) return;
+    t.clear();
+    texts.push_back(std::move(t));
+  }
+};
+thread_local SpareEntryTexts spare_entry_texts;
+
+}  // namespace
+
+std::string take_entry_text() {
+  std::vector<std::string>& texts = spare_entry_texts.texts;
+  if (texts.empty()) return {};
+  std::string t = std::move(texts.back());
+  texts.pop_back();
+  return t;
+}
+
+void give_back_entry_texts(Entry& e) {
+  spare_entry_texts.give(e.request);
+  if (e.response) spare_entry_texts.give(*e.response);
+}
+
 void expand_raw(Entry& e) {
   expand_raw(e.request);
   if (e.response) expand_raw(*e.response);

@@ -44,6 +44,13 @@ std::string_view protocol_named(std::string_view word);
 // response, so readers can walk their fields.
 void expand_raw(Entry& e);
 
+// Dense traffic allocates no JSON text per entry: a dissector writes its
+// request's and response's text in buffers taken here, and the pipeline gives
+// them back once the outputs have the entry (a few small ones are kept per
+// thread; an output that keeps the entry keeps them).
+std::string take_entry_text();
+void give_back_entry_texts(Entry& e);
+
 // Appends the entry as one JSON object (no newline).
 void write_entry_json(std::string& out, const Entry& e);
 // The same without the leading `{"id":"N",`, for a writer that numbers entries later.

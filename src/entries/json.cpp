@@ -190,6 +190,22 @@ inline bool write_short_plain(std::string& out, const unsigned char* p, size_t n
   return true;
 }
 
+// The rest of a string and its closing quote when its only bytes to escape
+// are '"' and '\\' (JSON bodies are full of quotes): false, and `out` as it
+// was, at a byte the full escaper must see.
+inline bool append_escaping_quotes(std::string& out, std::string_view s) {
+  const size_t at = out.size();
+  out.resize(at + 2 * s.size() + 17);
+  char* end = json_detail::copy_escaping_quotes(out.data() + at, s.data(), s.size());
+  if (!end) {
+    out.resize(at);
+    return false;
+  }
+  *end++ = '"';
+  out.resize(size_t(end - out.data()));
+  return true;
+}
+
 // Every ASCII byte to escape in one block at once (JSON bodies hold several).
 // `done` gets the bytes of the block done; it stops before a non-ASCII byte,
 // which the caller hands to the UTF-8 check. Copies read the input itself where
@@ -306,6 +322,7 @@ void write_json_string(std::string& out, std::string_view s, bool* invalid_utf8)
   }
   out += '"';
   if (i > 0) out.append(s.data(), i);
+  if (n - i <= 4096 && append_escaping_quotes(out, s.substr(i))) return;
   q = escape_blocks(b, q, p, n, i, invalid_utf8);
   i = n;
 #else

@@ -44,9 +44,11 @@ class Json {
   static Json array() { return Json(Array{}); }
   static Json raw(std::string json_text) {
     Json j;
-    j.v_ = Raw{std::move(json_text)};
+    j.set_raw(std::move(json_text));
     return j;
   }
+  // Becomes Json::raw(json_text), in place.
+  void set_raw(std::string json_text) { v_.emplace<Raw>(Raw{std::move(json_text)}); }
 
   bool is_null() const { return v_.index() == 0; }
   bool is_object() const { return std::holds_alternative<Object>(v_); }

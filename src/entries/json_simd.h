@@ -77,6 +77,59 @@ inline bool copy_lower_if_plain(char* q, const char* p, size_t n) {
 #endif
 }
 
+// Copies p[0, n) to q as the inside of a JSON string when its only bytes to
+// escape are '"' and '\\' (JSON bodies, ETags): returns the end, or nullptr
+// at a control or non-ASCII byte, which the full escaper must see. q needs
+// room for 2n + 16 bytes; p is read only within [p, p + n).
+inline char* copy_escaping_quotes(char* q, const char* p, size_t n) {
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                space = _mm_set1_epi8(0x20);
+  alignas(16) char block[32] = {};  // a block, then room for fixed-size copies out of it
+  for (size_t i = 0; i < n; i += 16) {
+    const size_t len = n - i < 16 ? n - i : 16;
+    __m128i v;
+    if (len == 16) {
+      v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    } else {
+      std::memcpy(block, p + i, len);
+      v = _mm_load_si128(reinterpret_cast<const __m128i*>(block));
+    }
+    const unsigned live = len == 16 ? 0xFFFFu : (1u << len) - 1;
+    if (unsigned(_mm_movemask_epi8(_mm_cmplt_epi8(v, space))) & live) return nullptr;
+    unsigned escapes = unsigned(_mm_movemask_epi8(
+                           _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)))) &
+                       live;
+    if (!escapes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q), v);
+      q += len;
+      continue;
+    }
+    _mm_store_si128(reinterpret_cast<__m128i*>(block), v);
+    unsigned done = 0;
+    for (; escapes; escapes &= escapes - 1) {
+      unsigned at = unsigned(__builtin_ctz(escapes));
+      std::memcpy(q, block + done, 16);  // fixed size; only at - done of it count
+      q += at - done;
+      *q++ = '\\';
+      *q++ = block[at];
+      done = at + 1;
+    }
+    std::memcpy(q, block + done, 16);
+    q += len - done;
+  }
+  return q;
+#else
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c < 0x20 || c >= 0x80) return nullptr;
+    if (c == '"' || c == '\\') *q++ = '\\';
+    *q++ = char(c);
+  }
+  return q;
+#endif
+}
+
 // copy_if_plain() for at most sixteen bytes, reading and writing only p[0, n) and
 // q[0, n): two overlapping words each way (names, addresses, versions).
 inline bool copy_short_if_plain(char* q, const char* p, size_t n) {

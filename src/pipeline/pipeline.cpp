@@ -60,6 +60,7 @@ void Pipeline::emit(Entry&& entry) {
     ++entry_errors_[kind];
   }
   out_.emit(std::move(entry));
+  give_back_entry_texts(entry);
 }
 
 void Pipeline::tick(int64_t now_us) {

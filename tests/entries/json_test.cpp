@@ -9,6 +9,7 @@
 
 #include "entries/entry.h"
 #include "entries/json_parse.h"
+#include "entries/json_simd.h"
 
 namespace trawl {
 namespace {
@@ -82,6 +83,40 @@ TEST(Json, BlockEscaperMatchesAByteAtATimeReference) {
     write_json_string(out, s);
     ASSERT_EQ(out, reference(s)) << "round " << round;
   }
+}
+
+TEST(Json, QuoteOnlyEscaperStopsAtEveryByteTheFullEscaperMustSee) {
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s += "ab\"c\\"[i % 5];
+    std::string expected;
+    write_json_string(expected, s);
+    std::vector<char> out(2 * n + 16);
+    char* end = json_detail::copy_escaping_quotes(out.data(), s.data(), s.size());
+    ASSERT_NE(end, nullptr) << n;
+    EXPECT_EQ("\"" + std::string(out.data(), end) + "\"", expected) << n;
+    for (size_t at = 0; at < n; ++at) {
+      for (char bad : {'\n', '\x01', char(0xc3)}) {
+        std::string t = s;
+        t[at] = bad;
+        EXPECT_EQ(json_detail::copy_escaping_quotes(out.data(), t.data(), t.size()), nullptr)
+            << n << " " << at;
+      }
+    }
+  }
+}
+
+TEST(Entry, TextsGivenBackAreTakenAgainEmpty) {
+  Entry e;
+  std::string text(200, 'x');
+  const char* buffer = text.data();
+  e.request.set_raw(std::move(text));
+  e.response.emplace().set_raw(std::string(10, 'y'));  // too small to keep
+  give_back_entry_texts(e);
+  std::string again = take_entry_text();
+  EXPECT_TRUE(again.empty());
+  EXPECT_EQ(again.data(), buffer);
+  EXPECT_EQ(take_entry_text().capacity(), std::string().capacity());
 }
 
 TEST(Json, DoublesAreCompact) {

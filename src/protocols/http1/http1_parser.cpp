@@ -198,6 +198,25 @@ inline bool is_blank(char c) {
   return c == ' ' || c == '\t';
 }
 
+// A header value that needs escaping, written at `w` (after its opening
+// quote) with its closing quote; false when there is no room.
+bool write_escaped_value(char*& w, const char* room_end, std::string_view value) {
+  if (size_t(room_end - w) >= 2 * value.size() + 1) {
+    if (char* end = json_detail::copy_escaping_quotes(w, value.data(), value.size())) {
+      *end++ = '"';
+      w = end;
+      return true;
+    }
+  }
+  thread_local std::string escaped;
+  escaped.clear();
+  write_json_string(escaped, value);
+  if (size_t(room_end - w) < escaped.size()) return false;
+  std::memcpy(w - 1, escaped.data(), escaped.size());
+  w += escaped.size() - 1;
+  return true;
+}
+
 }  // namespace
 
 size_t Http1Message::add_plain_fields(size_t at) {
@@ -236,12 +255,7 @@ size_t Http1Message::add_plain_fields(size_t at) {
       w += f.value_size;
       *w++ = '"';
     } else {  // quotes in an ETag, say: the value's place stays in the head's copy
-      thread_local std::string escaped;
-      escaped.clear();
-      write_json_string(escaped, std::string_view(from, f.value_size));
-      if (size_t(room_end - w) < escaped.size()) break;
-      std::memcpy(w - 1, escaped.data(), escaped.size());
-      w += escaped.size() - 1;
+      if (!write_escaped_value(w, room_end, std::string_view(from, f.value_size))) break;
       f.value_at = uint32_t(from - base);
     }
     q = w;
