@@ -13,7 +13,7 @@ namespace trawl {
 namespace {
 
 // entry.md's protocol names with their display abbreviations, in its order.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 15> kProtocols{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, kProtocolCount> kProtocols{{
     {"http", "HTTP"},
     {"http2", "HTTP/2"},
     {"grpc", "gRPC"},
@@ -37,6 +37,10 @@ int protocol_index(std::string_view name) {
   for (size_t i = 0; i < kProtocols.size(); ++i)
     if (kProtocols[i].first == name) return int(i);
   return -1;
+}
+
+std::string_view protocol_name(size_t index) {
+  return kProtocols[index].first;
 }
 
 std::string_view protocol_named(std::string_view word) {

@@ -36,6 +36,9 @@ struct Entry {
 std::string_view protocol_abbr(std::string_view name);
 // The position of a protocol in entry.md's list of names, or -1 for another.
 int protocol_index(std::string_view name);
+inline constexpr size_t kProtocolCount = 15;
+// The name at a position of that list.
+std::string_view protocol_name(size_t index);
 // The protocol a word names: its name, or its abbreviation in lower case
 // (gql, ws); empty for none.
 std::string_view protocol_named(std::string_view word);

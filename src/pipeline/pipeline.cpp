@@ -54,7 +54,11 @@ void Pipeline::finish() {
 void Pipeline::emit(Entry&& entry) {
   if (!stages_.run(entry)) return;
   entry.id = ++entries_;
-  ++entries_by_protocol_[entry.protocol];
+  int known = protocol_index(entry.protocol);
+  if (known >= 0)
+    ++entries_by_known_protocol_[size_t(known)];
+  else
+    ++entries_by_protocol_[entry.protocol];
   if (!entry.error.empty()) {
     std::string kind = entry.error.substr(0, entry.error.find(':'));
     ++entry_errors_[kind];
@@ -80,7 +84,11 @@ Json Pipeline::stats() const {
   Json& entries = all["entries"];
   entries.set("total", entries_);
   Json by_protocol = Json::object(), errors = Json::object();
-  for (const auto& [name, n] : entries_by_protocol_) by_protocol.set(name, n);
+  std::map<std::string, uint64_t> counts = entries_by_protocol_;
+  for (size_t i = 0; i < kProtocolCount; ++i)
+    if (entries_by_known_protocol_[i])
+      counts[std::string(protocol_name(i))] = entries_by_known_protocol_[i];
+  for (const auto& [name, n] : counts) by_protocol.set(name, n);
   for (const auto& [kind, n] : entry_errors_) errors.set(kind, n);
   entries.set("by_protocol", std::move(by_protocol));
   entries.set("errors", std::move(errors));

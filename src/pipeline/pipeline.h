@@ -1,6 +1,7 @@
 // capture -> decode -> flows/ICMP -> dissect -> entries -> sink, for one input.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -121,7 +122,8 @@ class Pipeline : public EntrySink {
   uint32_t shard_ = 0;
   bool finishing_ = false;
   uint64_t entries_ = 0;
-  std::map<std::string, uint64_t> entries_by_protocol_;
+  std::array<uint64_t, kProtocolCount> entries_by_known_protocol_{};  // by protocol_index()
+  std::map<std::string, uint64_t> entries_by_protocol_;               // others
   std::map<std::string, uint64_t> entry_errors_;
 };
 
