@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "entries/json_parse.h"
-#include "entries/json_simd.h"
+#include "entries/json_writer.h"
 
 namespace trawl {
 
@@ -78,66 +78,23 @@ size_t timestamp_digits(char* out, int64_t us) {
   return second_size + 6;
 }
 
-// The entry's fields are gathered in a stack buffer and appended to the output
-// in a few pieces: dozens of small appends cost more than the fields themselves.
-class FieldWriter {
+// The entry's own fields, written by a JsonWriter.
+class EntryWriter : public JsonWriter {
  public:
-  explicit FieldWriter(std::string& out) : out_(out) {}
-  ~FieldWriter() { flush(); }
-  FieldWriter(const FieldWriter&) = delete;
-  FieldWriter& operator=(const FieldWriter&) = delete;
+  using JsonWriter::JsonWriter;
 
-  void literal(std::string_view s) {
-    room(s.size());
-    std::memcpy(q_, s.data(), s.size());
-    q_ += s.size();
-  }
-  void number(int64_t n) {
-    room(20);
-    q_ = format_json_number(q_, n);
-  }
   // `"timestamp":` in milliseconds and `"timestampUs":`, from one conversion:
   // the milliseconds are the microseconds' digits but the last three.
   void timestamps(int64_t us) {
-    room(80);
     char digits[24];
     size_t n = timestamp_digits(digits, us);
     literal(",\"timestamp\":");
-    if (us >= 1000) {
-      std::memcpy(q_, digits, n - 3);
-      q_ += n - 3;
-    } else {
+    if (us >= 1000)
+      literal(std::string_view(digits, n - 3));
+    else
       number(us / 1000);
-    }
     literal(",\"timestampUs\":");
-    std::memcpy(q_, digits, n);
-    q_ += n;
-  }
-  void number(double d) {
-    room(32);
-    q_ = format_json_number(q_, d);
-  }
-  // Short printable ASCII (names, addresses) is copied as is; anything else
-  // takes the full escaper.
-  void string(std::string_view s) {
-    if (s.size() <= 16) {
-      room(18);
-      if (json_detail::copy_short_if_plain(q_ + 1, s.data(), s.size())) {
-        *q_ = '"';
-        q_[s.size() + 1] = '"';
-        q_ += s.size() + 2;
-        return;
-      }
-    } else if (s.size() <= 64 && is_plain_json_text(s)) {
-      room(s.size() + 2);
-      *q_++ = '"';
-      std::memcpy(q_, s.data(), s.size());
-      q_ += s.size();
-      *q_++ = '"';
-      return;
-    }
-    flush();
-    write_json_string(out_, s);
+    literal(std::string_view(digits, n));
   }
   // `"protocol":{...}`: entries in a row mostly have the same, written once.
   void protocol(const Entry& e) {
@@ -147,7 +104,7 @@ class FieldWriter {
     thread_local Written last;
     if (e.protocol != last.name || e.version != last.version || e.layer4 != last.layer4) {
       last = {e.protocol, e.version, e.layer4, {}};
-      FieldWriter w(last.text);
+      JsonWriter w(last.text);
       w.literal("\"protocol\":{\"name\":");
       w.string(e.protocol);
       w.literal(",\"abbr\":");
@@ -159,10 +116,6 @@ class FieldWriter {
       w.literal("}");
     }
     literal(last.text);
-  }
-  void json(const Json& j) {
-    flush();
-    j.write(out_);
   }
   void endpoint(const EntryEndpoint& ep, const EntryContext& context, std::string_view group) {
     literal("{\"ip\":");
@@ -200,20 +153,6 @@ class FieldWriter {
       literal("}");
     }
   }
-
- private:
-  void room(size_t n) {
-    if (size_t(end_ - q_) < n) flush();
-  }
-  void flush() {
-    out_.append(buf_, size_t(q_ - buf_));
-    q_ = buf_;
-  }
-
-  std::string& out_;
-  char buf_[512];
-  char* q_ = buf_;
-  char* const end_ = buf_ + sizeof buf_;
 };
 
 }  // namespace
@@ -264,7 +203,7 @@ void write_entry_json(std::string& out, const Entry& e) {
 }
 
 void write_entry_json_after_id(std::string& out, const Entry& e) {
-  FieldWriter w(out);
+  EntryWriter w(out);
   w.protocol(e);
   w.literal(",\"src\":");
   w.endpoint(e.src, e.context, "src");

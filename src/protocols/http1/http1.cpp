@@ -8,6 +8,7 @@
 #include "dissect/entry_problem.h"
 #include "dissect/in_order_pairing.h"
 #include "dissect/registry.h"
+#include "entries/json_writer.h"
 #include "protocols/graphql/graphql.h"
 #include "protocols/http1/http1_parser.h"
 #include "protocols/http1/http_fields.h"
@@ -219,19 +220,24 @@ class Http1Dissector : public StreamDissector {
                                       : std::string();
   }
 
-  // Body fields appended to the side's JSON text; false when the body was
-  // written as base64 (not text) or is empty.
-  bool write_body(std::string& text, Http1Message& m, std::string_view failed_encoding) {
-    BodyWritten written = write_body_fields(text, m.body, m.body_state, failed_encoding);
+  // The headers, body and trailers fields of a side's JSON text; false when
+  // the body was written as base64 (not text) or is empty.
+  bool write_fields_and_body(JsonWriter& w, Http1Message& m) {
+    std::string failed_encoding = decode_for_entry(m);
+    m.merge_fields(m.headers);
+    w.literal(",\"headers\":");
+    if (std::string_view json = m.headers_json(); !json.empty())
+      w.literal(json);
+    else
+      m.write_fields_json(w.out(), m.headers);
+    BodyWritten written = write_body_fields(w, m.body, m.body_state, failed_encoding);
     if (written.truncated) ++env_.counters.body_truncated;
+    if (!m.trailers.empty()) {
+      m.merge_fields(m.trailers);
+      w.literal(",\"trailers\":");
+      m.write_fields_json(w.out(), m.trailers);
+    }
     return written.as_text;
-  }
-
-  void write_trailers(std::string& text, Http1Message& m) {
-    if (m.trailers.empty()) return;
-    m.merge_fields(m.trailers);
-    text += ",\"trailers\":";
-    m.write_fields_json(text, m.trailers);
   }
 
   // The request as entry.md's JSON text but its closing brace, written
@@ -243,22 +249,24 @@ class Http1Dissector : public StreamDissector {
     QueryParams params;
     if (qmark != std::string_view::npos) params = parse_query_params(target.substr(qmark + 1));
     text.reserve(r.held.held() + r.body.size() / 8 + 128);
-    text += "{\"method\":";
-    write_json_string(text, r.method());
-    text += ",\"url\":";
-    write_json_string(text, target);
-    text += ",\"path\":";
-    write_json_string(text, target.substr(0, qmark));
-    text += ",\"queryString\":";
-    write_query_string_json(text, params);
-    text += ",\"host\":";
-    write_json_string(text, r.header(Http1Header::kHost));
-    std::string failed_encoding = decode_for_entry(r);
-    r.merge_fields(r.headers);
-    text += ",\"headers\":";
-    r.write_fields_json(text, r.headers);
-    bool body_is_text = write_body(text, r, failed_encoding);
-    write_trailers(text, r);
+    bool body_is_text;
+    {
+      JsonWriter w(text);
+      w.literal("{\"method\":");
+      w.string(r.method());
+      w.literal(",\"url\":");
+      w.string(target);
+      w.literal(",\"path\":");
+      w.string(target.substr(0, qmark));
+      w.literal(",\"queryString\":");
+      if (params.empty())
+        w.literal("{}");
+      else
+        write_query_string_json(w.out(), params);
+      w.literal(",\"host\":");
+      w.string(r.header(Http1Header::kHost));
+      body_is_text = write_fields_and_body(w, r);
+    }
     GraphqlRequest g{r.method(),
                      r.header(Http1Header::kContentType),
                      single_query_value(params, "query"),
@@ -278,16 +286,15 @@ class Http1Dissector : public StreamDissector {
 
   void write_response(std::string& text, Http1Message& r, bool graphql) {
     text.reserve(r.held.held() + r.body.size() / 8 + 96);
-    text += "{\"status\":";
-    write_json_number(text, int64_t(r.status));
-    text += ",\"statusText\":";
-    write_json_string(text, r.reason());
-    std::string failed_encoding = decode_for_entry(r);
-    r.merge_fields(r.headers);
-    text += ",\"headers\":";
-    r.write_fields_json(text, r.headers);
-    bool body_is_text = write_body(text, r, failed_encoding);
-    write_trailers(text, r);
+    bool body_is_text;
+    {
+      JsonWriter w(text);
+      w.literal("{\"status\":");
+      w.number(int64_t(r.status));
+      w.literal(",\"statusText\":");
+      w.string(r.reason());
+      body_is_text = write_fields_and_body(w, r);
+    }
     int64_t errors = graphql && body_is_text ? graphql_response_errors(r.body) : -1;
     if (errors >= 0) {
       text += ",\"errors\":";

@@ -97,6 +97,11 @@ struct Http1Message {
   // Appends merged fields as a JSON object (fields_text gets room to be read
   // sixteen bytes a step).
   void write_fields_json(std::string& out, const std::vector<Http1Field>& merged);
+  // The headers' JSON object written as the head was parsed, once merged;
+  // empty when write_fields_json() must write it.
+  std::string_view headers_json() const {
+    return head_json_ready_ ? text(head_json_) : std::string_view();
+  }
   HeaderList header_list() const;
   // Dense traffic allocates nothing per message: a new message takes the
   // buffers of one already written on this thread, given back by

@@ -234,28 +234,32 @@ bool set_body_fields(Json& side, std::string&& body, const BodyState& state,
   return state.truncated;
 }
 
-BodyWritten write_body_fields(std::string& out, std::string_view body, const BodyState& state,
+BodyWritten write_body_fields(JsonWriter& w, std::string_view body, const BodyState& state,
                               std::string_view content_encoding) {
   if (state.size == 0) {
-    out += ",\"bodySize\":0";
+    w.literal(",\"bodySize\":0");
     return {};
   }
   if (state.decode_failed) {
-    out += ",\"bodyDecodeError\":";
-    write_json_string(out, "corrupt " + std::string(content_encoding) + " body");
+    w.literal(",\"bodyDecodeError\":");
+    w.string("corrupt " + std::string(content_encoding) + " body");
   }
-  size_t mark = out.size();
-  out += ",\"body\":";
+  constexpr std::string_view kBody = ",\"body\":";
+  w.literal(kBody);
   bool invalid_utf8 = false;
-  write_json_string(out, body, &invalid_utf8);
-  if (invalid_utf8) {
-    out.resize(mark);
-    out += ",\"bodyBase64\":";
-    write_json_string(out, base64_encode(body));
+  if (!w.simple_string(body)) {
+    std::string& out = w.out();
+    size_t mark = out.size() - kBody.size();
+    write_json_string(out, body, &invalid_utf8);
+    if (invalid_utf8) {
+      out.resize(mark);
+      out += ",\"bodyBase64\":";
+      write_json_string(out, base64_encode(body));
+    }
   }
-  out += ",\"bodySize\":";
-  write_json_number(out, int64_t(state.size));
-  if (state.truncated) out += ",\"bodyTruncated\":true";
+  w.literal(",\"bodySize\":");
+  w.number(int64_t(state.size));
+  if (state.truncated) w.literal(",\"bodyTruncated\":true");
   return {state.truncated, !invalid_utf8};
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "entries/json.h"
+#include "entries/json_writer.h"
 
 namespace trawl {
 
@@ -83,13 +84,13 @@ BodyState decode_body(std::string& body, uint64_t body_size, bool wire_body_capp
 bool set_body_fields(Json& side, std::string&& body, const BodyState& state,
                      std::string_view content_encoding);
 
-// The same appended to the JSON text of an object that has fields already
-// (each field written with its leading comma).
+// The same written to the JSON text of an object that has fields already
+// (each field with its leading comma).
 struct BodyWritten {
   bool truncated = false;
   bool as_text = false;  // `body` was written (not empty, not bodyBase64)
 };
-BodyWritten write_body_fields(std::string& out, std::string_view body, const BodyState& state,
+BodyWritten write_body_fields(JsonWriter& w, std::string_view body, const BodyState& state,
                               std::string_view content_encoding);
 
 // Both at once.
