@@ -10,6 +10,7 @@
 #include "entries/entry.h"
 #include "entries/json_parse.h"
 #include "entries/json_simd.h"
+#include "entries/json_writer.h"
 
 namespace trawl {
 namespace {
@@ -117,6 +118,32 @@ TEST(Entry, TextsGivenBackAreTakenAgainEmpty) {
   EXPECT_TRUE(again.empty());
   EXPECT_EQ(again.data(), buffer);
   EXPECT_EQ(take_entry_text().capacity(), std::string().capacity());
+}
+
+TEST(JsonWriter, GathersPiecesInOrderWhateverTheirSize) {
+  std::string out = "[";
+  std::string expected = "[";
+  {
+    JsonWriter w(out);
+    for (int i = 0; i < 300; ++i) {
+      std::string s(size_t(i), "a\"\\\n\xc3\xa9z"[i % 6]);
+      w.string(s);
+      write_json_string(expected, s);
+      w.literal(",");
+      expected += ",";
+      if (i % 7 == 0) {
+        w.out() += "0,";  // a writer of its own, in between
+        expected += "0,";
+      }
+      w.number(int64_t(i) * 1000003);
+      expected += std::to_string(int64_t(i) * 1000003);
+      w.literal(std::string(size_t(i) * 3, ' '));  // up to past the buffer's size
+      expected += std::string(size_t(i) * 3, ' ');
+    }
+    w.literal("]");
+    expected += "]";
+  }
+  EXPECT_EQ(out, expected);
 }
 
 TEST(Json, DoublesAreCompact) {
