@@ -389,39 +389,43 @@ void Http1Message::write_fields_json(std::string& out, const std::vector<Http1Fi
 
 namespace {
 
+// A message's buffers, kept for the next message: a few per thread, in a
+// fixed array, and only small ones (a busy thread's usual heads and bodies).
 struct SpareStorage {
   static constexpr size_t kCount = 32, kBytes = 4096;
-  std::vector<std::string> texts;
-  std::vector<std::vector<Http1Field>> fields;
-
-  template <typename Buffer>
-  static void give(std::vector<Buffer>& spares, Buffer& b) {
-    if (b.capacity() == 0 || b.capacity() * sizeof(b[0]) > kBytes || spares.size() >= kCount)
-      return;
-    b.clear();
-    spares.push_back(std::move(b));
-  }
-  template <typename Buffer>
-  static void take(std::vector<Buffer>& spares, Buffer& b) {
-    if (spares.empty()) return;
-    b = std::move(spares.back());
-    spares.pop_back();
-  }
+  struct Buffers {
+    std::string fields_text, body;
+    std::vector<Http1Field> headers;
+  };
+  std::array<Buffers, kCount> slots;
+  size_t used = 0;
 };
 thread_local SpareStorage spare_storage;
 
 }  // namespace
 
 void Http1Message::take_spare_storage() {
-  SpareStorage::take(spare_storage.texts, fields_text);
-  SpareStorage::take(spare_storage.texts, body);
-  SpareStorage::take(spare_storage.fields, headers);
+  SpareStorage& s = spare_storage;
+  if (s.used == 0) return;
+  SpareStorage::Buffers& b = s.slots[--s.used];
+  fields_text = std::move(b.fields_text);
+  body = std::move(b.body);
+  headers = std::move(b.headers);
 }
 
 void Http1Message::give_back_storage() {
-  SpareStorage::give(spare_storage.texts, fields_text);
-  SpareStorage::give(spare_storage.texts, body);
-  SpareStorage::give(spare_storage.fields, headers);
+  SpareStorage& s = spare_storage;
+  constexpr size_t kBytes = SpareStorage::kBytes;
+  if (s.used == SpareStorage::kCount || fields_text.capacity() > kBytes ||
+      body.capacity() > kBytes || headers.capacity() * sizeof(Http1Field) > kBytes)
+    return;
+  SpareStorage::Buffers& b = s.slots[s.used++];
+  fields_text.clear();
+  body.clear();
+  headers.clear();
+  b.fields_text = std::move(fields_text);
+  b.body = std::move(body);
+  b.headers = std::move(headers);
 }
 
 HeaderList Http1Message::header_list() const {
