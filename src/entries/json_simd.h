@@ -152,7 +152,11 @@ inline bool copy_short_if_plain(char* q, const char* p, size_t n) {
       head = head << 8 | uint8_t(p[i]);
     }
   }
+#ifdef __SSE2__
+  return special_bytes(_mm_set_epi64x(int64_t(head), int64_t(tail))) == 0;
+#else
   return !word_needs_escape(head) && !word_needs_escape(tail);
+#endif
 }
 
 }  // namespace trawl::json_detail
