@@ -23,17 +23,33 @@ measure() {
   echo "$best_t $best_rss"
 }
 
+# run_once T_VAR RSS_VAR COMMAND...: one run, kept in the two variables when
+# it is the fastest so far.
+run_once() {
+  local -n best_t=$1 best_rss=$2
+  shift 2
+  /usr/bin/time -f "%e %M" -o /tmp/trawl-bench.time "$@" > /dev/null 2> /dev/null
+  read -r t rss < /tmp/trawl-bench.time
+  if python3 -c "import sys; sys.exit(0 if $t < $best_t else 1)"; then best_t=$t; best_rss=$rss; fi
+}
+
 # compare TITLE CAPTURE TSHARK_ARGS...: one table of trawl against tshark.
 compare() {
   local title=$1 capture=$2; shift 2
-  local size mb json_t json_rss one_t one_rss count_t count_rss tshark_t tshark_rss q_t q_rss entries quarter
+  local size mb q_t q_rss entries quarter
   size=$(stat -c %s "$capture")
   mb=$(python3 -c "print(round($size / 1e6, 1))")
-  read -r json_t json_rss < <(measure 3 "$trawl" read "$capture" --json)
-  read -r one_t one_rss < <(measure 3 "$trawl" read "$capture" --json --threads 1)
-  read -r count_t count_rss < <(measure 3 "$trawl" read "$capture" --count)
-  # Best of three like trawl's: one tshark run on a noisy machine can be 60% slow.
-  read -r tshark_t tshark_rss < <(measure "${TSHARK_RUNS:-3}" tshark -r "$capture" "$@")
+  local json_t=999999 one_t=999999 count_t=999999 tshark_t=999999
+  local json_rss=0 one_rss=0 count_rss=0 tshark_rss=0
+  # tshark and trawl take turns, each keeping its best of three: the machine is
+  # shared, and one tshark run here ranged 27.7-48.8 s; taking turns, both see
+  # the same slow and fast spells.
+  for _ in $(seq "${TSHARK_RUNS:-3}"); do
+    run_once tshark_t tshark_rss tshark -r "$capture" "$@"
+    run_once json_t json_rss "$trawl" read "$capture" --json
+    run_once one_t one_rss "$trawl" read "$capture" --json --threads 1
+    run_once count_t count_rss "$trawl" read "$capture" --count
+  done
   # Streaming: a quarter of the capture must need the same memory as all of it.
   quarter=$here/out/quarter.pcap
   tcpdump -r "$capture" -c "$(( $(tcpdump -r "$capture" -qn 2>/dev/null | wc -l) / 4 ))" -w "$quarter" 2>/dev/null
