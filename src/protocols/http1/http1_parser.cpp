@@ -219,7 +219,7 @@ bool write_escaped_value(char*& w, const char* room_end, std::string_view value)
 
 }  // namespace
 
-size_t Http1Message::add_plain_fields(size_t at) {
+size_t Http1Message::add_plain_fields(size_t at, bool& ended) {
   char* const base = fields_text.data();
   const char* const head_end =
       base + head_json_.at;  // the copy of the head ends where the object starts
@@ -230,8 +230,9 @@ size_t Http1Message::add_plain_fields(size_t at) {
     const char* nl = find_in_blocks(p, head_end, '\n');
     const char* eol = nl ? nl : head_end;
     const char* line_end = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
-    if (line_end == p) {  // the empty line: every field is written
-      p = head_end;
+    if (line_end == p && nl) {  // the empty line: every field is written
+      p = nl + 1;
+      ended = true;
       break;
     }
     const char* colon = find_in_blocks(p, line_end, ':');
@@ -280,6 +281,20 @@ void Http1Message::end_head() {
   head_json_ready_ = true;
   fields_text[head_json_.at + head_json_.size++] = '}';
   fields_text.resize(head_json_.at + head_json_.size);
+}
+
+void Http1Message::clear_head() {
+  is_request = false;
+  status = 0;
+  method_place = target_place = version_place = reason_place = {};
+  fields_text.clear();
+  headers.clear();
+  known_ = {};
+  header_name_bits_ = 0;
+  headers_may_repeat_ = false;
+  merged_ = false;
+  head_json_ = {};
+  head_json_open_ = head_json_ready_ = false;
 }
 
 void Http1Message::extend_last_value(Http1Field& last, std::string_view more) {
@@ -569,13 +584,21 @@ size_t Http1Parser::consume_head(Bytes data, int64_t ts) {
       lost_sync();
       return 0;
     }
-    size_t end = find_head_end(text, 0);
-    if (end != std::string_view::npos) {
-      msg_.wire_bytes += end;
-      if (!parse_head(text.substr(0, end))) {
+    // A head in a small segment is parsed at once, its end found on the way;
+    // in a larger one, or one that holds no whole head, its end is found first.
+    constexpr size_t kAtOnce = 1536, kNone = std::string_view::npos;
+    size_t end = text.size() <= kAtOnce ? parse_head(text) : kNone;
+    if (end == kNone) {
+      msg_.clear_head();
+      end = find_head_end(text, 0);
+      if (end != kNone && parse_head(text.substr(0, end)) == kNone) {
+        msg_.wire_bytes += end;
         lost_sync();
         return end;
       }
+    }
+    if (end != kNone) {
+      msg_.wire_bytes += end;
       if (!msg_.held.take(msg_.fields_text.size())) {  // the parsed head is kept with the message
         handler_.on_memory_refused();
         lost_sync();
@@ -604,7 +627,7 @@ size_t Http1Parser::consume_head(Bytes data, int64_t ts) {
   }
   size_t used = end - old;
   msg_.wire_bytes += end;
-  bool ok = parse_head(std::string_view(buffer_).substr(0, end));
+  bool ok = parse_head(std::string_view(buffer_).substr(0, end)) != std::string_view::npos;
   drop_head_buffer();
   if (!ok) {
     lost_sync();
@@ -629,26 +652,32 @@ void Http1Parser::drop_head_buffer() {
   buffer_share_.resize(0);
 }
 
-bool Http1Parser::parse_head(std::string_view head) {
-  // The fields stay where they are in a copy of the head (one copy, not two per field).
-  const std::string_view whole = head;
+// Parses the head at the start of `text` (copied, and its JSON object after
+// the copy): returns the index just past its blank line, or npos when `text`
+// holds no whole head or its start line is not one. The fields stay where they
+// are in the copy (one copy, not two per field).
+size_t Http1Parser::parse_head(std::string_view text) {
+  constexpr size_t kNone = std::string_view::npos;
+  const std::string_view whole = text;
+  std::string_view head = text;
+  msg_.clear_head();
   msg_.begin_head(whole);
   auto next_line = [&head]() {
     size_t nl = head.find('\n');
     std::string_view line = head.substr(0, nl);
-    head = nl == std::string_view::npos ? std::string_view() : head.substr(nl + 1);
+    head = head.substr(nl == std::string_view::npos ? head.size() : nl + 1);  // stays in `text`
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     return line;
   };
   std::string_view start = next_line();
   if (start.substr(0, 5) == "HTTP/") {
     // HTTP/1.1 200 OK
-    if (start.size() < 12 || start[8] != ' ') return false;
+    if (start.size() < 12 || start[8] != ' ') return kNone;
     msg_.is_request = false;
     msg_.version_place = Http1Message::place(whole, start.substr(5, 3));
     int status = 0;
     auto [p, ec] = std::from_chars(start.data() + 9, start.data() + 12, status);
-    if (ec != std::errc() || p != start.data() + 12) return false;
+    if (ec != std::errc() || p != start.data() + 12) return kNone;
     msg_.status = status;
     msg_.reason_place =
         Http1Message::place(whole, trim(start.substr(std::min<size_t>(13, start.size()))));
@@ -656,18 +685,18 @@ bool Http1Parser::parse_head(std::string_view head) {
     // METHOD SP request-target SP HTTP/x.y
     size_t sp1 = start.find(' ');
     size_t sp2 = start.rfind(' ');
-    if (sp1 == std::string_view::npos || sp2 == sp1) return false;
+    if (sp1 == std::string_view::npos || sp2 == sp1) return kNone;
     std::string_view version = start.substr(sp2 + 1);
-    if (version.substr(0, 5) != "HTTP/") return false;
+    if (version.substr(0, 5) != "HTTP/") return kNone;
     msg_.is_request = true;
     msg_.method_place = Http1Message::place(whole, start.substr(0, sp1));
     msg_.target_place = Http1Message::place(whole, trim(start.substr(sp1 + 1, sp2 - sp1 - 1)));
     msg_.version_place = Http1Message::place(whole, version.substr(5));
   }
   msg_.headers.reserve(head.size() / 32 + 4);  // about a field per 32 bytes: one allocation
-  parse_fields(head, whole.data());
+  size_t end = parse_fields(head, whole.data());
   msg_.end_head();
-  return true;
+  return end;
 }
 
 namespace {
@@ -683,10 +712,11 @@ inline std::pair<const char*, const char*> trimmed(const char* from, const char*
 
 // The field lines after the start line, up to the empty line; places are
 // counted from `base`, where the copy of the head starts.
-void Http1Parser::parse_fields(std::string_view lines, const char* base) {
+size_t Http1Parser::parse_fields(std::string_view lines, const char* base) {
   const char* const end = lines.data() + lines.size();
-  const char* p = base + msg_.add_plain_fields(size_t(lines.data() - base));
-  if (p == end) return;
+  bool ended = false;
+  const char* p = base + msg_.add_plain_fields(size_t(lines.data() - base), ended);
+  if (ended) return size_t(p - base);
   msg_.stop_head_json();  // the rest, unusual lines, are parsed with care
   while (p < end) {
     const char* nl = find_byte(p, end, '\n');
@@ -694,7 +724,7 @@ void Http1Parser::parse_fields(std::string_view lines, const char* base) {
     const char* line_end = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
     const char* line = p;
     p = nl ? nl + 1 : end;
-    if (line_end == line) break;
+    if (line_end == line) return nl ? size_t(p - base) : std::string_view::npos;
     if ((*line == ' ' || *line == '\t') && !msg_.headers.empty()) {  // obsolete folding
       auto [from, to] = trimmed(line, line_end);
       msg_.extend_last_value(msg_.headers.back(), std::string_view(from, size_t(to - from)));
@@ -711,6 +741,7 @@ void Http1Parser::parse_fields(std::string_view lines, const char* base) {
     f.value_size = uint32_t(value_to - value_from);
     msg_.add_field_in_text(msg_.headers, f);
   }
+  return std::string_view::npos;
 }
 
 void Http1Parser::begin_body() {

@@ -78,15 +78,17 @@ struct Http1Message {
   // the end of `fields_text`, or already there.
   void add_field(std::vector<Http1Field>& list, std::string_view name, std::string_view value);
   void add_field_in_text(std::vector<Http1Field>& list, Http1Field f);
-  // Parsing a head: begin_head() copies it to `fields_text`;
-  // add_plain_fields() adds its usual field lines from the copy's place `at`
-  // and writes each at once to the entry's JSON object of headers after the
-  // copy, and returns where it stopped: the head's end, or an unusual line
-  // (folded, blanks before the colon, a name to escape) for the careful
-  // parser, after stop_head_json(). end_head() closes the object;
-  // write_fields_json() then copies it whole unless it stopped or a name repeated.
+  // Parsing a head: begin_head() copies it (and maybe what follows it) to
+  // `fields_text`; add_plain_fields() adds its usual field lines from the
+  // copy's place `at` and writes each at once to the entry's JSON object of
+  // headers after the copy, and returns where it stopped: past the head's
+  // blank line (`ended`), or at an unusual line (folded, blanks before the
+  // colon, a name to escape) for the careful parser, after stop_head_json(). end_head() closes the
+  // object; write_fields_json() then copies it whole unless it stopped or a name repeated.
   void begin_head(std::string_view head);
-  size_t add_plain_fields(size_t at);
+  size_t add_plain_fields(size_t at, bool& ended);
+  // Forgets a head parsed before, its start line and fields.
+  void clear_head();
   void stop_head_json();
   void end_head();
   // Obsolete line folding: more text for the value of the head's last field.
@@ -184,8 +186,8 @@ class Http1Parser {
   size_t consume_body(Bytes data, int64_t ts);
   size_t consume_chunk_line(Bytes data, int64_t ts);
   size_t consume_line(Bytes data, std::string& line, bool& complete);
-  bool parse_head(std::string_view head);
-  void parse_fields(std::string_view lines, const char* base);
+  size_t parse_head(std::string_view text);
+  size_t parse_fields(std::string_view lines, const char* base);
   bool salvage_head();
   void begin_body();
   void append_body(Bytes data);

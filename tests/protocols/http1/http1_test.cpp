@@ -264,6 +264,44 @@ TEST_F(Http1Test, HeadCutByAGapIsReportedWithItsStartLine) {
   EXPECT_EQ(entries()[0].error, "gap in stream");
 }
 
+// A small segment is parsed at once; one that holds only part of a head
+// leaves nothing of that attempt behind.
+TEST_F(Http1Test, APartHeadInASmallSegmentLeavesNoFieldsBehind) {
+  h.a("GET /x HTTP/1.1\r\nHost: a\r\nX-Y: 1\r\n");
+  h.dissector->on_gap(Direction::kAtoB, 8, 1500);
+  h.a("more");
+  h.close();
+  ASSERT_EQ(entries().size(), 1u);
+  EXPECT_EQ(str(entries()[0].request, "method"), "GET");
+  EXPECT_EQ(entries()[0].request.find("headers")->dump(), "{}");
+  EXPECT_EQ(entries()[0].error, "gap in stream");
+
+  // Cut by a gap where the start line has a CR: what is salvaged of it
+  // (`GET /a`) has no version, and none is left of the attempt.
+  DissectorHarness cut{http1_protocol()};
+  cut.a("GET /a\rb HTTP/1.1\r\nHost: x\r\n", 100);
+  cut.dissector->on_gap(Direction::kAtoB, 8, 150);
+  cut.close();
+  ASSERT_EQ(cut.sink.entries.size(), 1u);
+  EXPECT_EQ(str(cut.sink.entries[0].request, "url"), "/a");
+  EXPECT_EQ(cut.sink.entries[0].version, "");
+
+  DissectorHarness start_only{http1_protocol()};  // no line end yet: nothing to parse
+  start_only.a("GET /z HTTP/1.1", 100);
+  start_only.a("\r\nHost: c\r\n\r\n", 110);
+  start_only.b("HTTP/1.1 204 No Content\r\n\r\n", 200);
+  ASSERT_EQ(start_only.sink.entries.size(), 1u);
+  EXPECT_EQ(str(start_only.sink.entries[0].request, "host"), "c");
+
+  DissectorHarness split{http1_protocol()};
+  split.a("GET /y HTTP/1.1\r\nHost: b\r\nX-Y: 1", 100);
+  split.a("2\r\nX-Z: 3\r\n\r\n", 110);
+  split.b("HTTP/1.1 204 No Content\r\n\r\n", 200);
+  ASSERT_EQ(split.sink.entries.size(), 1u);
+  EXPECT_EQ(split.sink.entries[0].request.find("headers")->dump(),
+            R"({"host":"b","x-y":"12","x-z":"3"})");
+}
+
 TEST_F(Http1Test, ThousandsOfRepeatedHeadersAreJoinedQuickly) {
   std::string head = "GET / HTTP/1.1\r\n";
   for (int i = 0; i < 12000; ++i) head += "a:b\r\nC:dd\r\n";  // two names, interleaved
