@@ -58,7 +58,13 @@ class JsonWriter {
     commit(end);
     return true;
   }
-  void json(const Json& j) { j.write(out()); }
+  // JSON text a dissector wrote (Json::raw) goes through the buffer like the rest.
+  void json(const Json& j) {
+    if (j.is_raw())
+      literal(j.raw_text());
+    else
+      j.write(out());
+  }
 
   // The string written to, with everything gathered so far: for a writer of
   // its own to append to (this one then goes on after it).
