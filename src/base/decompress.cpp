@@ -15,6 +15,7 @@ namespace trawl {
 Codec codec_from_content_encoding(std::string_view value) {
   // With several codings ("gzip, br") the last applied is the first to undo; more
   // than one layer is rare enough to report as unknown.
+  if (value.empty()) return Codec::kIdentity;  // the usual message: no header
   value = trim(value);
   if (value.empty() || iequals(value, "identity")) return Codec::kIdentity;
   if (iequals(value, "gzip") || iequals(value, "x-gzip")) return Codec::kGzip;

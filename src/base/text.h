@@ -77,4 +77,24 @@ inline std::string_view trim(std::string_view s) {
   return s;
 }
 
+// The three decimal digits at p (a status code), or -1.
+inline int three_digits(const char* p) {
+  auto digit = [](char c) { return unsigned(c - '0') < 10; };
+  if (!digit(p[0]) || !digit(p[1]) || !digit(p[2])) return -1;
+  return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
+// `s` as an unsigned decimal of at most 19 digits (no sign, no blanks): a
+// length on the wire. False for anything else.
+inline bool parse_decimal(std::string_view s, uint64_t& out) {
+  if (s.empty() || s.size() > 19) return false;
+  uint64_t n = 0;
+  for (char c : s) {
+    if (unsigned(c - '0') >= 10) return false;
+    n = n * 10 + unsigned(c - '0');
+  }
+  out = n;
+  return true;
+}
+
 }  // namespace trawl

@@ -1,7 +1,6 @@
 #include "protocols/http1/http1.h"
 
 #include <memory>
-#include <optional>
 
 #include "base/decompress.h"
 #include "base/text.h"
@@ -44,9 +43,9 @@ class Http1Dissector : public StreamDissector {
 
  private:
   struct Exchange {
-    Http1Message request;
+    Http1MessagePtr request;  // once complete
     bool request_complete = false;
-    std::optional<Http1Message> response;
+    Http1MessagePtr response;
     Direction request_dir = Direction::kAtoB;
     bool uncertain = false;       // paired after a gap on the request side
     bool evicted = false;         // sent out unanswered: too many were in flight
@@ -63,7 +62,7 @@ class Http1Dissector : public StreamDissector {
     bool message_may_have_body(const Http1Message& head) override {
       return owner.may_have_body(*this, head);
     }
-    void on_message(Http1Message&& m) override { owner.message(*this, std::move(m)); }
+    void on_message(Http1MessagePtr m) override { owner.message(*this, std::move(m)); }
     void on_resync() override { ++owner.env_.counters.resyncs; }
     void on_memory_refused() override { ++owner.env_.counters.budget_drops; }
     void on_after_stop(Bytes rest, int64_t ts) override {
@@ -101,7 +100,7 @@ class Http1Dissector : public StreamDissector {
     }
     if (head.status / 100 == 1 || head.status == 204 || head.status == 304) return false;
     const Exchange* ex = answered_by(side);
-    return !(ex && ex->request.method() == "HEAD");
+    return !(ex && request_of(*ex).method() == "HEAD");
   }
 
   // More requests in flight than kept: the oldest goes out unanswered; its
@@ -120,6 +119,12 @@ class Http1Dissector : public StreamDissector {
     for (size_t i = 0; i < pairing_.count(); ++i)
       if (pairing_.waiting(i).request_dir != side.dir) return &pairing_.waiting(i);
     return nullptr;
+  }
+
+  // The exchange's request, or an empty one while it is not complete.
+  static const Http1Message& request_of(const Exchange& ex) {
+    static const Http1Message kNone;
+    return ex.request ? *ex.request : kNone;
   }
 
   // The body decoded now, not when the exchange is emitted: a request waiting
@@ -141,21 +146,21 @@ class Http1Dissector : public StreamDissector {
     }
   }
 
-  void message(Side& side, Http1Message&& m) {
+  void message(Side& side, Http1MessagePtr m) {
     ++env_.counters.messages;
-    decode(m);
-    if (m.is_request) {
+    decode(*m);
+    if (m->is_request) {
       Exchange* ex = side.current;
       side.current = nullptr;
       if (!ex) return;
       ex->request = std::move(m);
       ex->request_complete = true;
-      pairing_.hold(*ex, ex->request.held.held());
-      if (ex->request.method() == "CONNECT") side.parser.stop();
+      pairing_.hold(*ex, ex->request->held.held());
+      if (ex->request->method() == "CONNECT") side.parser.stop();
       flush_ready();
       return;
     }
-    if (m.status / 100 == 1 && m.status != 101) return;  // interim response
+    if (m->status / 100 == 1 && m->status != 101) return;  // interim response
     if (pairing_.reply_to_evicted()) {  // the response of a request sent out unanswered
       Exchange orphan;
       orphan.request_dir = opposite(side.dir);
@@ -177,7 +182,7 @@ class Http1Dissector : public StreamDissector {
     ex->response = std::move(m);
     if (ex->response->status == 101) hand_over(*ex);
     if (ex->response->status == 101 ||
-        (ex->request.method() == "CONNECT" && ex->response->status / 100 == 2)) {
+        (request_of(*ex).method() == "CONNECT" && ex->response->status / 100 == 2)) {
       // The connection now carries another protocol.
       for (Side& s : sides_) s.parser.stop();
     }
@@ -188,16 +193,17 @@ class Http1Dissector : public StreamDissector {
   // h2c) dissects the rest of the connection, when trawl knows it.
   void hand_over(Exchange& ex) {
     const Http1Message& resp = *ex.response;
+    const Http1Message& request = request_of(ex);
     std::string_view token = resp.header(Http1Header::kUpgrade);
-    if (token.empty()) token = ex.request.header(Http1Header::kUpgrade);
+    if (token.empty()) token = request.header(Http1Header::kUpgrade);
     const ProtocolInfo* next = protocol_for_upgrade(trim(token));
     if (!next) return;
     UpgradeContext up;
     up.client = ex.request_dir;
-    up.request_headers = ex.request.header_list();
+    up.request_headers = request.header_list();
     up.response_headers = resp.header_list();
-    up.method = ex.request.method();
-    up.target = ex.request.target();
+    up.method = request.method();
+    up.target = request.target();
     up.timestamp_us = resp.last_us;
     if (!env_.session) return;
     env_.session->switch_to(next->create_upgraded(env_, up));
@@ -267,6 +273,8 @@ class Http1Dissector : public StreamDissector {
       w.string(r.header(Http1Header::kHost));
       body_is_text = write_fields_and_body(w, r);
     }
+    // GraphQL over GET has a query string, over POST a body: most requests have neither.
+    if (params.empty() && (!body_is_text || r.body.empty())) return false;
     GraphqlRequest g{r.method(),
                      r.header(Http1Header::kContentType),
                      single_query_value(params, "query"),
@@ -310,12 +318,12 @@ class Http1Dissector : public StreamDissector {
     e.stream = env_.flow.stream;
     e.src = env_.flow.sender(ex.request_dir);
     e.dst = env_.flow.receiver(ex.request_dir);
-    bool have_request = ex.request_complete || !ex.request.method().empty();
+    bool have_request = ex.request && (ex.request_complete || !ex.request->method().empty());
     bool gap = ex.uncertain;
     bool truncated = false;
     bool graphql = false;
     if (have_request) {
-      Http1Message& r = ex.request;
+      Http1Message& r = *ex.request;
       e.version = r.version();
       e.timestamp_us = r.first_us;
       e.request_size = r.wire_bytes;
@@ -340,8 +348,8 @@ class Http1Dissector : public StreamDissector {
       e.response.emplace().set_raw(std::move(text));
     }
     mark_exchange_problem(e, ex, have_request, gap, truncated);
-    ex.request.give_back_storage();
-    if (ex.response) ex.response->give_back_storage();
+    give_back_http1_message(std::move(ex.request));
+    give_back_http1_message(std::move(ex.response));
     env_.sink.emit(std::move(e));
   }
 

@@ -404,43 +404,51 @@ void Http1Message::write_fields_json(std::string& out, const std::vector<Http1Fi
 
 namespace {
 
-// A message's buffers, kept for the next message: a few per thread, in a
-// fixed array, and only small ones (a busy thread's usual heads and bodies).
-struct SpareStorage {
+// Finished messages kept for the next ones: a few per thread, and only
+// small ones (a busy thread's usual heads and bodies).
+struct MessagePool {
   static constexpr size_t kCount = 32, kBytes = 4096;
-  struct Buffers {
-    std::string fields_text, body;
-    std::vector<Http1Field> headers;
-  };
-  std::array<Buffers, kCount> slots;
+  std::array<Http1Message*, kCount> kept{};
   size_t used = 0;
+  ~MessagePool() {
+    for (size_t i = 0; i < used; ++i) delete kept[i];
+  }
 };
-thread_local SpareStorage spare_storage;
+thread_local MessagePool message_pool;
 
 }  // namespace
 
-void Http1Message::take_spare_storage() {
-  SpareStorage& s = spare_storage;
-  if (s.used == 0) return;
-  SpareStorage::Buffers& b = s.slots[--s.used];
-  fields_text = std::move(b.fields_text);
-  body = std::move(b.body);
-  headers = std::move(b.headers);
+void Http1Message::reset(MemoryBudget* memory) {
+  clear_head();
+  trailers.clear();
+  body.clear();
+  body_bytes = 0;
+  body_capped = false;
+  wire_bytes = 0;
+  first_us = last_us = 0;
+  gap = truncated = false;
+  held = BudgetShare(memory);
+  body_decoded = false;
+  body_state = {};
+}
+// reset() must clear every member: one added changes the size, and this line.
+static_assert(sizeof(Http1Message) == 296, "a member was added: clear it in reset()");
+
+Http1MessagePtr take_http1_message(MemoryBudget* memory) {
+  MessagePool& pool = message_pool;
+  if (pool.used == 0) return std::make_unique<Http1Message>(memory);
+  return Http1MessagePtr(pool.kept[--pool.used]);  // reset when its message starts
 }
 
-void Http1Message::give_back_storage() {
-  SpareStorage& s = spare_storage;
-  constexpr size_t kBytes = SpareStorage::kBytes;
-  if (s.used == SpareStorage::kCount || fields_text.capacity() > kBytes ||
-      body.capacity() > kBytes || headers.capacity() * sizeof(Http1Field) > kBytes)
+void give_back_http1_message(Http1MessagePtr m) {
+  MessagePool& pool = message_pool;
+  constexpr size_t kBytes = MessagePool::kBytes;
+  if (!m || pool.used == MessagePool::kCount || m->fields_text.capacity() > kBytes ||
+      m->body.capacity() > kBytes || m->headers.capacity() * sizeof(Http1Field) > kBytes ||
+      m->trailers.capacity() * sizeof(Http1Field) > kBytes)
     return;
-  SpareStorage::Buffers& b = s.slots[s.used++];
-  fields_text.clear();
-  body.clear();
-  headers.clear();
-  b.fields_text = std::move(fields_text);
-  b.body = std::move(body);
-  b.headers = std::move(headers);
+  m->held.release();
+  pool.kept[pool.used++] = m.release();
 }
 
 HeaderList Http1Message::header_list() const {
@@ -472,9 +480,8 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
           data = data.subspan(i);
           continue;
         }
-        msg_ = Http1Message(buffer_share_.budget());
-        msg_.take_spare_storage();
-        msg_.first_us = ts;
+        msg_->reset(buffer_share_.budget());
+        msg_->first_us = ts;
         buffer_.clear();
         state_ = State::kHead;
         continue;
@@ -493,8 +500,8 @@ void Http1Parser::feed(Bytes data, int64_t ts) {
         break;
       case State::kCloseDelimited:
         append_body(data);
-        msg_.wire_bytes += data.size();
-        msg_.last_us = ts;
+        msg_->wire_bytes += data.size();
+        msg_->last_us = ts;
         used = data.size();
         break;
       case State::kResync: {
@@ -516,8 +523,8 @@ size_t Http1Parser::consume_body(Bytes data, int64_t ts) {
   size_t n = size_t(std::min<uint64_t>(remaining_, data.size()));
   append_body(data.first(n));
   remaining_ -= n;
-  msg_.wire_bytes += n;
-  msg_.last_us = ts;
+  msg_->wire_bytes += n;
+  msg_->last_us = ts;
   if (remaining_ == 0) {
     if (state_ == State::kBodyLength) {
       finish(ts);
@@ -533,8 +540,8 @@ size_t Http1Parser::consume_body(Bytes data, int64_t ts) {
 size_t Http1Parser::consume_chunk_line(Bytes data, int64_t ts) {
   bool complete = false;
   size_t used = consume_line(data, buffer_, complete);
-  msg_.wire_bytes += used;
-  msg_.last_us = ts;
+  msg_->wire_bytes += used;
+  msg_->last_us = ts;
   if (!complete) {
     if (buffer_.size() > kMaxLine) lost_sync();
     return used;
@@ -547,7 +554,7 @@ size_t Http1Parser::consume_chunk_line(Bytes data, int64_t ts) {
     uint64_t size = 0;
     auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
     if (ec != std::errc() || p != line.data() + line.size() || line.empty()) {
-      msg_.gap = true;  // unreadable chunk size: deliver what we have
+      msg_->gap = true;  // unreadable chunk size: deliver what we have
       finish(ts);
       lost_sync();
     } else if (size == 0) {
@@ -558,10 +565,10 @@ size_t Http1Parser::consume_chunk_line(Bytes data, int64_t ts) {
     }
   } else if (line.empty()) {
     finish(ts);
-  } else if (msg_.trailers.size() < kMaxTrailers) {
+  } else if (msg_->trailers.size() < kMaxTrailers) {
     size_t colon = line.find(':');
     if (colon != std::string_view::npos)
-      msg_.add_field(msg_.trailers, trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+      msg_->add_field(msg_->trailers, trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
   }
   buffer_.clear();
   return used;
@@ -578,7 +585,7 @@ size_t Http1Parser::consume_line(Bytes data, std::string& line, bool& complete) 
 
 size_t Http1Parser::consume_head(Bytes data, int64_t ts) {
   std::string_view text = as_text(data);
-  msg_.last_us = ts;
+  msg_->last_us = ts;
   if (buffer_.empty()) {
     if (!looks_like_start_line(text.substr(0, 32))) {
       lost_sync();
@@ -589,17 +596,17 @@ size_t Http1Parser::consume_head(Bytes data, int64_t ts) {
     constexpr size_t kAtOnce = 1536, kNone = std::string_view::npos;
     size_t end = text.size() <= kAtOnce ? parse_head(text) : kNone;
     if (end == kNone) {
-      msg_.clear_head();
+      msg_->clear_head();
       end = find_head_end(text, 0);
       if (end != kNone && parse_head(text.substr(0, end)) == kNone) {
-        msg_.wire_bytes += end;
+        msg_->wire_bytes += end;
         lost_sync();
         return end;
       }
     }
     if (end != kNone) {
-      msg_.wire_bytes += end;
-      if (!msg_.held.take(msg_.fields_text.size())) {  // the parsed head is kept with the message
+      msg_->wire_bytes += end;
+      if (!msg_->held.take(msg_->fields_text.size())) {  // the parsed head is kept with the message
         handler_.on_memory_refused();
         lost_sync();
         return end;
@@ -626,14 +633,14 @@ size_t Http1Parser::consume_head(Bytes data, int64_t ts) {
     return take;
   }
   size_t used = end - old;
-  msg_.wire_bytes += end;
+  msg_->wire_bytes += end;
   bool ok = parse_head(std::string_view(buffer_).substr(0, end)) != std::string_view::npos;
   drop_head_buffer();
   if (!ok) {
     lost_sync();
     return used;
   }
-  if (!msg_.held.take(msg_.fields_text.size())) {
+  if (!msg_->held.take(msg_->fields_text.size())) {
     handler_.on_memory_refused();
     lost_sync();
     return used;
@@ -660,8 +667,8 @@ size_t Http1Parser::parse_head(std::string_view text) {
   constexpr size_t kNone = std::string_view::npos;
   const std::string_view whole = text;
   std::string_view head = text;
-  msg_.clear_head();
-  msg_.begin_head(whole);
+  msg_->clear_head();
+  msg_->begin_head(whole);
   auto next_line = [&head]() {
     size_t nl = head.find('\n');
     std::string_view line = head.substr(0, nl);
@@ -673,13 +680,12 @@ size_t Http1Parser::parse_head(std::string_view text) {
   if (start.substr(0, 5) == "HTTP/") {
     // HTTP/1.1 200 OK
     if (start.size() < 12 || start[8] != ' ') return kNone;
-    msg_.is_request = false;
-    msg_.version_place = Http1Message::place(whole, start.substr(5, 3));
-    int status = 0;
-    auto [p, ec] = std::from_chars(start.data() + 9, start.data() + 12, status);
-    if (ec != std::errc() || p != start.data() + 12) return kNone;
-    msg_.status = status;
-    msg_.reason_place =
+    msg_->is_request = false;
+    msg_->version_place = Http1Message::place(whole, start.substr(5, 3));
+    int status = three_digits(start.data() + 9);
+    if (status < 0) return kNone;
+    msg_->status = status;
+    msg_->reason_place =
         Http1Message::place(whole, trim(start.substr(std::min<size_t>(13, start.size()))));
   } else {
     // METHOD SP request-target SP HTTP/x.y
@@ -688,14 +694,14 @@ size_t Http1Parser::parse_head(std::string_view text) {
     if (sp1 == std::string_view::npos || sp2 == sp1) return kNone;
     std::string_view version = start.substr(sp2 + 1);
     if (version.substr(0, 5) != "HTTP/") return kNone;
-    msg_.is_request = true;
-    msg_.method_place = Http1Message::place(whole, start.substr(0, sp1));
-    msg_.target_place = Http1Message::place(whole, trim(start.substr(sp1 + 1, sp2 - sp1 - 1)));
-    msg_.version_place = Http1Message::place(whole, version.substr(5));
+    msg_->is_request = true;
+    msg_->method_place = Http1Message::place(whole, start.substr(0, sp1));
+    msg_->target_place = Http1Message::place(whole, trim(start.substr(sp1 + 1, sp2 - sp1 - 1)));
+    msg_->version_place = Http1Message::place(whole, version.substr(5));
   }
-  msg_.headers.reserve(head.size() / 32 + 4);  // about a field per 32 bytes: one allocation
+  msg_->headers.reserve(head.size() / 32 + 4);  // about a field per 32 bytes: one allocation
   size_t end = parse_fields(head, whole.data());
-  msg_.end_head();
+  msg_->end_head();
   return end;
 }
 
@@ -715,9 +721,9 @@ inline std::pair<const char*, const char*> trimmed(const char* from, const char*
 size_t Http1Parser::parse_fields(std::string_view lines, const char* base) {
   const char* const end = lines.data() + lines.size();
   bool ended = false;
-  const char* p = base + msg_.add_plain_fields(size_t(lines.data() - base), ended);
+  const char* p = base + msg_->add_plain_fields(size_t(lines.data() - base), ended);
   if (ended) return size_t(p - base);
-  msg_.stop_head_json();  // the rest, unusual lines, are parsed with care
+  msg_->stop_head_json();  // the rest, unusual lines, are parsed with care
   while (p < end) {
     const char* nl = find_byte(p, end, '\n');
     const char* eol = nl ? nl : end;
@@ -725,9 +731,9 @@ size_t Http1Parser::parse_fields(std::string_view lines, const char* base) {
     const char* line = p;
     p = nl ? nl + 1 : end;
     if (line_end == line) return nl ? size_t(p - base) : std::string_view::npos;
-    if ((*line == ' ' || *line == '\t') && !msg_.headers.empty()) {  // obsolete folding
+    if ((*line == ' ' || *line == '\t') && !msg_->headers.empty()) {  // obsolete folding
       auto [from, to] = trimmed(line, line_end);
-      msg_.extend_last_value(msg_.headers.back(), std::string_view(from, size_t(to - from)));
+      msg_->extend_last_value(msg_->headers.back(), std::string_view(from, size_t(to - from)));
       continue;
     }
     const char* colon = find_byte(line, line_end, ':');
@@ -739,17 +745,17 @@ size_t Http1Parser::parse_fields(std::string_view lines, const char* base) {
     f.name_size = uint32_t(name_to - name_from);
     f.value_at = uint32_t(value_from - base);
     f.value_size = uint32_t(value_to - value_from);
-    msg_.add_field_in_text(msg_.headers, f);
+    msg_->add_field_in_text(msg_->headers, f);
   }
   return std::string_view::npos;
 }
 
 void Http1Parser::begin_body() {
-  if (!handler_.message_may_have_body(msg_)) {
-    finish(msg_.last_us);
+  if (!handler_.message_may_have_body(*msg_)) {
+    finish(msg_->last_us);
     return;
   }
-  std::string_view te = msg_.header(Http1Header::kTransferEncoding);
+  std::string_view te = msg_->header(Http1Header::kTransferEncoding);
   if (!te.empty()) {
     // Transfer-Encoding wins over Content-Length (RFC 9112 6.3); chunked must be last.
     std::string_view last =
@@ -757,21 +763,20 @@ void Http1Parser::begin_body() {
     if (iequals(last, "chunked")) {
       buffer_.clear();
       state_ = State::kChunkSize;
-    } else if (!msg_.is_request) {
+    } else if (!msg_->is_request) {
       state_ = State::kCloseDelimited;
     } else {
-      finish(msg_.last_us);
+      finish(msg_->last_us);
     }
     return;
   }
-  std::string_view cl = msg_.header(Http1Header::kContentLength);
+  std::string_view cl = msg_->header(Http1Header::kContentLength);
   if (!cl.empty()) {
     cl = trim(cl.substr(0, cl.find(',')));
     uint64_t n = 0;
-    auto [p, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), n);
-    if (ec == std::errc() && p == cl.data() + cl.size()) {
+    if (parse_decimal(cl, n)) {
       if (n == 0) {
-        finish(msg_.last_us);
+        finish(msg_->last_us);
       } else {
         remaining_ = n;
         state_ = State::kBodyLength;
@@ -779,31 +784,33 @@ void Http1Parser::begin_body() {
       return;
     }
   }
-  if (msg_.is_request) {
-    finish(msg_.last_us);
+  if (msg_->is_request) {
+    finish(msg_->last_us);
   } else {
     state_ = State::kCloseDelimited;
   }
 }
 
 void Http1Parser::append_body(Bytes data) {
-  msg_.body_bytes += data.size();
-  size_t room = body_keep_ > msg_.body.size() ? body_keep_ - msg_.body.size() : 0;
+  msg_->body_bytes += data.size();
+  size_t room = body_keep_ > msg_->body.size() ? body_keep_ - msg_->body.size() : 0;
   size_t keep = std::min(room, data.size());
-  if (keep && !msg_.held.take(keep)) {
+  if (keep && !msg_->held.take(keep)) {
     // The budget is spent: this body is kept as far as it got.
     handler_.on_memory_refused();
-    body_keep_ = msg_.body.size();
+    body_keep_ = msg_->body.size();
     keep = 0;
   }
-  if (data.size() > keep) msg_.body_capped = true;
-  msg_.body.append(as_text(data.first(keep)));
+  if (data.size() > keep) msg_->body_capped = true;
+  msg_->body.append(as_text(data.first(keep)));
 }
 
 void Http1Parser::finish(int64_t ts) {
-  msg_.last_us = ts;
-  state_ = State::kStart;                // before the handler, which may stop() this parser
-  handler_.on_message(std::move(msg_));  // msg_ is made anew when the next message starts
+  msg_->last_us = ts;
+  state_ = State::kStart;  // before the handler, which may stop() this parser
+  // The next message's storage is taken first: the handler may end this parser.
+  Http1MessagePtr done = std::exchange(msg_, take_http1_message(buffer_share_.budget()));
+  handler_.on_message(std::move(done));
 }
 
 void Http1Parser::lost_sync() {
@@ -866,9 +873,9 @@ bool Http1Parser::gap(uint64_t length, int64_t ts) {
       return true;
     case State::kBodyLength:
     case State::kChunkData:
-      msg_.gap = true;
-      msg_.body_bytes += std::min(length, remaining_);
-      msg_.body_capped = true;  // the kept body has a hole
+      msg_->gap = true;
+      msg_->body_bytes += std::min(length, remaining_);
+      msg_->body_capped = true;  // the kept body has a hole
       if (length < remaining_) {
         remaining_ -= length;
         return true;
@@ -880,20 +887,20 @@ bool Http1Parser::gap(uint64_t length, int64_t ts) {
       finish(ts);
       break;
     case State::kCloseDelimited:
-      msg_.gap = true;
-      msg_.body_bytes += length;
-      msg_.body_capped = true;
+      msg_->gap = true;
+      msg_->body_bytes += length;
+      msg_->body_capped = true;
       return true;
     case State::kChunkSize:
     case State::kChunkEnd:
     case State::kTrailers:
-      msg_.gap = true;
+      msg_->gap = true;
       finish(ts);
       break;
     case State::kHead:
       if (salvage_head()) {
-        msg_.gap = true;
-        handler_.message_may_have_body(msg_);
+        msg_->gap = true;
+        handler_.message_may_have_body(*msg_);
         finish(ts);
       }
       break;
@@ -911,25 +918,24 @@ bool Http1Parser::gap(uint64_t length, int64_t ts) {
 bool Http1Parser::salvage_head() {
   std::string_view head = buffer_;
   std::string_view line = head.substr(0, head.find_first_of("\r\n"));
-  msg_.fields_text.assign(line);  // the start line's parts are places in it
+  msg_->fields_text.assign(line);  // the start line's parts are places in it
   if (line.substr(0, 7) == "HTTP/1." && line.size() >= 12) {
-    int status = 0;
-    auto [p, ec] = std::from_chars(line.data() + 9, line.data() + 12, status);
-    if (ec != std::errc() || p != line.data() + 12) return false;
-    msg_.is_request = false;
-    msg_.version_place = Http1Message::place(line, line.substr(5, 3));
-    msg_.status = status;
+    int status = three_digits(line.data() + 9);
+    if (status < 0) return false;
+    msg_->is_request = false;
+    msg_->version_place = Http1Message::place(line, line.substr(5, 3));
+    msg_->status = status;
     return true;
   }
   size_t sp = line.find(' ');
   if (sp == std::string_view::npos || sp < 3 || !looks_like_start_line(line)) return false;
   std::string_view rest = line.substr(sp + 1);
   size_t end = rest.find(' ');
-  msg_.is_request = true;
-  msg_.method_place = Http1Message::place(line, line.substr(0, sp));
-  msg_.target_place = Http1Message::place(line, rest.substr(0, end));
+  msg_->is_request = true;
+  msg_->method_place = Http1Message::place(line, line.substr(0, sp));
+  msg_->target_place = Http1Message::place(line, rest.substr(0, end));
   if (end != std::string_view::npos && rest.substr(end + 1, 5) == "HTTP/")
-    msg_.version_place = Http1Message::place(line, rest.substr(end + 6, 3));
+    msg_->version_place = Http1Message::place(line, rest.substr(end + 6, 3));
   return true;
 }
 
@@ -943,7 +949,7 @@ void Http1Parser::close(int64_t ts) {
     case State::kChunkData:
     case State::kChunkEnd:
     case State::kTrailers:
-      msg_.truncated = true;
+      msg_->truncated = true;
       finish(ts);
       break;
     default:

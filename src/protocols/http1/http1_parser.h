@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -105,11 +106,8 @@ struct Http1Message {
     return head_json_ready_ ? text(head_json_) : std::string_view();
   }
   HeaderList header_list() const;
-  // Dense traffic allocates nothing per message: a new message takes the
-  // buffers of one already written on this thread, given back by
-  // give_back_storage() (a few, and small ones only, are kept).
-  void take_spare_storage();
-  void give_back_storage();
+  // As a new message for `memory`, its buffers kept (empty).
+  void reset(MemoryBudget* memory);
 
  private:
   std::string_view text(uint32_t at, uint32_t size) const {
@@ -130,6 +128,14 @@ struct Http1Message {
   bool head_json_open_ = false, head_json_ready_ = false;
 };
 
+// Messages change hands as pointers, and dense traffic allocates nothing per
+// message: a message written out is given back, and a new one is one of
+// those (a few small ones are kept per thread), reset by the parser when its
+// message starts.
+using Http1MessagePtr = std::unique_ptr<Http1Message>;
+Http1MessagePtr take_http1_message(MemoryBudget* memory);
+void give_back_http1_message(Http1MessagePtr message);
+
 class Http1Parser {
  public:
   class Handler {
@@ -138,7 +144,7 @@ class Http1Parser {
     // Called once the head is parsed; returns false when the message has no body
     // whatever its headers say (response to HEAD, 1xx, 204, 304).
     virtual bool message_may_have_body(const Http1Message& head) = 0;
-    virtual void on_message(Http1Message&& message) = 0;
+    virtual void on_message(Http1MessagePtr message) = 0;
     // Bytes that could not be parsed were skipped to find the next message.
     virtual void on_resync() = 0;
     // Bytes that followed the message after which the parser was stopped.
@@ -152,7 +158,7 @@ class Http1Parser {
         max_head_(max_head),
         body_keep_(body_keep),
         buffer_share_(memory),
-        msg_(memory) {}
+        msg_(take_http1_message(memory)) {}
 
   void feed(Bytes data, int64_t timestamp_us);
   // Returns false when message boundaries were lost (the parser resynchronises).
@@ -200,12 +206,11 @@ class Http1Parser {
   size_t max_head_;
   size_t body_keep_;
   State state_ = State::kStart;
-  MemoryBudget* memory_;
   std::string buffer_;        // partial head, chunk-size line or trailer line
   BudgetShare buffer_share_;  // a partial head's bytes (the only large use of buffer_)
   uint64_t remaining_ = 0;
   bool at_line_start_ = true;  // resync: the next byte starts a line
-  Http1Message msg_;
+  Http1MessagePtr msg_;  // never null
 };
 
 }  // namespace trawl
