@@ -193,17 +193,9 @@ void expand_raw(Entry& e) {
   if (e.response) expand_raw(*e.response);
 }
 
-void write_entry_json(std::string& out, const Entry& e) {
-  char head[32] = "{\"id\":\"";
-  char* q = format_json_number(head + 7, int64_t(e.id));
-  *q++ = '"';
-  *q++ = ',';
-  out.append(head, size_t(q - head));
-  write_entry_json_after_id(out, e);
-}
+namespace {
 
-void write_entry_json_after_id(std::string& out, const Entry& e) {
-  EntryWriter w(out);
+void write_after_id(EntryWriter& w, const Entry& e) {
   w.protocol(e);
   w.literal(",\"src\":");
   w.endpoint(e.src, e.context, "src");
@@ -231,6 +223,21 @@ void write_entry_json_after_id(std::string& out, const Entry& e) {
   }
   if (!e.context.empty()) w.context_groups(e.context);
   w.literal("}");
+}
+
+}  // namespace
+
+void write_entry_json(std::string& out, const Entry& e) {
+  EntryWriter w(out);
+  w.literal("{\"id\":\"");
+  w.number(int64_t(e.id));
+  w.literal("\",");
+  write_after_id(w, e);
+}
+
+void write_entry_json_after_id(std::string& out, const Entry& e) {
+  EntryWriter w(out);
+  write_after_id(w, e);
 }
 
 }  // namespace trawl

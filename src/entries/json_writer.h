@@ -81,7 +81,7 @@ class JsonWriter {
   void commit(char* end) { q_ = end; }
 
  private:
-  static constexpr size_t kSize = 512, kSimpleMax = (kSize - 18) / 2;
+  static constexpr size_t kSize = 2048, kSimpleMax = (kSize - 18) / 2;
   void flush() {
     out_.append(buf_, size_t(q_ - buf_));
     q_ = buf_;

@@ -302,6 +302,53 @@ TEST_F(Http1Test, APartHeadInASmallSegmentLeavesNoFieldsBehind) {
             R"({"host":"b","x-y":"12","x-z":"3"})");
 }
 
+// Messages are reused (a pool per thread): one that follows a message with a
+// body, trailers, a failed decoding and a gap, on this connection or another,
+// keeps nothing of it.
+TEST_F(Http1Test, AMessageAfterAnotherKeepsNothingOfIt) {
+  h.a("POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+      "X-Checksum: abc\r\n\r\n",
+      100);
+  h.b("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\n0123", 200);
+  h.dissector->on_gap(Direction::kBtoA, 6, 210);
+  h.a("GET /next HTTP/1.1\r\nHost: n\r\n\r\n", 300);
+  h.b("HTTP/1.1 204 No Content\r\n\r\n", 400);
+  // The parsers took the first exchange's messages for the third.
+  h.a("GET /third HTTP/1.1\r\n\r\n", 500);
+  h.b("HTTP/1.1 304 Not Modified\r\n\r\n", 600);
+  DissectorHarness other{http1_protocol()};
+  other.a("GET /other HTTP/1.1\r\n\r\n", 500);
+  other.b("HTTP/1.1 304 Not Modified\r\n\r\n", 600);
+  ASSERT_EQ(entries().size(), 3u);
+  EXPECT_EQ(entries()[0].error, "gap in stream");
+  ASSERT_EQ(other.sink.entries.size(), 1u);
+  using Entries = std::initializer_list<const Entry*>;
+  for (const Entry* e : Entries{&entries()[1], &entries()[2], &other.sink.entries[0]}) {
+    std::string line;
+    write_entry_json_after_id(line, *e);
+    EXPECT_EQ(e->error, "") << line;
+    EXPECT_EQ(e->request.find("trailers"), nullptr) << line;
+    EXPECT_EQ(e->response->find("trailers"), nullptr) << line;
+    EXPECT_EQ(e->request.find("body"), nullptr) << line;
+    EXPECT_EQ(num(e->request, "bodySize"), 0) << line;
+    EXPECT_EQ(e->request.find("bodyDecodeError"), nullptr) << line;
+    EXPECT_EQ(e->response->find("bodyDecodeError"), nullptr) << line;
+    EXPECT_EQ(e->response->find("headers")->dump(), "{}") << line;
+    EXPECT_EQ(num(*e->response, "bodySize"), 0) << line;
+  }
+  EXPECT_EQ(entries()[1].request.find("headers")->dump(), R"({"host":"n"})");
+  EXPECT_EQ(entries()[1].request_size, 31u);
+  EXPECT_EQ(entries()[1].response_size, 27u);
+  EXPECT_EQ(entries()[1].timestamp_us, 300);
+  for (const Entry* e : Entries{&entries()[2], &other.sink.entries[0]}) {
+    EXPECT_EQ(e->request.find("headers")->dump(), "{}");
+    EXPECT_EQ(e->request_size, 23u);
+    EXPECT_EQ(e->response_size, 29u);
+    EXPECT_EQ(e->timestamp_us, 500);
+    EXPECT_EQ(e->elapsed_ms, 0.1);
+  }
+}
+
 TEST_F(Http1Test, ThousandsOfRepeatedHeadersAreJoinedQuickly) {
   std::string head = "GET / HTTP/1.1\r\n";
   for (int i = 0; i < 12000; ++i) head += "a:b\r\nC:dd\r\n";  // two names, interleaved
