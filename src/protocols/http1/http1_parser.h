@@ -210,7 +210,7 @@ class Http1Parser {
   BudgetShare buffer_share_;  // a partial head's bytes (the only large use of buffer_)
   uint64_t remaining_ = 0;
   bool at_line_start_ = true;  // resync: the next byte starts a line
-  Http1MessagePtr msg_;  // never null
+  Http1MessagePtr msg_;        // never null
 };
 
 }  // namespace trawl
