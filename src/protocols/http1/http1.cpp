@@ -312,19 +312,24 @@ class Http1Dissector : public StreamDissector {
   }
 
   void emit(Exchange&& ex) {
-    Entry e;
-    e.protocol = "http";
-    e.layer4 = env_.flow.layer4;
-    e.stream = env_.flow.stream;
-    e.src = env_.flow.sender(ex.request_dir);
-    e.dst = env_.flow.receiver(ex.request_dir);
     bool have_request = ex.request && (ex.request_complete || !ex.request->method().empty());
+    std::string_view version = have_request ? ex.request->version() : std::string_view();
+    if (version.empty() && ex.response) version = ex.response->version();
+    // Made with its flow's fields in place (no assignments after).
+    Entry e{.protocol = "http",
+            .version = std::string(version),
+            .layer4 = env_.flow.layer4,
+            .src = env_.flow.sender(ex.request_dir),
+            .dst = env_.flow.receiver(ex.request_dir),
+            .response = {},
+            .stream = env_.flow.stream,
+            .error = {},
+            .context = {}};
     bool gap = ex.uncertain;
     bool truncated = false;
     bool graphql = false;
     if (have_request) {
       Http1Message& r = *ex.request;
-      e.version = r.version();
       e.timestamp_us = r.first_us;
       e.request_size = r.wire_bytes;
       gap = gap || r.gap;
@@ -337,7 +342,6 @@ class Http1Dissector : public StreamDissector {
     }
     if (ex.response) {
       Http1Message& r = *ex.response;
-      if (e.version.empty()) e.version = r.version();
       if (!have_request) e.timestamp_us = r.first_us;
       e.elapsed_ms = double(r.last_us - e.timestamp_us) / 1000.0;
       e.response_size = r.wire_bytes;
