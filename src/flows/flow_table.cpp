@@ -185,7 +185,30 @@ void FlowTable::add(const Packet& p) {
   }
 }
 
+bool FlowTable::continues(const Flow& f, const Packet& p, Direction& dir) {
+  bool from_a = f.a_ip == p.src && f.a_port == p.src_port;
+  bool new_syn = p.protocol == kTcp && (p.tcp_flags & (kSyn | kAck)) == kSyn;
+  // A new SYN on a finished connection, or with another initial sequence number,
+  // is a new connection reusing the ports; a late copy of this connection's own
+  // SYN is not.
+  bool own_syn = f.isn_known && from_a && p.seq == f.isn_a;
+  bool reused = new_syn && !own_syn &&
+                (f.closed || f.rst || f.fin[0] || f.fin[1] || (f.isn_known && from_a));
+  dir = from_a ? Direction::kAtoB : Direction::kBtoA;
+  return !reused;
+}
+
 FlowTable::FlowList::iterator FlowTable::lookup(const Packet& p, Direction& dir) {
+  RecentFlow& recent = recent_[recent_slot(p.src_port, p.dst_port)];
+  if (recent.set) {
+    const Key& k = recent.it->key;
+    bool same = k.protocol == p.protocol &&
+                ((k.lo_port == p.src_port && k.hi_port == p.dst_port && k.lo_ip == p.src &&
+                  k.hi_ip == p.dst) ||
+                 (k.lo_port == p.dst_port && k.hi_port == p.src_port && k.lo_ip == p.dst &&
+                  k.hi_ip == p.src));
+    if (same && continues(*recent.it, p, dir)) return recent.it;
+  }
   Key key;
   bool src_low = std::tie(p.src, p.src_port) < std::tie(p.dst, p.dst_port);
   key.lo_ip = src_low ? p.src : p.dst;
@@ -195,24 +218,16 @@ FlowTable::FlowList::iterator FlowTable::lookup(const Packet& p, Direction& dir)
   key.protocol = p.protocol;
   auto it = flows_.find(key);
   if (it != flows_.end()) {
-    Flow& f = *it->second;
-    bool from_a = f.a_ip == p.src && f.a_port == p.src_port;
-    bool new_syn = p.protocol == kTcp && (p.tcp_flags & (kSyn | kAck)) == kSyn;
-    // A new SYN on a finished connection, or with another initial sequence number,
-    // is a new connection reusing the ports; a late copy of this connection's own
-    // SYN is not.
-    bool own_syn = f.isn_known && from_a && p.seq == f.isn_a;
-    bool reused = new_syn && !own_syn &&
-                  (f.closed || f.rst || f.fin[0] || f.fin[1] || (f.isn_known && from_a));
-    if (!reused) {
-      dir = from_a ? Direction::kAtoB : Direction::kBtoA;
+    if (continues(*it->second, p, dir)) {
+      recent = {it->second, true};
       return it->second;
     }
     end(it->second, p.timestamp_us);
   }
   Flow& f = create(p, key);
   dir = f.a_ip == p.src && f.a_port == p.src_port ? Direction::kAtoB : Direction::kBtoA;
-  return flows_.at(key);
+  recent = {flows_.at(key), true};
+  return recent.it;
 }
 
 FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
@@ -371,6 +386,8 @@ void FlowTable::end(FlowList::iterator it, int64_t ts) {
   Entry e = flow_entry(f, true);
   f.session.reset();
   flows_.erase(f.key);
+  if (RecentFlow& r = recent_[recent_slot(f.key.lo_port, f.key.hi_port)]; r.set && r.it == it)
+    r.set = false;
   --limits_.flows->count;
   lru_[f.cls].erase(it);
   sink_.emit(std::move(e));

@@ -98,6 +98,8 @@ class FlowTable {
   using FlowList = std::list<Flow>;
 
   FlowList::iterator lookup(const Packet& p, Direction& dir);
+  // Whether `p` continues flow `f` (not a new connection on its ports); sets `dir`.
+  static bool continues(const Flow& f, const Packet& p, Direction& dir);
   Flow& create(const Packet& p, const Key& key);
   void tcp_packet(Flow& f, Direction dir, const Packet& p);
   void sctp_packet(Flow& f, Direction dir, const Packet& p);
@@ -117,6 +119,17 @@ class FlowTable {
   FlowCounters counters_;
   std::array<FlowList, 3> lru_;  // closed, UDP/SCTP, TCP: least recently active first
   std::unordered_map<Key, FlowList::iterator, KeyHash> flows_;
+  // The flows of recent packets, a slot by their ports: a busy flow's packets
+  // find it here without hashing addresses or walking the table.
+  struct RecentFlow {
+    FlowList::iterator it;
+    bool set = false;
+  };
+  static constexpr size_t kRecentFlows = 64;
+  static size_t recent_slot(uint16_t port_a, uint16_t port_b) {
+    return (port_a ^ port_b) % kRecentFlows;  // either direction, the same slot
+  }
+  std::array<RecentFlow, kRecentFlows> recent_{};
   // Flows that timed out while still open: a later packet of the same flow
   // continues it under the same stream id (a long idle connection is one stream).
   struct Resumable {
