@@ -192,8 +192,8 @@ bool FlowTable::continues(const Flow& f, const Packet& p, Direction& dir) {
   // is a new connection reusing the ports; a late copy of this connection's own
   // SYN is not.
   bool own_syn = f.isn_known && from_a && p.seq == f.isn_a;
-  bool reused = new_syn && !own_syn &&
-                (f.closed || f.rst || f.fin[0] || f.fin[1] || (f.isn_known && from_a));
+  bool reused =
+      new_syn && !own_syn && (f.closed || f.rst || f.fin[0] || f.fin[1] || (f.isn_known && from_a));
   dir = from_a ? Direction::kAtoB : Direction::kBtoA;
   return !reused;
 }
@@ -202,11 +202,10 @@ FlowTable::FlowList::iterator FlowTable::lookup(const Packet& p, Direction& dir)
   RecentFlow& recent = recent_[recent_slot(p.src_port, p.dst_port)];
   if (recent.set) {
     const Key& k = recent.it->key;
-    bool same = k.protocol == p.protocol &&
-                ((k.lo_port == p.src_port && k.hi_port == p.dst_port && k.lo_ip == p.src &&
-                  k.hi_ip == p.dst) ||
-                 (k.lo_port == p.dst_port && k.hi_port == p.src_port && k.lo_ip == p.dst &&
-                  k.hi_ip == p.src));
+    bool same = k.protocol == p.protocol && ((k.lo_port == p.src_port && k.hi_port == p.dst_port &&
+                                              k.lo_ip == p.src && k.hi_ip == p.dst) ||
+                                             (k.lo_port == p.dst_port && k.hi_port == p.src_port &&
+                                              k.lo_ip == p.dst && k.hi_ip == p.src));
     if (same && continues(*recent.it, p, dir)) return recent.it;
   }
   Key key;
