@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <set>
 
 #include "tests/support.h"
 
@@ -83,6 +84,48 @@ TEST_F(FlowTableTest, HttpFoundByContentWithBothDirectionsInterleaved) {
   EXPECT_EQ(num(flows[0]->response.value(), "packets"), 4);
   EXPECT_EQ(flows[0]->request.find("l7")->dump(), R"(["http"])");
   EXPECT_EQ(flows[0]->stream, http[0]->stream);
+}
+
+// Flows whose ports share a slot of recent flows (40000 and 40064 with 12345),
+// and one with the same ports from another address, interleaved packet by
+// packet: each packet still goes to its own flow.
+TEST_F(FlowTableTest, FlowsSharingARecentSlotAreToldApart) {
+  struct Client {
+    uint8_t ip;
+    uint16_t port;
+    std::string path;
+    uint32_t seq[2] = {1, 1};  // the next byte each way
+  };
+  Client clients[] = {{1, 40000, "/a"}, {1, 40064, "/b"}, {3, 40000, "/c"}};
+  auto packet = [&](Client& c, bool from_client, const std::string& data, int64_t ts) {
+    client_port = c.port;
+    Packet p = tcp(from_client, kAck | kPsh, c.seq[from_client], c.seq[!from_client], data, ts);
+    c.seq[from_client] += uint32_t(data.size());
+    (from_client ? p.src : p.dst) = ip4(c.ip);
+    return p;
+  };
+  int64_t ts = 1;
+  // Two rounds: the last request's flow is in the slot when a reply to another
+  // address on the same ports comes, with the addresses in either order in the
+  // flow's key.
+  const int orders[2][2][3] = {{{0, 1, 2}, {0, 1, 2}}, {{1, 2, 0}, {2, 1, 0}}};
+  for (const auto& [requests, replies] : orders) {
+    for (int i : requests)
+      add(packet(clients[i], true, "GET " + clients[i].path + " HTTP/1.1\r\n\r\n", ts++));
+    for (int i : replies)
+      add(packet(clients[i], false,
+                 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" + clients[i].path, ts++));
+  }
+  table.finish();
+  auto http = of("http");
+  ASSERT_EQ(http.size(), 6u);
+  std::set<std::string> streams;
+  for (const Entry* e : http) {
+    EXPECT_EQ(str(*e->response, "body"), str(e->request, "url"));
+    streams.insert(e->stream);
+  }
+  EXPECT_EQ(streams.size(), 3u);
+  EXPECT_EQ(of("tcp").size(), 3u);
 }
 
 TEST_F(FlowTableTest, OutOfOrderRequestIsReassembled) {
