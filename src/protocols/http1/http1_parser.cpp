@@ -96,7 +96,7 @@ static_assert(known_length(Http1Header::kHost) == 4 && known_length(Http1Header:
 
 // The known header a lower-cased name is, or kHttp1HeaderCount: its length
 // picks the one candidate, compared with a memcmp of constant size (inlined).
-size_t known_header(std::string_view name) {
+[[gnu::always_inline]] inline size_t known_header(std::string_view name) {
   auto match = [&name](Http1Header h) {
     std::string_view known = kKnownHeaderNames[size_t(h)];
     return std::memcmp(name.data(), known.data(), known.size()) == 0 ? size_t(h)
