@@ -167,9 +167,9 @@ void Http1Message::begin_head(std::string_view head) {
   // unless lines are very short (the object then stops early); and sixteen
   // past for the copies.
   size_t room = 2 * head.size() + 64;
-  fields_text.reserve(room);
-  fields_text.assign(head);
+  fields_text.clear();
   fields_text.resize(room);
+  std::memcpy(fields_text.data(), head.data(), head.size());  // `head` is not in it
   head_json_ = {uint32_t(head.size()), 1};
   fields_text[head.size()] = '{';
   head_json_open_ = true;
@@ -670,9 +670,10 @@ size_t Http1Parser::parse_head(std::string_view text) {
   msg_->clear_head();
   msg_->begin_head(whole);
   auto next_line = [&head]() {
-    size_t nl = head.find('\n');
-    std::string_view line = head.substr(0, nl);
-    head = head.substr(nl == std::string_view::npos ? head.size() : nl + 1);  // stays in `text`
+    const char* nl = find_byte(head.data(), head.data() + head.size(), '\n');
+    size_t length = nl ? size_t(nl - head.data()) : head.size();
+    std::string_view line = head.substr(0, length);
+    head = head.substr(nl ? length + 1 : length);  // stays in `text`
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     return line;
   };
