@@ -1,6 +1,11 @@
 #include "capture/pcap_source.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -41,29 +46,23 @@ int dlt_from_linktype(int linktype) {
 
 PcapSource::PcapSource(const std::string& path) {
   if (path == "-") {
-    file_ = stdin;
-  } else if (MappedFile::mappable(path)) {
-    own_map_ = std::make_unique<MappedFile>(path, 1);
-    map_ = own_map_->bytes().data();
-    map_size_ = own_map_->bytes().size();
+    fd_ = STDIN_FILENO;
   } else {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
       throw std::runtime_error(path + ": is a directory, not a capture file");
-    file_ = std::fopen(path.c_str(), "rb");
-    if (!file_) throw std::runtime_error(path + ": " + std::strerror(errno));
-    owns_file_ = true;
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
+    owns_fd_ = true;
+    struct stat st;
+    regular_file_ = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
   }
   try {
     read_file_header(path);
   } catch (...) {
-    if (owns_file_) std::fclose(file_);
+    if (owns_fd_) ::close(fd_);
     throw;
   }
-}
-
-PcapSource::PcapSource(std::FILE* stream, const std::string& name) : file_(stream) {
-  read_file_header(name);
 }
 
 PcapSource::PcapSource(Bytes mapped, const std::string& name)
@@ -112,33 +111,63 @@ void PcapSource::read_file_header(const std::string& path) {
 }
 
 PcapSource::~PcapSource() {
-  if (owns_file_) std::fclose(file_);
+  if (owns_fd_) ::close(fd_);
 }
 
 size_t PcapSource::read_some(void* out, size_t n) {
-  if (!map_) return std::fread(out, 1, n, file_);
-  n = std::min(n, map_size_ - map_pos_);
-  std::memcpy(out, map_ + map_pos_, n);
-  map_pos_ += n;
+  const uint8_t* at;
+  if (map_) {
+    n = std::min(n, map_size_ - map_pos_);
+    at = map_ + map_pos_;
+    map_pos_ += n;
+  } else {
+    fill(n);
+    n = std::min(n, buffer_end_ - buffer_pos_);
+    at = buffer_.data() + buffer_pos_;
+    buffer_pos_ += n;
+  }
+  std::memcpy(out, at, n);
   return n;
 }
 
 bool PcapSource::take(size_t n, const uint8_t*& at) {
-  if (!map_) {
-    if (!read_into_block(0, n)) return false;
-    at = block_.data();
+  if (map_) {
+    if (n > map_size_ - map_pos_) {
+      map_pos_ = map_size_;
+      return false;
+    }
+    at = map_ + map_pos_;
+    map_pos_ += n;
     return true;
   }
-  if (own_map_ && map_pos_ >= report_at_) {
-    own_map_->reached(0, map_pos_);
-    report_at_ = map_pos_ + MappedFile::kReportEvery;
-  }
-  if (n > map_size_ - map_pos_) {
-    map_pos_ = map_size_;
+  if (!fill(n)) {
+    buffer_pos_ = buffer_end_;
     return false;
   }
-  at = map_ + map_pos_;
-  map_pos_ += n;
+  at = buffer_.data() + buffer_pos_;
+  buffer_pos_ += n;
+  return true;
+}
+
+// Makes the read buffer hold at least n bytes from buffer_pos_ on, unless the
+// input ends first. The buffer grows with the bytes that really arrive, so a
+// cut or damaged file that claims a 64 MiB record costs what it holds; a pipe
+// gives what it has, so a frame is not held back for a whole chunk.
+bool PcapSource::fill(size_t n) {
+  constexpr size_t kChunk = 256 << 10;
+  if (buffer_end_ - buffer_pos_ >= n) return true;
+  std::memmove(buffer_.data(), buffer_.data() + buffer_pos_, buffer_end_ - buffer_pos_);
+  buffer_end_ -= buffer_pos_;
+  buffer_pos_ = 0;
+  while (buffer_end_ < n) {
+    if (buffer_.size() - buffer_end_ < kChunk / 2)
+      buffer_.resize(std::max(2 * buffer_.size(), buffer_end_ + kChunk));
+    ssize_t got = ::read(fd_, buffer_.data() + buffer_end_, buffer_.size() - buffer_end_);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return fail(std::string("reading: ") + std::strerror(errno));
+    if (got == 0) return false;
+    buffer_end_ += size_t(got);
+  }
   return true;
 }
 
@@ -170,7 +199,7 @@ uint32_t PcapSource::u32(const uint8_t* p) const {
 }
 
 bool PcapSource::fail(std::string reason) {
-  error_ = std::move(reason);
+  if (error_.empty()) error_ = std::move(reason);  // the first cause, not its consequence
   ended_ = true;
   return false;
 }

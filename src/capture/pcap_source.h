@@ -6,14 +6,11 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/bytes.h"
 #include "capture/frame.h"
-#include "capture/mapped_file.h"
 
 namespace trawl {
 
@@ -22,8 +19,6 @@ class PcapSource : public FrameSource {
   // Throws std::runtime_error with the reason when the input cannot be opened
   // or does not start like a pcap/pcapng file.
   explicit PcapSource(const std::string& path);
-  // Reads an already open stream (not closed by the source); `name` is for errors.
-  PcapSource(std::FILE* stream, const std::string& name);
   // Reads a capture the caller has mapped and keeps mapped (and pages in and
   // out: several sources share one mapping).
   PcapSource(Bytes mapped, const std::string& name);
@@ -35,8 +30,8 @@ class PcapSource : public FrameSource {
   const std::string& error() const override { return error_; }
   // Link type of the first interface (pcap: of the file).
   int link_type() const override { return first_link_type_; }
-  // The input is a mapped file (so other readers can read it too).
-  bool mapped() const { return map_ != nullptr; }
+  // The input is a regular file with data (so other readers can read it too).
+  bool regular_file() const { return regular_file_; }
   // Bytes of a mapped input read so far.
   size_t offset() const { return map_pos_; }
 
@@ -51,7 +46,8 @@ class PcapSource : public FrameSource {
   size_t read_some(void* out, size_t n);
   bool read_exact(void* out, size_t n) { return read_some(out, n) == n; }
   bool read_into_block(size_t offset, size_t n);
-  // The next n bytes: in place in a mapped file, else read into block_.
+  bool fill(size_t n);
+  // The next n bytes: in place in a mapping, else in the read buffer.
   bool take(size_t n, const uint8_t*& at);
   bool next_pcap(Frame& frame);
   bool next_pcapng(Frame& frame);
@@ -62,13 +58,17 @@ class PcapSource : public FrameSource {
   uint32_t u32(const uint8_t* p) const;
   bool fail(std::string reason);
 
-  std::FILE* file_ = nullptr;
-  bool owns_file_ = false;
-  // A regular file is mapped, not copied: frames point into it.
-  std::unique_ptr<MappedFile> own_map_;  // unless the caller keeps the mapping
+  // A file or pipe is read in large chunks into buffer_, and a frame points into
+  // it until the next: reading a mapping of the page cache page by page cost
+  // this machine more than the copy (0.13 s against 0.05 s for 234 MB).
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  bool regular_file_ = false;
+  std::vector<uint8_t> buffer_;
+  size_t buffer_pos_ = 0, buffer_end_ = 0;
+  // A mapping several sources share (a parallel read): frames point into it.
   const uint8_t* map_ = nullptr;
   size_t map_size_ = 0, map_pos_ = 0;
-  size_t report_at_ = 0;   // where to tell own_map_ next how far this source has read
   bool pcapng_ = false;
   bool swapped_ = false;      // file byte order differs from the host's
   bool nanoseconds_ = false;  // classic pcap with nanosecond timestamps

@@ -45,7 +45,7 @@ constexpr unsigned kMaxReadThreads = 4;
 // every thread reads.
 unsigned read_threads(const ReadOptions& o, const kfl::Query& query, const PcapSource& source) {
   // A limit stops at the n-th match, and ids exist once entries are in order.
-  if (!(o.json || o.count) || query.limit() || query.reads_id() || !source.mapped() ||
+  if (!(o.json || o.count) || query.limit() || query.reads_id() || !source.regular_file() ||
       !o.pipeline.proto_descriptors.empty())
     return 1;
   if (o.threads > 0) return o.threads;

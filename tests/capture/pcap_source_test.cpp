@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 namespace trawl {
 namespace {
@@ -42,6 +46,7 @@ TEST(PcapSource, ClassicPcapWithNanosecondTimestamps) {
   t.write(file);
   PcapSource src(t.path.string());
   EXPECT_EQ(src.link_type(), DLT_RAW);
+  EXPECT_TRUE(src.regular_file());
   Frame f;
   ASSERT_TRUE(src.next(f));
   EXPECT_EQ(f.timestamp_us, 10'000'005);
@@ -128,6 +133,44 @@ TEST(PcapSource, RecordsLargerThanOneReadChunkArriveIntact) {
   EXPECT_EQ(std::string(as_text(f.data)), "after");
   EXPECT_FALSE(src.next(f));
   EXPECT_EQ(src.error(), "truncated record");
+}
+
+// A pipe gives a few bytes at a time: records cut anywhere, and more of them
+// than one read chunk holds, still arrive whole and in order.
+TEST(PcapSource, APipeFedInSmallPiecesGivesEveryRecordWhole) {
+  std::string header =
+      le32(0xA1B2C3D4) + le16(2) + le16(4) + le32(0) + le32(0) + le32(65535) + le32(DLT_RAW);
+  std::vector<std::string> records;
+  std::string file = header;
+  for (uint32_t i = 0; i < 3000; ++i) {
+    std::string data(1 + (i * 37) % 1500, char('a' + i % 26));
+    data.replace(0, std::min(data.size(), std::to_string(i).size()), std::to_string(i));
+    file += le32(i) + le32(0) + le32(uint32_t(data.size())) + le32(uint32_t(data.size())) + data;
+    records.push_back(data);
+  }
+  ASSERT_GT(file.size(), size_t(1) << 20);
+  TempFile t;
+  ASSERT_EQ(::mkfifo(t.path.c_str(), 0600), 0);
+  std::thread writer([&] {
+    int fd = ::open(t.path.c_str(), O_WRONLY);
+    for (size_t at = 0; at < file.size();) {
+      size_t piece = at < 5000 ? 7 : 4093;  // the header and first records byte by byte nearly
+      at += size_t(::write(fd, file.data() + at, std::min(piece, file.size() - at)));
+    }
+    ::close(fd);
+  });
+  PcapSource src(t.path.string());
+  EXPECT_FALSE(src.regular_file());
+  Frame f;
+  std::vector<std::pair<std::string, int64_t>> got;  // read to the end, so the writer ends
+  while (src.next(f)) got.emplace_back(as_text(f.data), f.timestamp_us);
+  writer.join();
+  ASSERT_EQ(got.size(), records.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].first, records[i]) << "record " << i;
+    EXPECT_EQ(got[i].second, int64_t(i) * 1000000);
+  }
+  EXPECT_EQ(src.error(), "");
 }
 
 TEST(PcapSource, NotACaptureIsRefused) {
