@@ -65,11 +65,6 @@ PcapSource::PcapSource(const std::string& path) {
   }
 }
 
-PcapSource::PcapSource(Bytes mapped, const std::string& name)
-    : map_(mapped.data()), map_size_(mapped.size()) {
-  read_file_header(name);
-}
-
 void PcapSource::read_file_header(const std::string& path) {
   uint32_t magic;
   if (!read_exact(&magic, 4)) throw std::runtime_error(path + ": empty or unreadable input");
@@ -115,31 +110,14 @@ PcapSource::~PcapSource() {
 }
 
 size_t PcapSource::read_some(void* out, size_t n) {
-  const uint8_t* at;
-  if (map_) {
-    n = std::min(n, map_size_ - map_pos_);
-    at = map_ + map_pos_;
-    map_pos_ += n;
-  } else {
-    fill(n);
-    n = std::min(n, buffer_end_ - buffer_pos_);
-    at = buffer_.data() + buffer_pos_;
-    buffer_pos_ += n;
-  }
-  std::memcpy(out, at, n);
+  fill(n);
+  n = std::min(n, buffer_end_ - buffer_pos_);
+  std::memcpy(out, buffer_.data() + buffer_pos_, n);
+  buffer_pos_ += n;
   return n;
 }
 
 bool PcapSource::take(size_t n, const uint8_t*& at) {
-  if (map_) {
-    if (n > map_size_ - map_pos_) {
-      map_pos_ = map_size_;
-      return false;
-    }
-    at = map_ + map_pos_;
-    map_pos_ += n;
-    return true;
-  }
   if (!fill(n)) {
     buffer_pos_ = buffer_end_;
     return false;
@@ -156,9 +134,12 @@ bool PcapSource::take(size_t n, const uint8_t*& at) {
 bool PcapSource::fill(size_t n) {
   constexpr size_t kChunk = 256 << 10;
   if (buffer_end_ - buffer_pos_ >= n) return true;
-  std::memmove(buffer_.data(), buffer_.data() + buffer_pos_, buffer_end_ - buffer_pos_);
-  buffer_end_ -= buffer_pos_;
-  buffer_pos_ = 0;
+  if (buffer_pos_ > 0) {  // (an empty buffer has no data to move)
+    std::memmove(buffer_.data(), buffer_.data() + buffer_pos_, buffer_end_ - buffer_pos_);
+    buffer_offset_ += buffer_pos_;
+    buffer_end_ -= buffer_pos_;
+    buffer_pos_ = 0;
+  }
   while (buffer_end_ < n) {
     if (buffer_.size() - buffer_end_ < kChunk / 2)
       buffer_.resize(std::max(2 * buffer_.size(), buffer_end_ + kChunk));

@@ -19,9 +19,6 @@ class PcapSource : public FrameSource {
   // Throws std::runtime_error with the reason when the input cannot be opened
   // or does not start like a pcap/pcapng file.
   explicit PcapSource(const std::string& path);
-  // Reads a capture the caller has mapped and keeps mapped (and pages in and
-  // out: several sources share one mapping).
-  PcapSource(Bytes mapped, const std::string& name);
   ~PcapSource() override;
   PcapSource(const PcapSource&) = delete;
   PcapSource& operator=(const PcapSource&) = delete;
@@ -32,8 +29,8 @@ class PcapSource : public FrameSource {
   int link_type() const override { return first_link_type_; }
   // The input is a regular file with data (so other readers can read it too).
   bool regular_file() const { return regular_file_; }
-  // Bytes of a mapped input read so far.
-  size_t offset() const { return map_pos_; }
+  // Bytes of the input read so far.
+  size_t offset() const { return buffer_offset_ + buffer_pos_; }
 
  private:
   struct Interface {
@@ -47,7 +44,7 @@ class PcapSource : public FrameSource {
   bool read_exact(void* out, size_t n) { return read_some(out, n) == n; }
   bool read_into_block(size_t offset, size_t n);
   bool fill(size_t n);
-  // The next n bytes: in place in a mapping, else in the read buffer.
+  // The next n bytes, in place in the read buffer.
   bool take(size_t n, const uint8_t*& at);
   bool next_pcap(Frame& frame);
   bool next_pcapng(Frame& frame);
@@ -66,9 +63,7 @@ class PcapSource : public FrameSource {
   bool regular_file_ = false;
   std::vector<uint8_t> buffer_;
   size_t buffer_pos_ = 0, buffer_end_ = 0;
-  // A mapping several sources share (a parallel read): frames point into it.
-  const uint8_t* map_ = nullptr;
-  size_t map_size_ = 0, map_pos_ = 0;
+  size_t buffer_offset_ = 0;  // of buffer_[0] in the input
   bool pcapng_ = false;
   bool swapped_ = false;      // file byte order differs from the host's
   bool nanoseconds_ = false;  // classic pcap with nanosecond timestamps

@@ -41,7 +41,7 @@ struct ReadOptions {
 constexpr unsigned kMaxReadThreads = 4;
 
 // Threads that dissect the capture: several only where their output is merged
-// (JSON Lines or a count) and the input is a mapped file (not a pipe), which
+// (JSON Lines or a count) and the input is a regular file (not a pipe), which
 // every thread reads.
 unsigned read_threads(const ReadOptions& o, const kfl::Query& query, const PcapSource& source) {
   // A limit stops at the n-th match, and ids exist once entries are in order.

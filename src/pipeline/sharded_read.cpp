@@ -16,7 +16,7 @@
 #include <optional>
 #include <thread>
 
-#include "capture/mapped_file.h"
+#include "capture/readers_in_step.h"
 #include "capture/pcap_source.h"
 #include "query/kfl.h"
 
@@ -309,11 +309,12 @@ Json merge_shard_stats(const std::vector<Json>& shards) {
 ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
                                const PipelineSettings& settings, std::FILE* out,
                                std::string_view filter, const ShardedReadLimits& limits) {
-  MappedFile mapping(path, threads, limits.ahead_bytes);
-  // Opened here first so that a bad capture is an error before any thread starts.
+  ReadersInStep pace(threads, limits.ahead_bytes);
+  // Each thread reads the whole file (its own copy of each chunk costs less
+  // than sharing a mapping); all opened here, so that a bad capture is an
+  // error before any thread starts.
   std::vector<std::unique_ptr<PcapSource>> sources;
-  for (uint32_t i = 0; i < threads; ++i)
-    sources.push_back(std::make_unique<PcapSource>(mapping.bytes(), path));
+  for (uint32_t i = 0; i < threads; ++i) sources.push_back(std::make_unique<PcapSource>(path));
   Decoder::check_link_type(sources[0]->link_type());
 
   Shared shared(threads, limits.pending_bytes);
@@ -339,11 +340,11 @@ ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
         pipeline.add(frame);
         sink.progress();
         if (source.offset() >= report_at) {
-          mapping.reached(i, source.offset(), [&] { sink.publish_progress(); });
-          report_at = source.offset() + MappedFile::kReportEvery;
+          pace.reached(i, source.offset(), [&] { sink.publish_progress(); });
+          report_at = source.offset() + ReadersInStep::kReportEvery;
         }
       }
-      mapping.reached(i, SIZE_MAX);
+      pace.reached(i, SIZE_MAX);
       pipeline.finish();
       sink.finish();
       stats[i] = pipeline.stats();
@@ -363,7 +364,7 @@ ShardedReadResult sharded_read(const std::string& path, uint32_t threads,
   r.bytes = writer.bytes();
   r.output_error = writer.error();
   r.input_error = sources[0]->error();
-  r.reader_waits = mapping.waits();
+  r.reader_waits = pace.waits();
   r.stats = merge_shard_stats(stats);
   return r;
 }
