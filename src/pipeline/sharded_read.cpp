@@ -16,8 +16,8 @@
 #include <optional>
 #include <thread>
 
-#include "capture/readers_in_step.h"
 #include "capture/pcap_source.h"
+#include "capture/readers_in_step.h"
 #include "query/kfl.h"
 
 namespace trawl {

@@ -180,27 +180,11 @@ Shallow find_member(std::string_view t, std::string_view key, Value& out) {
   return Shallow::kUnsure;
 }
 
-// Follows keys and indexes into JSON text without building a tree (stored
-// entries keep request and response as text): only what the path reaches is
-// turned into a value, and only an object or array there is parsed.
-// Keys are compared as they are written in the text (simdjson compares field
-// names as raw, escaped text): Step::written_key.
-bool walk_raw(const std::string& text, const std::vector<Step>& steps, size_t at, Context& c,
-              Visitor visit) {
-  if (steps[at].kind == Step::Kind::kKey) {
-    Value member;
-    switch (find_member(text, steps[at].written_key, member)) {
-      case Shallow::kFound:
-        return walk(member, steps, at + 1, c, visit);
-      case Shallow::kMissing:
-        return false;
-      case Shallow::kUnsure:
-        break;
-    }
-  }
+// The JSON pointer of the key and index steps from `at` on; `end` is set to
+// the first step past them.
+std::string json_pointer(const std::vector<Step>& steps, size_t at, size_t& end) {
   std::string pointer;
-  size_t end = at;
-  for (; end < steps.size(); ++end) {
+  for (end = at; end < steps.size(); ++end) {
     const Step& s = steps[end];
     if (s.kind == Step::Kind::kKey) {
       pointer += '/';
@@ -218,22 +202,14 @@ bool walk_raw(const std::string& text, const std::vector<Step>& steps, size_t at
       break;
     }
   }
-  static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
-  thread_local simdjson::ondemand::parser parser;
-  thread_local std::string copy;
-  const std::string* input = &text;
-  if (text.capacity() - text.size() < simdjson::SIMDJSON_PADDING) {
-    copy.reserve(text.size() + simdjson::SIMDJSON_PADDING);
-    copy.assign(text);
-    input = &copy;
-  }
-  simdjson::ondemand::document doc;
-  if (parser.iterate(input->data(), input->size(), input->capacity()).get(doc)) return false;
-  simdjson::ondemand::value found;
-  if (doc.at_pointer(pointer).get(found)) return false;  // not there: like a missing key
+  return pointer;
+}
+
+// The value simdjson found as a KFL value; an object or array there is parsed
+// alone. False if it cannot be read.
+bool value_of(simdjson::ondemand::value& found, Context& c, Value& out) {
   simdjson::ondemand::json_type type;
   if (found.type().get(type)) return false;
-  Value out;
   switch (type) {
     case simdjson::ondemand::json_type::string: {
       std::string_view sv;
@@ -281,6 +257,44 @@ bool walk_raw(const std::string& text, const std::vector<Step>& steps, size_t at
       out = from_json(c.keep(std::move(parsed)));
     }
   }
+  return true;
+}
+
+// Follows keys and indexes into JSON text without building a tree (stored
+// entries keep request and response as text): only what the path reaches is
+// turned into a value, and only an object or array there is parsed.
+// Keys are compared as they are written in the text (simdjson compares field
+// names as raw, escaped text): Step::written_key.
+bool walk_raw(const std::string& text, const std::vector<Step>& steps, size_t at, Context& c,
+              Visitor visit) {
+  if (steps[at].kind == Step::Kind::kKey) {
+    Value member;
+    switch (find_member(text, steps[at].written_key, member)) {
+      case Shallow::kFound:
+        return walk(member, steps, at + 1, c, visit);
+      case Shallow::kMissing:
+        return false;
+      case Shallow::kUnsure:
+        break;
+    }
+  }
+  size_t end;
+  std::string pointer = json_pointer(steps, at, end);
+  static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
+  thread_local simdjson::ondemand::parser parser;
+  thread_local std::string copy;
+  const std::string* input = &text;
+  if (text.capacity() - text.size() < simdjson::SIMDJSON_PADDING) {
+    copy.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+    copy.assign(text);
+    input = &copy;
+  }
+  simdjson::ondemand::document doc;
+  if (parser.iterate(input->data(), input->size(), input->capacity()).get(doc)) return false;
+  simdjson::ondemand::value found;
+  if (doc.at_pointer(pointer).get(found)) return false;  // not there: like a missing key
+  Value out;
+  if (!value_of(found, c, out)) return false;
   return walk(out, steps, end, c, visit);
 }
 

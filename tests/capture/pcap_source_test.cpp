@@ -1,8 +1,8 @@
 #include "capture/pcap_source.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
