@@ -25,6 +25,9 @@ done
 # Node.js runs the npm GraphQL and WebSocket servers; any install of it will do
 # (Debian's nodejs + npm, or a nodejs package that bundles npm).
 command -v node > /dev/null && command -v npm > /dev/null || missing+=(nodejs npm)
+# kubectl checks the stand-in Kubernetes API server (tests/kube); any install of
+# it will do, Debian's kubernetes-client when there is none.
+command -v kubectl > /dev/null || missing+=(kubernetes-client)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "bootstrap: installing ${missing[*]}"

@@ -6,6 +6,9 @@ trawl=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp -d /tmp/trawl-integration.XXXXXX)
 trap 'rm -rf "$out"' EXIT
+# The stand-in Kubernetes API server the identity tests use, checked with kubectl.
+python3 "$here/../kube/standin_test.py"
+
 "$here/traffic.sh" "$out/traffic.pcap"
 "$trawl" read "$out/traffic.pcap" --json > "$out/entries.jsonl"
 # The same capture through standard input gives the same entries.
