@@ -116,7 +116,7 @@ def entry_records():
 def main():
     out, captures = sys.argv[1], sys.argv[2:]
     targets = ["pcap_fuzz", "decode_fuzz", "flows_fuzz", "icmp_fuzz", "kafka_body_fuzz", "kfl_fuzz",
-               "api_target_fuzz", "api_router_fuzz", "entry_record_fuzz"] + STREAM_TARGETS
+               "api_target_fuzz", "api_router_fuzz", "entry_record_fuzz", "kube_watch_fuzz"] + STREAM_TARGETS
     for t in targets:
         os.makedirs(os.path.join(out, t), exist_ok=True)
 
@@ -131,6 +131,24 @@ def main():
         write("api_target_fuzz", target)
     for blob in entry_records():
         write("entry_record_fuzz", blob)
+    # Watch streams as the API server writes them, one event a line.
+    pod = (b'{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-1","namespace":"shop",'
+           b'"resourceVersion":"11","labels":{"app":"web"},"ownerReferences":[{"kind":"ReplicaSet",'
+           b'"name":"web-7d9","controller":true}]},"spec":{"nodeName":"n1","hostNetwork":false,'
+           b'"containers":[{"ports":[{"containerPort":80}]}]},"status":{"podIPs":[{"ip":"10.1.1.2"}]}}')
+    others = [b'{"kind":"Service","metadata":{"name":"web","namespace":"shop"},"spec":{"clusterIPs":'
+              b'["10.96.0.9"],"selector":{"app":"web"},"ports":[{"port":80}]}}',
+              b'{"kind":"EndpointSlice","metadata":{"name":"web-x","labels":{"kubernetes.io/service-name":'
+              b'"web"}},"endpoints":[{"addresses":["10.1.1.2"],"targetRef":{"kind":"Pod","name":"web-1"}}]}',
+              b'{"kind":"Node","metadata":{"name":"n1"},"spec":{"podCIDRs":["10.1.1.0/24"]},'
+              b'"status":{"addresses":[{"type":"InternalIP","address":"10.0.0.1"}]}}']
+    events = [b'{"type":"ADDED","object":' + pod + b'}',
+              b'{"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"12"}}}',
+              b'{"type":"ERROR","object":{"kind":"Status","code":410,"message":"too old"}}'] + \
+             [b'{"type":"MODIFIED","object":' + o + b'}' for o in others]
+    for first in (0, 7, 200):
+        write("kube_watch_fuzz", bytes([first]) + b"\n".join(events) + b"\n")
+    write("kube_watch_fuzz", bytes([63]) + pod)
     # Whole requests for the router; the first byte picks the worker's access settings.
     for setting, request in (
             (0, b"GET /api/entries?limit=5&q=http HTTP/1.1\r\nHost: 127.0.0.1:8899\r\n\r\n"),

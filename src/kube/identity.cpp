@@ -1,0 +1,211 @@
+#include "kube/identity.h"
+
+#include <algorithm>
+#include <climits>
+
+namespace trawl::kube {
+
+namespace {
+
+bool same_identity(const Identity& a, const Identity& b) {
+  return a.name == b.name && a.namespace_ == b.namespace_ && a.kind == b.kind &&
+         a.workload_kind == b.workload_kind && a.workload_name == b.workload_name &&
+         a.labels == b.labels && a.services == b.services;
+}
+
+const OwnerRef* controller_of(const Meta& m) {
+  for (const OwnerRef& o : m.owners)
+    if (o.controller) return &o;
+  return m.owners.empty() ? nullptr : &m.owners.front();
+}
+
+std::string_view label(const Labels& labels, std::string_view key) {
+  for (const auto& [k, v] : labels)
+    if (k == key) return v;
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::string> Identity::services_for(uint16_t port) const {
+  std::vector<std::string> listing, all;
+  for (const auto& [name, ports] : services) {
+    all.push_back(name);
+    if (std::find(ports.begin(), ports.end(), int(port)) != ports.end()) listing.push_back(name);
+  }
+  return listing.empty() ? all : listing;
+}
+
+std::string NameHistory::key_of(std::string_view kind, const Meta& m) {
+  return std::string(kind) + "/" + m.namespace_ + "/" + m.name;
+}
+
+void NameHistory::apply(const Object& o, bool deleted, int64_t at_us) {
+  std::string kind(kind_of(o)), key = key_of(kind, meta_of(o));
+  if (kind == "EndpointSlice") update_slice(key, deleted ? nullptr : &std::get<EndpointSlice>(o));
+  if (deleted)
+    objects_.erase(key);
+  else
+    objects_.insert_or_assign(key, o);
+  if (kind == "Pod" || kind == "Service" || kind == "Node")
+    update_addresses(key, at_us);
+  else
+    refresh_pods(meta_of(o).namespace_, at_us);  // owners and services may have changed
+}
+
+// Which services each pod is an endpoint of, by slice, so a slice's change
+// touches only its own pods.
+void NameHistory::update_slice(const std::string& key, const EndpointSlice* slice) {
+  for (const std::string& pod : slice_members_[key]) pod_services_[pod].erase(key);
+  slice_members_.erase(key);
+  if (!slice || slice->service.empty()) return;
+  std::vector<int> ports;
+  for (const PortRef& p : slice->ports) ports.push_back(p.port);
+  for (const EndpointSlice::Endpoint& ep : slice->endpoints) {
+    if (ep.pod.empty()) continue;
+    std::string pod = "Pod/" + slice->meta.namespace_ + "/" + ep.pod;
+    pod_services_[pod][key] = {slice->service, ports};
+    slice_members_[key].push_back(pod);
+  }
+}
+
+void NameHistory::refresh_pods(const std::string& namespace_, int64_t at_us) {
+  std::string prefix = "Pod/" + namespace_ + "/";
+  for (auto it = objects_.lower_bound(prefix);
+       it != objects_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    update_addresses(it->first, at_us);
+}
+
+void NameHistory::update_addresses(const std::string& key, int64_t at_us) {
+  auto it = objects_.find(key);
+  std::vector<std::string> now;
+  std::shared_ptr<const Identity> identity;
+  int64_t created = 0;
+  if (it != objects_.end()) {
+    now = addresses_of(it->second);
+    identity = identity_of(key, it->second);
+    created = meta_of(it->second).created_us;
+  }
+  std::vector<std::string>& held = held_[key];
+  for (const std::string& a : held)
+    if (std::find(now.begin(), now.end(), a) == now.end()) release(timeline(a), key, at_us);
+  for (const std::string& a : now) claim(timeline(a), key, identity, at_us, created);
+  held = std::move(now);
+  if (held.empty()) held_.erase(key);
+}
+
+NameHistory::Timeline& NameHistory::timeline(const std::string& address) {
+  return address.find('|') == std::string::npos ? by_ip_[address] : by_ip_port_[address];
+}
+
+std::vector<std::string> NameHistory::addresses_of(const Object& o) const {
+  if (const Pod* p = std::get_if<Pod>(&o)) {
+    if (p->phase == "Succeeded" || p->phase == "Failed") return {};  // its IP may go to another
+    if (!p->host_network) return p->ips;
+    // The node's address: the pod owns its ports there.
+    std::vector<std::string> out;
+    for (const std::string& ip : p->ips)
+      for (const PortRef& port : p->container_ports)
+        out.push_back(ip + "|" + std::to_string(port.port));
+    return out;
+  }
+  if (const Service* s = std::get_if<Service>(&o)) return s->cluster_ips;
+  if (const Node* n = std::get_if<Node>(&o)) return n->addresses;
+  return {};
+}
+
+std::shared_ptr<const Identity> NameHistory::identity_of(const std::string& key,
+                                                         const Object& o) const {
+  auto id = std::make_shared<Identity>();
+  const Meta& m = meta_of(o);
+  id->name = m.name;
+  id->namespace_ = m.namespace_;
+  if (std::holds_alternative<Pod>(o)) {
+    id->kind = "pod";
+    id->labels = m.labels;
+    std::tie(id->workload_kind, id->workload_name) = workload_of(m);
+    if (auto s = pod_services_.find(key); s != pod_services_.end())
+      for (const auto& [slice, service] : s->second) id->services.push_back(service);
+    std::sort(id->services.begin(), id->services.end());
+    id->services.erase(std::unique(id->services.begin(), id->services.end()), id->services.end());
+  } else if (std::holds_alternative<Service>(o)) {
+    id->kind = "service";
+    id->labels = m.labels;
+    id->services.push_back({m.name, {}});
+  } else {
+    id->kind = "node";
+  }
+  return id;
+}
+
+// The workload a pod belongs to: its controller, with a ReplicaSet resolved
+// to its Deployment and a Job to its CronJob. A ReplicaSet not (yet) known is
+// taken for a Deployment's when its name is the Deployment's and the pod's
+// template hash.
+std::pair<std::string, std::string> NameHistory::workload_of(const Meta& pod) const {
+  const OwnerRef* owner = controller_of(pod);
+  if (!owner) return {};
+  if (owner->kind != "ReplicaSet" && owner->kind != "Job") return {owner->kind, owner->name};
+  auto it = objects_.find(owner->kind + "/" + pod.namespace_ + "/" + owner->name);
+  if (it != objects_.end()) {
+    const OwnerRef* up = controller_of(meta_of(it->second));
+    if (up && (up->kind == "Deployment" || up->kind == "CronJob")) return {up->kind, up->name};
+    return {owner->kind, owner->name};
+  }
+  std::string_view hash = label(pod.labels, "pod-template-hash");
+  if (owner->kind == "ReplicaSet" && !hash.empty() && owner->name.size() > hash.size() + 1 &&
+      owner->name.ends_with(hash) && owner->name[owner->name.size() - hash.size() - 1] == '-')
+    return {"Deployment", owner->name.substr(0, owner->name.size() - hash.size() - 1)};
+  return {owner->kind, owner->name};
+}
+
+// `key` holds the address from `at_us` with `id` (from its creation, when
+// nothing later is known of the address: a listed object was there before
+// it was listed).
+void NameHistory::claim(Timeline& t, const std::string& key, std::shared_ptr<const Identity> id,
+                        int64_t at_us, int64_t created_us) {
+  if (!t.empty() && t.back().to_us == INT64_MAX && t.back().owner == key) {
+    if (same_identity(*t.back().identity, *id)) return;
+    t.back().to_us = at_us;  // the same owner, changed (labels, services): a new span
+  } else {
+    if (!t.empty() && t.back().to_us == INT64_MAX) t.back().to_us = at_us;
+    int64_t known_until = t.empty() ? INT64_MIN : t.back().to_us;
+    if (created_us > 0 && created_us < at_us) at_us = std::max(created_us, known_until);
+  }
+  if (!t.empty() && t.back().from_us >= t.back().to_us) t.pop_back();  // nothing held it
+  t.push_back({at_us, INT64_MAX, key, std::move(id)});
+}
+
+void NameHistory::release(Timeline& t, const std::string& key, int64_t at_us) {
+  if (t.empty() || t.back().owner != key || t.back().to_us != INT64_MAX) return;
+  t.back().to_us = std::max(at_us, t.back().from_us);
+  if (t.back().from_us == t.back().to_us) t.pop_back();
+}
+
+const NameHistory::Span* NameHistory::at(const Timeline& t, int64_t ts_us) {
+  auto it = std::upper_bound(t.begin(), t.end(), ts_us,
+                             [](int64_t ts, const Span& s) { return ts < s.from_us; });
+  if (it == t.begin()) return nullptr;
+  --it;
+  return ts_us < it->to_us ? &*it : nullptr;
+}
+
+const Identity* NameHistory::lookup(std::string_view ip, uint16_t port, int64_t ts_us) const {
+  if (!by_ip_port_.empty()) {
+    std::string key = std::string(ip) + "|" + std::to_string(port);
+    if (auto it = by_ip_port_.find(key); it != by_ip_port_.end())
+      if (const Span* s = at(it->second, ts_us)) return s->identity.get();
+  }
+  if (auto it = by_ip_.find(ip); it != by_ip_.end())
+    if (const Span* s = at(it->second, ts_us)) return s->identity.get();
+  return nullptr;
+}
+
+size_t NameHistory::spans() const {
+  size_t n = 0;
+  for (const auto& [_, t] : by_ip_) n += t.size();
+  for (const auto& [_, t] : by_ip_port_) n += t.size();
+  return n;
+}
+
+}  // namespace trawl::kube

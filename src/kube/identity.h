@@ -1,0 +1,78 @@
+// Who owned an address when: pods (by their IPs; hostNetwork pods by IP and
+// port), Services (by cluster IP) and nodes (by address), from the Kubernetes
+// objects a list, a watch or a saved history gives, each applied at the time
+// it was seen. An address resolves to its owner at the entry's time, so a pod
+// IP that a later pod reuses names each pod on its own entries.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kube/objects.h"
+
+namespace trawl::kube {
+
+// What an address was, as an entry's src or dst shows it (entry.md).
+struct Identity {
+  std::string name, namespace_;
+  std::string kind;  // pod, service, node
+  std::string workload_kind, workload_name;
+  Labels labels;
+  // Services whose endpoints include the pod, with the ports they list (none: any).
+  std::vector<std::pair<std::string, std::vector<int>>> services;
+  // The Services to show for a connection to or from `port`: those listing the
+  // port, else all of them.
+  std::vector<std::string> services_for(uint16_t port) const;
+};
+
+class NameHistory {
+ public:
+  // An object as seen at `at_us` (listed, added, changed; `deleted`: gone).
+  // An object listed before anything else about its address is known is taken
+  // to have owned it since its creation.
+  void apply(const Object& o, bool deleted, int64_t at_us);
+  // The owner of ip:port at `ts_us`; nullptr when none is known.
+  const Identity* lookup(std::string_view ip, uint16_t port, int64_t ts_us) const;
+  // Addresses with a history, and the spans they hold (for budgets and stats).
+  size_t addresses() const { return by_ip_.size() + by_ip_port_.size(); }
+  size_t spans() const;
+
+ private:
+  struct Span {
+    int64_t from_us, to_us;  // [from, to); to = INT64_MAX while it lasts
+    std::string owner;       // the object's key
+    std::shared_ptr<const Identity> identity;
+  };
+  using Timeline = std::vector<Span>;  // in time order, not overlapping
+
+  using ServiceSpan = std::pair<std::string, std::vector<int>>;  // a service, its ports
+
+  static std::string key_of(std::string_view kind, const Meta& m);
+  void update_slice(const std::string& key, const EndpointSlice* slice);
+  void refresh_pods(const std::string& namespace_, int64_t at_us);
+  void update_addresses(const std::string& key, int64_t at_us);
+  Timeline& timeline(const std::string& address);
+  // "ip", or "ip|port" for a hostNetwork pod's ports.
+  std::vector<std::string> addresses_of(const Object& o) const;
+  std::shared_ptr<const Identity> identity_of(const std::string& key, const Object& o) const;
+  std::pair<std::string, std::string> workload_of(const Meta& pod) const;
+  static void claim(Timeline& t, const std::string& key, std::shared_ptr<const Identity> id,
+                    int64_t at_us, int64_t created_us);
+  static void release(Timeline& t, const std::string& key, int64_t at_us);
+  static const Span* at(const Timeline& t, int64_t ts_us);
+
+  std::map<std::string, Object> objects_;  // the objects now, by key
+  // The addresses each object holds now ("ip" or "ip|port"), to release them.
+  std::map<std::string, std::vector<std::string>> held_;
+  std::map<std::string, Timeline, std::less<>> by_ip_;
+  std::map<std::string, Timeline, std::less<>> by_ip_port_;  // hostNetwork pods' ports
+  // Endpoint slices: the pods each lists, and each pod's services by slice.
+  std::map<std::string, std::vector<std::string>> slice_members_;
+  std::map<std::string, std::map<std::string, ServiceSpan>> pod_services_;
+};
+
+}  // namespace trawl::kube
