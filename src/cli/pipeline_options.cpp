@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "kube/names_file.h"
+#include "stages/kube_identity.h"
 #include "stages/query_stages.h"
 
 namespace trawl {
@@ -26,6 +28,11 @@ void add_pipeline_options(CLI::App& c, PipelineOptions& o) {
                "order (HTTP/1, Redis, AMQP); past it the oldest goes out unanswered, counted")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 24));
+  c.add_option("--names", o.names,
+               "Kubernetes names for addresses, as they were at each entry's time: a name "
+               "history trawl saved, or what `kubectl get pods,services,endpointslices,nodes,"
+               "replicasets,jobs -A -o json` prints; entries get src/dst name, namespace, kind, "
+               "workload, labels and services");
   c.add_option("--keep", o.keep,
                "KFL: only the entries it matches are numbered and kept; the others are dropped "
                "before any output (counted as entries.dropped_by_keep), e.g. "
@@ -48,6 +55,13 @@ std::vector<StageSpec> entry_stages(const PipelineOptions& o) {
       throw std::runtime_error(std::string(option) + ": " + e.what());
     }
   };
+  if (!o.names.empty()) {  // first: the stages after it may filter by name
+    try {
+      stages.push_back(kube_identity_stage(kube::load_names(o.names)));
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(std::string("--names: ") + e.what());
+    }
+  }
   if (!o.keep.empty()) add("--keep", [&] { return keep_stage(o.keep); });
   if (!o.redact.empty()) add("--redact", [&] { return redact_stage(o.redact); });
   return stages;

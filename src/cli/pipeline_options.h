@@ -19,6 +19,7 @@ struct PipelineOptions {
   uint64_t dissect_mb = 64;
   size_t max_flows = 65536;
   size_t max_in_flight = 65536;
+  std::string names;                // a name history or kubectl's objects: Kubernetes identity
   std::string keep;                 // KFL: only these entries are numbered and kept
   std::vector<std::string> redact;  // fields replaced by "[REDACTED]" before they are kept
 };

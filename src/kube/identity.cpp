@@ -40,17 +40,32 @@ std::string NameHistory::key_of(std::string_view kind, const Meta& m) {
   return std::string(kind) + "/" + m.namespace_ + "/" + m.name;
 }
 
-void NameHistory::apply(const Object& o, bool deleted, int64_t at_us) {
-  std::string kind(kind_of(o)), key = key_of(kind, meta_of(o));
+bool NameHistory::store(const Object& o, bool deleted, std::string& key) {
+  std::string_view kind = kind_of(o);
+  key = key_of(kind, meta_of(o));
   if (kind == "EndpointSlice") update_slice(key, deleted ? nullptr : &std::get<EndpointSlice>(o));
   if (deleted)
     objects_.erase(key);
   else
     objects_.insert_or_assign(key, o);
-  if (kind == "Pod" || kind == "Service" || kind == "Node")
+  return kind == "Pod" || kind == "Service" || kind == "Node";
+}
+
+void NameHistory::apply(const Object& o, bool deleted, int64_t at_us) {
+  std::string key;
+  if (store(o, deleted, key))
     update_addresses(key, at_us);
   else
     refresh_pods(meta_of(o).namespace_, at_us);  // owners and services may have changed
+}
+
+void NameHistory::apply_list(const std::vector<Object>& objects, int64_t at_us) {
+  std::vector<std::string> holders;
+  for (const Object& o : objects) {
+    std::string key;
+    if (store(o, false, key)) holders.push_back(std::move(key));
+  }
+  for (const std::string& key : holders) update_addresses(key, at_us);
 }
 
 // Which services each pod is an endpoint of, by slice, so a slice's change

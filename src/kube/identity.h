@@ -35,6 +35,9 @@ class NameHistory {
   // An object listed before anything else about its address is known is taken
   // to have owned it since its creation.
   void apply(const Object& o, bool deleted, int64_t at_us);
+  // Objects listed together at `at_us`: each is seen with all the others (a
+  // pod with the ReplicaSet and endpoint slices after it in the list).
+  void apply_list(const std::vector<Object>& objects, int64_t at_us);
   // The owner of ip:port at `ts_us`; nullptr when none is known.
   const Identity* lookup(std::string_view ip, uint16_t port, int64_t ts_us) const;
   // Addresses with a history, and the spans they hold (for budgets and stats).
@@ -52,6 +55,8 @@ class NameHistory {
   using ServiceSpan = std::pair<std::string, std::vector<int>>;  // a service, its ports
 
   static std::string key_of(std::string_view kind, const Meta& m);
+  // Keeps the object (or forgets it); true for one that holds addresses.
+  bool store(const Object& o, bool deleted, std::string& key);
   void update_slice(const std::string& key, const EndpointSlice* slice);
   void refresh_pods(const std::string& namespace_, int64_t at_us);
   void update_addresses(const std::string& key, int64_t at_us);

@@ -1,0 +1,90 @@
+#include "kube/names_file.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "kube/objects_json.h"
+#include "kube/watch_stream.h"
+
+namespace trawl::kube {
+
+namespace {
+
+// A List's items (a typed list's items have no kind: its own, less "List").
+void apply_list(simdjson::dom::element list, int64_t at_us, NameHistory& h,
+                const std::string& path) {
+  std::string_view list_kind;
+  if (list["kind"].get_string().get(list_kind)) list_kind = {};
+  std::string item_kind;
+  if (list_kind.ends_with("List") && list_kind != "List")
+    item_kind = std::string(list_kind.substr(0, list_kind.size() - 4));
+  simdjson::dom::array items;
+  if (list["items"].get_array().get(items))
+    throw std::runtime_error(path + ": a list without items");
+  size_t index = 0;
+  std::vector<Object> objects;
+  for (simdjson::dom::element item : items) {
+    Object o;
+    std::string error;
+    std::string_view kind;
+    if (!item_kind.empty() && item["kind"].get_string().get(kind)) {
+      // Typed list: the kind is the list's; parsed from text with it added.
+      std::string text = std::string(simdjson::to_string(item));
+      text.insert(1, "\"kind\":\"" + item_kind + "\"" + (text.size() > 2 ? "," : ""));
+      if (!parse_object(std::string_view(text), o, error))
+        throw std::runtime_error(path + ": item " + std::to_string(index) + ": " + error);
+    } else if (!parse_object(item, o, error)) {
+      throw std::runtime_error(path + ": item " + std::to_string(index) + ": " + error);
+    }
+    objects.push_back(std::move(o));
+    ++index;
+  }
+  h.apply_list(objects, at_us);
+}
+
+void apply_history(const std::string& text, NameHistory& h, const std::string& path) {
+  std::istringstream in(text);
+  std::string line;
+  for (size_t number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto fail = [&](const std::string& why) {
+      throw std::runtime_error(path + ":" + std::to_string(number) + ": " + why);
+    };
+    WatchEvent e;
+    std::string error;
+    if (!parse_watch_event(line, e, error)) fail(error);
+    using Type = WatchEvent::Type;
+    if (e.type != Type::kAdded && e.type != Type::kModified && e.type != Type::kDeleted)
+      fail("a name history holds ADDED, MODIFIED and DELETED events");
+    simdjson::dom::parser parser;
+    std::string_view seen;
+    if (parser.parse(line).get_object()["seenAt"].get_string().get(seen)) fail("no seenAt");
+    int64_t at = parse_rfc3339_us(seen);
+    if (at == 0) fail("seenAt is not an RFC 3339 time");
+    h.apply(e.object, e.type == Type::kDeleted, at);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<NameHistory> load_names(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot be read");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto history = std::make_shared<NameHistory>();
+  simdjson::dom::parser parser;
+  simdjson::dom::element whole;
+  if (!parser.parse(text).get(whole) && whole.is_object() && !whole["items"].error()) {
+    struct stat st;
+    int64_t written_us = stat(path.c_str(), &st) == 0 ? int64_t(st.st_mtime) * 1000000 : 0;
+    apply_list(whole, written_us, *history, path);
+  } else {
+    apply_history(text, *history, path);
+  }
+  return history;
+}
+
+}  // namespace trawl::kube

@@ -1,0 +1,130 @@
+#include "kube/names_file.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "stages/kube_identity.h"
+
+namespace trawl::kube {
+namespace {
+
+struct TempFile {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() /
+      ("trawl-names-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  explicit TempFile(const std::string& text) { std::ofstream(path) << text; }
+  ~TempFile() { std::filesystem::remove(path); }
+  static inline int counter = 0;
+};
+
+constexpr int64_t kJan1 = int64_t(1767225600) * 1000000;  // 2026-01-01T00:00:00Z
+
+// What kubectl get pods,endpointslices -A -o json prints: the pod before the
+// slice that names it, both seen as the file was written.
+constexpr std::string_view kKubectlList = R"({"apiVersion":"v1","kind":"List","items":[
+ {"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-0","namespace":"shop",
+  "creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app":"web"},
+  "ownerReferences":[{"kind":"StatefulSet","name":"web","controller":true}]},
+  "status":{"phase":"Running","podIP":"10.77.0.1"}},
+ {"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"web-x",
+  "namespace":"shop","labels":{"kubernetes.io/service-name":"web"}},"ports":[{"port":80}],
+  "endpoints":[{"addresses":["10.77.0.1"],"targetRef":{"kind":"Pod","name":"web-0"}}]}]})";
+
+TEST(KubeNamesFile, AKubectlListOwnsItsAddressesSinceCreation) {
+  TempFile f{std::string(kKubectlList)};
+  auto h = load_names(f.path.string());
+  EXPECT_EQ(h->lookup("10.77.0.1", 80, kJan1 - 1), nullptr);
+  const Identity* id = h->lookup("10.77.0.1", 80, kJan1 + 1);
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->name, "web-0");
+  EXPECT_EQ(id->services_for(80), std::vector<std::string>{"web"});  // the slice came after it
+  EXPECT_EQ(h->spans(), 1u);
+}
+
+TEST(KubeNamesFile, ATypedListsItemsTakeItsKind) {
+  TempFile f{R"({"kind":"ServiceList","apiVersion":"v1","metadata":{"resourceVersion":"9"},
+    "items":[{"metadata":{"name":"db","namespace":"shop","creationTimestamp":"2026-01-01T00:00:00Z"},
+              "spec":{"clusterIP":"10.96.0.7"}}]})"};
+  auto h = load_names(f.path.string());
+  const Identity* id = h->lookup("10.96.0.7", 5432, kJan1 + 1);
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->kind, "service");
+  EXPECT_EQ(id->name, "db");
+}
+
+TEST(KubeNamesFile, AHistoryReplaysItsEventsAtTheirTimes) {
+  TempFile f{
+      R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a","namespace":"n"},"status":{"podIP":"10.1.0.5"}},"seenAt":"2026-01-01T00:00:10Z"})"
+      "\n\n"
+      R"({"type":"DELETED","object":{"kind":"Pod","metadata":{"name":"a","namespace":"n"},"status":{"podIP":"10.1.0.5"}},"seenAt":"2026-01-01T00:00:20Z"})"
+      "\n"
+      R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"b","namespace":"n"},"status":{"podIP":"10.1.0.5"}},"seenAt":"2026-01-01T00:00:30.5Z"})"
+      "\n"};
+  auto h = load_names(f.path.string());
+  auto name = [&](int64_t s) {
+    const Identity* id = h->lookup("10.1.0.5", 80, kJan1 + s * 1000000);
+    return id ? id->name : "-";
+  };
+  EXPECT_EQ(name(5), "-");
+  EXPECT_EQ(name(15), "a");
+  EXPECT_EQ(name(25), "-");
+  EXPECT_EQ(name(30), "-");
+  EXPECT_EQ(name(31), "b");
+}
+
+TEST(KubeNamesFile, WhatCannotBeReadSaysWhereAndWhy) {
+  auto error_of = [](const std::string& text) {
+    TempFile f{text};
+    try {
+      load_names(f.path.string());
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what()).substr(f.path.string().size());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\"}]}"),
+            ": item 0: an object without kind or metadata.name");
+  EXPECT_EQ(error_of("\n{\"type\":\"ADDED\"}\n"), ":2: a watch event without an object");
+  EXPECT_EQ(error_of("{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{}}}"),
+            ":1: a name history holds ADDED, MODIFIED and DELETED events");
+  EXPECT_EQ(
+      error_of("{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}}}"),
+      ":1: no seenAt");
+  EXPECT_EQ(
+      error_of("{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}},"
+               "\"seenAt\":\"yesterday\"}"),
+      ":1: seenAt is not an RFC 3339 time");
+  EXPECT_EQ(error_of("not json"), ":1: not a watch event");
+  EXPECT_THROW(load_names("/nonexistent/names.json"), std::runtime_error);
+}
+
+TEST(KubeIdentityStage, BothEndsNamedWithTheirWorkloadLabelsAndServices) {
+  TempFile f{std::string(kKubectlList)};
+  std::shared_ptr<const NameHistory> h = load_names(f.path.string());
+  StageSpec spec = kube_identity_stage(h);
+  auto stage = spec.make();
+  Entry e;
+  e.src = {"10.9.9.9", 40000};
+  e.dst = {"10.77.0.1", 80};
+  e.timestamp_us = kJan1 + 5;
+  ASSERT_TRUE(stage->process(e));
+  std::string out;
+  write_entry_json(out, e);
+  EXPECT_NE(out.find(R"("dst":{"ip":"10.77.0.1","port":80,"name":"web-0","namespace":"shop",)"
+                     R"("kind":"pod","workload":{"kind":"StatefulSet","name":"web"},)"
+                     R"("labels":{"app":"web"},"services":["web"]})"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(R"("src":{"ip":"10.9.9.9","port":40000})"), std::string::npos) << out;
+  Entry before = e;
+  before.context.clear();
+  before.timestamp_us = kJan1 - 5;  // before the pod existed
+  ASSERT_TRUE(stage->process(before));
+  EXPECT_TRUE(before.context.empty());
+}
+
+}  // namespace
+}  // namespace trawl::kube
