@@ -109,4 +109,44 @@ assert n > 0"
 expect "bad keep: exit 2 naming the option" test $rc -eq 2 -a -n "$(grep -- '--keep: 1:8: expected an expression' "$tmp/err")"
 "$trawl" read "$fixtures/demo.pcap" --keep 'dns and limit(3)' > /dev/null 2> "$tmp/err"; rc=$?
 expect "keep with limit(): refused" test $rc -eq 2
+# Kubernetes identity from kubectl's objects: both ends named, on every thread,
+# and usable by --keep; a bad names file is exit 2 with the file and why.
+cat > "$tmp/names.json" <<'JSON'
+{"apiVersion":"v1","kind":"List","items":[
+ {"apiVersion":"v1","kind":"Pod","metadata":{"name":"client-5f7b9-abcde","namespace":"shop",
+  "creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app":"client","pod-template-hash":"5f7b9"},
+  "ownerReferences":[{"kind":"ReplicaSet","name":"client-5f7b9","controller":true}]},
+  "status":{"phase":"Running","podIP":"10.77.0.2"}},
+ {"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-0","namespace":"shop",
+  "creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app":"web"},
+  "ownerReferences":[{"kind":"StatefulSet","name":"web","controller":true}]},
+  "status":{"phase":"Running","podIP":"10.77.0.1"}},
+ {"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"web-x",
+  "namespace":"shop","labels":{"kubernetes.io/service-name":"web"}},"ports":[{"port":80}],
+  "endpoints":[{"addresses":["10.77.0.1"],"targetRef":{"kind":"Pod","name":"web-0"}}]}]}
+JSON
+"$trawl" read "$fixtures/demo.pcap" --json --names "$tmp/names.json" > "$tmp/n3.jsonl"
+"$trawl" read "$fixtures/demo.pcap" --json --threads 1 --names "$tmp/names.json" > "$tmp/n1.jsonl"
+expect "names: one thread or several, the same" cmp -s "$tmp/n1.jsonl" "$tmp/n3.jsonl"
+expect "names: every end named, the service by its port, nothing else changed" python3 -c "
+import json
+all_ = [json.loads(l) for l in open('$tmp/a.jsonl')]
+named = [json.loads(l) for l in open('$tmp/n1.jsonl')]
+assert len(all_) == len(named)
+who = {'10.77.0.2': ('client-5f7b9-abcde', {'kind': 'Deployment', 'name': 'client'}, {'app': 'client', 'pod-template-hash': '5f7b9'}),
+       '10.77.0.1': ('web-0', {'kind': 'StatefulSet', 'name': 'web'}, {'app': 'web'})}
+for a, n in zip(all_, named):
+    for side in ('src', 'dst'):
+        name, workload, labels = who[a[side]['ip']]
+        got = n[side]
+        assert got.pop('name') == name and got.pop('namespace') == 'shop' and got.pop('kind') == 'pod', got
+        assert got.pop('workload') == workload and got.pop('labels') == labels, got
+        services = got.pop('services', None)
+        assert services == (['web'] if a[side]['ip'] == '10.77.0.1' else None), (side, services)
+    assert a == n, (a, n)"
+"$trawl" read "$fixtures/demo.pcap" --json --names "$tmp/names.json" --keep 'dst.workload.name == "web" and src.labels.app == "client" and dns' > "$tmp/nk.jsonl"
+expect "names: --keep by workload and label" test "$(wc -l < "$tmp/nk.jsonl")" -eq "$(grep -c '"name":"dns"' "$tmp/a.jsonl")"
+echo '{"kind":"List","items":[{"kind":"Pod"}]}' > "$tmp/bad-names.json"
+"$trawl" read "$fixtures/demo.pcap" --names "$tmp/bad-names.json" > /dev/null 2> "$tmp/err"; rc=$?
+expect "bad names: exit 2 naming the file and the item" test $rc -eq 2 -a -n "$(grep -- "--names: $tmp/bad-names.json: item 0: an object without kind or metadata.name" "$tmp/err")"
 exit $failed
