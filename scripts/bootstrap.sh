@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ clang pkg-config libclang-rt-14-dev
   libpcap-dev libcli11-dev zlib1g-dev libbrotli-dev libssl-dev libgtest-dev libnghttp2-dev libsimdjson-dev
   libprotobuf-dev protobuf-compiler libzstd-dev liblz4-dev libsnappy-dev libre2-dev libboost-dev
+  libyaml-cpp-dev
   # tests: real servers and clients, captures, the tshark oracle
   tshark tcpdump nginx-light dnsmasq-base bind9-dnsutils iproute2 iputils-ping
   openssl curl python3 procps

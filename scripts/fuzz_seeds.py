@@ -116,7 +116,7 @@ def entry_records():
 def main():
     out, captures = sys.argv[1], sys.argv[2:]
     targets = ["pcap_fuzz", "decode_fuzz", "flows_fuzz", "icmp_fuzz", "kafka_body_fuzz", "kfl_fuzz",
-               "api_target_fuzz", "api_router_fuzz", "entry_record_fuzz", "kube_watch_fuzz"] + STREAM_TARGETS
+               "api_target_fuzz", "api_router_fuzz", "entry_record_fuzz", "kube_watch_fuzz", "kubeconfig_fuzz"] + STREAM_TARGETS
     for t in targets:
         os.makedirs(os.path.join(out, t), exist_ok=True)
 
@@ -149,6 +149,40 @@ def main():
     for first in (0, 7, 200):
         write("kube_watch_fuzz", bytes([first]) + b"\n".join(events) + b"\n")
     write("kube_watch_fuzz", bytes([63]) + pod)
+    # Kubeconfigs as kubectl and cloud tools write them.
+    write("kubeconfig_fuzz", b"""apiVersion: v1
+kind: Config
+current-context: admin@prod
+clusters:
+- name: prod
+  cluster:
+    server: https://10.0.0.1:6443
+    certificate-authority-data: Q0EgUEVN
+- name: lab
+  cluster: {server: "https://lab:443", insecure-skip-tls-verify: true}
+users:
+- name: admin
+  user: {token: abc.def}
+- name: alice
+  user:
+    client-certificate-data: Q0VSVA==
+    client-key-data: S0VZ
+- name: cloud
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: plugin
+      args: [--quiet]
+      env: [{name: A, value: b}]
+contexts:
+- name: admin@prod
+  context: {cluster: prod, user: admin}
+- name: alice@lab
+  context: {cluster: lab, user: alice, namespace: shop}
+""")
+    write("kubeconfig_fuzz", b'{"current-context":"x","contexts":[{"name":"x","context":{"cluster":"c",'
+                             b'"user":"u"}}],"clusters":[{"name":"c","cluster":{"server":"https://a"}}],'
+                             b'"users":[{"name":"u","user":{"tokenFile":"t"}}]}')
     # Whole requests for the router; the first byte picks the worker's access settings.
     for setting, request in (
             (0, b"GET /api/entries?limit=5&q=http HTTP/1.1\r\nHost: 127.0.0.1:8899\r\n\r\n"),
