@@ -40,10 +40,14 @@ std::string NameHistory::key_of(std::string_view kind, const Meta& m) {
   return std::string(kind) + "/" + m.namespace_ + "/" + m.name;
 }
 
-bool NameHistory::store(const Object& o, bool deleted, std::string& key) {
+bool NameHistory::store(const Object& o, bool deleted, std::string& key,
+                        std::vector<std::string>& touched) {
   std::string_view kind = kind_of(o);
-  key = key_of(kind, meta_of(o));
-  if (kind == "EndpointSlice") update_slice(key, deleted ? nullptr : &std::get<EndpointSlice>(o));
+  const Meta& m = meta_of(o);
+  key = key_of(kind, m);
+  if (kind == "EndpointSlice")
+    update_slice(key, deleted ? nullptr : &std::get<EndpointSlice>(o), touched);
+  if (kind == "ReplicaSet" || kind == "Job") owned_pods(kind, m, touched);
   if (deleted)
     objects_.erase(key);
   else
@@ -53,25 +57,30 @@ bool NameHistory::store(const Object& o, bool deleted, std::string& key) {
 
 void NameHistory::apply(const Object& o, bool deleted, int64_t at_us) {
   std::string key;
-  if (store(o, deleted, key))
-    update_addresses(key, at_us);
-  else
-    refresh_pods(meta_of(o).namespace_, at_us);  // owners and services may have changed
+  std::vector<std::string> touched;  // pods whose workload or services may have changed
+  if (store(o, deleted, key, touched)) update_addresses(key, at_us);
+  for (const std::string& pod : touched) update_addresses(pod, at_us);
 }
 
 void NameHistory::apply_list(const std::vector<Object>& objects, int64_t at_us) {
-  std::vector<std::string> holders;
+  std::vector<std::string> update;
   for (const Object& o : objects) {
     std::string key;
-    if (store(o, false, key)) holders.push_back(std::move(key));
+    if (store(o, false, key, update)) update.push_back(std::move(key));
   }
-  for (const std::string& key : holders) update_addresses(key, at_us);
+  std::sort(update.begin(), update.end());
+  update.erase(std::unique(update.begin(), update.end()), update.end());
+  for (const std::string& key : update) update_addresses(key, at_us);
 }
 
-// Which services each pod is an endpoint of, by slice, so a slice's change
-// touches only its own pods.
-void NameHistory::update_slice(const std::string& key, const EndpointSlice* slice) {
-  for (const std::string& pod : slice_members_[key]) pod_services_[pod].erase(key);
+// Which services each pod is an endpoint of, by slice; the pods it named
+// before and names now are touched.
+void NameHistory::update_slice(const std::string& key, const EndpointSlice* slice,
+                               std::vector<std::string>& touched) {
+  for (const std::string& pod : slice_members_[key]) {
+    pod_services_[pod].erase(key);
+    touched.push_back(pod);
+  }
   slice_members_.erase(key);
   if (!slice || slice->service.empty()) return;
   std::vector<int> ports;
@@ -81,14 +90,19 @@ void NameHistory::update_slice(const std::string& key, const EndpointSlice* slic
     std::string pod = "Pod/" + slice->meta.namespace_ + "/" + ep.pod;
     pod_services_[pod][key] = {slice->service, ports};
     slice_members_[key].push_back(pod);
+    touched.push_back(pod);
   }
 }
 
-void NameHistory::refresh_pods(const std::string& namespace_, int64_t at_us) {
-  std::string prefix = "Pod/" + namespace_ + "/";
+// The pods whose controller is this ReplicaSet or Job.
+void NameHistory::owned_pods(std::string_view kind, const Meta& owner,
+                             std::vector<std::string>& out) const {
+  std::string prefix = "Pod/" + owner.namespace_ + "/";
   for (auto it = objects_.lower_bound(prefix);
-       it != objects_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
-    update_addresses(it->first, at_us);
+       it != objects_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    const OwnerRef* o = controller_of(meta_of(it->second));
+    if (o && o->kind == kind && o->name == owner.name) out.push_back(it->first);
+  }
 }
 
 void NameHistory::update_addresses(const std::string& key, int64_t at_us) {

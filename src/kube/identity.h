@@ -55,10 +55,12 @@ class NameHistory {
   using ServiceSpan = std::pair<std::string, std::vector<int>>;  // a service, its ports
 
   static std::string key_of(std::string_view kind, const Meta& m);
-  // Keeps the object (or forgets it); true for one that holds addresses.
-  bool store(const Object& o, bool deleted, std::string& key);
-  void update_slice(const std::string& key, const EndpointSlice* slice);
-  void refresh_pods(const std::string& namespace_, int64_t at_us);
+  // Keeps the object (or forgets it); true for one that holds addresses. The
+  // pods whose identity it may change are added to `touched`.
+  bool store(const Object& o, bool deleted, std::string& key, std::vector<std::string>& touched);
+  void update_slice(const std::string& key, const EndpointSlice* slice,
+                    std::vector<std::string>& touched);
+  void owned_pods(std::string_view kind, const Meta& owner, std::vector<std::string>& out) const;
   void update_addresses(const std::string& key, int64_t at_us);
   Timeline& timeline(const std::string& address);
   // "ip", or "ip|port" for a hostNetwork pod's ports.

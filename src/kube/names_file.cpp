@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "kube/objects_json.h"
@@ -45,27 +45,39 @@ void apply_list(simdjson::dom::element list, int64_t at_us, NameHistory& h,
   h.apply_list(objects, at_us);
 }
 
-void apply_history(const std::string& text, NameHistory& h, const std::string& path) {
-  std::istringstream in(text);
-  std::string line;
-  for (size_t number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+void apply_history(std::string_view text, NameHistory& h, const std::string& path) {
+  size_t number = 0;
+  while (!text.empty()) {
+    size_t end = std::min(text.find('\n'), text.size());
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     auto fail = [&](const std::string& why) {
       throw std::runtime_error(path + ":" + std::to_string(number) + ": " + why);
     };
     WatchEvent e;
-    std::string error;
-    if (!parse_watch_event(line, e, error)) fail(error);
+    std::string error, seen;
+    if (!parse_watch_event(line, e, error, &seen)) fail(error);
     using Type = WatchEvent::Type;
     if (e.type != Type::kAdded && e.type != Type::kModified && e.type != Type::kDeleted)
       fail("a name history holds ADDED, MODIFIED and DELETED events");
-    simdjson::dom::parser parser;
-    std::string_view seen;
-    if (parser.parse(line).get_object()["seenAt"].get_string().get(seen)) fail("no seenAt");
+    if (seen.empty()) fail("no seenAt");
     int64_t at = parse_rfc3339_us(seen);
     if (at == 0) fail("seenAt is not an RFC 3339 time");
     h.apply(e.object, e.type == Type::kDeleted, at);
   }
+}
+
+// A history's lines are events; anything else is one JSON document, a list.
+bool is_history(std::string_view text) {
+  size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return true;
+  size_t end = std::min(text.find('\n', start), text.size());
+  WatchEvent e;
+  std::string error;
+  return parse_watch_event(text.substr(start, end - start), e, error) ||
+         error != "not a watch event";
 }
 
 }  // namespace
@@ -75,15 +87,17 @@ std::shared_ptr<NameHistory> load_names(const std::string& path) {
   if (!in) throw std::runtime_error(path + ": cannot be read");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto history = std::make_shared<NameHistory>();
+  if (is_history(text)) {
+    apply_history(text, *history, path);
+    return history;
+  }
   simdjson::dom::parser parser;
   simdjson::dom::element whole;
-  if (!parser.parse(text).get(whole) && whole.is_object() && !whole["items"].error()) {
-    struct stat st;
-    int64_t written_us = stat(path.c_str(), &st) == 0 ? int64_t(st.st_mtime) * 1000000 : 0;
-    apply_list(whole, written_us, *history, path);
-  } else {
-    apply_history(text, *history, path);
-  }
+  if (parser.parse(text).get(whole) || !whole.is_object())
+    throw std::runtime_error(path + ": neither a list of objects nor a name history");
+  struct stat st;
+  int64_t written_us = stat(path.c_str(), &st) == 0 ? int64_t(st.st_mtime) * 1000000 : 0;
+  apply_list(whole, written_us, *history, path);
   return history;
 }
 

@@ -22,7 +22,8 @@ bool event_type(std::string_view name, Type& type) {
 
 }  // namespace
 
-bool parse_watch_event(std::string_view json, WatchEvent& out, std::string& error) {
+bool parse_watch_event(std::string_view json, WatchEvent& out, std::string& error,
+                       std::string* seen_at) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element e;
   std::string_view type;
@@ -38,6 +39,10 @@ bool parse_watch_event(std::string_view json, WatchEvent& out, std::string& erro
   if (e["object"].get(body) || !body.is_object()) {
     error = "a watch event without an object";
     return false;
+  }
+  if (seen_at) {
+    std::string_view at;
+    *seen_at = e["seenAt"].get_string().get(at) ? std::string() : std::string(at);
   }
   out.resource_version.clear();
   if (out.type == Type::kError) {  // a Status

@@ -23,7 +23,9 @@ struct WatchEvent {
 };
 
 // One event from its JSON text. False, with `error`, when it is not one.
-bool parse_watch_event(std::string_view json, WatchEvent& out, std::string& error);
+// `seen_at`, when given, gets the line's "seenAt" (a name history's lines carry it).
+bool parse_watch_event(std::string_view json, WatchEvent& out, std::string& error,
+                       std::string* seen_at = nullptr);
 
 class WatchStream {
  public:

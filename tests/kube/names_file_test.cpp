@@ -97,7 +97,7 @@ TEST(KubeNamesFile, WhatCannotBeReadSaysWhereAndWhy) {
       error_of("{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}},"
                "\"seenAt\":\"yesterday\"}"),
       ":1: seenAt is not an RFC 3339 time");
-  EXPECT_EQ(error_of("not json"), ":1: not a watch event");
+  EXPECT_EQ(error_of("not json"), ": neither a list of objects nor a name history");
   EXPECT_THROW(load_names("/nonexistent/names.json"), std::runtime_error);
 }
 
