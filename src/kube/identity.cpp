@@ -7,10 +7,12 @@ namespace trawl::kube {
 
 namespace {
 
+bool same_owner(const Identity& a, const Identity& b) {
+  return a.name == b.name && a.kind() == b.kind() && a.namespace_() == b.namespace_();
+}
+
 bool same_identity(const Identity& a, const Identity& b) {
-  return a.name == b.name && a.namespace_ == b.namespace_ && a.kind == b.kind &&
-         a.workload_kind == b.workload_kind && a.workload_name == b.workload_name &&
-         a.labels == b.labels && a.services == b.services;
+  return a.name == b.name && (a.common == b.common || *a.common == *b.common);
 }
 
 const OwnerRef* controller_of(const Meta& m) {
@@ -29,7 +31,7 @@ std::string_view label(const Labels& labels, std::string_view key) {
 
 std::vector<std::string> Identity::services_for(uint16_t port) const {
   std::vector<std::string> listing, all;
-  for (const auto& [name, ports] : services) {
+  for (const auto& [name, ports] : common->services) {
     all.push_back(name);
     if (std::find(ports.begin(), ports.end(), int(port)) != ports.end()) listing.push_back(name);
   }
@@ -107,20 +109,20 @@ void NameHistory::owned_pods(std::string_view kind, const Meta& owner,
 
 void NameHistory::update_addresses(const std::string& key, int64_t at_us) {
   auto it = objects_.find(key);
-  std::vector<std::string> now;
-  std::shared_ptr<const Identity> identity;
+  Held now;
   int64_t created = 0;
   if (it != objects_.end()) {
-    now = addresses_of(it->second);
-    identity = identity_of(key, it->second);
+    now.addresses = addresses_of(it->second);
+    now.identity = identity_of(key, it->second);
     created = meta_of(it->second).created_us;
   }
-  std::vector<std::string>& held = held_[key];
-  for (const std::string& a : held)
-    if (std::find(now.begin(), now.end(), a) == now.end()) release(timeline(a), key, at_us);
-  for (const std::string& a : now) claim(timeline(a), key, identity, at_us, created);
+  Held& held = held_[key];
+  for (const std::string& a : held.addresses)
+    if (std::find(now.addresses.begin(), now.addresses.end(), a) == now.addresses.end())
+      release(timeline(a), *held.identity, at_us);
+  for (const std::string& a : now.addresses) claim(timeline(a), now.identity, at_us, created);
   held = std::move(now);
-  if (held.empty()) held_.erase(key);
+  if (held.addresses.empty()) held_.erase(key);
 }
 
 NameHistory::Timeline& NameHistory::timeline(const std::string& address) {
@@ -143,28 +145,39 @@ std::vector<std::string> NameHistory::addresses_of(const Object& o) const {
   return {};
 }
 
-std::shared_ptr<const Identity> NameHistory::identity_of(const std::string& key,
-                                                         const Object& o) const {
-  auto id = std::make_shared<Identity>();
+std::shared_ptr<const Identity> NameHistory::identity_of(const std::string& key, const Object& o) {
   const Meta& m = meta_of(o);
-  id->name = m.name;
-  id->namespace_ = m.namespace_;
+  IdentityCommon c;
+  c.namespace_ = m.namespace_;
   if (std::holds_alternative<Pod>(o)) {
-    id->kind = "pod";
-    id->labels = m.labels;
-    std::tie(id->workload_kind, id->workload_name) = workload_of(m);
+    c.kind = "pod";
+    c.labels = m.labels;
+    std::tie(c.workload_kind, c.workload_name) = workload_of(m);
     if (auto s = pod_services_.find(key); s != pod_services_.end())
-      for (const auto& [slice, service] : s->second) id->services.push_back(service);
-    std::sort(id->services.begin(), id->services.end());
-    id->services.erase(std::unique(id->services.begin(), id->services.end()), id->services.end());
+      for (const auto& [slice, service] : s->second) c.services.push_back(service);
+    std::sort(c.services.begin(), c.services.end());
+    c.services.erase(std::unique(c.services.begin(), c.services.end()), c.services.end());
   } else if (std::holds_alternative<Service>(o)) {
-    id->kind = "service";
-    id->labels = m.labels;
-    id->services.push_back({m.name, {}});
+    c.kind = "service";
+    c.labels = m.labels;
+    c.services.push_back({m.name, {}});
   } else {
-    id->kind = "node";
+    c.kind = "node";
   }
-  return id;
+  return std::make_shared<const Identity>(Identity{m.name, shared(std::move(c))});
+}
+
+// The one copy of `c`: the pods of a workload differ only by name.
+std::shared_ptr<const IdentityCommon> NameHistory::shared(IdentityCommon c) {
+  std::string key = c.namespace_ + '\0' + c.kind + '\0' + c.workload_kind + '\0' + c.workload_name;
+  for (const auto& [k, v] : c.labels) key += '\0' + k + '=' + v;
+  for (const auto& [name, ports] : c.services) {
+    key += "\0\0" + name;
+    for (int p : ports) key += ',' + std::to_string(p);
+  }
+  auto [it, added] = commons_.try_emplace(std::move(key));
+  if (added) it->second = std::make_shared<const IdentityCommon>(std::move(c));
+  return it->second;
 }
 
 // The workload a pod belongs to: its controller, with a ReplicaSet resolved
@@ -188,12 +201,12 @@ std::pair<std::string, std::string> NameHistory::workload_of(const Meta& pod) co
   return {owner->kind, owner->name};
 }
 
-// `key` holds the address from `at_us` with `id` (from its creation, when
+// `id`'s owner holds the address from `at_us` (from its creation, when
 // nothing later is known of the address: a listed object was there before
 // it was listed).
-void NameHistory::claim(Timeline& t, const std::string& key, std::shared_ptr<const Identity> id,
-                        int64_t at_us, int64_t created_us) {
-  if (!t.empty() && t.back().to_us == INT64_MAX && t.back().owner == key) {
+void NameHistory::claim(Timeline& t, const std::shared_ptr<const Identity>& id, int64_t at_us,
+                        int64_t created_us) {
+  if (!t.empty() && t.back().to_us == INT64_MAX && same_owner(*t.back().identity, *id)) {
     if (same_identity(*t.back().identity, *id)) return;
     t.back().to_us = at_us;  // the same owner, changed (labels, services): a new span
   } else {
@@ -202,11 +215,11 @@ void NameHistory::claim(Timeline& t, const std::string& key, std::shared_ptr<con
     if (created_us > 0 && created_us < at_us) at_us = std::max(created_us, known_until);
   }
   if (!t.empty() && t.back().from_us >= t.back().to_us) t.pop_back();  // nothing held it
-  t.push_back({at_us, INT64_MAX, key, std::move(id)});
+  t.push_back({at_us, INT64_MAX, id});
 }
 
-void NameHistory::release(Timeline& t, const std::string& key, int64_t at_us) {
-  if (t.empty() || t.back().owner != key || t.back().to_us != INT64_MAX) return;
+void NameHistory::release(Timeline& t, const Identity& owner, int64_t at_us) {
+  if (t.empty() || t.back().to_us != INT64_MAX || !same_owner(*t.back().identity, owner)) return;
   t.back().to_us = std::max(at_us, t.back().from_us);
   if (t.back().from_us == t.back().to_us) t.pop_back();
 }

@@ -16,14 +16,29 @@
 
 namespace trawl::kube {
 
-// What an address was, as an entry's src or dst shows it (entry.md).
-struct Identity {
-  std::string name, namespace_;
+// What the pods of one workload have in common (or a service, or a node):
+// one copy, shared by every span that shows it.
+struct IdentityCommon {
+  std::string namespace_;
   std::string kind;  // pod, service, node
   std::string workload_kind, workload_name;
   Labels labels;
   // Services whose endpoints include the pod, with the ports they list (none: any).
   std::vector<std::pair<std::string, std::vector<int>>> services;
+  bool operator==(const IdentityCommon&) const = default;
+};
+
+// What an address was, as an entry's src or dst shows it (entry.md).
+struct Identity {
+  std::string name;
+  std::shared_ptr<const IdentityCommon> common;
+
+  const std::string& namespace_() const { return common->namespace_; }
+  const std::string& kind() const { return common->kind; }
+  const std::string& workload_kind() const { return common->workload_kind; }
+  const std::string& workload_name() const { return common->workload_name; }
+  const Labels& labels() const { return common->labels; }
+  bool has_services() const { return !common->services.empty(); }
   // The Services to show for a connection to or from `port`: those listing the
   // port, else all of them.
   std::vector<std::string> services_for(uint16_t port) const;
@@ -46,8 +61,11 @@ class NameHistory {
 
  private:
   struct Span {
-    int64_t from_us, to_us;  // [from, to); to = INT64_MAX while it lasts
-    std::string owner;       // the object's key
+    int64_t from_us, to_us;                    // [from, to); to = INT64_MAX while it lasts
+    std::shared_ptr<const Identity> identity;  // also names the owner
+  };
+  struct Held {  // what an object holds now
+    std::vector<std::string> addresses;
     std::shared_ptr<const Identity> identity;
   };
   using Timeline = std::vector<Span>;  // in time order, not overlapping
@@ -65,16 +83,19 @@ class NameHistory {
   Timeline& timeline(const std::string& address);
   // "ip", or "ip|port" for a hostNetwork pod's ports.
   std::vector<std::string> addresses_of(const Object& o) const;
-  std::shared_ptr<const Identity> identity_of(const std::string& key, const Object& o) const;
+  std::shared_ptr<const Identity> identity_of(const std::string& key, const Object& o);
   std::pair<std::string, std::string> workload_of(const Meta& pod) const;
-  static void claim(Timeline& t, const std::string& key, std::shared_ptr<const Identity> id,
-                    int64_t at_us, int64_t created_us);
-  static void release(Timeline& t, const std::string& key, int64_t at_us);
+  std::shared_ptr<const IdentityCommon> shared(IdentityCommon common);
+  static void claim(Timeline& t, const std::shared_ptr<const Identity>& id, int64_t at_us,
+                    int64_t created_us);
+  static void release(Timeline& t, const Identity& owner, int64_t at_us);
   static const Span* at(const Timeline& t, int64_t ts_us);
 
   std::map<std::string, Object> objects_;  // the objects now, by key
   // The addresses each object holds now ("ip" or "ip|port"), to release them.
-  std::map<std::string, std::vector<std::string>> held_;
+  std::map<std::string, Held> held_;
+  // Every IdentityCommon made, by content, so equal ones are one.
+  std::map<std::string, std::shared_ptr<const IdentityCommon>> commons_;
   std::map<std::string, Timeline, std::less<>> by_ip_;
   std::map<std::string, Timeline, std::less<>> by_ip_port_;  // hostNetwork pods' ports
   // Endpoint slices: the pods each lists, and each pod's services by slice.

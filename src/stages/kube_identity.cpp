@@ -16,20 +16,20 @@ constexpr SideFields kDst{F::kDstName,     F::kDstNamespace, F::kDstKind,
 
 void name_side(EntryContext& c, const SideFields& f, const kube::Identity& id, uint16_t port) {
   c.set(f.name, id.name);
-  if (!id.namespace_.empty()) c.set(f.namespace_, id.namespace_);
-  c.set(f.kind, id.kind);
-  if (!id.workload_kind.empty()) {
+  if (!id.namespace_().empty()) c.set(f.namespace_, id.namespace_());
+  c.set(f.kind, id.kind());
+  if (!id.workload_kind().empty()) {
     Json workload = Json::object();
-    workload.set("kind", id.workload_kind);
-    workload.set("name", id.workload_name);
+    workload.set("kind", id.workload_kind());
+    workload.set("name", id.workload_name());
     c.set(f.workload, std::move(workload));
   }
-  if (!id.labels.empty()) {
+  if (!id.labels().empty()) {
     Json labels = Json::object();
-    for (const auto& [k, v] : id.labels) labels.set(k, v);
+    for (const auto& [k, v] : id.labels()) labels.set(k, v);
     c.set(f.labels, std::move(labels));
   }
-  if (!id.services.empty()) {
+  if (id.has_services()) {
     Json services = Json::array();
     for (std::string& s : id.services_for(port)) services.push(std::move(s));
     c.set(f.services, std::move(services));

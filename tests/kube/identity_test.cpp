@@ -28,7 +28,7 @@ Other owned(std::string kind, std::string name, OwnerRef owner) {
 
 std::string name_at(const NameHistory& h, std::string_view ip, uint16_t port, int64_t ts) {
   const Identity* id = h.lookup(ip, port, ts);
-  return id ? id->kind + ":" + id->name : "-";
+  return id ? id->kind() + ":" + id->name : "-";
 }
 
 TEST(KubeNameHistory, AReusedPodAddressNamesEachPodInItsOwnTime) {
@@ -58,8 +58,8 @@ TEST(KubeNameHistory, AChangedPodKeepsWhatItWasOnEarlierEntries) {
   h.apply(pod("web-1", "10.1.1.7", 0, {{"app", "web"}}), false, 150);  // no change: no new span
   h.apply(pod("web-1", "10.1.1.7", 0, {{"app", "web"}, {"track", "canary"}}), false, 200);
   EXPECT_EQ(h.spans(), 2u);
-  EXPECT_EQ(h.lookup("10.1.1.7", 80, 150)->labels, (Labels{{"app", "web"}}));
-  EXPECT_EQ(h.lookup("10.1.1.7", 80, 250)->labels, (Labels{{"app", "web"}, {"track", "canary"}}));
+  EXPECT_EQ(h.lookup("10.1.1.7", 80, 150)->labels(), (Labels{{"app", "web"}}));
+  EXPECT_EQ(h.lookup("10.1.1.7", 80, 250)->labels(), (Labels{{"app", "web"}, {"track", "canary"}}));
 }
 
 TEST(KubeNameHistory, WorkloadsThroughReplicaSetsAndJobs) {
@@ -70,23 +70,23 @@ TEST(KubeNameHistory, WorkloadsThroughReplicaSetsAndJobs) {
           false, 100);
   const Identity* id = h.lookup("10.1.1.2", 80, 150);
   ASSERT_TRUE(id);
-  EXPECT_EQ(id->workload_kind, "Deployment");
-  EXPECT_EQ(id->workload_name, "checkout");
+  EXPECT_EQ(id->workload_kind(), "Deployment");
+  EXPECT_EQ(id->workload_name(), "checkout");
   // Once the ReplicaSet is known, its owner decides.
   h.apply(owned("ReplicaSet", "checkout-7d9c8", {"Deployment", "checkout-v2", true}), false, 200);
-  EXPECT_EQ(h.lookup("10.1.1.2", 80, 250)->workload_name, "checkout-v2");
-  EXPECT_EQ(h.lookup("10.1.1.2", 80, 150)->workload_name, "checkout");
+  EXPECT_EQ(h.lookup("10.1.1.2", 80, 250)->workload_name(), "checkout-v2");
+  EXPECT_EQ(h.lookup("10.1.1.2", 80, 150)->workload_name(), "checkout");
   // A Job's pod belongs to the CronJob; a StatefulSet's to it; a bare pod to none.
   h.apply(owned("Job", "backup-28000", {"CronJob", "backup", true}), false, 300);
   h.apply(pod("backup-28000-abcde", "10.1.1.3", 0, {}, {{"Job", "backup-28000", true}}), false,
           300);
   h.apply(pod("db-0", "10.1.1.4", 0, {}, {{"StatefulSet", "db", true}}), false, 300);
   h.apply(pod("debug", "10.1.1.5"), false, 300);
-  EXPECT_EQ(h.lookup("10.1.1.3", 80, 350)->workload_kind + "/" +
-                h.lookup("10.1.1.3", 80, 350)->workload_name,
+  EXPECT_EQ(h.lookup("10.1.1.3", 80, 350)->workload_kind() + "/" +
+                h.lookup("10.1.1.3", 80, 350)->workload_name(),
             "CronJob/backup");
-  EXPECT_EQ(h.lookup("10.1.1.4", 80, 350)->workload_kind, "StatefulSet");
-  EXPECT_EQ(h.lookup("10.1.1.5", 80, 350)->workload_kind, "");
+  EXPECT_EQ(h.lookup("10.1.1.4", 80, 350)->workload_kind(), "StatefulSet");
+  EXPECT_EQ(h.lookup("10.1.1.5", 80, 350)->workload_kind(), "");
 }
 
 TEST(KubeNameHistory, ServicesNodesAndHostNetworkPods) {
@@ -110,15 +110,15 @@ TEST(KubeNameHistory, ServicesNodesAndHostNetworkPods) {
   h.apply(admin, false, 200);
   const Identity* service = h.lookup("10.96.0.9", 80, 150);
   ASSERT_TRUE(service);
-  EXPECT_EQ(service->kind, "service");
+  EXPECT_EQ(service->kind(), "service");
   EXPECT_EQ(service->services_for(80), std::vector<std::string>{"web"});
-  EXPECT_EQ(service->labels, (Labels{{"tier", "front"}}));
+  EXPECT_EQ(service->labels(), (Labels{{"tier", "front"}}));
   const Identity* web1 = h.lookup("10.1.1.7", 8080, 250);
   EXPECT_EQ(web1->services_for(8080), (std::vector<std::string>{"web"}));
   EXPECT_EQ(web1->services_for(9000), (std::vector<std::string>{"admin"}));
   EXPECT_EQ(web1->services_for(43210), (std::vector<std::string>{"admin", "web"}));
-  EXPECT_TRUE(h.lookup("10.1.1.7", 8080, 150)->services.empty());  // before the slices
-  EXPECT_TRUE(h.lookup("10.1.1.8", 8080, 250)->services.empty());
+  EXPECT_FALSE(h.lookup("10.1.1.7", 8080, 150)->has_services());  // before the slices
+  EXPECT_FALSE(h.lookup("10.1.1.8", 8080, 250)->has_services());
   h.apply(slice, true, 300);
   EXPECT_EQ(h.lookup("10.1.1.7", 8080, 350)->services_for(8080),
             (std::vector<std::string>{"admin"}));
@@ -135,7 +135,7 @@ TEST(KubeNameHistory, ServicesNodesAndHostNetworkPods) {
   h.apply(exporter, false, 100);
   EXPECT_EQ(name_at(h, "10.77.0.1", 9100, 150), "pod:node-exporter-abc");
   EXPECT_EQ(name_at(h, "10.77.0.1", 22, 150), "node:n1");
-  EXPECT_EQ(h.lookup("10.77.0.1", 9100, 150)->namespace_, "monitoring");
+  EXPECT_EQ(h.lookup("10.77.0.1", 9100, 150)->namespace_(), "monitoring");
   h.apply(exporter, true, 500);
   EXPECT_EQ(name_at(h, "10.77.0.1", 9100, 600), "node:n1");
   EXPECT_EQ(name_at(h, "10.77.0.1", 9100, 450), "pod:node-exporter-abc");

@@ -51,7 +51,7 @@ TEST(KubeNamesFile, ATypedListsItemsTakeItsKind) {
   auto h = load_names(f.path.string());
   const Identity* id = h->lookup("10.96.0.7", 5432, kJan1 + 1);
   ASSERT_TRUE(id);
-  EXPECT_EQ(id->kind, "service");
+  EXPECT_EQ(id->kind(), "service");
   EXPECT_EQ(id->name, "db");
 }
 
