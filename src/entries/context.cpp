@@ -33,13 +33,55 @@ bool fits_context_type(ContextType type, const Json& value) {
   return false;
 }
 
+int context_side(ContextField f) {
+  std::string_view group = context_field_info(f).group;
+  return group == "src" ? 0 : group == "dst" ? 1 : -1;
+}
+
+std::shared_ptr<const SharedContextFields> SharedContextFields::make(
+    std::vector<std::pair<ContextField, Json>> fields) {
+  if (fields.empty()) return nullptr;
+  auto out = std::make_shared<SharedContextFields>();
+  int side = context_side(fields.front().first);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const auto& [f, value] = fields[i];
+    if (f >= ContextField::kCount || context_side(f) != side || side < 0 ||
+        (i > 0 && !(fields[i - 1].first < f)) || value.is_null() ||
+        !fits_context_type(context_field_info(f).type, value))
+      return nullptr;
+    out->json += ",";
+    Json(context_field_info(f).key).write(out->json);
+    out->json += ":";
+    value.write(out->json);
+  }
+  out->fields = std::move(fields);
+  return out;
+}
+
+size_t EntryContext::size() const {
+  return fields_.size() + (shared_[0] ? shared_[0]->fields.size() : 0) +
+         (shared_[1] ? shared_[1]->fields.size() : 0);
+}
+
 const Json* EntryContext::get(ContextField f) const {
   for (const Field& field : fields_)
     if (field.first == f) return &field.second;
+  int side = f < ContextField::kCount ? context_side(f) : -1;
+  if (side >= 0 && shared_[side])
+    for (const Field& field : shared_[side]->fields)
+      if (field.first == f) return &field.second;
   return nullptr;
 }
 
+void EntryContext::unshare(int side) {
+  if (!shared_[side]) return;
+  std::shared_ptr<const SharedContextFields> block = std::move(shared_[side]);
+  for (const Field& field : block->fields) set(field.first, field.second);
+}
+
 bool EntryContext::set(ContextField f, Json value) {
+  if (f < ContextField::kCount)
+    if (int side = context_side(f); side >= 0) unshare(side);
   auto at = std::lower_bound(fields_.begin(), fields_.end(), f,
                              [](const Field& field, ContextField g) { return field.first < g; });
   bool here = at != fields_.end() && at->first == f;
@@ -54,6 +96,22 @@ bool EntryContext::set(ContextField f, Json value) {
   else
     fields_.insert(at, Field{f, std::move(value)});
   return true;
+}
+
+void EntryContext::share(int side, std::shared_ptr<const SharedContextFields> fields) {
+  if (fields)
+    std::erase_if(fields_, [&](const Field& own) {
+      for (const Field& f : fields->fields)
+        if (f.first == own.first) return true;
+      return false;
+    });
+  shared_[side] = std::move(fields);
+}
+
+void EntryContext::clear() {
+  fields_.clear();
+  shared_[0].reset();
+  shared_[1].reset();
 }
 
 }  // namespace trawl

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -62,21 +64,65 @@ const ContextFieldInfo& context_field_info(ContextField f);
 // Whether a JSON value may be stored as a field of this type.
 bool fits_context_type(ContextType type, const Json& value);
 
-// The context fields an entry has, in declaration order.
+// Context fields made once and shown by many entries (an address's identity):
+// fields of src or of dst, in declaration order, and their JSON text as they
+// are written in that object, each after a comma.
+struct SharedContextFields {
+  std::vector<std::pair<ContextField, Json>> fields;
+  std::string json;
+  // Null when `fields` is empty, not of one side, or a value has the wrong type.
+  static std::shared_ptr<const SharedContextFields> make(
+      std::vector<std::pair<ContextField, Json>> fields);
+};
+
+// The context fields an entry has, in declaration order: its own, and those
+// it shares with other entries (a side's identity, written as one text).
 class EntryContext {
  public:
   using Field = std::pair<ContextField, Json>;
 
-  bool empty() const { return fields_.empty(); }
-  const std::vector<Field>& fields() const { return fields_; }
+  bool empty() const { return fields_.empty() && !shared_[0] && !shared_[1]; }
+  size_t size() const;
+  // Calls f(field, value) for every field, own and shared, in declaration order.
+  template <typename F>
+  void for_each(F&& f) const;
   const Json* get(ContextField f) const;
   // Sets the field; a null value removes it. False (and nothing set) when the
-  // value does not have the field's type.
+  // value does not have the field's type. A field of shared ones makes them own.
   bool set(ContextField f, Json value);
-  void clear() { fields_.clear(); }
+  // Shares `fields` as src's (side 0) or dst's (side 1); own fields they also
+  // hold are dropped.
+  void share(int side, std::shared_ptr<const SharedContextFields> fields);
+  const SharedContextFields* shared(int side) const { return shared_[side].get(); }
+  // Own fields only, in declaration order.
+  const std::vector<Field>& own() const { return fields_; }
+  void clear();
 
  private:
+  void unshare(int side);
   std::vector<Field> fields_;
+  std::shared_ptr<const SharedContextFields> shared_[2];
 };
+
+// The side (0 src, 1 dst) a field belongs to, or -1.
+int context_side(ContextField f);
+
+template <typename F>
+void EntryContext::for_each(F&& f) const {
+  static const std::vector<Field> kNone;
+  const std::vector<Field>* lists[3] = {&fields_, shared_[0] ? &shared_[0]->fields : &kNone,
+                                        shared_[1] ? &shared_[1]->fields : &kNone};
+  size_t at[3] = {0, 0, 0};
+  while (true) {
+    int next = -1;
+    for (int i = 0; i < 3; ++i)
+      if (at[i] < lists[i]->size() &&
+          (next < 0 || (*lists[i])[at[i]].first < (*lists[next])[at[next]].first))
+        next = i;
+    if (next < 0) return;
+    const Field& field = (*lists[next])[at[next]++];
+    f(field.first, field.second);
+  }
+}
 
 }  // namespace trawl

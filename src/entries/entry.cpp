@@ -127,22 +127,31 @@ class EntryWriter : public JsonWriter {
   }
   // The context fields of one group (entries/context.h), each after a comma
   // unless `open` (its object was just opened).
+  // A side's shared fields are written as their one text, in their place.
   void context_fields(const EntryContext& context, std::string_view group, bool open) {
-    for (const auto& [field, value] : context.fields()) {
+    int side = group == "src" ? 0 : group == "dst" ? 1 : -1;
+    const SharedContextFields* shared = side >= 0 ? context.shared(side) : nullptr;
+    for (const auto& [field, value] : context.own()) {
       const ContextFieldInfo& info = context_field_info(field);
       if (info.group != group) continue;
+      if (shared && shared->fields.front().first < field) {
+        literal(shared->json);  // (each of its fields after a comma: src and dst are open)
+        shared = nullptr;
+        open = false;
+      }
       if (!open) literal(",");
       open = false;
       string(info.key);
       literal(":");
       json(value);
     }
+    if (shared) literal(shared->json);
   }
   // The groups that are objects of their own (node, cluster, capture, trace);
   // fields are in declaration order, so a group's fields come together.
   void context_groups(const EntryContext& context) {
     std::string_view written;
-    for (const auto& [field, value] : context.fields()) {
+    for (const auto& [field, value] : context.own()) {
       std::string_view group = context_field_info(field).group;
       if (group == "src" || group == "dst" || group == written) continue;
       written = group;

@@ -29,6 +29,12 @@ std::string_view label(const Labels& labels, std::string_view key) {
 
 }  // namespace
 
+bool Identity::lists_port(uint16_t port) const {
+  for (const auto& [name, ports] : common->services)
+    if (std::find(ports.begin(), ports.end(), int(port)) != ports.end()) return true;
+  return false;
+}
+
 std::vector<std::string> Identity::services_for(uint16_t port) const {
   std::vector<std::string> listing, all;
   for (const auto& [name, ports] : common->services) {

@@ -39,6 +39,8 @@ struct Identity {
   const std::string& workload_name() const { return common->workload_name; }
   const Labels& labels() const { return common->labels; }
   bool has_services() const { return !common->services.empty(); }
+  // Whether a service lists `port`.
+  bool lists_port(uint16_t port) const;
   // The Services to show for a connection to or from `port`: those listing the
   // port, else all of them.
   std::vector<std::string> services_for(uint16_t port) const;

@@ -1,5 +1,7 @@
 #include "stages/kube_identity.h"
 
+#include <unordered_map>
+
 namespace trawl {
 
 namespace {
@@ -9,46 +11,76 @@ using F = ContextField;
 struct SideFields {
   F name, namespace_, kind, workload, labels, services;
 };
-constexpr SideFields kSrc{F::kSrcName,     F::kSrcNamespace, F::kSrcKind,
-                          F::kSrcWorkload, F::kSrcLabels,    F::kSrcServices};
-constexpr SideFields kDst{F::kDstName,     F::kDstNamespace, F::kDstKind,
-                          F::kDstWorkload, F::kDstLabels,    F::kDstServices};
+constexpr SideFields kSides[2] = {
+    {F::kSrcName, F::kSrcNamespace, F::kSrcKind, F::kSrcWorkload, F::kSrcLabels, F::kSrcServices},
+    {F::kDstName, F::kDstNamespace, F::kDstKind, F::kDstWorkload, F::kDstLabels, F::kDstServices}};
 
-void name_side(EntryContext& c, const SideFields& f, const kube::Identity& id, uint16_t port) {
-  c.set(f.name, id.name);
-  if (!id.namespace_().empty()) c.set(f.namespace_, id.namespace_());
-  c.set(f.kind, id.kind());
+// The context fields of one side, in declaration order.
+std::vector<EntryContext::Field> side_fields(const SideFields& f, const kube::Identity& id,
+                                             uint16_t port) {
+  std::vector<EntryContext::Field> out;
+  out.emplace_back(f.name, id.name);
+  if (!id.namespace_().empty()) out.emplace_back(f.namespace_, id.namespace_());
+  out.emplace_back(f.kind, id.kind());
   if (!id.workload_kind().empty()) {
     Json workload = Json::object();
     workload.set("kind", id.workload_kind());
     workload.set("name", id.workload_name());
-    c.set(f.workload, std::move(workload));
+    out.emplace_back(f.workload, std::move(workload));
   }
   if (!id.labels().empty()) {
     Json labels = Json::object();
     for (const auto& [k, v] : id.labels()) labels.set(k, v);
-    c.set(f.labels, std::move(labels));
+    out.emplace_back(f.labels, std::move(labels));
   }
   if (id.has_services()) {
     Json services = Json::array();
     for (std::string& s : id.services_for(port)) services.push(std::move(s));
-    c.set(f.services, std::move(services));
+    out.emplace_back(f.services, std::move(services));
   }
+  return out;
 }
 
+// An identity's fields are made and written once, then shared by every entry
+// that shows it (on that side, with that port if a service lists it).
 class KubeIdentityStage : public EntryStage {
  public:
   explicit KubeIdentityStage(std::shared_ptr<const kube::NameHistory> h) : history_(std::move(h)) {}
   bool process(Entry& e) override {
-    if (const kube::Identity* id = history_->lookup(e.src.ip, e.src.port, e.timestamp_us))
-      name_side(e.context, kSrc, *id, e.src.port);
-    if (const kube::Identity* id = history_->lookup(e.dst.ip, e.dst.port, e.timestamp_us))
-      name_side(e.context, kDst, *id, e.dst.port);
+    name_side(e, 0, e.src);
+    name_side(e, 1, e.dst);
     return true;
   }
 
  private:
+  struct Key {
+    const kube::Identity* identity;
+    int side;
+    uint16_t listed_port;  // 0: no service lists the port
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return std::hash<const void*>()(k.identity) ^ (size_t(k.side) << 17) ^ k.listed_port;
+    }
+  };
+  static constexpr size_t kMaxCached = 1 << 16;
+
+  void name_side(Entry& e, int side, const EntryEndpoint& ep) {
+    const kube::Identity* id = history_->lookup(ep.ip, ep.port, e.timestamp_us);
+    if (!id) return;
+    Key key{id, side, id->lists_port(ep.port) ? ep.port : uint16_t(0)};
+    auto it = cache_.find(key);
+    if (it == cache_.end()) {
+      if (cache_.size() >= kMaxCached) cache_.clear();
+      it = cache_.emplace(key, SharedContextFields::make(side_fields(kSides[side], *id, ep.port)))
+               .first;
+    }
+    e.context.share(side, it->second);
+  }
+
   std::shared_ptr<const kube::NameHistory> history_;
+  std::unordered_map<Key, std::shared_ptr<const SharedContextFields>, KeyHash> cache_;
 };
 
 }  // namespace

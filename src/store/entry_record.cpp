@@ -98,13 +98,13 @@ void set_padded_text(Json& j, std::string_view s) {
 }
 
 void put_context(const EntryContext& context, std::string& out) {
-  put_varint(out, context.fields().size());
-  for (const auto& [field, value] : context.fields()) {
+  put_varint(out, context.size());
+  context.for_each([&out](ContextField field, const Json& value) {
     put_varint(out, uint64_t(field));
     size_t json = open_length(out);
     value.write(out);
     close_length(out, json);
-  }
+  });
 }
 
 // A field this release does not know (a later one wrote it) is skipped.
