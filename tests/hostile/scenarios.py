@@ -470,10 +470,12 @@ def gzip_pipelines(t, trawl, work, repo):
     drops_while_open = [0]
     sending = [True]
 
+    def refused(st):  # (a stats read that failed under load counts nothing)
+        return st.get("loss", {}).get("memory_budget_drops", 0)
+
     def watch():
         while sending[0]:
-            st = w.stats()
-            drops_while_open[0] = max(drops_while_open[0], st["loss"]["memory_budget_drops"])
+            drops_while_open[0] = max(drops_while_open[0], refused(w.stats()))
             time.sleep(0.5)
 
     watcher = threading.Thread(target=watch)
@@ -492,7 +494,7 @@ def gzip_pipelines(t, trawl, work, repo):
     # stay open until it has caught up with the refusals (or 15 s passed).
     for _ in range(30):
         st = w.stats()
-        drops_while_open[0] = max(drops_while_open[0], st["loss"]["memory_budget_drops"])
+        drops_while_open[0] = max(drops_while_open[0], refused(st))
         if drops_while_open[0] > 0:
             break
         time.sleep(0.5)
@@ -514,7 +516,10 @@ def gzip_pipelines(t, trawl, work, repo):
     t.figure("gzip_entries", page["count"])
     if drops == 0:
         t.check(page["count"] == 1024, f"every request is an entry once the connections close ({page['count']})")
-    t.check(all(e.get("error") == "no response" for e in page["entries"]), "each says it had no response")
+    # Packets the kernel dropped under load leave gaps, which an entry names first.
+    said = {"no response"} | ({"gap in stream"} if drops else set())
+    t.check(all(e.get("error") in said for e in page["entries"]),
+            "each says it had no response" + (" (or a gap: the kernel dropped packets)" if drops else ""))
     cut = sum(1 for e in page["entries"] if e["request"].get("bodyTruncated"))
     t.check(cut > 0 and st["loss"]["bodies_truncated"] >= cut,
             f"bodies cut are marked and counted ({cut} marked, {st['loss']['bodies_truncated']} counted)")
