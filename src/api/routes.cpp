@@ -6,9 +6,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "api/store_replies.h"
+#include "base/clock.h"
 #include "pipeline/pipeline.h"
 #include "query/kfl.h"
 
@@ -91,6 +93,7 @@ not found next to the binary (<code>make ui</code> builds it); the API is:</p>
 <li><a href="/api/entries?limit=20">/api/entries</a>?q=KFL&amp;limit=&amp;before=&amp;after= (newest first)</li>
 <li>/api/entries/{id}, /api/entries/{id}/pcap</li>
 <li><a href="/api/validate?q=http">/api/validate</a>?q=KFL</li>
+<li><a href="/api/names">/api/names</a>[?ip=]: Kubernetes names over time</li>
 <li><a href="/api/stats">/api/stats</a>: capture, loss, store and protocol counters</li>
 <li><a href="/metrics">/metrics</a>: Prometheus</li>
 <li>WebSocket /api/stream: send a KFL query, receive matching entries live</li>
@@ -249,6 +252,7 @@ Reply metrics(Worker& worker, const ApiCounters* counters) {
               "\n" + name + " " + std::to_string(field(m.section, m.key)) + "\n";
   }
   stage_drops(s, r.body);
+  if (const kube::NamesKeeper* names = worker.names()) names->render_metrics(r.body, wall_clock_us());
   if (counters) counters->write_metrics(r.body);
   return r;
 }
@@ -264,6 +268,21 @@ Reply validate(const Target& t) {
   o.set("line", error.line);
   o.set("column", error.column);
   return text_reply("application/json", json_text(o));
+}
+
+// The name history (what `--names` reads), or one address's owners (?ip=).
+Reply names(Worker& worker, const Target& t) {
+  const kube::NamesKeeper* keeper = worker.names();
+  if (!keeper) return error_reply(404, "no Kubernetes names: start with --kubeconfig or in a pod");
+  if (auto ip = t.params.find("ip"); ip != t.params.end())
+    return text_reply("application/json", json_text(keeper->timeline(ip->second)));
+  std::string text;
+  for (const std::string& path : keeper->history_files()) {
+    std::ifstream in(path, std::ios::binary);
+    text.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!text.empty() && text.back() != '\n') text += '\n';  // a line cut by a crash ends here
+  }
+  return text_reply("application/x-ndjson", std::move(text));
 }
 
 Routed answer(Reply r) {
@@ -289,6 +308,7 @@ Routed route_get(Worker& worker, const Target& t, const std::string& ui_dir,
   }
   if (t.path == "/metrics") return answer(metrics(worker, counters));
   if (t.path == "/api/validate") return answer(validate(t));
+  if (t.path == "/api/names") return answer(names(worker, t));
   if (t.path == "/api/entries") return entries_page(worker, t, counters);
   if (t.path.starts_with("/api/entries/"))
     return entry_by_id(worker, std::string_view(t.path).substr(13));

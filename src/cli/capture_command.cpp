@@ -1,6 +1,8 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <optional>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -9,6 +11,8 @@
 #include "cli/commands.h"
 #include "cli/pipeline_options.h"
 #include "cli/serve.h"
+#include "kube/cluster_watch.h"
+#include "kube/names_file.h"
 
 namespace trawl {
 
@@ -24,9 +28,46 @@ struct CaptureOptions {
   uint64_t max_age_hours = 168;
   uint64_t packet_mb = 512;
   PipelineOptions pipeline;
+  double kube_watch_idle_s = 180;
   bool no_packets = false;
   ServeOptions serve;
 };
+
+// The cluster to take names from: --kubeconfig, else the pod's own when
+// trawl runs in one; none otherwise.
+std::optional<kube::ClusterAccess> cluster_access(const PipelineOptions& o) {
+  if (!o.kubeconfig.empty()) {
+    try {
+      return kube::load_kubeconfig(o.kubeconfig, o.context);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(std::string("--kubeconfig: ") + e.what());
+    }
+  }
+  const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
+  if (!host || !*host) return std::nullopt;
+  try {
+    return kube::in_cluster_access();
+  } catch (const std::runtime_error& e) {
+    std::cerr << "trawl capture: in a pod, but " << e.what() << ": no Kubernetes names\n";
+    return std::nullopt;
+  }
+}
+
+// Live names: the keeper (its history in the data dir, after any --names
+// file) the identity stage reads; the watch is started by the caller.
+std::shared_ptr<kube::NamesKeeper> names_keeper(const CaptureOptions& o,
+                                                const std::string& data_dir) {
+  std::shared_ptr<kube::NameHistory> start;
+  if (!o.pipeline.names.empty()) {
+    try {
+      start = kube::load_names(o.pipeline.names);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(std::string("--names: ") + e.what());
+    }
+  }
+  std::filesystem::create_directories(data_dir);
+  return std::make_shared<kube::NamesKeeper>(std::move(start), data_dir + "/names.jsonl");
+}
 
 int run_capture(const CaptureOptions& o) {
   block_stop_signals();
@@ -49,8 +90,19 @@ int run_capture(const CaptureOptions& o) {
   s.keep_packets = !o.no_packets;
   std::unique_ptr<ProtoSchema> schema;  // outlives the worker
   try {
-    apply_pipeline_options(o.pipeline, s.pipeline, schema);
+    std::optional<kube::ClusterAccess> cluster = cluster_access(o.pipeline);
+    if (cluster) s.names = names_keeper(o, s.data_dir);
+    apply_pipeline_options(o.pipeline, s.pipeline, schema,
+                           s.names ? s.names->feed() : nullptr);
     Worker worker(s);
+    std::unique_ptr<kube::ClusterWatch> watch;
+    if (cluster) {
+      kube::WatchSettings ws;
+      ws.idle = std::chrono::milliseconds(int64_t(o.kube_watch_idle_s * 1000));
+      std::cerr << "trawl: Kubernetes names from " << cluster->server << " (context "
+                << cluster->context << ")\n";
+      watch = std::make_unique<kube::ClusterWatch>(*cluster, *s.names, ws);
+    }
     worker.start_capture();
     std::string where = o.interfaces.empty() ? "every interface" : "";
     for (const auto& i : o.interfaces) where += (where.empty() ? "" : ", ") + i;
@@ -176,6 +228,11 @@ void add_capture_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   c->add_flag("--no-packets", o->no_packets, "keep entries only, not the packets behind them");
   add_pipeline_options(*c, o->pipeline);
+  c->add_option("--kube-watch-idle", o->kube_watch_idle_s,
+                "seconds a Kubernetes watch may send nothing, not even a bookmark, before it is "
+                "reopened")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 86400.0));
   c->add_option("--address", o->serve.address, "address the API listens on")->capture_default_str();
   c->add_option("--port", o->serve.port, "API port")->capture_default_str();
   add_serve_options(*c, o->serve);

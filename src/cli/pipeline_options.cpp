@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "kube/cluster_watch.h"
 #include "kube/names_file.h"
 #include "stages/kube_identity.h"
 #include "stages/query_stages.h"
@@ -33,6 +34,10 @@ void add_pipeline_options(CLI::App& c, PipelineOptions& o) {
                "history trawl saved, or what `kubectl get pods,services,endpointslices,nodes,"
                "replicasets,jobs -A -o json` prints; entries get src/dst name, namespace, kind, "
                "workload, labels and services");
+  c.add_option("--kubeconfig", o.kubeconfig,
+               "Kubernetes names from this cluster's API server (read: its objects as they are "
+               "now; capture: watched, kept in the data dir's names.jsonl)");
+  c.add_option("--context", o.context, "the kubeconfig's context (default: its current one)");
   c.add_option("--keep", o.keep,
                "KFL: only the entries it matches are numbered and kept; the others are dropped "
                "before any output (counted as entries.dropped_by_keep), e.g. "
@@ -45,8 +50,25 @@ void add_pipeline_options(CLI::App& c, PipelineOptions& o) {
 
 namespace {
 
+std::shared_ptr<kube::NameHistory> fixed_names(const PipelineOptions& o) {
+  if (!o.kubeconfig.empty()) {
+    try {
+      return kube::list_cluster(kube::load_kubeconfig(o.kubeconfig, o.context),
+                                std::chrono::seconds(60));
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(std::string("--kubeconfig: ") + e.what());
+    }
+  }
+  try {
+    return kube::load_names(o.names);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("--names: ") + e.what());
+  }
+}
+
 // The entry stages, in the order every entry takes them (architecture.md).
-std::vector<StageSpec> entry_stages(const PipelineOptions& o) {
+std::vector<StageSpec> entry_stages(const PipelineOptions& o,
+                                    std::shared_ptr<const kube::NameFeed> live_names) {
   std::vector<StageSpec> stages;
   auto add = [&stages](const char* option, auto make) {
     try {
@@ -55,12 +77,12 @@ std::vector<StageSpec> entry_stages(const PipelineOptions& o) {
       throw std::runtime_error(std::string(option) + ": " + e.what());
     }
   };
-  if (!o.names.empty()) {  // first: the stages after it may filter by name
-    try {
-      stages.push_back(kube_identity_stage(kube::load_names(o.names)));
-    } catch (const std::runtime_error& e) {
-      throw std::runtime_error(std::string("--names: ") + e.what());
-    }
+  // First: the stages after it may filter by name.
+  if (live_names) {
+    stages.push_back(kube_identity_stage(std::move(live_names)));
+  } else if (!o.names.empty() || !o.kubeconfig.empty()) {
+    auto book = std::make_shared<kube::AddressBook>(fixed_names(o)->take_book());
+    stages.push_back(kube_identity_stage(std::make_shared<kube::NameFeed>(std::move(book))));
   }
   if (!o.keep.empty()) add("--keep", [&] { return keep_stage(o.keep); });
   if (!o.redact.empty()) add("--redact", [&] { return redact_stage(o.redact); });
@@ -70,12 +92,13 @@ std::vector<StageSpec> entry_stages(const PipelineOptions& o) {
 }  // namespace
 
 void apply_pipeline_options(const PipelineOptions& o, PipelineSettings& settings,
-                            std::unique_ptr<ProtoSchema>& schema) {
+                            std::unique_ptr<ProtoSchema>& schema,
+                            std::shared_ptr<const kube::NameFeed> live_names) {
   settings.dissect.max_body = o.max_body;
   settings.dissect.max_in_flight = o.max_in_flight;
   settings.memory_bytes = o.dissect_mb << 20;
   settings.flows.max_flows = o.max_flows;
-  settings.stages = entry_stages(o);
+  settings.stages = entry_stages(o, std::move(live_names));
   if (o.proto_descriptors.empty()) return;
   try {
     schema = ProtoSchema::load(o.proto_descriptors);

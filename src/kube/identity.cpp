@@ -59,7 +59,7 @@ bool NameHistory::store(const Object& o, bool deleted, std::string& key,
   if (deleted)
     objects_.erase(key);
   else
-    objects_.insert_or_assign(key, o);
+    trim_for_identity(objects_.insert_or_assign(key, o).first->second);
   return kind == "Pod" || kind == "Service" || kind == "Node";
 }
 
@@ -125,13 +125,13 @@ void NameHistory::update_addresses(const std::string& key, int64_t at_us) {
   Held& held = held_[key];
   for (const std::string& a : held.addresses)
     if (std::find(now.addresses.begin(), now.addresses.end(), a) == now.addresses.end())
-      release(timeline(a), *held.identity, at_us);
-  for (const std::string& a : now.addresses) claim(timeline(a), now.identity, at_us, created);
+      release(book_.timeline(a), *held.identity, at_us);
+  for (const std::string& a : now.addresses) claim(book_.timeline(a), now.identity, at_us, created);
   held = std::move(now);
   if (held.addresses.empty()) held_.erase(key);
 }
 
-NameHistory::Timeline& NameHistory::timeline(const std::string& address) {
+AddressBook::Timeline& AddressBook::timeline(const std::string& address) {
   return address.find('|') == std::string::npos ? by_ip_[address] : by_ip_port_[address];
 }
 
@@ -230,7 +230,7 @@ void NameHistory::release(Timeline& t, const Identity& owner, int64_t at_us) {
   if (t.back().from_us == t.back().to_us) t.pop_back();
 }
 
-const NameHistory::Span* NameHistory::at(const Timeline& t, int64_t ts_us) {
+const AddressBook::Span* AddressBook::at(const Timeline& t, int64_t ts_us) {
   auto it = std::upper_bound(t.begin(), t.end(), ts_us,
                              [](int64_t ts, const Span& s) { return ts < s.from_us; });
   if (it == t.begin()) return nullptr;
@@ -238,7 +238,7 @@ const NameHistory::Span* NameHistory::at(const Timeline& t, int64_t ts_us) {
   return ts_us < it->to_us ? &*it : nullptr;
 }
 
-const Identity* NameHistory::lookup(std::string_view ip, uint16_t port, int64_t ts_us) const {
+const Identity* AddressBook::lookup(std::string_view ip, uint16_t port, int64_t ts_us) const {
   if (!by_ip_port_.empty()) {
     std::string key = std::string(ip) + "|" + std::to_string(port);
     if (auto it = by_ip_port_.find(key); it != by_ip_port_.end())
@@ -249,11 +249,31 @@ const Identity* NameHistory::lookup(std::string_view ip, uint16_t port, int64_t 
   return nullptr;
 }
 
-size_t NameHistory::spans() const {
+size_t AddressBook::spans() const {
   size_t n = 0;
   for (const auto& [_, t] : by_ip_) n += t.size();
   for (const auto& [_, t] : by_ip_port_) n += t.size();
   return n;
+}
+
+const AddressBook::Timeline* AddressBook::find(std::string_view address) const {
+  auto& map = address.find('|') == std::string_view::npos ? by_ip_ : by_ip_port_;
+  auto it = map.find(address);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+const Object* NameHistory::find(const std::string& key) const {
+  auto it = objects_.find(key);
+  return it == objects_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> NameHistory::keys_of(std::string_view kind) const {
+  std::vector<std::string> out;
+  std::string prefix = std::string(kind) + "/";
+  for (auto it = objects_.lower_bound(prefix);
+       it != objects_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    out.push_back(it->first);
+  return out;
 }
 
 }  // namespace trawl::kube

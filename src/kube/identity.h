@@ -46,6 +46,37 @@ struct Identity {
   std::vector<std::string> services_for(uint16_t port) const;
 };
 
+// Every address's owners over time: what a lookup reads. Copied whole into the
+// snapshot the entry stages read, so a live update never blocks them.
+class AddressBook {
+ public:
+  struct Span {
+    int64_t from_us, to_us;                    // [from, to); to = INT64_MAX while it lasts
+    std::shared_ptr<const Identity> identity;  // also names the owner
+  };
+  using Timeline = std::vector<Span>;  // in time order, not overlapping
+
+  // The owner of ip:port at `ts_us`; nullptr when none is known.
+  const Identity* lookup(std::string_view ip, uint16_t port, int64_t ts_us) const;
+  // Addresses with a history, and the spans they hold (for budgets and stats).
+  size_t addresses() const { return by_ip_.size() + by_ip_port_.size(); }
+  size_t spans() const;
+  // "ip", or "ip|port" for a hostNetwork pod's port.
+  Timeline& timeline(const std::string& address);
+  // Calls fn(address, timeline) for every address, in order.
+  template <class Fn>
+  void for_each(Fn fn) const {
+    for (const auto& [a, t] : by_ip_) fn(a, t);
+    for (const auto& [a, t] : by_ip_port_) fn(a, t);
+  }
+  const Timeline* find(std::string_view address) const;
+
+ private:
+  static const Span* at(const Timeline& t, int64_t ts_us);
+  std::map<std::string, Timeline, std::less<>> by_ip_;
+  std::map<std::string, Timeline, std::less<>> by_ip_port_;  // hostNetwork pods' ports
+};
+
 class NameHistory {
  public:
   // An object as seen at `at_us` (listed, added, changed; `deleted`: gone).
@@ -56,25 +87,29 @@ class NameHistory {
   // pod with the ReplicaSet and endpoint slices after it in the list).
   void apply_list(const std::vector<Object>& objects, int64_t at_us);
   // The owner of ip:port at `ts_us`; nullptr when none is known.
-  const Identity* lookup(std::string_view ip, uint16_t port, int64_t ts_us) const;
-  // Addresses with a history, and the spans they hold (for budgets and stats).
-  size_t addresses() const { return by_ip_.size() + by_ip_port_.size(); }
-  size_t spans() const;
+  const Identity* lookup(std::string_view ip, uint16_t port, int64_t ts_us) const {
+    return book_.lookup(ip, port, ts_us);
+  }
+  const AddressBook& book() const { return book_; }
+  AddressBook take_book() { return std::move(book_); }
+  size_t addresses() const { return book_.addresses(); }
+  size_t spans() const { return book_.spans(); }
+
+  // The object kept under `key` (kind/namespace/name), or nullptr.
+  const Object* find(const std::string& key) const;
+  // The keys of the objects of `kind` kept now.
+  std::vector<std::string> keys_of(std::string_view kind) const;
+  static std::string key_of(std::string_view kind, const Meta& m);
 
  private:
-  struct Span {
-    int64_t from_us, to_us;                    // [from, to); to = INT64_MAX while it lasts
-    std::shared_ptr<const Identity> identity;  // also names the owner
-  };
+  using Span = AddressBook::Span;
+  using Timeline = AddressBook::Timeline;
   struct Held {  // what an object holds now
     std::vector<std::string> addresses;
     std::shared_ptr<const Identity> identity;
   };
-  using Timeline = std::vector<Span>;  // in time order, not overlapping
-
   using ServiceSpan = std::pair<std::string, std::vector<int>>;  // a service, its ports
 
-  static std::string key_of(std::string_view kind, const Meta& m);
   // Keeps the object (or forgets it); true for one that holds addresses. The
   // pods whose identity it may change are added to `touched`.
   bool store(const Object& o, bool deleted, std::string& key, std::vector<std::string>& touched);
@@ -82,7 +117,6 @@ class NameHistory {
                     std::vector<std::string>& touched);
   void owned_pods(std::string_view kind, const Meta& owner, std::vector<std::string>& out) const;
   void update_addresses(const std::string& key, int64_t at_us);
-  Timeline& timeline(const std::string& address);
   // "ip", or "ip|port" for a hostNetwork pod's ports.
   std::vector<std::string> addresses_of(const Object& o) const;
   std::shared_ptr<const Identity> identity_of(const std::string& key, const Object& o);
@@ -91,15 +125,13 @@ class NameHistory {
   static void claim(Timeline& t, const std::shared_ptr<const Identity>& id, int64_t at_us,
                     int64_t created_us);
   static void release(Timeline& t, const Identity& owner, int64_t at_us);
-  static const Span* at(const Timeline& t, int64_t ts_us);
 
   std::map<std::string, Object> objects_;  // the objects now, by key
   // The addresses each object holds now ("ip" or "ip|port"), to release them.
   std::map<std::string, Held> held_;
   // Every IdentityCommon made, by content, so equal ones are one.
   std::map<std::string, std::shared_ptr<const IdentityCommon>> commons_;
-  std::map<std::string, Timeline, std::less<>> by_ip_;
-  std::map<std::string, Timeline, std::less<>> by_ip_port_;  // hostNetwork pods' ports
+  AddressBook book_;
   // Endpoint slices: the pods each lists, and each pod's services by slice.
   std::map<std::string, std::vector<std::string>> slice_members_;
   std::map<std::string, std::map<std::string, ServiceSpan>> pod_services_;

@@ -29,23 +29,18 @@ void apply_list(simdjson::dom::element list, int64_t at_us, NameHistory& h,
   for (simdjson::dom::element item : items) {
     Object o;
     std::string error;
-    std::string_view kind;
-    if (!item_kind.empty() && item["kind"].get_string().get(kind)) {
-      // Typed list: the kind is the list's; parsed from text with it added.
-      std::string text = std::string(simdjson::to_string(item));
-      text.insert(1, "\"kind\":\"" + item_kind + "\"" + (text.size() > 2 ? "," : ""));
-      if (!parse_object(std::string_view(text), o, error))
-        throw std::runtime_error(path + ": item " + std::to_string(index) + ": " + error);
-    } else if (!parse_object(item, o, error)) {
+    if (!parse_object(item, o, error, item_kind))
       throw std::runtime_error(path + ": item " + std::to_string(index) + ": " + error);
-    }
     objects.push_back(std::move(o));
     ++index;
   }
   h.apply_list(objects, at_us);
 }
 
-void apply_history(std::string_view text, NameHistory& h, const std::string& path) {
+// `skipped`: when given, a line that is not a history event is counted there
+// instead of failing the file (trawl's own history, maybe cut by a crash).
+void apply_history(std::string_view text, NameHistory& h, const std::string& path,
+                   size_t* skipped = nullptr) {
   size_t number = 0;
   while (!text.empty()) {
     size_t end = std::min(text.find('\n'), text.size());
@@ -54,17 +49,25 @@ void apply_history(std::string_view text, NameHistory& h, const std::string& pat
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     auto fail = [&](const std::string& why) {
+      if (skipped) return void(++*skipped);
       throw std::runtime_error(path + ":" + std::to_string(number) + ": " + why);
     };
     WatchEvent e;
     std::string error, seen;
-    if (!parse_watch_event(line, e, error, &seen)) fail(error);
+    if (!parse_watch_event(line, e, error, &seen)) {
+      fail(error);
+      continue;
+    }
     using Type = WatchEvent::Type;
-    if (e.type != Type::kAdded && e.type != Type::kModified && e.type != Type::kDeleted)
+    if (e.type != Type::kAdded && e.type != Type::kModified && e.type != Type::kDeleted) {
       fail("a name history holds ADDED, MODIFIED and DELETED events");
-    if (seen.empty()) fail("no seenAt");
+      continue;
+    }
     int64_t at = parse_rfc3339_us(seen);
-    if (at == 0) fail("seenAt is not an RFC 3339 time");
+    if (at == 0) {
+      fail(seen.empty() ? "no seenAt" : "seenAt is not an RFC 3339 time");
+      continue;
+    }
     h.apply(e.object, e.type == Type::kDeleted, at);
   }
 }
@@ -82,10 +85,24 @@ bool is_history(std::string_view text) {
 
 }  // namespace
 
-std::shared_ptr<NameHistory> load_names(const std::string& path) {
+namespace {
+
+std::string whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot be read");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+size_t load_history_into(const std::string& path, NameHistory& history) {
+  size_t skipped = 0;
+  apply_history(whole_file(path), history, path, &skipped);
+  return skipped;
+}
+
+std::shared_ptr<NameHistory> load_names(const std::string& path) {
+  std::string text = whole_file(path);
   auto history = std::make_shared<NameHistory>();
   if (is_history(text)) {
     apply_history(text, *history, path);

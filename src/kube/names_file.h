@@ -15,4 +15,8 @@ namespace trawl::kube {
 // Throws std::runtime_error naming the file (and line) when it cannot be read.
 std::shared_ptr<NameHistory> load_names(const std::string& path);
 
+// trawl's own history file into `history`; lines that are not events (one cut
+// short by a crash) are skipped and counted. Throws when it cannot be read.
+size_t load_history_into(const std::string& path, NameHistory& history);
+
 }  // namespace trawl::kube

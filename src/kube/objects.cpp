@@ -159,12 +159,13 @@ bool parse_object(std::string_view json, Object& out, std::string& error) {
   return parse_object(e, out, error);
 }
 
-bool parse_object(element e, Object& out, std::string& error) {
+bool parse_object(element e, Object& out, std::string& error, std::string_view kind_if_absent) {
   if (!e.is_object()) {
     error = "not a JSON object";
     return false;
   }
   std::string kind = text(e, "kind");
+  if (kind.empty()) kind = kind_if_absent;
   Meta m = meta(e);
   if (kind.empty() || m.name.empty()) {
     error = "an object without kind or metadata.name";

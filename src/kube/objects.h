@@ -86,6 +86,18 @@ bool parse_object(std::string_view json, Object& out, std::string& error);
 const Meta& meta_of(const Object& o);
 std::string_view kind_of(const Object& o);
 
+// The object as JSON that parse_object reads back to the same object, with only
+// the fields identity reads (no uid or resourceVersion): what a name history
+// keeps of it, and what tells whether a change matters to identity.
+std::string object_json(const Object& o);
+
+// Drops what identity never reads again (uid, resourceVersion; the container
+// ports of a pod that is not hostNetwork), so a cluster's objects fit the budget.
+void trim_for_identity(Object& o);
+
+// "2026-12-02T10:00:00.123456Z" for microseconds since the epoch.
+std::string format_rfc3339_us(int64_t us);
+
 // RFC 3339 as Kubernetes writes it ("2026-12-02T10:00:00Z", maybe with a
 // fraction or an offset), in microseconds since the epoch; 0 when it is not one.
 int64_t parse_rfc3339_us(std::string_view text);

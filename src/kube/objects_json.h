@@ -10,6 +10,8 @@
 
 namespace trawl::kube {
 
-bool parse_object(simdjson::dom::element e, Object& out, std::string& error);
+// `kind_if_absent`: the kind of a typed list's items, which carry none.
+bool parse_object(simdjson::dom::element e, Object& out, std::string& error,
+                  std::string_view kind_if_absent = {});
 
 }  // namespace trawl::kube

@@ -45,8 +45,13 @@ std::vector<EntryContext::Field> side_fields(const SideFields& f, const kube::Id
 // that shows it (on that side, with that port if a service lists it).
 class KubeIdentityStage : public EntryStage {
  public:
-  explicit KubeIdentityStage(std::shared_ptr<const kube::NameHistory> h) : history_(std::move(h)) {}
+  explicit KubeIdentityStage(std::shared_ptr<const kube::NameFeed> feed) : feed_(std::move(feed)) {}
   bool process(Entry& e) override {
+    if (uint64_t g = feed_->generation(); g != generation_ || !book_) {
+      book_ = feed_->current();
+      generation_ = g;
+      cache_.clear();  // its identities may be gone, their addresses reused
+    }
     name_side(e, 0, e.src);
     name_side(e, 1, e.dst);
     return true;
@@ -67,7 +72,7 @@ class KubeIdentityStage : public EntryStage {
   static constexpr size_t kMaxCached = 1 << 16;
 
   void name_side(Entry& e, int side, const EntryEndpoint& ep) {
-    const kube::Identity* id = history_->lookup(ep.ip, ep.port, e.timestamp_us);
+    const kube::Identity* id = book_->lookup(ep.ip, ep.port, e.timestamp_us);
     if (!id) return;
     Key key{id, side, id->lists_port(ep.port) ? ep.port : uint16_t(0)};
     auto it = cache_.find(key);
@@ -79,14 +84,16 @@ class KubeIdentityStage : public EntryStage {
     e.context.share(side, it->second);
   }
 
-  std::shared_ptr<const kube::NameHistory> history_;
+  std::shared_ptr<const kube::NameFeed> feed_;
+  std::shared_ptr<const kube::AddressBook> book_;
+  uint64_t generation_ = 0;
   std::unordered_map<Key, std::shared_ptr<const SharedContextFields>, KeyHash> cache_;
 };
 
 }  // namespace
 
-StageSpec kube_identity_stage(std::shared_ptr<const kube::NameHistory> history) {
-  return {"identity", [history] { return std::make_unique<KubeIdentityStage>(history); }};
+StageSpec kube_identity_stage(std::shared_ptr<const kube::NameFeed> feed) {
+  return {"identity", [feed] { return std::make_unique<KubeIdentityStage>(feed); }};
 }
 
 }  // namespace trawl

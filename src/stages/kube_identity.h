@@ -5,12 +5,13 @@
 
 #include <memory>
 
-#include "kube/identity.h"
+#include "kube/name_feed.h"
 #include "stages/stage.h"
 
 namespace trawl {
 
-// Each pipeline's stage reads the same history; it must not change meanwhile.
-StageSpec kube_identity_stage(std::shared_ptr<const kube::NameHistory> history);
+// Each pipeline's stage reads the feed's current book, taking a new one when
+// it is published (live names from the cluster).
+StageSpec kube_identity_stage(std::shared_ptr<const kube::NameFeed> feed);
 
 }  // namespace trawl

@@ -176,6 +176,7 @@ Json Worker::stats() const {
   out.set("packet_ring", std::move(ring));
   put_counters(out, packets);
   out["packet_ring"].set("direct_io", packets.direct_io);
+  if (settings_.names) out.set("kube", settings_.names->stats(wall_clock_us()));
   return out;
 }
 

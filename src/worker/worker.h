@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "capture/live_capture.h"
+#include "kube/names_keeper.h"
 #include "pipeline/pipeline.h"
 #include "sinks/live_hub.h"
 #include "store/packet_ring.h"
@@ -28,6 +29,9 @@ struct WorkerSettings {
   bool keep_packets = true;
   PipelineSettings pipeline;
   int commit_interval_ms = 200;  // entries are durable (and counted so) this often
+  // Live Kubernetes names (the identity stage reads its feed): in stats,
+  // /metrics and /api/names.
+  std::shared_ptr<kube::NamesKeeper> names;
 };
 
 class Worker {
@@ -48,6 +52,7 @@ class Worker {
   Store& store() { return *store_; }
   LiveHub& hub() { return hub_; }
   const EntryMetrics& metrics() const { return metrics_; }
+  const kube::NamesKeeper* names() const { return settings_.names.get(); }
   std::string packets_dir() const { return settings_.data_dir + "/packets"; }
   // capture (per interface), pipeline counters summed over threads, store, stream.
   Json stats() const;

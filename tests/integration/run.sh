@@ -8,6 +8,8 @@ out=$(mktemp -d /tmp/trawl-integration.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 # The stand-in Kubernetes API server the identity tests use, checked with kubectl.
 python3 "$here/../kube/standin_test.py"
+# Live names from it: churn, faults, token rotation, restarts, offline history.
+python3 "$here/../kube/live_names_test.py" "$trawl"
 
 "$here/traffic.sh" "$out/traffic.pcap"
 "$trawl" read "$out/traffic.pcap" --json > "$out/entries.jsonl"

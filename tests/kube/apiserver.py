@@ -24,6 +24,7 @@ jobs, deployments, cronjobs, daemonsets):
 Usage: apiserver.py --port P --cert C --key K --ca CA --tokens FILE [--state FILE]
   --tokens: lines "token,user"; a user named "admin" may use /standin/.
   --state: JSON list of objects to start with (each with apiVersion and kind).
+  --start-rv: versions continue from here, the older compacted (a restarted server).
 Prints "listening on PORT" when it accepts connections (port 0: any free port).
 """
 import argparse
@@ -412,7 +413,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with store.lock:
                 store.lock.wait(timeout=0.2)
                 if store.generation != generation:
-                    return  # the connection is dropped, as when the server restarts
+                    self.close_connection = True  # dropped, as when the server restarts
+                    return
                 if store.hang:
                     continue
                 if last < store.compacted:
@@ -483,6 +485,8 @@ def main():
     ap.add_argument("--ca", required=True)
     ap.add_argument("--tokens", required=True)
     ap.add_argument("--state")
+    ap.add_argument("--start-rv", type=int, default=0,
+                    help="continue from this resourceVersion, older ones compacted (a restart)")
     ap.add_argument("--bookmark-seconds", type=float, default=5)
     ap.add_argument("--max-watch-seconds", type=float, default=1800)
     ap.add_argument("--verbose", action="store_true")
@@ -511,6 +515,9 @@ def main():
         with open(args.state) as f:
             for obj in json.load(f):
                 server.store.put(KIND_TO_RESOURCE[obj["kind"]], obj, "ADDED")
+    if args.start_rv:  # as after a restart: the versions go on, the old events are gone
+        server.store.rv = max(server.store.rv, args.start_rv)
+        server.store.compacted, server.store.events = server.store.rv, []
     print(f"listening on {server.server_address[1]}", flush=True)
     server.serve_forever()
 

@@ -103,8 +103,8 @@ TEST(KubeNamesFile, WhatCannotBeReadSaysWhereAndWhy) {
 
 TEST(KubeIdentityStage, BothEndsNamedWithTheirWorkloadLabelsAndServices) {
   TempFile f{std::string(kKubectlList)};
-  std::shared_ptr<const NameHistory> h = load_names(f.path.string());
-  StageSpec spec = kube_identity_stage(h);
+  auto book = std::make_shared<AddressBook>(load_names(f.path.string())->take_book());
+  StageSpec spec = kube_identity_stage(std::make_shared<NameFeed>(std::move(book)));
   auto stage = spec.make();
   Entry e;
   e.src = {"10.9.9.9", 40000};
