@@ -183,6 +183,8 @@ contexts:
     write("kubeconfig_fuzz", b'{"current-context":"x","contexts":[{"name":"x","context":{"cluster":"c",'
                              b'"user":"u"}}],"clusters":[{"name":"c","cluster":{"server":"https://a"}}],'
                              b'"users":[{"name":"u","user":{"tokenFile":"t"}}]}')
+    write("kubeconfig_fuzz", b'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",'
+                             b'"status":{"token":"t","expirationTimestamp":"2099-01-01T00:00:00Z"}}')
     # Whole requests for the router; the first byte picks the worker's access settings.
     for setting, request in (
             (0, b"GET /api/entries?limit=5&q=http HTTP/1.1\r\nHost: 127.0.0.1:8899\r\n\r\n"),

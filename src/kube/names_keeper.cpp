@@ -105,7 +105,12 @@ void NamesKeeper::replace(std::string_view kind, const std::vector<Object>& obje
 void NamesKeeper::write_line(const char* type, const Object& o, int64_t at_us) {
   ++lines_written_;
   if (!file_) return;
-  if (file_bytes_ > max_bytes_) rotate(at_us);
+  // The events since the file began, beyond the snapshot that begins it.
+  if (file_bytes_ - snapshot_bytes_ > max_bytes_) rotate(at_us);
+  append(type, o, at_us);
+}
+
+void NamesKeeper::append(const char* type, const Object& o, int64_t at_us) {
   std::string line = std::string("{\"type\":\"") + type + "\",\"object\":" + object_json(o) +
                      ",\"seenAt\":\"" + format_rfc3339_us(at_us) + "\"}\n";
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) ++write_errors_;
@@ -118,12 +123,12 @@ void NamesKeeper::rotate(int64_t at_us) {
   std::fclose(file_);
   std::rename(path_.c_str(), (path_ + ".1").c_str());
   file_ = std::fopen(path_.c_str(), "a");
-  file_bytes_ = 0;
+  file_bytes_ = snapshot_bytes_ = 0;
   if (!file_) return void(++write_errors_);
   for (const char* kind : {"Namespace", "Node", "ReplicaSet", "Job", "EndpointSlice", "Service",
                            "Pod"})
-    for (const std::string& key : history_->keys_of(kind))
-      write_line("ADDED", *history_->find(key), at_us);
+    for (const std::string& key : history_->keys_of(kind)) append("ADDED", *history_->find(key), at_us);
+  snapshot_bytes_ = file_bytes_;
 }
 
 void NamesKeeper::publish_now() {

@@ -37,8 +37,8 @@ struct ResourceWatchStats {
 class NamesKeeper {
  public:
   // Starts from `start` (a --names file's history, or empty) and then what
-  // `history_path` holds (none: kept in memory only); a file over
-  // `max_history_bytes` is moved to `history_path`.1 and begun again.
+  // `history_path` holds (none: kept in memory only); a file whose events
+  // pass `max_history_bytes` is moved to `history_path`.1 and begun again.
   NamesKeeper(std::shared_ptr<NameHistory> start, std::string history_path,
               size_t max_history_bytes = 32 << 20);
   ~NamesKeeper();
@@ -66,6 +66,7 @@ class NamesKeeper {
  private:
   void record(const Object& o, bool deleted, const Object* held, int64_t at_us);
   void write_line(const char* type, const Object& o, int64_t at_us);
+  void append(const char* type, const Object& o, int64_t at_us);
   void rotate(int64_t at_us);
   void publish_loop();
 
@@ -76,6 +77,7 @@ class NamesKeeper {
   const size_t max_bytes_;
   std::FILE* file_ = nullptr;
   size_t file_bytes_ = 0;
+  size_t snapshot_bytes_ = 0;  // what the file began with: the objects held then
   uint64_t lines_written_ = 0, write_errors_ = 0, lines_skipped_ = 0, publishes_ = 0;
   bool dirty_ = false;
   std::map<std::string, ResourceWatchStats> watches_;
