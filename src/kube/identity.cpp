@@ -91,12 +91,12 @@ void NameHistory::update_slice(const std::string& key, const EndpointSlice* slic
   }
   slice_members_.erase(key);
   if (!slice || slice->service.empty()) return;
-  std::vector<int> ports;
-  for (const PortRef& p : slice->ports) ports.push_back(p.port);
+  auto service = std::make_shared<ServiceSpan>(slice->service, std::vector<int>());
+  for (const PortRef& p : slice->ports) service->second.push_back(p.port);
   for (const EndpointSlice::Endpoint& ep : slice->endpoints) {
     if (ep.pod.empty()) continue;
     std::string pod = "Pod/" + slice->meta.namespace_ + "/" + ep.pod;
-    pod_services_[pod][key] = {slice->service, ports};
+    pod_services_[pod][key] = service;
     slice_members_[key].push_back(pod);
     touched.push_back(pod);
   }
@@ -160,7 +160,7 @@ std::shared_ptr<const Identity> NameHistory::identity_of(const std::string& key,
     c.labels = m.labels;
     std::tie(c.workload_kind, c.workload_name) = workload_of(m);
     if (auto s = pod_services_.find(key); s != pod_services_.end())
-      for (const auto& [slice, service] : s->second) c.services.push_back(service);
+      for (const auto& [slice, service] : s->second) c.services.push_back(*service);
     std::sort(c.services.begin(), c.services.end());
     c.services.erase(std::unique(c.services.begin(), c.services.end()), c.services.end());
   } else if (std::holds_alternative<Service>(o)) {
@@ -181,9 +181,14 @@ std::shared_ptr<const IdentityCommon> NameHistory::shared(IdentityCommon c) {
     key += "\0\0" + name;
     for (int p : ports) key += ',' + std::to_string(p);
   }
-  auto [it, added] = commons_.try_emplace(std::move(key));
-  if (added) it->second = std::make_shared<const IdentityCommon>(std::move(c));
-  return it->second;
+  std::weak_ptr<const IdentityCommon>& slot = commons_[std::move(key)];
+  std::shared_ptr<const IdentityCommon> one = slot.lock();
+  if (!one) slot = one = std::make_shared<const IdentityCommon>(std::move(c));
+  if (commons_.size() >= 2 * commons_swept_at_) {
+    std::erase_if(commons_, [](const auto& kv) { return kv.second.expired(); });
+    commons_swept_at_ = std::max<size_t>(64, commons_.size());
+  }
+  return one;
 }
 
 // The workload a pod belongs to: its controller, with a ReplicaSet resolved

@@ -130,11 +130,14 @@ class NameHistory {
   // The addresses each object holds now ("ip" or "ip|port"), to release them.
   std::map<std::string, Held> held_;
   // Every IdentityCommon made, by content, so equal ones are one.
-  std::map<std::string, std::shared_ptr<const IdentityCommon>> commons_;
+  // Weak: one no span shows any more is freed (and swept from the map).
+  std::map<std::string, std::weak_ptr<const IdentityCommon>> commons_;
+  size_t commons_swept_at_ = 64;
   AddressBook book_;
   // Endpoint slices: the pods each lists, and each pod's services by slice.
   std::map<std::string, std::vector<std::string>> slice_members_;
-  std::map<std::string, std::map<std::string, ServiceSpan>> pod_services_;
+  // (One ServiceSpan per slice, shared by its pods.)
+  std::map<std::string, std::map<std::string, std::shared_ptr<const ServiceSpan>>> pod_services_;
 };
 
 }  // namespace trawl::kube

@@ -141,10 +141,14 @@ void trim_for_identity(Object& o) {
         v.meta.resource_version.shrink_to_fit();
       },
       o);
-  if (Pod* p = std::get_if<Pod>(&o); p && !p->host_network) {
-    p->container_ports.clear();
-    p->container_ports.shrink_to_fit();
+  if (Pod* p = std::get_if<Pod>(&o)) {
+    p->host_ip.clear();
+    p->host_ip.shrink_to_fit();
+    if (!p->host_network) p->container_ports = {};
   }
+  if (Service* s = std::get_if<Service>(&o)) s->selector = {}, s->ports = {};
+  if (EndpointSlice* s = std::get_if<EndpointSlice>(&o))
+    for (EndpointSlice::Endpoint& ep : s->endpoints) ep.addresses = {}, ep.node = {};
 }
 
 std::string format_rfc3339_us(int64_t us) {

@@ -91,8 +91,10 @@ std::string_view kind_of(const Object& o);
 // keeps of it, and what tells whether a change matters to identity.
 std::string object_json(const Object& o);
 
-// Drops what identity never reads again (uid, resourceVersion; the container
-// ports of a pod that is not hostNetwork), so a cluster's objects fit the budget.
+// Drops what identity never reads again (uid, resourceVersion, a pod's host
+// IP and, unless hostNetwork, its container ports; a service's selector and
+// ports; a slice endpoint's addresses and node: pods are named by targetRef),
+// so a cluster's objects fit the budget.
 void trim_for_identity(Object& o);
 
 // "2026-12-02T10:00:00.123456Z" for microseconds since the epoch.
