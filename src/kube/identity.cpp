@@ -1,7 +1,11 @@
 #include "kube/identity.h"
 
 #include <algorithm>
+#include <arpa/inet.h>
+
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 
 namespace trawl::kube {
 
@@ -56,6 +60,7 @@ bool NameHistory::store(const Object& o, bool deleted, std::string& key,
   if (kind == "EndpointSlice")
     update_slice(key, deleted ? nullptr : &std::get<EndpointSlice>(o), touched);
   if (kind == "ReplicaSet" || kind == "Job") owned_pods(kind, m, touched);
+  if (kind == "Node") update_pod_ranges(key, deleted ? nullptr : &std::get<Node>(o));
   if (deleted)
     objects_.erase(key);
   else
@@ -100,6 +105,16 @@ void NameHistory::update_slice(const std::string& key, const EndpointSlice* slic
     slice_members_[key].push_back(pod);
     touched.push_back(pod);
   }
+}
+
+void NameHistory::update_pod_ranges(const std::string& key, const Node* node) {
+  if (node)
+    node_pod_cidrs_[key] = node->pod_cidrs;
+  else
+    node_pod_cidrs_.erase(key);
+  std::vector<std::string> all;
+  for (const auto& [_, cidrs] : node_pod_cidrs_) all.insert(all.end(), cidrs.begin(), cidrs.end());
+  book_.set_pod_ranges(all);
 }
 
 // The pods whose controller is this ReplicaSet or Job.
@@ -259,6 +274,40 @@ size_t AddressBook::spans() const {
   for (const auto& [_, t] : by_ip_) n += t.size();
   for (const auto& [_, t] : by_ip_port_) n += t.size();
   return n;
+}
+
+void AddressBook::set_pod_ranges(const std::vector<std::string>& cidrs) {
+  pod_ranges_.clear();
+  for (const std::string& cidr : cidrs) {
+    size_t slash = cidr.find('/');
+    if (slash == std::string::npos) continue;
+    Range r{};
+    std::string address = cidr.substr(0, slash);
+    r.family = address.find(':') == std::string::npos ? AF_INET : AF_INET6;
+    r.bits = std::atoi(cidr.c_str() + slash + 1);
+    if (inet_pton(r.family, address.c_str(), r.prefix) == 1 && r.bits >= 0 &&
+        r.bits <= (r.family == AF_INET ? 32 : 128))
+      pod_ranges_.push_back(r);
+  }
+}
+
+bool AddressBook::is_external(std::string_view ip) const {
+  if (pod_ranges_.empty() || ip.size() >= INET6_ADDRSTRLEN) return false;
+  char text[INET6_ADDRSTRLEN];
+  ip.copy(text, ip.size());
+  text[ip.size()] = '\0';
+  int family = ip.find(':') == std::string_view::npos ? AF_INET : AF_INET6;
+  unsigned char a[16];
+  if (inet_pton(family, text, a) != 1) return false;
+  if (family == AF_INET ? a[0] == 127 : IN6_IS_ADDR_LOOPBACK(reinterpret_cast<in6_addr*>(a)))
+    return false;
+  for (const Range& r : pod_ranges_) {
+    if (r.family != family) continue;
+    int whole = r.bits / 8, rest = r.bits % 8;
+    if (std::memcmp(a, r.prefix, size_t(whole)) != 0) continue;
+    if (rest == 0 || ((a[whole] ^ r.prefix[whole]) & (0xff << (8 - rest))) == 0) return false;
+  }
+  return true;
 }
 
 const AddressBook::Timeline* AddressBook::find(std::string_view address) const {

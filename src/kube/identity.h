@@ -71,8 +71,19 @@ class AddressBook {
   }
   const Timeline* find(std::string_view address) const;
 
+  // The nodes' pod ranges (podCIDRs). With any known, an address no one owns
+  // that is in none of them, nor loopback, is outside the cluster: external.
+  void set_pod_ranges(const std::vector<std::string>& cidrs);
+  bool is_external(std::string_view ip) const;
+
  private:
+  struct Range {
+    int family;
+    unsigned char prefix[16];
+    int bits;
+  };
   static const Span* at(const Timeline& t, int64_t ts_us);
+  std::vector<Range> pod_ranges_;
   std::map<std::string, Timeline, std::less<>> by_ip_;
   std::map<std::string, Timeline, std::less<>> by_ip_port_;  // hostNetwork pods' ports
 };
@@ -116,6 +127,7 @@ class NameHistory {
   void update_slice(const std::string& key, const EndpointSlice* slice,
                     std::vector<std::string>& touched);
   void owned_pods(std::string_view kind, const Meta& owner, std::vector<std::string>& out) const;
+  void update_pod_ranges(const std::string& key, const Node* node);
   void update_addresses(const std::string& key, int64_t at_us);
   // "ip", or "ip|port" for a hostNetwork pod's ports.
   std::vector<std::string> addresses_of(const Object& o) const;
@@ -136,6 +148,7 @@ class NameHistory {
   AddressBook book_;
   // Endpoint slices: the pods each lists, and each pod's services by slice.
   std::map<std::string, std::vector<std::string>> slice_members_;
+  std::map<std::string, std::vector<std::string>> node_pod_cidrs_;  // by node key
   // (One ServiceSpan per slice, shared by its pods.)
   std::map<std::string, std::map<std::string, std::shared_ptr<const ServiceSpan>>> pod_services_;
 };

@@ -59,7 +59,7 @@ class KubeIdentityStage : public EntryStage {
 
  private:
   struct Key {
-    const kube::Identity* identity;
+    const kube::Identity* identity;  // nullptr: an external address
     int side;
     uint16_t listed_port;  // 0: no service lists the port
     bool operator==(const Key&) const = default;
@@ -73,13 +73,14 @@ class KubeIdentityStage : public EntryStage {
 
   void name_side(Entry& e, int side, const EntryEndpoint& ep) {
     const kube::Identity* id = book_->lookup(ep.ip, ep.port, e.timestamp_us);
-    if (!id) return;
-    Key key{id, side, id->lists_port(ep.port) ? ep.port : uint16_t(0)};
+    if (!id && !book_->is_external(ep.ip)) return;
+    Key key{id, side, id && id->lists_port(ep.port) ? ep.port : uint16_t(0)};
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       if (cache_.size() >= kMaxCached) cache_.clear();
-      it = cache_.emplace(key, SharedContextFields::make(side_fields(kSides[side], *id, ep.port)))
-               .first;
+      auto fields = id ? side_fields(kSides[side], *id, ep.port)
+                       : std::vector<EntryContext::Field>{{kSides[side].kind, "external"}};
+      it = cache_.emplace(key, SharedContextFields::make(std::move(fields))).first;
     }
     e.context.share(side, it->second);
   }

@@ -143,3 +143,30 @@ TEST(KubeNameHistory, ServicesNodesAndHostNetworkPods) {
 
 }  // namespace
 }  // namespace trawl::kube
+
+namespace trawl::kube {
+namespace {
+
+TEST(KubeAddressBook, OutsideEveryNodesPodRangeIsExternal) {
+  NameHistory h;
+  EXPECT_FALSE(h.book().is_external("8.8.8.8"));  // no range known: nothing can be said
+  Node n;
+  n.meta.name = "n1";
+  n.addresses = {"192.168.1.10"};
+  n.pod_cidrs = {"10.244.1.0/24", "fd00:10:244:1::/64"};
+  h.apply(n, false, 1);
+  const AddressBook& b = h.book();
+  EXPECT_TRUE(b.is_external("8.8.8.8"));
+  EXPECT_TRUE(b.is_external("10.244.2.1"));
+  EXPECT_FALSE(b.is_external("10.244.1.77"));  // a pod of n1's not (yet) known
+  EXPECT_FALSE(b.is_external("127.0.0.1"));
+  EXPECT_FALSE(b.is_external("fd00:10:244:1::5"));
+  EXPECT_TRUE(b.is_external("2001:db8::1"));
+  EXPECT_FALSE(b.is_external("::1"));
+  EXPECT_FALSE(b.is_external("not an address"));
+  h.apply(n, true, 2);
+  EXPECT_FALSE(h.book().is_external("8.8.8.8"));
+}
+
+}  // namespace
+}  // namespace trawl::kube

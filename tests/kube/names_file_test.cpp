@@ -126,5 +126,27 @@ TEST(KubeIdentityStage, BothEndsNamedWithTheirWorkloadLabelsAndServices) {
   EXPECT_TRUE(before.context.empty());
 }
 
+TEST(KubeIdentityStage, AnAddressOutsideTheClusterIsExternalAndANewBookIsTaken) {
+  auto feed = std::make_shared<NameFeed>();
+  auto stage = kube_identity_stage(feed).make();
+  Entry e;
+  e.src = {"10.244.1.5", 40000};
+  e.dst = {"1.1.1.1", 443};
+  ASSERT_TRUE(stage->process(e));
+  EXPECT_TRUE(e.context.empty());  // nothing known yet
+  NameHistory h;
+  Node n;
+  n.meta.name = "n1";
+  n.pod_cidrs = {"10.244.1.0/24"};
+  h.apply(n, false, 1);
+  feed->publish(std::make_shared<AddressBook>(h.book()));
+  ASSERT_TRUE(stage->process(e));
+  std::string out;
+  write_entry_json(out, e);
+  EXPECT_NE(out.find(R"("dst":{"ip":"1.1.1.1","port":443,"kind":"external"})"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find(R"("src":{"ip":"10.244.1.5","port":40000})"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace trawl::kube
