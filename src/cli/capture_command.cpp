@@ -1,4 +1,5 @@
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -69,6 +70,15 @@ std::shared_ptr<kube::NamesKeeper> names_keeper(const CaptureOptions& o,
   return std::make_shared<kube::NamesKeeper>(std::move(start), data_dir + "/names.jsonl");
 }
 
+// The node this worker runs on: what the DaemonSet gives as NODE_NAME (the
+// downward API's spec.nodeName), else the host's name.
+std::string this_node_name() {
+  if (const char* n = std::getenv("NODE_NAME"); n && *n) return n;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
 int run_capture(const CaptureOptions& o) {
   block_stop_signals();
   WorkerSettings s;
@@ -91,8 +101,12 @@ int run_capture(const CaptureOptions& o) {
   std::unique_ptr<ProtoSchema> schema;  // outlives the worker
   try {
     std::optional<kube::ClusterAccess> cluster = cluster_access(o.pipeline);
-    if (cluster) s.names = names_keeper(o, s.data_dir);
-    apply_pipeline_options(o.pipeline, s.pipeline, schema,
+    PipelineOptions pipeline = o.pipeline;
+    if (cluster) {
+      s.names = names_keeper(o, s.data_dir);
+      if (pipeline.node_name.empty()) pipeline.node_name = this_node_name();
+    }
+    apply_pipeline_options(pipeline, s.pipeline, schema,
                            s.names ? s.names->feed() : nullptr);
     Worker worker(s);
     std::unique_ptr<kube::ClusterWatch> watch;

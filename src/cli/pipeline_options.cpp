@@ -5,6 +5,7 @@
 #include "kube/cluster_watch.h"
 #include "kube/names_file.h"
 #include "stages/kube_identity.h"
+#include "stages/node_name.h"
 #include "stages/query_stages.h"
 
 namespace trawl {
@@ -38,6 +39,9 @@ void add_pipeline_options(CLI::App& c, PipelineOptions& o) {
                "Kubernetes names from this cluster's API server (read: its objects as they are "
                "now; capture: watched, kept in the data dir's names.jsonl)");
   c.add_option("--context", o.context, "the kubeconfig's context (default: its current one)");
+  c.add_option("--node-name", o.node_name,
+               "node.name on every entry: the node that captured it (capture with Kubernetes "
+               "names: $NODE_NAME, else this host's name)");
   c.add_option("--keep", o.keep,
                "KFL: only the entries it matches are numbered and kept; the others are dropped "
                "before any output (counted as entries.dropped_by_keep), e.g. "
@@ -78,12 +82,14 @@ std::vector<StageSpec> entry_stages(const PipelineOptions& o,
     }
   };
   // First: the stages after it may filter by name.
+  auto dns = std::make_shared<DnsNames>();
   if (live_names) {
-    stages.push_back(kube_identity_stage(std::move(live_names)));
+    stages.push_back(kube_identity_stage(std::move(live_names), dns));
   } else if (!o.names.empty() || !o.kubeconfig.empty()) {
     auto book = std::make_shared<kube::AddressBook>(fixed_names(o)->take_book());
-    stages.push_back(kube_identity_stage(std::make_shared<kube::NameFeed>(std::move(book))));
+    stages.push_back(kube_identity_stage(std::make_shared<kube::NameFeed>(std::move(book)), dns));
   }
+  if (!o.node_name.empty()) stages.push_back(node_name_stage(o.node_name));
   if (!o.keep.empty()) add("--keep", [&] { return keep_stage(o.keep); });
   if (!o.redact.empty()) add("--redact", [&] { return redact_stage(o.redact); });
   return stages;

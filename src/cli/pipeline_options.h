@@ -22,6 +22,7 @@ struct PipelineOptions {
   size_t max_in_flight = 65536;
   std::string names;                // a name history or kubectl's objects: Kubernetes identity
   std::string kubeconfig, context;  // names from the cluster's API (read: listed once)
+  std::string node_name;            // node.name on every entry
   std::string keep;                 // KFL: only these entries are numbered and kept
   std::vector<std::string> redact;  // fields replaced by "[REDACTED]" before they are kept
 };

@@ -9,11 +9,12 @@ namespace {
 using F = ContextField;
 
 struct SideFields {
-  F name, namespace_, kind, workload, labels, services;
+  F name, namespace_, kind, workload, labels, services, dns;
 };
-constexpr SideFields kSides[2] = {
-    {F::kSrcName, F::kSrcNamespace, F::kSrcKind, F::kSrcWorkload, F::kSrcLabels, F::kSrcServices},
-    {F::kDstName, F::kDstNamespace, F::kDstKind, F::kDstWorkload, F::kDstLabels, F::kDstServices}};
+constexpr SideFields kSides[2] = {{F::kSrcName, F::kSrcNamespace, F::kSrcKind, F::kSrcWorkload,
+                                   F::kSrcLabels, F::kSrcServices, F::kSrcDns},
+                                  {F::kDstName, F::kDstNamespace, F::kDstKind, F::kDstWorkload,
+                                   F::kDstLabels, F::kDstServices, F::kDstDns}};
 
 // The context fields of one side, in declaration order.
 std::vector<EntryContext::Field> side_fields(const SideFields& f, const kube::Identity& id,
@@ -42,11 +43,14 @@ std::vector<EntryContext::Field> side_fields(const SideFields& f, const kube::Id
 }
 
 // An identity's fields are made and written once, then shared by every entry
-// that shows it (on that side, with that port if a service lists it).
+// that shows it (on that side, with that port if a service lists it, with
+// that DNS name).
 class KubeIdentityStage : public EntryStage {
  public:
-  explicit KubeIdentityStage(std::shared_ptr<const kube::NameFeed> feed) : feed_(std::move(feed)) {}
+  KubeIdentityStage(std::shared_ptr<const kube::NameFeed> feed, std::shared_ptr<DnsNames> dns)
+      : feed_(std::move(feed)), dns_(std::move(dns)) {}
   bool process(Entry& e) override {
+    if (dns_) dns_->learn(e);
     if (uint64_t g = feed_->generation(); g != generation_ || !book_) {
       book_ = feed_->current();
       generation_ = g;
@@ -62,39 +66,51 @@ class KubeIdentityStage : public EntryStage {
     const kube::Identity* identity;  // nullptr: an external address
     int side;
     uint16_t listed_port;  // 0: no service lists the port
+    const std::string* dns;
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
     size_t operator()(const Key& k) const {
-      return std::hash<const void*>()(k.identity) ^ (size_t(k.side) << 17) ^ k.listed_port;
+      return std::hash<const void*>()(k.identity) ^ std::hash<const void*>()(k.dns) ^
+             (size_t(k.side) << 17) ^ k.listed_port;
     }
+  };
+  struct Cached {
+    std::shared_ptr<const SharedContextFields> fields;
+    std::shared_ptr<const std::string> dns;  // keeps the key's name alive
   };
   static constexpr size_t kMaxCached = 1 << 16;
 
   void name_side(Entry& e, int side, const EntryEndpoint& ep) {
     const kube::Identity* id = book_->lookup(ep.ip, ep.port, e.timestamp_us);
-    if (!id && !book_->is_external(ep.ip)) return;
-    Key key{id, side, id && id->lists_port(ep.port) ? ep.port : uint16_t(0)};
+    std::shared_ptr<const std::string> dns = dns_ ? dns_->name_of(ep.ip, e.timestamp_us) : nullptr;
+    bool external = !id && book_->is_external(ep.ip);
+    if (!id && !external && !dns) return;
+    Key key{id, side, id && id->lists_port(ep.port) ? ep.port : uint16_t(0), dns.get()};
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       if (cache_.size() >= kMaxCached) cache_.clear();
-      auto fields = id ? side_fields(kSides[side], *id, ep.port)
-                       : std::vector<EntryContext::Field>{{kSides[side].kind, "external"}};
-      it = cache_.emplace(key, SharedContextFields::make(std::move(fields))).first;
+      std::vector<EntryContext::Field> fields;
+      if (id) fields = side_fields(kSides[side], *id, ep.port);
+      if (external) fields.emplace_back(kSides[side].kind, "external");
+      if (dns) fields.emplace_back(kSides[side].dns, *dns);
+      it = cache_.emplace(key, Cached{SharedContextFields::make(std::move(fields)), dns}).first;
     }
-    e.context.share(side, it->second);
+    e.context.share(side, it->second.fields);
   }
 
   std::shared_ptr<const kube::NameFeed> feed_;
+  std::shared_ptr<DnsNames> dns_;
   std::shared_ptr<const kube::AddressBook> book_;
   uint64_t generation_ = 0;
-  std::unordered_map<Key, std::shared_ptr<const SharedContextFields>, KeyHash> cache_;
+  std::unordered_map<Key, Cached, KeyHash> cache_;
 };
 
 }  // namespace
 
-StageSpec kube_identity_stage(std::shared_ptr<const kube::NameFeed> feed) {
-  return {"identity", [feed] { return std::make_unique<KubeIdentityStage>(feed); }};
+StageSpec kube_identity_stage(std::shared_ptr<const kube::NameFeed> feed,
+                              std::shared_ptr<DnsNames> dns) {
+  return {"identity", [feed, dns] { return std::make_unique<KubeIdentityStage>(feed, dns); }};
 }
 
 }  // namespace trawl
