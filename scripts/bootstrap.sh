@@ -10,7 +10,7 @@ packages=(
   libyaml-cpp-dev
   # tests: real servers and clients, captures, the tshark oracle
   tshark tcpdump nginx-light dnsmasq-base bind9-dnsutils iproute2 iputils-ping
-  openssl curl python3 procps
+  openssl curl python3 procps iptables
   nghttp2-server nghttp2-client etcd-server etcd-client redis-server redis-tools
   slapd ldap-utils
   librdkafka-dev kcat socat rabbitmq-server amqp-tools

@@ -104,7 +104,9 @@ void apply_pipeline_options(const PipelineOptions& o, PipelineSettings& settings
   settings.dissect.max_in_flight = o.max_in_flight;
   settings.memory_bytes = o.dissect_mb << 20;
   settings.flows.max_flows = o.max_flows;
+  bool names = live_names || !o.names.empty() || !o.kubeconfig.empty();
   settings.stages = entry_stages(o, std::move(live_names));
+  if (names) settings.nat_twins = std::make_shared<NatTwins>();
   if (o.proto_descriptors.empty()) return;
   try {
     schema = ProtoSchema::load(o.proto_descriptors);

@@ -94,7 +94,15 @@ struct FlowTable::Flow {
   uint32_t isn_a = 0;  // initiator's initial sequence number, from its SYN or the SYN-ACK
   bool isn_known = false;
   uint64_t retransmissions = 0;
-  std::optional<StreamSession> session;  // protocol detection and dissection
+  // What the session emits passes emit_for (for NAT twins) when that is on.
+  struct Sink : EntrySink {
+    FlowTable* table = nullptr;
+    Flow* flow = nullptr;
+    void emit(Entry&& e) override { table->emit_for(*flow, std::move(e)); }
+  } sink;
+  uint64_t fingerprint = 0;                     // the connection's, among NAT twins
+  bool nat_twin = false, twin_pending = false;  // a later view; a first view not yet screened
+  std::optional<StreamSession> session;         // protocol detection and dissection
   std::unique_ptr<SctpState> sctp;       // SCTP flows only: most flows need none of it
 
   Transport transport() const {
@@ -159,7 +167,7 @@ void FlowTable::add(const Packet& p) {
   Flow& f = *at;
   int d = int(dir);
   if (p.timestamp_us - f.interval_start_us >= limits_.report_interval_us) {
-    sink_.emit(flow_entry(f, false));
+    emit_for(f, flow_entry(f, false));
     f.packets = f.bytes = f.payload_bytes = {};
     f.retransmissions = 0;
     if (f.sctp) *f.sctp = SctpState{};
@@ -292,8 +300,14 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
   }
   for (auto& r : f.tcp)
     r.set_budget(limits_.reassembly_memory, &limits_.reassembly, &counters_.reassembly);
-  f.session.emplace(f.ctx, f.transport(), sink_, dissect_counters_, settings_,
-                    limits_.probe_attempts);
+  f.sink.table = this, f.sink.flow = &f;
+  f.session.emplace(f.ctx, f.transport(), limits_.nat_twins ? f.sink : sink_, dissect_counters_,
+                    settings_, limits_.probe_attempts);
+  if (p.protocol == kUdp && !p.payload.empty()) {  // a datagram's view: its first datagram
+    std::string_view first(reinterpret_cast<const char*>(p.payload.data()),
+                           std::min<size_t>(p.payload.size(), 512));
+    register_view(f, std::hash<std::string_view>()(first) ^ p.payload.size(), p.timestamp_us);
+  }
   return f;
 }
 
@@ -316,6 +330,7 @@ void FlowTable::tcp_packet(Flow& f, Direction dir, const Packet& p) {
       if (dir == Direction::kAtoB) {
         f.isn_a = p.seq;
         f.isn_known = true;
+        register_view(f, p.seq, p.timestamp_us);
       }
     }
     f.syn[d] = true;
@@ -324,6 +339,7 @@ void FlowTable::tcp_packet(Flow& f, Direction dir, const Packet& p) {
       if (dir == Direction::kBtoA && !f.isn_known) {
         f.isn_a = p.ack - 1;
         f.isn_known = true;
+        register_view(f, f.isn_a, p.timestamp_us);
       }
     }
   }
@@ -383,13 +399,36 @@ void FlowTable::end(FlowList::iterator it, int64_t ts) {
   close(f, std::min(ts, f.last_us));
   if (f.session->protocol().empty() && f.had_payload) ++counters_.undetected_flows;
   Entry e = flow_entry(f, true);
+  bool keep = screen(f, e);
   f.session.reset();
   flows_.erase(f.key);
   if (RecentFlow& r = recent_[recent_slot(f.key.lo_port, f.key.hi_port)]; r.set && r.it == it)
     r.set = false;
   --limits_.flows->count;
   lru_[f.cls].erase(it);
-  sink_.emit(std::move(e));
+  if (keep) sink_.emit(std::move(e));
+}
+
+void FlowTable::register_view(Flow& f, uint64_t fingerprint, int64_t ts) {
+  if (!limits_.nat_twins) return;
+  f.fingerprint = fingerprint;
+  f.nat_twin = limits_.nat_twins->is_twin(f.ctx.a, fingerprint, f.ctx.b, ts);
+  f.twin_pending = !f.nat_twin;
+  if (f.nat_twin) ++counters_.nat_twins;
+}
+
+// A first view is screened once, at its first entry: by then the view after
+// the NAT (captured microseconds later) has registered, unless its thread lags.
+bool FlowTable::screen(Flow& f, Entry& e) {
+  if (f.nat_twin) return false;
+  if (!f.twin_pending) return true;
+  f.twin_pending = false;
+  std::optional<EntryEndpoint> reached = limits_.nat_twins->reached(f.ctx.a, f.fingerprint);
+  if (!reached || (reached->ip == f.ctx.b.ip && reached->port == f.ctx.b.port)) return true;
+  for (EntryEndpoint* ep : {&e.src, &e.dst})
+    if (ep->ip == f.ctx.b.ip && ep->port == f.ctx.b.port) *ep = *reached;
+  f.ctx.b = *reached;  // the session's later entries name it too
+  return true;
 }
 
 Entry FlowTable::flow_entry(const Flow& f, bool final) const {

@@ -16,6 +16,7 @@
 
 #include "decode/packet.h"
 #include "dissect/dissector.h"
+#include "flows/nat_twins.h"
 #include "flows/tcp_reassembler.h"
 
 namespace trawl {
@@ -40,6 +41,9 @@ struct FlowLimits {
   // Shared with other flow tables of the process; each table makes its own when none is given.
   FlowBudget* flows = nullptr;
   MemoryBudget* reassembly_memory = nullptr;
+  // Shared by a worker's flow tables when names are on: a Service call seen
+  // before and after its DNAT makes one set of entries.
+  NatTwins* nat_twins = nullptr;
 };
 
 #define TRAWL_FLOW_COUNTERS(X)                                                         \
@@ -52,7 +56,9 @@ struct FlowLimits {
   X(flows_evicted_by_cap, "loss", "flows_evicted_by_cap", "trawl_flows_evicted_total", \
     "Flows ended early to respect max_flows.")                                         \
   X(sctp_malformed_chunks, "loss", "sctp_malformed_chunks", "",                        \
-    "SCTP chunks that could not be read.")
+    "SCTP chunks that could not be read.")                                             \
+  X(nat_twins, "flows", "nat_twins", "trawl_nat_twins_total",                          \
+    "Connections seen again after a NAT (a Service's DNAT): one set of entries.")
 
 struct FlowCounters {
   TRAWL_FLOW_COUNTERS(TRAWL_COUNTER_MEMBER)
@@ -109,6 +115,13 @@ class FlowTable {
   template <typename F>
   void end_in_stream_order(std::vector<FlowList::iterator>& flows, F&& before_end);
   Entry flow_entry(const Flow& f, bool final) const;
+  // NAT twins: registers a flow's view of its connection; emits an entry of
+  // it, unless the flow is a twin (then counted), naming the server reached.
+  void register_view(Flow& f, uint64_t fingerprint, int64_t ts);
+  bool screen(Flow& f, Entry& e);
+  void emit_for(Flow& f, Entry&& e) {
+    if (screen(f, e)) sink_.emit(std::move(e));
+  }
 
   EntrySink& sink_;
   DissectCounters& dissect_counters_;

@@ -12,6 +12,7 @@ PipelineSettings bound(PipelineSettings s, SharedLimits* own) {
   s.dissect.memory = &limits->dissect;
   s.flows.flows = &limits->flows;
   s.flows.reassembly_memory = &limits->reassembly;
+  s.flows.nat_twins = s.nat_twins.get();
   return s;
 }
 

@@ -47,6 +47,9 @@ struct PipelineSettings {
   FlowLimits flows;
   uint64_t memory_bytes = 64 << 20;  // the dissectors' budget, when none is shared
   std::vector<StageSpec> stages;     // run in order on every entry before its id
+  // With Kubernetes names: every pipeline of a read or a worker shares it, so a
+  // Service call seen before and after its DNAT is one set of entries.
+  std::shared_ptr<NatTwins> nat_twins;
   ByteStreamSettings byte_streams;   // connections of a byte-stream source
   // Shared with other pipelines; a pipeline makes its own (from the settings
   // above) when none is given. Its pointers in `dissect` and `flows` are set

@@ -375,3 +375,81 @@ TEST_F(FlowTableTest, UdpDatagramsGoToTheDissectorOneByOne) {
 
 }  // namespace
 }  // namespace trawl
+
+namespace trawl {
+namespace {
+
+// A Service call seen on both sides of kube-proxy's DNAT: the client's view to
+// the cluster IP (10.0.0.99:80), the server's to the pod (10.0.0.2:8080). One
+// HTTP entry and one TCP entry come out, naming the pod reached; the twin is counted.
+TEST(FlowTableNatTwins, AServiceCallSeenBeforeAndAfterItsDnatIsOneSetOfEntries) {
+  testing::CapturingSink sink;
+  DissectCounters counters;
+  DissectorSettings settings;
+  NatTwins twins;
+  FlowLimits limits;
+  limits.nat_twins = &twins;
+  FlowTable table{sink, counters, settings, limits};
+  uint64_t frames = 0;
+  auto send = [&](bool from_client, uint8_t server_last, uint16_t server_port, uint8_t flags,
+                  uint32_t seq, uint32_t ack, std::string_view data, int64_t ts) {
+    Packet p;
+    p.timestamp_us = ts;
+    p.protocol = kTcp;
+    IpAddress client = ip4(1), server = ip4(server_last);
+    p.src = from_client ? client : server;
+    p.dst = from_client ? server : client;
+    p.src_port = from_client ? 40000 : server_port;
+    p.dst_port = from_client ? server_port : 40000;
+    p.seq = seq, p.ack = ack, p.tcp_flags = flags;
+    p.payload = testing::bytes(data);
+    p.wire_length = 54 + data.size();
+    p.new_stream_id = ++frames;
+    table.add(p);
+  };
+  // Each packet crosses the client's interface (cluster IP), then the pod's.
+  auto both = [&](bool from_client, uint8_t flags, uint32_t seq, uint32_t ack,
+                  std::string_view data, int64_t ts) {
+    send(from_client, 99, 80, flags, seq, ack, data, ts * 10);
+    send(from_client, 2, 8080, flags, seq, ack, data, ts * 10 + 1);
+  };
+  both(true, kSyn, 100, 0, "", 1);
+  both(false, kSyn | kAck, 500, 101, "", 2);
+  both(true, kAck | kPsh, 101, 501, "GET /a HTTP/1.1\r\nHost: web\r\n\r\n", 3);
+  both(false, kAck | kPsh, 501, 130, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 4);
+  both(true, kAck | kFin, 130, 539, "", 5);
+  both(false, kAck | kFin, 539, 131, "", 6);
+  table.finish();
+  std::vector<const Entry*> http, tcp;
+  for (const auto& e : sink.entries) (e.protocol == "http" ? http : tcp).push_back(&e);
+  ASSERT_EQ(http.size(), 1u);
+  ASSERT_EQ(tcp.size(), 1u);
+  for (const Entry* e : {http[0], tcp[0]}) {
+    EXPECT_EQ(e->dst.ip, "10.0.0.2");
+    EXPECT_EQ(e->dst.port, 8080);
+    EXPECT_EQ(e->src.ip, "10.0.0.1");
+  }
+  EXPECT_EQ(table.counters().nat_twins, 1u);
+  EXPECT_EQ(twins.twins(), 1u);
+}
+
+TEST(FlowTableNatTwins, WithoutTheRegistryBothViewsAreKept) {
+  testing::CapturingSink sink;
+  DissectCounters counters;
+  DissectorSettings settings;
+  FlowTable table{sink, counters, settings};
+  for (uint8_t last : {99, 2}) {
+    Packet p;
+    p.protocol = kTcp;
+    p.src = ip4(1), p.dst = ip4(last);
+    p.src_port = 40000, p.dst_port = 80;
+    p.seq = 100, p.tcp_flags = kSyn;
+    p.new_stream_id = last;
+    table.add(p);
+  }
+  table.finish();
+  EXPECT_EQ(sink.entries.size(), 2u);
+}
+
+}  // namespace
+}  // namespace trawl
