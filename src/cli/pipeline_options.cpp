@@ -70,9 +70,23 @@ std::shared_ptr<kube::NameHistory> fixed_names(const PipelineOptions& o) {
   }
 }
 
+// With names, a Service call seen before and after its DNAT is one set of
+// entries; a first view to a Service's cluster IP waits for its twin.
+std::shared_ptr<NatTwins> nat_twins(std::shared_ptr<const kube::NameFeed> feed) {
+  auto twins = std::make_shared<NatTwins>();
+  twins->is_virtual = [feed](const EntryEndpoint& server, int64_t ts) {
+    std::shared_ptr<const kube::AddressBook> book = feed->current();
+    const kube::Identity* id = book->lookup(server.ip, server.port, ts);
+    return id && id->kind() == "service";
+  };
+  return twins;
+}
+
 // The entry stages, in the order every entry takes them (architecture.md).
+// `feed` gets the names the identity stage reads, when it runs.
 std::vector<StageSpec> entry_stages(const PipelineOptions& o,
-                                    std::shared_ptr<const kube::NameFeed> live_names) {
+                                    std::shared_ptr<const kube::NameFeed> live_names,
+                                    std::shared_ptr<const kube::NameFeed>& feed) {
   std::vector<StageSpec> stages;
   auto add = [&stages](const char* option, auto make) {
     try {
@@ -82,13 +96,13 @@ std::vector<StageSpec> entry_stages(const PipelineOptions& o,
     }
   };
   // First: the stages after it may filter by name.
-  auto dns = std::make_shared<DnsNames>();
   if (live_names) {
-    stages.push_back(kube_identity_stage(std::move(live_names), dns));
+    feed = std::move(live_names);
   } else if (!o.names.empty() || !o.kubeconfig.empty()) {
-    auto book = std::make_shared<kube::AddressBook>(fixed_names(o)->take_book());
-    stages.push_back(kube_identity_stage(std::make_shared<kube::NameFeed>(std::move(book)), dns));
+    feed = std::make_shared<kube::NameFeed>(
+        std::make_shared<kube::AddressBook>(fixed_names(o)->take_book()));
   }
+  if (feed) stages.push_back(kube_identity_stage(feed, std::make_shared<DnsNames>()));
   if (!o.node_name.empty()) stages.push_back(node_name_stage(o.node_name));
   if (!o.keep.empty()) add("--keep", [&] { return keep_stage(o.keep); });
   if (!o.redact.empty()) add("--redact", [&] { return redact_stage(o.redact); });
@@ -104,9 +118,9 @@ void apply_pipeline_options(const PipelineOptions& o, PipelineSettings& settings
   settings.dissect.max_in_flight = o.max_in_flight;
   settings.memory_bytes = o.dissect_mb << 20;
   settings.flows.max_flows = o.max_flows;
-  bool names = live_names || !o.names.empty() || !o.kubeconfig.empty();
-  settings.stages = entry_stages(o, std::move(live_names));
-  if (names) settings.nat_twins = std::make_shared<NatTwins>();
+  std::shared_ptr<const kube::NameFeed> feed;
+  settings.stages = entry_stages(o, std::move(live_names), feed);
+  if (feed) settings.nat_twins = nat_twins(feed);
   if (o.proto_descriptors.empty()) return;
   try {
     schema = ProtoSchema::load(o.proto_descriptors);

@@ -154,6 +154,7 @@ DecodeResult Decoder::ipv4(Bytes d, Packet& out) {
   std::memcpy(out.src.bytes.data(), &d[12], 4);
   std::memcpy(out.dst.bytes.data(), &d[16], 4);
   uint8_t protocol = d[9];
+  out.ip_id = load_be16(&d[4]);
   uint16_t frag = load_be16(&d[6]);
   bool more = frag & 0x2000;
   uint32_t offset = uint32_t(frag & 0x1FFF) * 8;

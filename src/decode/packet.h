@@ -61,6 +61,7 @@ struct Packet {
   Bytes l4;       // the L4 header and payload (ICMP, SCTP parse this)
   Bytes payload;  // TCP/UDP payload (trimmed to the IP/UDP lengths)
   uint32_t wire_length = 0;
+  uint16_t ip_id = 0;  // IPv4's identification (0 for IPv6): one datagram seen twice keeps it
   // The stream id a flow beginning with this packet takes: the frame's number
   // in its pipeline, so ids do not depend on how flows are spread over threads.
   uint64_t new_stream_id = 0;

@@ -74,6 +74,35 @@ struct FlowTable::SctpState {
   std::set<uint32_t> ppids;
 };
 
+// A UDP flow's last datagrams each way: capturing on every interface, a
+// forwarded datagram is seen on each it crosses, with the same IPv4
+// identification and bytes within microseconds; a client's own retry is a new
+// datagram (another identification) and comes a second or more later.
+struct FlowTable::RecentDatagrams {
+  static constexpr int64_t kWindowUs = 10'000;
+  struct Seen {
+    size_t hash = 0;
+    int64_t ts = INT64_MIN / 2;
+    uint16_t ip_id = 0;
+  };
+  std::array<std::array<Seen, 4>, 2> seen;
+  std::array<uint8_t, 2> next{};
+  // True when the datagram was seen just before; else it is remembered.
+  bool again(int d, const Packet& p) {
+    std::string_view bytes(reinterpret_cast<const char*>(p.payload.data()), p.payload.size());
+    size_t hash = std::hash<std::string_view>()(bytes);
+    for (const Seen& s : seen[d])
+      if (s.hash == hash && s.ip_id == p.ip_id && p.timestamp_us - s.ts <= kWindowUs &&
+          s.ts - p.timestamp_us <= kWindowUs)
+        return true;
+    seen[d][next[d]++ % 4] = {hash, p.timestamp_us, p.ip_id};
+    return false;
+  }
+};
+
+// How long a first view to a virtual address waits for its twin (capture time).
+constexpr int64_t kHoldForTwinUs = 300'000;
+
 struct FlowTable::Flow {
   Key key;
   uint64_t stream = 0;  // ctx.stream as a number
@@ -102,8 +131,12 @@ struct FlowTable::Flow {
   } sink;
   uint64_t fingerprint = 0;                     // the connection's, among NAT twins
   bool nat_twin = false, twin_pending = false;  // a later view; a first view not yet screened
+  int64_t hold_until_us = 0;                    // a first view to a virtual address: its wait
+  std::optional<EntryEndpoint> reached;         // the server its twin named
+  std::vector<Entry> held;                      // its entries while it waits
   std::optional<StreamSession> session;         // protocol detection and dissection
   std::unique_ptr<SctpState> sctp;       // SCTP flows only: most flows need none of it
+  std::unique_ptr<RecentDatagrams> recent_datagrams;  // UDP flows only
 
   Transport transport() const {
     return protocol == kTcp ? kOverTcp : protocol == kUdp ? kOverUdp : kOverSctp;
@@ -162,6 +195,7 @@ void FlowTable::pass_time(int64_t now) {
 
 void FlowTable::add(const Packet& p) {
   pass_time(p.timestamp_us);
+  release_held(p.timestamp_us);
   Direction dir;
   FlowList::iterator at = lookup(p, dir);
   Flow& f = *at;
@@ -185,7 +219,12 @@ void FlowTable::add(const Packet& p) {
       tcp_packet(f, dir, p);
       break;
     case kUdp:
-      if (!p.payload.empty()) f.session->on_data(dir, p.payload, p.timestamp_us);
+      if (p.payload.empty()) break;
+      if (!f.recent_datagrams) f.recent_datagrams = std::make_unique<RecentDatagrams>();
+      if (f.recent_datagrams->again(d, p))
+        ++counters_.udp_duplicates;
+      else
+        f.session->on_data(dir, p.payload, p.timestamp_us);
       break;
     case kSctp:
       sctp_packet(f, dir, p);
@@ -398,6 +437,7 @@ void FlowTable::end(FlowList::iterator it, int64_t ts) {
   Flow& f = *it;
   close(f, std::min(ts, f.last_us));
   if (f.session->protocol().empty() && f.had_payload) ++counters_.undetected_flows;
+  settle(f, ts, true);
   Entry e = flow_entry(f, true);
   bool keep = screen(f, e);
   f.session.reset();
@@ -410,25 +450,57 @@ void FlowTable::end(FlowList::iterator it, int64_t ts) {
 }
 
 void FlowTable::register_view(Flow& f, uint64_t fingerprint, int64_t ts) {
-  if (!limits_.nat_twins) return;
+  NatTwins* twins = limits_.nat_twins;
+  if (!twins) return;
   f.fingerprint = fingerprint;
-  f.nat_twin = limits_.nat_twins->is_twin(f.ctx.a, fingerprint, f.ctx.b, ts);
+  f.nat_twin = twins->is_twin(f.ctx.a, fingerprint, f.ctx.b, ts);
   f.twin_pending = !f.nat_twin;
   if (f.nat_twin) ++counters_.nat_twins;
+  if (f.twin_pending && twins->is_virtual && twins->is_virtual(f.ctx.b, ts)) {
+    f.hold_until_us = ts + kHoldForTwinUs;
+    holding_.push_back(&f);
+  }
 }
 
-// A first view is screened once, at its first entry: by then the view after
-// the NAT (captured microseconds later) has registered, unless its thread lags.
+// A first view is screened at its entries: when its twin has registered (the
+// view after the NAT, captured microseconds later), its entries name the
+// server reached. One to a virtual address holds its entries until the twin
+// is seen, for at most kHoldForTwinUs: another capture thread may take it later.
 bool FlowTable::screen(Flow& f, Entry& e) {
   if (f.nat_twin) return false;
-  if (!f.twin_pending) return true;
-  f.twin_pending = false;
-  std::optional<EntryEndpoint> reached = limits_.nat_twins->reached(f.ctx.a, f.fingerprint);
-  if (!reached || (reached->ip == f.ctx.b.ip && reached->port == f.ctx.b.port)) return true;
-  for (EntryEndpoint* ep : {&e.src, &e.dst})
-    if (ep->ip == f.ctx.b.ip && ep->port == f.ctx.b.port) *ep = *reached;
-  f.ctx.b = *reached;  // the session's later entries name it too
+  if (!f.twin_pending) {
+    if (f.reached) rename_server(f, e, *f.reached);
+    return true;
+  }
+  if (f.hold_until_us && !settle(f, e.timestamp_us, false)) {
+    f.held.push_back(std::move(e));
+    return false;
+  }
+  if (f.twin_pending) {
+    f.twin_pending = false;
+    f.reached = limits_.nat_twins->reached(f.ctx.a, f.fingerprint);
+  }
+  if (f.reached) rename_server(f, e, *f.reached);
   return true;
+}
+
+bool FlowTable::settle(Flow& f, int64_t now, bool force) {
+  if (!f.twin_pending) return true;
+  f.reached = limits_.nat_twins->reached(f.ctx.a, f.fingerprint);
+  if (!f.reached && !force && now < f.hold_until_us) return false;
+  f.twin_pending = false;
+  std::erase(holding_, &f);
+  for (Entry& e : f.held) {
+    if (f.reached) rename_server(f, e, *f.reached);
+    sink_.emit(std::move(e));
+  }
+  f.held.clear();
+  return true;
+}
+
+void FlowTable::rename_server(Flow& f, Entry& e, const EntryEndpoint& reached) {
+  for (EntryEndpoint* ep : {&e.src, &e.dst})
+    if (ep->ip == f.ctx.b.ip && ep->port == f.ctx.b.port) *ep = reached;
 }
 
 Entry FlowTable::flow_entry(const Flow& f, bool final) const {
@@ -482,7 +554,13 @@ Entry FlowTable::flow_entry(const Flow& f, bool final) const {
   return e;
 }
 
+void FlowTable::release_held(int64_t now) {
+  for (size_t i = holding_.size(); i-- > 0;)
+    if (i < holding_.size()) settle(*holding_[i], now, false);
+}
+
 void FlowTable::expire(int64_t now) {
+  release_held(now);
   const int64_t timeouts[3] = {limits_.closed_linger_us, limits_.udp_timeout_us,
                                limits_.tcp_timeout_us};
   std::vector<FlowList::iterator> idle;

@@ -58,7 +58,9 @@ struct FlowLimits {
   X(sctp_malformed_chunks, "loss", "sctp_malformed_chunks", "",                        \
     "SCTP chunks that could not be read.")                                             \
   X(nat_twins, "flows", "nat_twins", "trawl_nat_twins_total",                          \
-    "Connections seen again after a NAT (a Service's DNAT): one set of entries.")
+    "Connections seen again after a NAT (a Service's DNAT): one set of entries.")       \
+  X(udp_duplicates, "flows", "udp_duplicates", "",                                     \
+    "UDP datagrams seen again on another interface (capturing on every one): dissected once.")
 
 struct FlowCounters {
   TRAWL_FLOW_COUNTERS(TRAWL_COUNTER_MEMBER)
@@ -100,6 +102,7 @@ class FlowTable {
   };
   struct Flow;
   struct SctpState;
+  struct RecentDatagrams;
   struct DirectionReceiver;
   using FlowList = std::list<Flow>;
 
@@ -119,6 +122,12 @@ class FlowTable {
   // it, unless the flow is a twin (then counted), naming the server reached.
   void register_view(Flow& f, uint64_t fingerprint, int64_t ts);
   bool screen(Flow& f, Entry& e);
+  // A first view to a virtual address: whether its twin named the server
+  // reached yet; when it did or the wait is over (or `force`), its held
+  // entries go out. True once settled.
+  bool settle(Flow& f, int64_t now, bool force);
+  void rename_server(Flow& f, Entry& e, const EntryEndpoint& reached);
+  void release_held(int64_t now);
   void emit_for(Flow& f, Entry&& e) {
     if (screen(f, e)) sink_.emit(std::move(e));
   }
@@ -153,6 +162,7 @@ class FlowTable {
   std::unordered_map<Key, Resumable, KeyHash> timed_out_;
   std::deque<Key> timed_out_order_;  // oldest first, to bound timed_out_
   int64_t last_sweep_us_ = 0;
+  std::vector<Flow*> holding_;  // first views holding entries for their twin
   bool ending_in_stream_order_ = false;
 };
 

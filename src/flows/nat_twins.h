@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,6 +33,10 @@ class NatTwins {
   // view seen later, after the NAT), when a twin was seen.
   std::optional<EntryEndpoint> reached(const EntryEndpoint& client, uint64_t fingerprint);
   uint64_t twins() const;
+
+  // Addresses a NAT may stand for (Services' cluster IPs): a first view to one
+  // holds its entries a little while for its twin to name the server reached.
+  std::function<bool(const EntryEndpoint&, int64_t ts_us)> is_virtual;
 
  private:
   struct View {

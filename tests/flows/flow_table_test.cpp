@@ -433,6 +433,47 @@ TEST(FlowTableNatTwins, AServiceCallSeenBeforeAndAfterItsDnatIsOneSetOfEntries) 
   EXPECT_EQ(twins.twins(), 1u);
 }
 
+// Another capture thread may hand over the view after the NAT late: a first
+// view to a virtual address holds its entries until its twin names the server
+// reached, or for a while at most.
+TEST(FlowTableNatTwins, AViewToAVirtualAddressWaitsForItsTwin) {
+  for (bool twin_comes : {true, false}) {
+    testing::CapturingSink sink;
+    DissectCounters counters;
+    DissectorSettings settings;
+    NatTwins twins;
+    twins.is_virtual = [](const EntryEndpoint& ep, int64_t) { return ep.ip == "10.0.0.99"; };
+    FlowLimits limits;
+    limits.nat_twins = &twins;
+    FlowTable table{sink, counters, settings, limits};
+    uint64_t frames = 0;
+    auto send = [&](bool from_client, uint8_t server_last, uint8_t flags, uint32_t seq,
+                    uint32_t ack, std::string_view data, int64_t ts) {
+      Packet p;
+      p.timestamp_us = ts;
+      p.protocol = kTcp;
+      p.src = from_client ? ip4(1) : ip4(server_last);
+      p.dst = from_client ? ip4(server_last) : ip4(1);
+      p.src_port = from_client ? 40000 : 80;
+      p.dst_port = from_client ? 80 : 40000;
+      p.seq = seq, p.ack = ack, p.tcp_flags = flags;
+      p.payload = testing::bytes(data);
+      p.new_stream_id = ++frames;
+      table.add(p);
+    };
+    send(true, 99, kSyn, 100, 0, "", 10);
+    send(false, 99, kSyn | kAck, 500, 101, "", 20);
+    send(true, 99, kAck | kPsh, 101, 501, "GET /a HTTP/1.1\r\nHost: web\r\n\r\n", 30);
+    send(false, 99, kAck | kPsh, 501, 130, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 40);
+    EXPECT_TRUE(sink.entries.empty());  // held
+    if (twin_comes) send(true, 2, kSyn, 100, 0, "", 50);  // the other thread's view, late
+    send(true, 7, kSyn, 9, 0, "", 400'000);  // time passes
+    ASSERT_EQ(sink.entries.size(), 1u);
+    EXPECT_EQ(sink.entries[0].protocol, "http");
+    EXPECT_EQ(sink.entries[0].dst.ip, twin_comes ? "10.0.0.2" : "10.0.0.99");
+  }
+}
+
 TEST(FlowTableNatTwins, WithoutTheRegistryBothViewsAreKept) {
   testing::CapturingSink sink;
   DissectCounters counters;

@@ -10,6 +10,8 @@ trap 'rm -rf "$out"' EXIT
 python3 "$here/../kube/standin_test.py"
 # Live names from it: churn, faults, token rotation, restarts, offline history.
 python3 "$here/../kube/live_names_test.py" "$trawl"
+# A two-node cluster in namespaces: every entry named, Service calls one entry.
+python3 "$here/../kube/cluster_test.py" "$trawl"
 
 "$here/traffic.sh" "$out/traffic.pcap"
 "$trawl" read "$out/traffic.pcap" --json > "$out/entries.jsonl"
