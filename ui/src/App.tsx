@@ -8,6 +8,7 @@ import { FilterBar } from "./FilterBar";
 import { initialShowFlows, streamQuery, wantsFlows } from "./flows";
 import { NameBook, endpointLabel, learnNames } from "./names";
 import { Overview } from "./Overview";
+import { Scope } from "./Scope";
 import { ServiceMap } from "./ServiceMap";
 import { status, summary } from "./summary";
 
@@ -179,12 +180,18 @@ export function App() {
     setQuery(q);
     setView("stream");
   }, []);
+  // The namespace and workload selector filters whatever view is shown.
+  const scopeTo = useCallback((q: string) => {
+    setDraft(q);
+    setQuery(q);
+  }, []);
 
   return (
     <div className="app">
       <header>
         <span className="brand">trawl</span>
         <FilterBar draft={draft} setDraft={setDraft} error={queryError} history={history} fields={fields} onApply={apply} />
+        <Scope rows={rows} onFilter={scopeTo} />
         <nav>
           {(["stream", "map", "overview"] as View[]).map((v) => (
             <button key={v} className={view === v ? "active" : ""} onClick={() => setView(v)}>

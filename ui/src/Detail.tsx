@@ -3,7 +3,7 @@
 // stacked) as headers, query string, cookies, a body pretty-printed by type,
 // and every field as a tree whose values, clicked, go into the filter.
 import { useEffect, useState } from "react";
-import { Entry, downloadPcap, fetchEntries, token } from "./api";
+import { Endpoint, Entry, downloadPcap, fetchEntries, token } from "./api";
 import { BodyView, bodyView, cookies, queryPairs } from "./body";
 import { fieldPath } from "./complete";
 import { NameBook, endpointLabel } from "./names";
@@ -30,6 +30,36 @@ function JsonTree(props: { value: unknown; path: string; onPick: Pick }) {
     <button className="val" title={`add ${path} to the filter`} data-path={path} onClick={() => onPick(path, value)}>
       {JSON.stringify(value)}
     </button>
+  );
+}
+
+// What the worker knows of one end: Kubernetes identity and the DNS name,
+// each value clickable into the query.
+function Identity(props: { side: "src" | "dst"; ep: Endpoint; onPick: Pick }) {
+  const { side, ep, onPick } = props;
+  const val = (path: string, v: string) => (
+    <button className="val" data-path={path} title={`add ${path} to the filter`} onClick={() => onPick(path, v)}>{v}</button>
+  );
+  if (!ep.kind && !ep.name && !ep.dns) return null;
+  return (
+    <>
+      <dt>{side === "src" ? "source" : "destination"}</dt>
+      <dd data-testid={`identity-${side}`}>
+        {ep.kind && <>{val(`${side}.kind`, ep.kind)} </>}
+        {ep.namespace && <>{val(`${side}.namespace`, ep.namespace)} / </>}
+        {ep.name && val(`${side}.name`, ep.name)}
+        {ep.workload && <> · {ep.workload.kind} {val(`${side}.workload.name`, ep.workload.name)}</>}
+        {ep.services?.length ? <> · service {ep.services.join(", ")}</> : null}
+        {ep.dns && <> · dns {val(`${side}.dns`, ep.dns)}</>}
+        {ep.labels && Object.keys(ep.labels).length > 0 && (
+          <div className="labels">
+            {Object.entries(ep.labels).map(([k, v]) => (
+              <span key={k} className="label">{k}={val(fieldPath(`${side}.labels`, k), v)} </span>
+            ))}
+          </div>
+        )}
+      </dd>
+    </>
   );
 }
 
@@ -158,6 +188,14 @@ export function Detail(props: {
           <div className="muted">{e.src.ip}:{e.src.port} → {e.dst.ip}:{e.dst.port}
             {e.src.process ? ` · ${e.src.process}${e.src.pid ? ` (${e.src.pid})` : ""}` : ""}</div>
         </dd>
+        <Identity side="src" ep={e.src} onPick={props.onPick} />
+        <Identity side="dst" ep={e.dst} onPick={props.onPick} />
+        {e.node && (
+          <>
+            <dt>node</dt>
+            <dd><button className="val" data-path="node.name" onClick={() => props.onPick("node.name", e.node!.name)}>{e.node.name}</button></dd>
+          </>
+        )}
         <dt>time</dt>
         <dd>
           {new Date(e.timestamp).toISOString()} · {e.elapsedTime} ms

@@ -1,15 +1,16 @@
 // Who talks to whom, from the entries in view: clients on the left, services on
 // the right; an edge per pair, weighted by calls, coloured by protocol and
 // labelled with calls, error rate and p50/p95 latency. Nodes are endpoints
-// (client host, service host:port), hosts, or namespaces. Clicking an edge
-// filters the stream to it.
+// (client host, service host:port), hosts, workloads (the default when the
+// entries carry Kubernetes identity), or namespaces. Clicking an edge filters
+// the stream to it.
 import { useMemo, useState } from "react";
 import type { Endpoint, Entry } from "./api";
-import { NameBook, endpointLabel, hostLabel, namespaceLabel } from "./names";
+import { NameBook, endpointLabel, hasIdentity, hostLabel, namespaceLabel, workloadLabel } from "./names";
 import { isFlow, percentile } from "./series";
 import { isError } from "./summary";
 
-export type Grouping = "endpoint" | "host" | "namespace";
+export type Grouping = "endpoint" | "host" | "workload" | "namespace";
 
 interface Edge {
   client: string;
@@ -24,13 +25,19 @@ interface Edge {
 
 function nodeOf(ep: Endpoint, side: "client" | "service", grouping: Grouping, book: NameBook): string {
   if (grouping === "namespace") return namespaceLabel(ep, book);
+  if (grouping === "workload") return workloadLabel(ep, book);
   if (grouping === "host" || side === "client") return hostLabel(ep, book);
   return endpointLabel(ep, book);
 }
 
 // The KFL that selects a group's side: its addresses (or its namespace).
 function sideQuery(side: "src" | "dst", eps: Endpoint[], grouping: Grouping): string {
-  if (grouping === "namespace" && eps[0].namespace) return `${side}.namespace == ${JSON.stringify(eps[0].namespace)}`;
+  const ep = eps[0];
+  if (grouping === "namespace" && ep.namespace) return `${side}.namespace == ${JSON.stringify(ep.namespace)}`;
+  if (grouping === "workload" && ep.workload) {
+    const ns = ep.namespace ? `${side}.namespace == ${JSON.stringify(ep.namespace)} and ` : "";
+    return `${ns}${side}.workload.name == ${JSON.stringify(ep.workload.name)}`;
+  }
   const ips = [...new Set(eps.map((e) => e.ip))].sort();
   const ip = ips.length === 1 ? `${side}.ip == "${ips[0]}"` : `${side}.ip in [${ips.map((i) => `"${i}"`).join(", ")}]`;
   if (grouping !== "endpoint" || side === "src") return ip;
@@ -71,10 +78,15 @@ export function edgesOf(rows: Entry[], grouping: Grouping = "endpoint", book: Na
   });
 }
 
-const GROUPINGS: [Grouping, string][] = [["endpoint", "endpoint"], ["host", "host"], ["namespace", "namespace"]];
+const GROUPINGS: [Grouping, string][] = [
+  ["endpoint", "endpoint"], ["host", "host"], ["workload", "workload"], ["namespace", "namespace"],
+];
 
 export function ServiceMap(props: { rows: Entry[]; names: NameBook; onFilter: (q: string) => void }) {
-  const [grouping, setGrouping] = useState<Grouping>("endpoint");
+  // Until one is chosen: by workload when the worker names pods, else by endpoint.
+  const [chosen, setGrouping] = useState<Grouping | null>(null);
+  const named = useMemo(() => hasIdentity(props.rows), [props.rows]);
+  const grouping: Grouping = chosen ?? (named ? "workload" : "endpoint");
   const edges = useMemo(() => edgesOf(props.rows, grouping, props.names), [props.rows, grouping, props.names]);
   const clients = [...new Set(edges.map((e) => e.client))].sort();
   const services = [...new Set(edges.map((e) => e.service))].sort();

@@ -6,6 +6,11 @@ export interface Endpoint {
   // Known only when the worker can tell (Kubernetes, eBPF).
   name?: string;
   namespace?: string;
+  kind?: string;  // pod, service, node, external
+  workload?: { kind: string; name: string };
+  labels?: Record<string, string>;
+  services?: string[];
+  dns?: string;  // the name a DNS answer the worker saw gave the address
   node?: string;
   pid?: number;
   process?: string;
@@ -26,6 +31,7 @@ export interface Entry {
   tls: boolean;
   error?: string;
   summary?: string;  // the one-line summary the worker makes (the CLI table's)
+  node?: { name: string };  // the node whose worker captured it
 }
 
 export interface QueryError {

@@ -20,8 +20,10 @@ const METHODS = ["startsWith(\"", "endsWith(\"", "contains(\"", "matches(\"", "s
 const COMMON_FIELDS = [
   "id", "protocol.name", "protocol.abbr", "protocol.version", "protocol.layer4",
   "src.ip", "src.port", "src.name", "src.namespace", "src.node", "src.pid", "src.process",
+  "src.kind", "src.workload.name", "src.workload.kind", "src.labels", "src.services", "src.dns",
   "dst.ip", "dst.port", "dst.name", "dst.namespace", "dst.node", "dst.pid", "dst.process",
-  "timestamp", "elapsedTime", "requestSize", "responseSize", "stream", "tls", "error",
+  "dst.kind", "dst.workload.name", "dst.workload.kind", "dst.labels", "dst.services", "dst.dns",
+  "node.name", "timestamp", "elapsedTime", "requestSize", "responseSize", "stream", "tls", "error",
 ];
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;

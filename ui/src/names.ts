@@ -1,6 +1,6 @@
 // Names for addresses, for the stream and the map: the worker's own (a pod or
-// service name, with its namespace) when the entry has one; else the name a DNS
-// answer in view gave for the address; else the address itself.
+// service name, with its namespace) when the entry has one; else the DNS name
+// the worker learned, or one a DNS answer in view gave; else the address.
 import type { Endpoint, Entry } from "./api";
 
 export type NameBook = Map<string, string>;
@@ -22,6 +22,7 @@ export function learnNames(rows: Entry[]): NameBook {
 
 function host(ep: Endpoint, book?: NameBook): string {
   if (ep.name) return ep.namespace ? `${ep.namespace}/${ep.name}` : ep.name;
+  if (ep.dns) return ep.dns;
   const named = book?.get(ep.ip);
   if (named) return named;
   return ep.ip.includes(":") ? `[${ep.ip}]` : ep.ip;
@@ -41,4 +42,16 @@ export function hostLabel(ep: Endpoint, book?: NameBook): string {
 // The namespace, for grouping; addresses outside the cluster group by host.
 export function namespaceLabel(ep: Endpoint, book?: NameBook): string {
   return ep.namespace ? `ns/${ep.namespace}` : `host ${host({ ...ep, name: undefined }, book)}`;
+}
+
+// The workload (namespace/Deployment name, ...); a pod or address without one
+// stands for itself.
+export function workloadLabel(ep: Endpoint, book?: NameBook): string {
+  if (ep.workload) return ep.namespace ? `${ep.namespace}/${ep.workload.name}` : ep.workload.name;
+  return host(ep, book);
+}
+
+// Whether any entry in view carries Kubernetes identity.
+export function hasIdentity(rows: { src: Endpoint; dst: Endpoint }[]): boolean {
+  return rows.some((e) => e.src.kind !== undefined || e.dst.kind !== undefined);
 }

@@ -3,6 +3,7 @@
 //     entries, a KFL query filters them, an invalid one shows its error, a row
 //     opens its detail with the right values, the pcap download is a capture
 //     tshark reads.
+//     With --names, pods are named by namespace and workload everywhere.
 //  2. `trawl capture -i lo` while real HTTP requests are made: they arrive live.
 // Screenshots go to ui/test-artifacts/. Any console error fails the test.
 // Usage: node tests/e2e.mjs TRAWL
@@ -295,6 +296,53 @@ try {
     await page.close();
   } finally {
     worker.kill("SIGTERM");
+  }
+}
+
+// 1c. Kubernetes names (read --serve --names): the stream, the detail and the
+// map name pods by namespace and workload; the namespace and workload selector
+// filters to one.
+{
+  const port = 18974;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "trawl-e2e-names-"));
+  const pod = (name, ip, labels, owner) => ({
+    apiVersion: "v1", kind: "Pod", status: { phase: "Running", podIP: ip },
+    metadata: { name, namespace: "shop", creationTimestamp: "2026-01-01T00:00:00Z", labels,
+                ownerReferences: [{ kind: owner[0], name: owner[1], controller: true }] },
+  });
+  writeFileSync(path.join(dir, "names.json"), JSON.stringify({ apiVersion: "v1", kind: "List", items: [
+    pod("client-5f7b9-abcde", "10.77.0.2", { app: "client", "pod-template-hash": "5f7b9" }, ["ReplicaSet", "client-5f7b9"]),
+    pod("web-0", "10.77.0.1", { app: "web" }, ["StatefulSet", "web"]),
+  ] }));
+  const named = start(["read", path.join(repo, "fixtures/demo.pcap"), "--serve", "--names", path.join(dir, "names.json")], port);
+  try {
+    await waitHealthy(port);
+    const page = await newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.getByTestId("entry-row").first().waitFor({ timeout: 10000 });
+    const rows = await page.getByTestId("entry-row").allTextContents();
+    check(rows.some((t) => /shop\/client-5f7b9-abcde:\d+ → shop\/web-0:80/.test(t)), `rows by pod name: ${rows[0]}`);
+    await page.getByTestId("entry-row").filter({ hasText: "GET /index.json" }).first().click();
+    const dst = page.getByTestId("identity-dst");
+    await dst.waitFor({ timeout: 5000 });
+    check((await dst.textContent()).includes("pod shop / web-0 · StatefulSet web"), `the detail's identity: ${await dst.textContent()}`);
+    await page.getByRole("button", { name: "Service map" }).click();
+    const map = page.getByTestId("service-map");
+    await map.waitFor({ timeout: 5000 });
+    check(await map.getAttribute("data-grouping") === "workload", "the map groups by workload when pods are named");
+    const nodes = (await page.getByTestId("map-node").allTextContents()).sort();
+    check(nodes.includes("shop/client") && nodes.includes("shop/web"), `map nodes by workload: ${nodes}`);
+    await page.screenshot({ path: `${artifacts}/map-workloads.png` });
+    await page.getByTestId("scope-namespace").selectOption("shop");
+    await page.getByTestId("scope-workload").selectOption("web");
+    const want = '(src.namespace == "shop" and src.workload.name == "web") or (dst.namespace == "shop" and dst.workload.name == "web")';
+    await page.waitForFunction((q) => new URL(location.href).searchParams.get("q") === q ||
+                                      document.querySelector("input, textarea")?.value === q, want, { timeout: 5000 });
+    check(await page.getByTestId("service-map").getAttribute("data-grouping") === "workload", "the scope keeps the view");
+    await page.close();
+  } finally {
+    named.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -74,3 +74,32 @@ describe("<Detail>", () => {
     await waitFor(() => expect(sides.className.includes("stacked")).toBe(!before));
   });
 });
+
+describe("<Detail> with Kubernetes identity", () => {
+  const named = http("GET", "/svc", 200, {
+    stream: "7",
+    src: { ip: "10.244.1.20", port: 40000, name: "client", namespace: "shop", kind: "pod", labels: { app: "client" } },
+    dst: {
+      ip: "10.244.1.10", port: 80, name: "web-7c9d8-x2x7q", namespace: "shop", kind: "pod",
+      workload: { kind: "Deployment", name: "web" }, labels: { app: "web", "app.kubernetes.io/part-of": "shop" },
+      services: ["web"],
+    },
+    node: { name: "n1" },
+  });
+  it("shows both ends' pod, workload, labels and services, and the node, each clickable into the query", () => {
+    const onPick = vi.fn();
+    render(<Detail entry={named} names={new Map()} onClose={() => {}} onPick={onPick} onSelect={() => {}} />);
+    const dst = screen.getByTestId("identity-dst");
+    expect(dst.textContent).toContain("pod shop / web-7c9d8-x2x7q · Deployment web · service web");
+    expect(dst.textContent).toContain("app=web");
+    fireEvent.click(within(dst).getByText("shop", { selector: "[data-path='dst.namespace']" }));
+    expect(onPick).toHaveBeenLastCalledWith("dst.namespace", "shop");
+    fireEvent.click(within(dst).getByText("web", { selector: "[data-path='dst.workload.name']" }));
+    expect(onPick).toHaveBeenLastCalledWith("dst.workload.name", "web");
+    fireEvent.click(within(dst).getByText("shop", { selector: "[data-path^='dst.labels']" }));
+    expect(onPick).toHaveBeenLastCalledWith('dst.labels["app.kubernetes.io/part-of"]', "shop");
+    expect(screen.getByTestId("identity-src").textContent).toContain("pod shop / client");
+    fireEvent.click(screen.getByText("n1"));
+    expect(onPick).toHaveBeenLastCalledWith("node.name", "n1");
+  });
+});

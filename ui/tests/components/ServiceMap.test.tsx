@@ -65,3 +65,25 @@ describe("<ServiceMap>", () => {
     expect(screen.getByText(/No calls in view/)).toBeTruthy();
   });
 });
+
+describe("the map with Kubernetes identity", () => {
+  const pod = (ip: string, name: string, workload?: string) => ({
+    ip, port: 80, name, namespace: "shop", kind: "pod", ...(workload ? { workload: { kind: "Deployment", name: workload } } : {}),
+  });
+  const named = [
+    http("GET", "/a", 200, { src: pod("10.0.0.2", "client"), dst: pod("10.0.0.1", "web-1", "web") }),
+    http("GET", "/b", 200, { src: pod("10.0.0.2", "client"), dst: pod("10.0.0.5", "web-2", "web") }),
+    http("GET", "/c", 200, { src: pod("10.0.0.2", "client"), dst: { ip: "203.0.113.7", port: 80, kind: "external", dns: "ext.example" } }),
+  ];
+  it("groups by workload by default, the workload's pods as one node", () => {
+    render(<ServiceMap rows={named} names={new Map()} onFilter={() => {}} />);
+    expect(screen.getByTestId("service-map").getAttribute("data-grouping")).toBe("workload");
+    expect(screen.getAllByTestId("map-node").map((n) => n.textContent).sort())
+      .toEqual(["ext.example", "shop/client", "shop/web"]);
+  });
+  it("selects a workload's calls by its name", () => {
+    const web = edgesOf(named, "workload").find((e) => e.service === "shop/web")!;
+    expect(web.calls).toBe(2);
+    expect(web.query).toBe('src.ip == "10.0.0.2" and dst.namespace == "shop" and dst.workload.name == "web" and not (tcp or udp or sctp)');
+  });
+});
