@@ -4,7 +4,7 @@
 # Kafka: librdkafka's mock cluster + kcat), in the same run (the machine is
 # shared: compare ratios, not absolute times); then the worker's store (append
 # and queries over 10M entries, beside zstd/grep) and live capture (beside tcpdump).
-# Usage: run.sh TRAWL [http1|dense|http2|redis|kafka|store|live|ui|all]   (captures are made when absent)
+# Usage: run.sh TRAWL [http1|dense|identity|http2|redis|kafka|store|live|ui|all]   (captures are made when absent)
 set -euo pipefail
 trawl=$(realpath "$1")
 which=${2:-all}
@@ -99,6 +99,11 @@ if [ "$which" = all ] || [ "$which" = dense ]; then
   [ -f "$capture" ] || "$here/make_http_capture.sh" "$capture" 200 /api/order.json
   compare "HTTP/1.1 dense small calls (nginx + wrk, keep-alive)" "$capture" -T fields \
     -e http.request.method -e http.request.uri -e http.response.code
+fi
+if [ "$which" = all ] || [ "$which" = identity ]; then
+  capture=$here/out/dense.pcap
+  [ -f "$capture" ] || "$here/make_http_capture.sh" "$capture" 200 /api/order.json
+  "$here/identity_bench.sh" "$trawl" "$capture" 7
 fi
 if [ "$which" = all ] || [ "$which" = http2 ]; then
   capture=$here/out/h2.pcap

@@ -34,7 +34,7 @@ class ApiClient {
   // GET `target` (a path and query under the server's URL): the status and
   // body, at most `max_body` bytes. Throws TransportError or Stopped.
   std::pair<int, std::string> get(const std::string& target, std::chrono::milliseconds timeout,
-                                  size_t max_body = 512u << 20);
+                                  size_t max_body = 64u << 20);
   // GET `target` and hand its body to `on_bytes` as it arrives, until the
   // server ends it, `on_bytes` returns false, or nothing comes for `idle`
   // (TransportError). Returns the status; the body of any other than 200 is
