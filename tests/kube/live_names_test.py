@@ -263,6 +263,18 @@ def fault_restart(api, worker):
     wait_for(lambda: worker.spans("127.0.0.23"), 15, "a pod made after the restart is named")
 
 
+def one_watch_per_type(api):
+    """One list and one watch per resource type, whatever the traffic."""
+    time.sleep(1)
+    requests = [r["path"] for r in api.call("/standin/requests") if r["verb"] == "GET"]
+    for path in ("/api/v1/pods", "/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices",
+                 "/api/v1/nodes", "/api/v1/namespaces", "/apis/apps/v1/replicasets",
+                 "/apis/batch/v1/jobs"):
+        mine = [r for r in requests if r.split("?")[0] == path]
+        watches = [r for r in mine if "watch=1" in r]
+        check(len(watches) == 1 and len(mine) == 2, f"{path}: one list and one watch: {mine}")
+
+
 def metrics_named(worker):
     text = worker.get("/metrics", raw=True).decode()
     for name in ("lists", "relists", "watches", "events", "expired", "malformed", "errors"):
@@ -350,6 +362,7 @@ def main():
     worker = Worker(work, kubeconfig(work))
     try:
         worker.start()
+        one_watch_per_type(api)
         call_and_check(worker, "/before", WEB_A, "before churn")
         churn(api, worker)
         fault_expired(api, worker)
