@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Kubernetes identity's cost (issue 16): `trawl read CAPTURE --json` on one
-# thread with a names file that names both ends of every entry (a pod of a
-# Deployment with labels, a pod of a StatefulSet behind a Service), against the
-# same read without, alternating runs in the same session; medians of user and
-# wall seconds and their ratio. Then the name history's budget
+# Kubernetes identity's cost (issue 16): `trawl read CAPTURE` (--json, and
+# --count) on one thread with a names file that names both ends of every entry
+# (a pod of a Deployment with labels, a pod of a StatefulSet behind a Service),
+# against the same read without, alternating runs in the same session; medians
+# of user and wall seconds and their ratio. Then the name history's budget
 # (trawl_names_bench: 10,000 pods, 5,000 services, 100,000 events).
 # Usage: identity_bench.sh TRAWL CAPTURE [RUNS]
 set -euo pipefail
@@ -35,22 +35,32 @@ named=$("$trawl" read "$capture" --json --threads 1 --names "$work/names.json" |
 total=$("$trawl" read "$capture" --count 2>&1 | sed -n 's/^counted \([0-9]*\) entries.*/\1/p')
 echo "## Kubernetes identity on $(basename "$capture") (one thread, $runs runs each, alternating)"
 echo "entries named: $named of $total"
-for i in $(seq "$runs"); do
-  /usr/bin/time -f "%U %e %M" -a -o "$work/plain" "$trawl" read "$capture" --json --threads 1 > /dev/null
-  /usr/bin/time -f "%U %e %M" -a -o "$work/named" "$trawl" read "$capture" --json --threads 1 \
-    --names "$work/names.json" > /dev/null
-done
-python3 - "$work/plain" "$work/named" <<'PY'
-import statistics, sys
-def load(path):
-    rows = [list(map(float, l.split())) for l in open(path) if l.strip() and l[0].isdigit()]
-    return [statistics.median(col) for col in zip(*rows)]
-plain, named = load(sys.argv[1]), load(sys.argv[2])
-print("| | user s | wall s | peak RSS MiB |")
-print("|---|---|---|---|")
-print(f"| without names | {plain[0]:.2f} | {plain[1]:.2f} | {plain[2] / 1024:.1f} |")
-print(f"| with names (both ends) | {named[0]:.2f} | {named[1]:.2f} | {named[2] / 1024:.1f} |")
-print(f"| ratio | {named[0] / plain[0]:.3f} | {named[1] / plain[1]:.3f} | |")
+# Times from getrusage and perf_counter: /usr/bin/time's 10 ms steps are too
+# coarse for reads of 0.4 s.
+python3 - "$runs" "$trawl" "$capture" "$work/names.json" <<'PY'
+import resource, statistics, subprocess, sys, time
+runs, trawl, capture, names = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+variants = {"without names": [], "with names (both ends)": []}
+for _ in range(runs):
+    for name, extra in (("without names", []), ("with names (both ends)", ["--names", names])):
+        for fmt in ("--json", "--count"):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run([trawl, "read", capture, fmt, "--threads", "1", *extra],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            wall = time.perf_counter() - start
+            user = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before.ru_utime
+            variants[name].append((fmt, user, wall))
+def med(name, fmt, i):
+    return statistics.median(r[i] for r in variants[name] if r[0] == fmt)
+print("| | --json user s | --json wall s | --count user s | --count wall s |")
+print("|---|---|---|---|---|")
+for name in variants:
+    print(f"| {name} | {med(name, '--json', 1):.3f} | {med(name, '--json', 2):.3f} | "
+          f"{med(name, '--count', 1):.3f} | {med(name, '--count', 2):.3f} |")
+a, b = variants
+print(f"| ratio | {med(b, '--json', 1) / med(a, '--json', 1):.3f} | {med(b, '--json', 2) / med(a, '--json', 2):.3f} | "
+      f"{med(b, '--count', 1) / med(a, '--count', 1):.3f} | {med(b, '--count', 2) / med(a, '--count', 2):.3f} |")
 PY
 echo
 echo "## Name history budget (10,000 pods, 5,000 services, 100,000 events)"

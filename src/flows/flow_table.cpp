@@ -123,17 +123,19 @@ struct FlowTable::Flow {
   uint32_t isn_a = 0;  // initiator's initial sequence number, from its SYN or the SYN-ACK
   bool isn_known = false;
   uint64_t retransmissions = 0;
-  // What the session emits passes emit_for (for NAT twins) when that is on.
-  struct Sink : EntrySink {
+  // NAT twins, when the table registers them: what the session emits passes
+  // emit_for.
+  struct Twin : EntrySink {
     FlowTable* table = nullptr;
     Flow* flow = nullptr;
     void emit(Entry&& e) override { table->emit_for(*flow, std::move(e)); }
-  } sink;
-  uint64_t fingerprint = 0;                     // the connection's, among NAT twins
-  bool nat_twin = false, twin_pending = false;  // a later view; a first view not yet screened
-  int64_t hold_until_us = 0;                    // a first view to a virtual address: its wait
-  std::optional<EntryEndpoint> reached;         // the server its twin named
-  std::vector<Entry> held;                      // its entries while it waits
+    uint64_t fingerprint = 0;             // the connection's
+    bool later = false, pending = false;  // a later view; a first view not yet screened
+    int64_t hold_until_us = 0;            // a first view to a virtual address: its wait
+    std::optional<EntryEndpoint> reached;  // the server its twin named
+    std::vector<Entry> held;               // its entries while it waits
+  };
+  std::unique_ptr<Twin> twin;
   std::optional<StreamSession> session;         // protocol detection and dissection
   std::unique_ptr<SctpState> sctp;       // SCTP flows only: most flows need none of it
   std::unique_ptr<RecentDatagrams> recent_datagrams;  // UDP flows only
@@ -195,7 +197,7 @@ void FlowTable::pass_time(int64_t now) {
 
 void FlowTable::add(const Packet& p) {
   pass_time(p.timestamp_us);
-  release_held(p.timestamp_us);
+  if (!holding_.empty()) release_held(p.timestamp_us);
   Direction dir;
   FlowList::iterator at = lookup(p, dir);
   Flow& f = *at;
@@ -339,9 +341,12 @@ FlowTable::Flow& FlowTable::create(const Packet& p, const Key& key) {
   }
   for (auto& r : f.tcp)
     r.set_budget(limits_.reassembly_memory, &limits_.reassembly, &counters_.reassembly);
-  f.sink.table = this, f.sink.flow = &f;
-  f.session.emplace(f.ctx, f.transport(), limits_.nat_twins ? f.sink : sink_, dissect_counters_,
-                    settings_, limits_.probe_attempts);
+  if (limits_.nat_twins) {
+    f.twin = std::make_unique<Flow::Twin>();
+    f.twin->table = this, f.twin->flow = &f;
+  }
+  f.session.emplace(f.ctx, f.transport(), f.twin ? *f.twin : sink_, dissect_counters_, settings_,
+                    limits_.probe_attempts);
   if (p.protocol == kUdp && !p.payload.empty()) {  // a datagram's view: its first datagram
     std::string_view first(reinterpret_cast<const char*>(p.payload.data()),
                            std::min<size_t>(p.payload.size(), 512));
@@ -450,14 +455,15 @@ void FlowTable::end(FlowList::iterator it, int64_t ts) {
 }
 
 void FlowTable::register_view(Flow& f, uint64_t fingerprint, int64_t ts) {
-  NatTwins* twins = limits_.nat_twins;
-  if (!twins) return;
-  f.fingerprint = fingerprint;
-  f.nat_twin = twins->is_twin(f.ctx.a, fingerprint, f.ctx.b, ts);
-  f.twin_pending = !f.nat_twin;
-  if (f.nat_twin) ++counters_.nat_twins;
-  if (f.twin_pending && twins->is_virtual && twins->is_virtual(f.ctx.b, ts)) {
-    f.hold_until_us = ts + kHoldForTwinUs;
+  if (!f.twin) return;
+  Flow::Twin& t = *f.twin;
+  NatTwins& twins = *limits_.nat_twins;
+  t.fingerprint = fingerprint;
+  t.later = twins.is_twin(f.ctx.a, fingerprint, f.ctx.b, ts);
+  t.pending = !t.later;
+  if (t.later) ++counters_.nat_twins;
+  if (t.pending && twins.is_virtual && twins.is_virtual(f.ctx.b, ts)) {
+    t.hold_until_us = ts + kHoldForTwinUs;
     holding_.push_back(&f);
   }
 }
@@ -467,34 +473,33 @@ void FlowTable::register_view(Flow& f, uint64_t fingerprint, int64_t ts) {
 // server reached. One to a virtual address holds its entries until the twin
 // is seen, for at most kHoldForTwinUs: another capture thread may take it later.
 bool FlowTable::screen(Flow& f, Entry& e) {
-  if (f.nat_twin) return false;
-  if (!f.twin_pending) {
-    if (f.reached) rename_server(f, e, *f.reached);
-    return true;
-  }
-  if (f.hold_until_us && !settle(f, e.timestamp_us, false)) {
-    f.held.push_back(std::move(e));
+  if (!f.twin) return true;
+  Flow::Twin& t = *f.twin;
+  if (t.later) return false;
+  if (t.pending && t.hold_until_us && !settle(f, e.timestamp_us, false)) {
+    t.held.push_back(std::move(e));
     return false;
   }
-  if (f.twin_pending) {
-    f.twin_pending = false;
-    f.reached = limits_.nat_twins->reached(f.ctx.a, f.fingerprint);
+  if (t.pending) {
+    t.pending = false;
+    t.reached = limits_.nat_twins->reached(f.ctx.a, t.fingerprint);
   }
-  if (f.reached) rename_server(f, e, *f.reached);
+  if (t.reached) rename_server(f, e, *t.reached);
   return true;
 }
 
 bool FlowTable::settle(Flow& f, int64_t now, bool force) {
-  if (!f.twin_pending) return true;
-  f.reached = limits_.nat_twins->reached(f.ctx.a, f.fingerprint);
-  if (!f.reached && !force && now < f.hold_until_us) return false;
-  f.twin_pending = false;
+  if (!f.twin || !f.twin->pending) return true;
+  Flow::Twin& t = *f.twin;
+  t.reached = limits_.nat_twins->reached(f.ctx.a, t.fingerprint);
+  if (!t.reached && !force && now < t.hold_until_us) return false;
+  t.pending = false;
   std::erase(holding_, &f);
-  for (Entry& e : f.held) {
-    if (f.reached) rename_server(f, e, *f.reached);
+  for (Entry& e : t.held) {
+    if (t.reached) rename_server(f, e, *t.reached);
     sink_.emit(std::move(e));
   }
-  f.held.clear();
+  t.held.clear();
   return true;
 }
 
@@ -555,6 +560,7 @@ Entry FlowTable::flow_entry(const Flow& f, bool final) const {
 }
 
 void FlowTable::release_held(int64_t now) {
+  if (holding_.empty()) return;
   for (size_t i = holding_.size(); i-- > 0;)
     if (i < holding_.size()) settle(*holding_[i], now, false);
 }

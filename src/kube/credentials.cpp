@@ -10,6 +10,8 @@
 
 #include <simdjson.h>
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 

@@ -250,23 +250,29 @@ void NameHistory::release(Timeline& t, const Identity& owner, int64_t at_us) {
   if (t.back().from_us == t.back().to_us) t.pop_back();
 }
 
-const AddressBook::Span* AddressBook::at(const Timeline& t, int64_t ts_us) {
+const AddressBook::Span* AddressBook::at(const Timeline& t, int64_t ts_us, Validity* valid) {
   auto it = std::upper_bound(t.begin(), t.end(), ts_us,
                              [](int64_t ts, const Span& s) { return ts < s.from_us; });
-  if (it == t.begin()) return nullptr;
-  --it;
-  return ts_us < it->to_us ? &*it : nullptr;
+  if (it != t.begin() && ts_us < std::prev(it)->to_us) return &*std::prev(it);
+  if (valid)
+    valid->narrow(it == t.begin() ? INT64_MIN : std::prev(it)->to_us,
+                  it == t.end() ? INT64_MAX : it->from_us);
+  return nullptr;
 }
 
-const Identity* AddressBook::lookup(std::string_view ip, uint16_t port, int64_t ts_us) const {
+const Identity* AddressBook::lookup(std::string_view ip, uint16_t port, int64_t ts_us,
+                                    Validity* valid) const {
+  Validity all;
+  const Span* found = nullptr;
   if (!by_ip_port_.empty()) {
     std::string key = std::string(ip) + "|" + std::to_string(port);
-    if (auto it = by_ip_port_.find(key); it != by_ip_port_.end())
-      if (const Span* s = at(it->second, ts_us)) return s->identity.get();
+    if (auto it = by_ip_port_.find(key); it != by_ip_port_.end()) found = at(it->second, ts_us, &all);
   }
-  if (auto it = by_ip_.find(ip); it != by_ip_.end())
-    if (const Span* s = at(it->second, ts_us)) return s->identity.get();
-  return nullptr;
+  if (!found)
+    if (auto it = by_ip_.find(ip); it != by_ip_.end()) found = at(it->second, ts_us, &all);
+  if (found) all.narrow(found->from_us, found->to_us);
+  if (valid) *valid = all;
+  return found ? found->identity.get() : nullptr;
 }
 
 size_t AddressBook::spans() const {

@@ -5,6 +5,8 @@
 // IP that a later pod reuses names each pod on its own entries.
 #pragma once
 
+#include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -56,8 +58,17 @@ class AddressBook {
   };
   using Timeline = std::vector<Span>;  // in time order, not overlapping
 
-  // The owner of ip:port at `ts_us`; nullptr when none is known.
-  const Identity* lookup(std::string_view ip, uint16_t port, int64_t ts_us) const;
+  // The times [from, to) an answer holds for.
+  struct Validity {
+    int64_t from_us = INT64_MIN, to_us = INT64_MAX;
+    void narrow(int64_t from, int64_t to) {
+      from_us = std::max(from_us, from), to_us = std::min(to_us, to);
+    }
+  };
+  // The owner of ip:port at `ts_us`; nullptr when none is known. `valid`, when
+  // given, gets the times around `ts_us` with the same answer.
+  const Identity* lookup(std::string_view ip, uint16_t port, int64_t ts_us,
+                         Validity* valid = nullptr) const;
   // Addresses with a history, and the spans they hold (for budgets and stats).
   size_t addresses() const { return by_ip_.size() + by_ip_port_.size(); }
   size_t spans() const;
@@ -70,6 +81,8 @@ class AddressBook {
     for (const auto& [a, t] : by_ip_port_) fn(a, t);
   }
   const Timeline* find(std::string_view address) const;
+  // Whether any address has owners by port (hostNetwork pods).
+  bool has_port_owners() const { return !by_ip_port_.empty(); }
 
   // The nodes' pod ranges (podCIDRs). With any known, an address no one owns
   // that is in none of them, nor loopback, is outside the cluster: external.
@@ -82,7 +95,8 @@ class AddressBook {
     unsigned char prefix[16];
     int bits;
   };
-  static const Span* at(const Timeline& t, int64_t ts_us);
+  // The span holding `ts_us`; else nullptr, and `valid` narrowed to the gap.
+  static const Span* at(const Timeline& t, int64_t ts_us, Validity* valid = nullptr);
   std::vector<Range> pod_ranges_;
   std::map<std::string, Timeline, std::less<>> by_ip_;
   std::map<std::string, Timeline, std::less<>> by_ip_port_;  // hostNetwork pods' ports

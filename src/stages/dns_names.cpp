@@ -42,6 +42,7 @@ void DnsNames::remember(const std::string& ip, const std::string& name, int64_t 
   if (later != names.begin() && *std::prev(later)->name == name) return;  // known since before
   names.insert(later, {at_us, std::make_shared<const std::string>(name)});
   if (names.size() > kNamesPerAddress) names.erase(names.begin());
+  generation_.fetch_add(1, std::memory_order_release);
   if (!added) return;
   learned_.push_back(ip);
   if (learned_.size() > max_) {
@@ -50,13 +51,20 @@ void DnsNames::remember(const std::string& ip, const std::string& name, int64_t 
   }
 }
 
-std::shared_ptr<const std::string> DnsNames::name_of(std::string_view ip, int64_t ts_us) const {
+std::shared_ptr<const std::string> DnsNames::name_of(std::string_view ip, int64_t ts_us,
+                                                     int64_t* from_us, int64_t* to_us) const {
   std::shared_lock lock(mutex_);
   auto it = by_ip_.find(std::string(ip));
   if (it == by_ip_.end()) return nullptr;
   std::shared_ptr<const std::string> out;
-  for (const Named& n : it->second)
-    if (n.from_us <= ts_us) out = n.name;
+  for (const Named& n : it->second) {
+    if (n.from_us > ts_us) {
+      if (to_us) *to_us = std::min(*to_us, n.from_us);
+      break;
+    }
+    out = n.name;
+    if (from_us) *from_us = std::max(*from_us, n.from_us);
+  }
   return out;
 }
 

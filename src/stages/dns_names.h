@@ -5,6 +5,7 @@
 // that names its address may be named in one run and not in another.)
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <shared_mutex>
@@ -23,8 +24,13 @@ class DnsNames {
   // A DNS entry's A and AAAA answers; any other entry is ignored.
   void learn(const Entry& e);
   // The name `ip` was last resolved from at `ts_us`, or nullptr. The same
-  // pointer while the name stays the same.
-  std::shared_ptr<const std::string> name_of(std::string_view ip, int64_t ts_us) const;
+  // pointer while the name stays the same. `from_us`/`to_us`, when given, are
+  // narrowed to the times with the same answer (while nothing new is learned).
+  std::shared_ptr<const std::string> name_of(std::string_view ip, int64_t ts_us,
+                                             int64_t* from_us = nullptr,
+                                             int64_t* to_us = nullptr) const;
+  // Bumped whenever a name is learned.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
   struct Named {
@@ -37,7 +43,8 @@ class DnsNames {
   const size_t max_;
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::vector<Named>> by_ip_;
-  std::deque<std::string> learned_;  // in the order learned, to forget the oldest first
+  std::deque<std::string> learned_;
+  std::atomic<uint64_t> generation_{0};  // in the order learned, to forget the oldest first
 };
 
 }  // namespace trawl

@@ -1,5 +1,6 @@
 #include "stages/kube_identity.h"
 
+#include <array>
 #include <unordered_map>
 
 namespace trawl {
@@ -55,6 +56,7 @@ class KubeIdentityStage : public EntryStage {
       book_ = feed_->current();
       generation_ = g;
       cache_.clear();  // its identities may be gone, their addresses reused
+      memo_ = {};
     }
     name_side(e, 0, e.src);
     name_side(e, 1, e.dst);
@@ -81,22 +83,62 @@ class KubeIdentityStage : public EntryStage {
   };
   static constexpr size_t kMaxCached = 1 << 16;
 
+  // An address's last answer, while the book, the DNS names and the time
+  // interval it holds for stay: busy addresses skip the lookups.
+  struct Memo {
+    std::string ip;
+    uint16_t port = 0;
+    bool port_matters = true;
+    uint64_t dns_generation = 0;
+    kube::AddressBook::Validity valid{0, 0};
+    std::shared_ptr<const SharedContextFields> fields;  // null: nothing to say
+  };
+  static constexpr size_t kMemoSlots = 16;
+
+  // Answers that hold whatever the port (most addresses) by address; the
+  // others (a hostNetwork pod's ports, a service listing its port) by both.
   void name_side(Entry& e, int side, const EntryEndpoint& ep) {
-    const kube::Identity* id = book_->lookup(ep.ip, ep.port, e.timestamp_us);
-    std::shared_ptr<const std::string> dns = dns_ ? dns_->name_of(ep.ip, e.timestamp_us) : nullptr;
+    uint64_t dns_generation = dns_ ? dns_->generation() : 0;
+    const std::string& ip = ep.ip;
+    size_t by_ip = ip.empty() ? 0 : size_t(ip.back()) * 7 + size_t(ip[ip.size() / 2]) + ip.size();
+    Memo& any_port = memo_[size_t(side)][by_ip % kMemoSlots];
+    Memo& this_port = memo_[size_t(side)][kMemoSlots + (by_ip * 31 + ep.port) % kMemoSlots];
+    for (Memo* m : {&any_port, &this_port})
+      if ((m->port == ep.port || !m->port_matters) && m->dns_generation == dns_generation &&
+          e.timestamp_us >= m->valid.from_us && e.timestamp_us < m->valid.to_us && m->ip == ip) {
+        if (m->fields) e.context.share(side, m->fields);
+        return;
+      }
+    kube::AddressBook::Validity valid;
+    const kube::Identity* id = nullptr;
+    auto fields = fields_of(side, ep, e.timestamp_us, valid, id);
+    bool port_matters = book_->has_port_owners() || (id && id->has_services());
+    Memo& m = port_matters ? this_port : any_port;
+    m.ip = ip, m.port = ep.port, m.port_matters = port_matters;
+    m.dns_generation = dns_generation, m.valid = valid, m.fields = fields;
+    if (fields) e.context.share(side, std::move(fields));
+  }
+
+  std::shared_ptr<const SharedContextFields> fields_of(int side, const EntryEndpoint& ep,
+                                                       int64_t ts,
+                                                       kube::AddressBook::Validity& valid,
+                                                       const kube::Identity*& id) {
+    id = book_->lookup(ep.ip, ep.port, ts, &valid);
+    std::shared_ptr<const std::string> dns =
+        dns_ ? dns_->name_of(ep.ip, ts, &valid.from_us, &valid.to_us) : nullptr;
     bool external = !id && book_->is_external(ep.ip);
-    if (!id && !external && !dns) return;
+    if (!id && !external && !dns) return nullptr;
     Key key{id, side, id && id->lists_port(ep.port) ? ep.port : uint16_t(0), dns.get()};
     auto it = cache_.find(key);
     if (it == cache_.end()) {
-      if (cache_.size() >= kMaxCached) cache_.clear();
+      if (cache_.size() >= kMaxCached) cache_.clear(), memo_ = {};
       std::vector<EntryContext::Field> fields;
       if (id) fields = side_fields(kSides[side], *id, ep.port);
       if (external) fields.emplace_back(kSides[side].kind, "external");
       if (dns) fields.emplace_back(kSides[side].dns, *dns);
       it = cache_.emplace(key, Cached{SharedContextFields::make(std::move(fields)), dns}).first;
     }
-    e.context.share(side, it->second.fields);
+    return it->second.fields;
   }
 
   std::shared_ptr<const kube::NameFeed> feed_;
@@ -104,6 +146,7 @@ class KubeIdentityStage : public EntryStage {
   std::shared_ptr<const kube::AddressBook> book_;
   uint64_t generation_ = 0;
   std::unordered_map<Key, Cached, KeyHash> cache_;
+  std::array<std::array<Memo, 2 * kMemoSlots>, 2> memo_;  // by address, then by address and port
 };
 
 }  // namespace
