@@ -61,8 +61,10 @@ Object slice(int i) {
   s.ports = {{"http", "TCP", 8080}};
   for (int slot = i % 500; slot < 10000; slot += 500)  // the workload's pods (first names)
     if (slot % 5 == i / 500 % 5)
-      s.endpoints.push_back({{ip_of(slot)}, std::get<Pod>(pod(slot, slot, 0)).meta.name,
-                             "node-" + std::to_string(slot % 50), true});
+      s.endpoints.push_back({{ip_of(slot)},
+                             std::get<Pod>(pod(slot, slot, 0)).meta.name,
+                             "node-" + std::to_string(slot % 50),
+                             true});
   return s;
 }
 

@@ -252,7 +252,8 @@ Reply metrics(Worker& worker, const ApiCounters* counters) {
               "\n" + name + " " + std::to_string(field(m.section, m.key)) + "\n";
   }
   stage_drops(s, r.body);
-  if (const kube::NamesKeeper* names = worker.names()) names->render_metrics(r.body, wall_clock_us());
+  if (const kube::NamesKeeper* names = worker.names())
+    names->render_metrics(r.body, wall_clock_us());
   if (counters) counters->write_metrics(r.body);
   return r;
 }

@@ -2,10 +2,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <optional>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "api/routes.h"
@@ -106,8 +106,7 @@ int run_capture(const CaptureOptions& o) {
       s.names = names_keeper(o, s.data_dir);
       if (pipeline.node_name.empty()) pipeline.node_name = this_node_name();
     }
-    apply_pipeline_options(pipeline, s.pipeline, schema,
-                           s.names ? s.names->feed() : nullptr);
+    apply_pipeline_options(pipeline, s.pipeline, schema, s.names ? s.names->feed() : nullptr);
     Worker worker(s);
     std::unique_ptr<kube::ClusterWatch> watch;
     if (cluster) {

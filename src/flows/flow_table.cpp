@@ -129,15 +129,15 @@ struct FlowTable::Flow {
     FlowTable* table = nullptr;
     Flow* flow = nullptr;
     void emit(Entry&& e) override { table->emit_for(*flow, std::move(e)); }
-    uint64_t fingerprint = 0;             // the connection's
-    bool later = false, pending = false;  // a later view; a first view not yet screened
-    int64_t hold_until_us = 0;            // a first view to a virtual address: its wait
+    uint64_t fingerprint = 0;              // the connection's
+    bool later = false, pending = false;   // a later view; a first view not yet screened
+    int64_t hold_until_us = 0;             // a first view to a virtual address: its wait
     std::optional<EntryEndpoint> reached;  // the server its twin named
     std::vector<Entry> held;               // its entries while it waits
   };
   std::unique_ptr<Twin> twin;
-  std::optional<StreamSession> session;         // protocol detection and dissection
-  std::unique_ptr<SctpState> sctp;       // SCTP flows only: most flows need none of it
+  std::optional<StreamSession> session;               // protocol detection and dissection
+  std::unique_ptr<SctpState> sctp;                    // SCTP flows only: most flows need none of it
   std::unique_ptr<RecentDatagrams> recent_datagrams;  // UDP flows only
 
   Transport transport() const {

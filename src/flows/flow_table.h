@@ -58,7 +58,7 @@ struct FlowLimits {
   X(sctp_malformed_chunks, "loss", "sctp_malformed_chunks", "",                        \
     "SCTP chunks that could not be read.")                                             \
   X(nat_twins, "flows", "nat_twins", "trawl_nat_twins_total",                          \
-    "Connections seen again after a NAT (a Service's DNAT): one set of entries.")       \
+    "Connections seen again after a NAT (a Service's DNAT): one set of entries.")      \
   X(udp_duplicates, "flows", "udp_duplicates", "",                                     \
     "UDP datagrams seen again on another interface (capturing on every one): dissected once.")
 

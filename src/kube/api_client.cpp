@@ -47,7 +47,8 @@ ServerUrl parse_server(const std::string& server) {
     u.port = std::string(authority.substr(colon + 1));
     authority = authority.substr(0, colon);
   }
-  if (authority.size() > 2 && authority.front() == '[') authority = authority.substr(1, authority.size() - 2);
+  if (authority.size() > 2 && authority.front() == '[')
+    authority = authority.substr(1, authority.size() - 2);
   u.host = std::string(authority);
   if (u.port.empty()) u.port = u.tls ? "443" : "80";
   if (u.host.empty()) throw std::runtime_error("no host in server URL " + server);
@@ -228,9 +229,8 @@ std::pair<int, std::string> ApiClient::get(const std::string& target,
                                            std::chrono::milliseconds timeout, size_t max_body) {
   Credential c = impl_->credentials.current();
   auto req = impl_->request(target, c);
-  return impl_->with_connection(timeout, c, [&](auto& s) {
-    return impl_->get_on(s, req, timeout, max_body);
-  });
+  return impl_->with_connection(timeout, c,
+                                [&](auto& s) { return impl_->get_on(s, req, timeout, max_body); });
 }
 
 int ApiClient::stream(const std::string& target, std::chrono::milliseconds idle,
@@ -238,9 +238,8 @@ int ApiClient::stream(const std::string& target, std::chrono::milliseconds idle,
                       std::string& error_body) {
   Credential c = impl_->credentials.current();
   auto req = impl_->request(target, c);
-  return impl_->with_connection(idle, c, [&](auto& s) {
-    return impl_->stream_on(s, req, idle, on_bytes, error_body);
-  });
+  return impl_->with_connection(
+      idle, c, [&](auto& s) { return impl_->stream_on(s, req, idle, on_bytes, error_body); });
 }
 
 void ApiClient::stop() {

@@ -56,8 +56,8 @@ ListPage read_page(const std::string& body, const ResourceType& r) {
 
 // Every page of `r`'s list: its objects and version. A continue token that
 // expired (410) starts the list again.
-ListPage list_all(ApiClient& client, Credentials& credentials, const ResourceType& r,
-                  int page_size, std::chrono::milliseconds timeout) {
+ListPage list_all(ApiClient& client, Credentials& credentials, const ResourceType& r, int page_size,
+                  std::chrono::milliseconds timeout) {
   ListPage all;
   std::string next;
   for (int restarts = 0;;) {
@@ -133,7 +133,8 @@ void ClusterWatch::run(const ResourceType& r, ApiClient& client) {
     } catch (const Stopped&) {
       return;
     } catch (const std::exception& e) {
-      count(r, [&](ResourceWatchStats& s) { ++s.errors, s.synced = false, s.last_error = e.what(); });
+      count(r,
+            [&](ResourceWatchStats& s) { ++s.errors, s.synced = false, s.last_error = e.what(); });
       pause(++failures);
     }
     std::lock_guard lock(mutex_);
@@ -156,8 +157,9 @@ ClusterWatch::WatchEnd ClusterWatch::watch(ApiClient& client, const ResourceType
                                            std::string& version) {
   thread_local std::mt19937 random(std::random_device{}());
   int timeout_s = std::uniform_int_distribution<int>(300, 600)(random);
-  std::string target = r.path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
-                       api::url_encode(version) + "&timeoutSeconds=" + std::to_string(timeout_s);
+  std::string target =
+      r.path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + api::url_encode(version) +
+      "&timeoutSeconds=" + std::to_string(timeout_s);
   count(r, [](ResourceWatchStats& s) { ++s.watches, s.synced = true; });
   WatchStream events;
   WatchEnd end = WatchEnd::kResume;
@@ -174,7 +176,8 @@ ClusterWatch::WatchEnd ClusterWatch::watch(ApiClient& client, const ResourceType
         return false;
       }
       if (e.type == WatchEvent::Type::kError) {
-        if (e.error_code != 410) throw std::runtime_error("watch " + r.name + ": " + e.error_message);
+        if (e.error_code != 410)
+          throw std::runtime_error("watch " + r.name + ": " + e.error_message);
         count(r, [](ResourceWatchStats& s) { ++s.expired; });
         end = WatchEnd::kRelist;
         return false;
@@ -195,7 +198,8 @@ ClusterWatch::WatchEnd ClusterWatch::watch(ApiClient& client, const ResourceType
     return WatchEnd::kRelist;
   }
   if (status == 401) credentials_.refused();
-  if (status != 200) throw std::runtime_error("watch " + r.name + ": " + refusal(status, error_body));
+  if (status != 200)
+    throw std::runtime_error("watch " + r.name + ": " + refusal(status, error_body));
   return end;
 }
 

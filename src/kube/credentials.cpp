@@ -3,12 +3,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <simdjson.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <simdjson.h>
 
 #include <cerrno>
 #include <cstring>
@@ -71,8 +70,7 @@ std::vector<std::string> plugin_environment(const ExecPlugin& p) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
   for (const auto& [k, v] : p.env) env.push_back(k + "=" + v);
-  std::string version =
-      p.api_version.empty() ? "client.authentication.k8s.io/v1" : p.api_version;
+  std::string version = p.api_version.empty() ? "client.authentication.k8s.io/v1" : p.api_version;
   env.push_back("KUBERNETES_EXEC_INFO={\"apiVersion\":\"" + version +
                 "\",\"kind\":\"ExecCredential\",\"spec\":{\"interactive\":false}}");
   return env;
@@ -167,7 +165,8 @@ Credential Credentials::current() {
       have_plugin_ = true;
     }
     Credential c = plugin_;
-    if (c.cert_pem.empty()) c.cert_pem = access_.client_cert_pem, c.key_pem = access_.client_key_pem;
+    if (c.cert_pem.empty())
+      c.cert_pem = access_.client_cert_pem, c.key_pem = access_.client_key_pem;
     return c;
   }
   Credential c{access_.token, access_.client_cert_pem, access_.client_key_pem, 0};

@@ -1,8 +1,8 @@
 #include "kube/identity.h"
 
-#include <algorithm>
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -266,7 +266,8 @@ const Identity* AddressBook::lookup(std::string_view ip, uint16_t port, int64_t 
   const Span* found = nullptr;
   if (!by_ip_port_.empty()) {
     std::string key = std::string(ip) + "|" + std::to_string(port);
-    if (auto it = by_ip_port_.find(key); it != by_ip_port_.end()) found = at(it->second, ts_us, &all);
+    if (auto it = by_ip_port_.find(key); it != by_ip_port_.end())
+      found = at(it->second, ts_us, &all);
   }
   if (!found)
     if (auto it = by_ip_.find(ip); it != by_ip_.end()) found = at(it->second, ts_us, &all);

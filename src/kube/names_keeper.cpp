@@ -125,9 +125,10 @@ void NamesKeeper::rotate(int64_t at_us) {
   file_ = std::fopen(path_.c_str(), "a");
   file_bytes_ = snapshot_bytes_ = 0;
   if (!file_) return void(++write_errors_);
-  for (const char* kind : {"Namespace", "Node", "ReplicaSet", "Job", "EndpointSlice", "Service",
-                           "Pod"})
-    for (const std::string& key : history_->keys_of(kind)) append("ADDED", *history_->find(key), at_us);
+  for (const char* kind :
+       {"Namespace", "Node", "ReplicaSet", "Job", "EndpointSlice", "Service", "Pod"})
+    for (const std::string& key : history_->keys_of(kind))
+      append("ADDED", *history_->find(key), at_us);
   snapshot_bytes_ = file_bytes_;
 }
 

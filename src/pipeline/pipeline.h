@@ -50,7 +50,7 @@ struct PipelineSettings {
   // With Kubernetes names: every pipeline of a read or a worker shares it, so a
   // Service call seen before and after its DNAT is one set of entries.
   std::shared_ptr<NatTwins> nat_twins;
-  ByteStreamSettings byte_streams;   // connections of a byte-stream source
+  ByteStreamSettings byte_streams;  // connections of a byte-stream source
   // Shared with other pipelines; a pipeline makes its own (from the settings
   // above) when none is given. Its pointers in `dissect` and `flows` are set
   // from it.

@@ -37,8 +37,8 @@ void DnsNames::remember(const std::string& ip, const std::string& name, int64_t 
   std::unique_lock lock(mutex_);
   auto [it, added] = by_ip_.try_emplace(ip);
   std::vector<Named>& names = it->second;
-  auto later = std::find_if(names.begin(), names.end(),
-                            [&](const Named& n) { return n.from_us > at_us; });
+  auto later =
+      std::find_if(names.begin(), names.end(), [&](const Named& n) { return n.from_us > at_us; });
   if (later != names.begin() && *std::prev(later)->name == name) return;  // known since before
   names.insert(later, {at_us, std::make_shared<const std::string>(name)});
   if (names.size() > kNamesPerAddress) names.erase(names.begin());

@@ -465,9 +465,9 @@ TEST(FlowTableNatTwins, AViewToAVirtualAddressWaitsForItsTwin) {
     send(false, 99, kSyn | kAck, 500, 101, "", 20);
     send(true, 99, kAck | kPsh, 101, 501, "GET /a HTTP/1.1\r\nHost: web\r\n\r\n", 30);
     send(false, 99, kAck | kPsh, 501, 130, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 40);
-    EXPECT_TRUE(sink.entries.empty());  // held
+    EXPECT_TRUE(sink.entries.empty());                    // held
     if (twin_comes) send(true, 2, kSyn, 100, 0, "", 50);  // the other thread's view, late
-    send(true, 7, kSyn, 9, 0, "", 400'000);  // time passes
+    send(true, 7, kSyn, 9, 0, "", 400'000);               // time passes
     ASSERT_EQ(sink.entries.size(), 1u);
     EXPECT_EQ(sink.entries[0].protocol, "http");
     EXPECT_EQ(sink.entries[0].dst.ip, twin_comes ? "10.0.0.2" : "10.0.0.99");

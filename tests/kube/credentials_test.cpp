@@ -37,13 +37,14 @@ TEST(KubeCredentials, ABadExecCredentialSaysWhy) {
   EXPECT_EQ(error_of(R"({"kind":"ExecCredential"})"), "its ExecCredential has no status");
   EXPECT_EQ(error_of(R"({"kind":"ExecCredential","status":{}})"),
             "its ExecCredential has neither a token nor a certificate and key");
-  EXPECT_EQ(error_of(R"({"kind":"ExecCredential","status":{"token":"t","expirationTimestamp":"x"}})"),
-            "its expirationTimestamp is not RFC 3339");
+  EXPECT_EQ(
+      error_of(R"({"kind":"ExecCredential","status":{"token":"t","expirationTimestamp":"x"}})"),
+      "its expirationTimestamp is not RFC 3339");
 }
 
 struct Dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("trawl-cred-" + std::to_string(::getpid()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("trawl-cred-" + std::to_string(::getpid()));
   Dir() { std::filesystem::create_directories(path); }
   ~Dir() { std::filesystem::remove_all(path); }
   std::string file(const std::string& name, const std::string& text) const {
@@ -55,9 +56,9 @@ struct Dir {
 TEST(KubeCredentials, APluginRunsWithExecInfoUntilRefused) {
   Dir d;
   std::string log = (d.path / "runs").string();
-  std::string plugin = d.file("plugin.sh",
-                              "#!/bin/sh\necho \"$KUBERNETES_EXEC_INFO $EXTRA\" >> " + log +
-                                  "\necho '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok\"}}'\n");
+  std::string plugin = d.file(
+      "plugin.sh", "#!/bin/sh\necho \"$KUBERNETES_EXEC_INFO $EXTRA\" >> " + log +
+                       "\necho '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok\"}}'\n");
   std::filesystem::permissions(plugin, std::filesystem::perms::owner_all);
   ClusterAccess a;
   a.exec = ExecPlugin{"client.authentication.k8s.io/v1beta1", plugin, {}, {{"EXTRA", "x1"}}};
@@ -71,7 +72,8 @@ TEST(KubeCredentials, APluginRunsWithExecInfoUntilRefused) {
   std::ifstream in(log);
   std::string line;
   std::getline(in, line);
-  EXPECT_NE(line.find("\"apiVersion\":\"client.authentication.k8s.io/v1beta1\""), std::string::npos);
+  EXPECT_NE(line.find("\"apiVersion\":\"client.authentication.k8s.io/v1beta1\""),
+            std::string::npos);
   EXPECT_NE(line.find("\"kind\":\"ExecCredential\""), std::string::npos);
   EXPECT_TRUE(line.ends_with(" x1"));
 }
@@ -101,8 +103,8 @@ TEST(KubeCredentials, ATokenFileIsReadAgainWhenItChanges) {
   a.token_file = d.file("token", "one\n");
   Credentials creds(a);
   EXPECT_EQ(creds.current().token, "one");
-  std::filesystem::last_write_time(a.token_file, std::filesystem::file_time_type::clock::now() -
-                                                     std::chrono::hours(1));
+  std::filesystem::last_write_time(
+      a.token_file, std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
   d.file("token", "two\n");
   EXPECT_EQ(creds.current().token, "two");
 }

@@ -27,8 +27,8 @@ Object pod(const std::string& name, const std::string& ip, const std::string& ap
 }
 
 struct Dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("trawl-keeper-" + std::to_string(::getpid()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("trawl-keeper-" + std::to_string(::getpid()));
   Dir() { std::filesystem::create_directories(path); }
   ~Dir() { std::filesystem::remove_all(path); }
 };
@@ -55,7 +55,7 @@ TEST(KubeNamesKeeper, ARelistReleasesWhatVanishedAndOnlyChangesAreWritten) {
     k.replace("Pod", {pod("a", "10.0.0.1"), pod("b", "10.0.0.2")}, kT0);
     Object status_only = pod("a", "10.0.0.1");
     std::get<Pod>(status_only).meta.resource_version = "8";
-    k.apply(status_only, false, kT0 + 1000);  // nothing identity reads changed
+    k.apply(status_only, false, kT0 + 1000);                  // nothing identity reads changed
     k.replace("Pod", {pod("a", "10.0.0.1")}, kT0 + 2000000);  // b vanished meanwhile
     k.publish_now();
     auto book = k.feed()->current();
