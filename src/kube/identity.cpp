@@ -276,6 +276,13 @@ const Identity* AddressBook::lookup(std::string_view ip, uint16_t port, int64_t 
   return found ? found->identity.get() : nullptr;
 }
 
+bool AddressBook::has_port_owners(std::string_view ip) const {
+  if (by_ip_port_.empty()) return false;
+  std::string prefix = std::string(ip) + "|";
+  auto it = by_ip_port_.lower_bound(prefix);
+  return it != by_ip_port_.end() && it->first.starts_with(prefix);
+}
+
 size_t AddressBook::spans() const {
   size_t n = 0;
   for (const auto& [_, t] : by_ip_) n += t.size();

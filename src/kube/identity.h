@@ -81,8 +81,8 @@ class AddressBook {
     for (const auto& [a, t] : by_ip_port_) fn(a, t);
   }
   const Timeline* find(std::string_view address) const;
-  // Whether any address has owners by port (hostNetwork pods).
-  bool has_port_owners() const { return !by_ip_port_.empty(); }
+  // Whether `ip` has owners by port (hostNetwork pods): its lookups depend on the port.
+  bool has_port_owners(std::string_view ip) const;
 
   // The nodes' pod ranges (podCIDRs). With any known, an address no one owns
   // that is in none of them, nor loopback, is outside the cluster: external.

@@ -67,14 +67,14 @@ class KubeIdentityStage : public EntryStage {
   struct Key {
     const kube::Identity* identity;  // nullptr: an external address
     int side;
-    uint16_t listed_port;  // 0: no service lists the port
+    uint16_t shown_port;  // 0: all services shown
     const std::string* dns;
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
     size_t operator()(const Key& k) const {
       return std::hash<const void*>()(k.identity) ^ std::hash<const void*>()(k.dns) ^
-             (size_t(k.side) << 17) ^ k.listed_port;
+             (size_t(k.side) << 17) ^ k.shown_port;
     }
   };
   struct Cached {
@@ -87,53 +87,68 @@ class KubeIdentityStage : public EntryStage {
   // interval it holds for stay: busy addresses skip the lookups.
   struct Memo {
     std::string ip;
-    uint16_t port = 0;
-    bool port_matters = true;
+    int32_t port = -1;  // -1: any port (the memo by address)
     uint64_t dns_generation = 0;
     kube::AddressBook::Validity valid{0, 0};
+    const kube::Identity* identity = nullptr;
+    bool by_port = false;  // the address has owners by port: ask by address and port
     std::shared_ptr<const SharedContextFields> fields;  // null: nothing to say
+    bool holds(const std::string& address, int32_t p, uint64_t dns_gen, int64_t ts) const {
+      return port == p && dns_generation == dns_gen && ts >= valid.from_us && ts < valid.to_us &&
+             ip == address;
+    }
   };
   static constexpr size_t kMemoSlots = 16;
 
-  // Answers that hold whatever the port (most addresses) by address; the
-  // others (a hostNetwork pod's ports, a service listing its port) by both.
+  // Most answers hold whatever the port: asked by address. A hostNetwork pod's
+  // node address, or a port a service lists, is asked by address and port.
   void name_side(Entry& e, int side, const EntryEndpoint& ep) {
     uint64_t dns_generation = dns_ ? dns_->generation() : 0;
     const std::string& ip = ep.ip;
-    size_t by_ip = ip.empty() ? 0 : size_t(ip.back()) * 7 + size_t(ip[ip.size() / 2]) + ip.size();
-    Memo& any_port = memo_[size_t(side)][by_ip % kMemoSlots];
-    Memo& this_port = memo_[size_t(side)][kMemoSlots + (by_ip * 31 + ep.port) % kMemoSlots];
-    for (Memo* m : {&any_port, &this_port})
-      if ((m->port == ep.port || !m->port_matters) && m->dns_generation == dns_generation &&
-          e.timestamp_us >= m->valid.from_us && e.timestamp_us < m->valid.to_us && m->ip == ip) {
-        if (m->fields) e.context.share(side, m->fields);
-        return;
-      }
-    kube::AddressBook::Validity valid;
-    const kube::Identity* id = nullptr;
-    auto fields = fields_of(side, ep, e.timestamp_us, valid, id);
-    bool port_matters = book_->has_port_owners() || (id && id->has_services());
-    Memo& m = port_matters ? this_port : any_port;
-    m.ip = ip, m.port = ep.port, m.port_matters = port_matters;
-    m.dns_generation = dns_generation, m.valid = valid, m.fields = fields;
-    if (fields) e.context.share(side, std::move(fields));
+    size_t hash = ip.empty() ? 0 : size_t(ip.back()) * 7 + size_t(ip[ip.size() / 2]) + ip.size();
+    Memo& by_ip = memo_[size_t(side)][hash % kMemoSlots];
+    if (!by_ip.holds(ip, -1, dns_generation, e.timestamp_us))
+      remember(by_ip, side, ep, -1, dns_generation, e.timestamp_us);
+    const Memo* answer = &by_ip;
+    if (by_ip.by_port || (by_ip.identity && by_ip.identity->lists_port(ep.port))) {
+      Memo& by_both = memo_[size_t(side)][kMemoSlots + (hash * 31 + ep.port) % kMemoSlots];
+      if (!by_both.holds(ip, ep.port, dns_generation, e.timestamp_us))
+        remember(by_both, side, ep, ep.port, dns_generation, e.timestamp_us);
+      answer = &by_both;
+    }
+    if (answer->fields) e.context.share(side, answer->fields);
   }
 
-  std::shared_ptr<const SharedContextFields> fields_of(int side, const EntryEndpoint& ep,
-                                                       int64_t ts,
+  // Fills `m` with the answer for ep's address (port -1) or ep's address and port.
+  void remember(Memo& m, int side, const EntryEndpoint& ep, int32_t port, uint64_t dns_generation,
+                int64_t ts) {
+    m.ip = ep.ip, m.port = port, m.dns_generation = dns_generation;
+    m.by_port = port < 0 && book_->has_port_owners(ep.ip);
+    if (m.by_port) {  // asked again by port, whatever the time
+      m.valid = {}, m.identity = nullptr, m.fields = nullptr;
+      return;
+    }
+    m.fields = fields_of(side, ep.ip, ep.port, port >= 0, ts, m.valid, m.identity);
+  }
+
+  // The fields for ip:port, showing the services that list the port when
+  // `by_port` (else all of them).
+  std::shared_ptr<const SharedContextFields> fields_of(int side, const std::string& ip,
+                                                       uint16_t port, bool by_port, int64_t ts,
                                                        kube::AddressBook::Validity& valid,
                                                        const kube::Identity*& id) {
-    id = book_->lookup(ep.ip, ep.port, ts, &valid);
+    id = book_->lookup(ip, port, ts, &valid);
+    uint16_t shown_port = by_port && id && id->lists_port(port) ? port : 0;
     std::shared_ptr<const std::string> dns =
-        dns_ ? dns_->name_of(ep.ip, ts, &valid.from_us, &valid.to_us) : nullptr;
-    bool external = !id && book_->is_external(ep.ip);
+        dns_ ? dns_->name_of(ip, ts, &valid.from_us, &valid.to_us) : nullptr;
+    bool external = !id && book_->is_external(ip);
     if (!id && !external && !dns) return nullptr;
-    Key key{id, side, id && id->lists_port(ep.port) ? ep.port : uint16_t(0), dns.get()};
+    Key key{id, side, shown_port, dns.get()};
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       if (cache_.size() >= kMaxCached) cache_.clear(), memo_ = {};
       std::vector<EntryContext::Field> fields;
-      if (id) fields = side_fields(kSides[side], *id, ep.port);
+      if (id) fields = side_fields(kSides[side], *id, shown_port);
       if (external) fields.emplace_back(kSides[side].kind, "external");
       if (dns) fields.emplace_back(kSides[side].dns, *dns);
       it = cache_.emplace(key, Cached{SharedContextFields::make(std::move(fields)), dns}).first;

@@ -148,5 +148,65 @@ TEST(KubeIdentityStage, AnAddressOutsideTheClusterIsExternalAndANewBookIsTaken) 
   EXPECT_NE(out.find(R"("src":{"ip":"10.244.1.5","port":40000})"), std::string::npos) << out;
 }
 
+// The stage remembers answers by address; these must still differ by port.
+TEST(KubeIdentityStage, AnswersThatDependOnThePortDoSoEntryAfterEntry) {
+  NameHistory h;
+  Node node;
+  node.meta.name = "n1";
+  node.addresses = {"10.77.0.1"};
+  h.apply(node, false, 100);
+  Pod exporter;
+  exporter.meta.name = "node-exporter-abc", exporter.meta.namespace_ = "monitoring";
+  exporter.ips = {"10.77.0.1"}, exporter.phase = "Running", exporter.host_network = true;
+  exporter.container_ports = {{"metrics", "TCP", 9100}};
+  h.apply(exporter, false, 100);
+  Pod web;
+  web.meta.name = "web-1", web.meta.namespace_ = "shop";
+  web.ips = {"10.1.1.7"}, web.phase = "Running";
+  h.apply(web, false, 100);
+  for (auto [name, port] : {std::pair{"web", 8080}, std::pair{"admin", 9000}}) {
+    EndpointSlice slice;
+    slice.meta.name = std::string(name) + "-x", slice.meta.namespace_ = "shop";
+    slice.service = name;
+    slice.ports = {{"", "TCP", port}};
+    slice.endpoints = {{{"10.1.1.7"}, "web-1", "n1", true}};
+    h.apply(slice, false, 100);
+  }
+  h.apply(exporter, true, 500);
+  auto stage =
+      kube_identity_stage(std::make_shared<NameFeed>(std::make_shared<AddressBook>(h.book())))
+          .make();
+  auto dst_of = [&](uint16_t port, int64_t ts) {
+    Entry e;
+    e.src = {"10.1.1.7", 43210};
+    e.dst = {port == 22 || port == 9100 ? "10.77.0.1" : "10.1.1.7", port};
+    e.timestamp_us = ts;
+    EXPECT_TRUE(stage->process(e));
+    std::string out;
+    write_entry_json(out, e);
+    auto at = out.find(R"("dst":)");
+    return out.substr(at, out.find('}', at) - at);
+  };
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_NE(dst_of(9100, 200).find(R"("name":"node-exporter-abc")"), std::string::npos);
+    EXPECT_NE(dst_of(22, 200).find(R"("name":"n1","kind":"node")"), std::string::npos);
+    EXPECT_NE(dst_of(9100, 600).find(R"("name":"n1")"), std::string::npos);  // the pod is gone
+    EXPECT_NE(dst_of(8080, 200).find(R"("services":["web"])"), std::string::npos);
+    EXPECT_NE(dst_of(9000, 200).find(R"("services":["admin"])"), std::string::npos);
+    EXPECT_NE(dst_of(43210, 200).find(R"("services":["admin","web"])"), std::string::npos);
+  }
+  Entry e;  // the client's ephemeral port: every service of the pod
+  e.src = {"10.1.1.7", 43210};
+  e.dst = {"10.1.1.7", 8080};
+  e.timestamp_us = 200;
+  ASSERT_TRUE(stage->process(e));
+  std::string out;
+  write_entry_json(out, e);
+  EXPECT_NE(out.find(R"("src":{"ip":"10.1.1.7","port":43210,"name":"web-1","namespace":"shop",)"
+                     R"("kind":"pod","services":["admin","web"]})"),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace trawl::kube
