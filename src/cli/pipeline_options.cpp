@@ -5,7 +5,7 @@
 #include "kube/cluster_watch.h"
 #include "kube/names_file.h"
 #include "stages/kube_identity.h"
-#include "stages/node_name.h"
+#include "stages/placement.h"
 #include "stages/query_stages.h"
 
 namespace trawl {
@@ -42,6 +42,9 @@ void add_pipeline_options(CLI::App& c, PipelineOptions& o) {
   c.add_option("--node-name", o.node_name,
                "node.name on every entry: the node that captured it (capture with Kubernetes "
                "names: $NODE_NAME, else this host's name)");
+  c.add_option("--cluster-name", o.cluster_name,
+               "cluster.name on every entry: the cluster the node belongs to (a hub over "
+               "several clusters tells them apart by it)");
   c.add_option("--keep", o.keep,
                "KFL: only the entries it matches are numbered and kept; the others are dropped "
                "before any output (counted as entries.dropped_by_keep), e.g. "
@@ -103,7 +106,8 @@ std::vector<StageSpec> entry_stages(const PipelineOptions& o,
         std::make_shared<kube::AddressBook>(fixed_names(o)->take_book()));
   }
   if (feed) stages.push_back(kube_identity_stage(feed, std::make_shared<DnsNames>()));
-  if (!o.node_name.empty()) stages.push_back(node_name_stage(o.node_name));
+  if (!o.node_name.empty() || !o.cluster_name.empty())
+    stages.push_back(placement_stage(o.node_name, o.cluster_name));
   if (!o.keep.empty()) add("--keep", [&] { return keep_stage(o.keep); });
   if (!o.redact.empty()) add("--redact", [&] { return redact_stage(o.redact); });
   return stages;

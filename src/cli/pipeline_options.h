@@ -23,6 +23,7 @@ struct PipelineOptions {
   std::string names;                // a name history or kubectl's objects: Kubernetes identity
   std::string kubeconfig, context;  // names from the cluster's API (read: listed once)
   std::string node_name;            // node.name on every entry
+  std::string cluster_name;         // cluster.name on every entry
   std::string keep;                 // KFL: only these entries are numbered and kept
   std::vector<std::string> redact;  // fields replaced by "[REDACTED]" before they are kept
 };

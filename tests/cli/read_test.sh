@@ -162,12 +162,12 @@ for a, n in zip(all_, named):
     assert a == n, (a, n)"
 "$trawl" read "$fixtures/demo.pcap" --json --names "$tmp/names.json" --keep 'dst.workload.name == "web" and src.labels.app == "client" and dns' > "$tmp/nk.jsonl"
 expect "names: --keep by workload and label" test "$(wc -l < "$tmp/nk.jsonl")" -eq "$(grep -c '"name":"dns"' "$tmp/a.jsonl")"
-"$trawl" read "$fixtures/demo.pcap" --json --node-name n1 --keep 'node.name == "n1"' > "$tmp/node.jsonl"
-expect "node name: on every entry, and KFL reads it" python3 -c "
+"$trawl" read "$fixtures/demo.pcap" --json --node-name n1 --cluster-name prod-eu --keep 'node.name == "n1" and cluster.name == "prod-eu"' > "$tmp/node.jsonl"
+expect "node and cluster names: on every entry, and KFL reads them" python3 -c "
 import json
 all_ = [json.loads(l) for l in open('$tmp/a.jsonl')]
 got = [json.loads(l) for l in open('$tmp/node.jsonl')]
-assert len(got) == len(all_) and all(e.pop('node') == {'name': 'n1'} for e in got) and got == all_"
+assert len(got) == len(all_) and all(e.pop('node') == {'name': 'n1'} and e.pop('cluster') == {'name': 'prod-eu'} for e in got) and got == all_"
 echo '{"kind":"List","items":[{"kind":"Pod"}]}' > "$tmp/bad-names.json"
 "$trawl" read "$fixtures/demo.pcap" --names "$tmp/bad-names.json" > /dev/null 2> "$tmp/err"; rc=$?
 expect "bad names: exit 2 naming the file and the item" test $rc -eq 2 -a -n "$(grep -- "--names: $tmp/bad-names.json: item 0: an object without kind or metadata.name" "$tmp/err")"
