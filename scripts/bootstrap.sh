@@ -15,6 +15,8 @@ packages=(
   slapd ldap-utils
   librdkafka-dev kcat socat rabbitmq-server amqp-tools
   chromium
+  # the Helm chart, rendered without Helm (tests/deploy/helmrender)
+  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev python3-yaml
   # benchmarks
   wrk bc zstd
 )

@@ -12,6 +12,8 @@ python3 "$here/../kube/standin_test.py"
 python3 "$here/../kube/live_names_test.py" "$trawl"
 # A two-node cluster in namespaces: every entry named, Service calls one entry.
 python3 "$here/../kube/cluster_test.py" "$trawl"
+# The deployment: `trawl manifests` against the Helm chart, least privilege.
+python3 "$here/../deploy/chart_test.py" "$trawl"
 
 "$here/traffic.sh" "$out/traffic.pcap"
 "$trawl" read "$out/traffic.pcap" --json > "$out/entries.jsonl"
