@@ -97,7 +97,7 @@ Dispatch dispatch(const ServerContext& context, const Request& req) {
     r.headers["Allow"] = "GET, HEAD";
     return answer(std::move(r), req.keep_alive());
   }
-  Routed routed = route_get(context.worker, t, context.settings.ui_dir, &context.counters);
+  Routed routed = context.backend.route_get(t, context.settings.ui_dir, &context.counters);
   if (!routed.sliced) return answer(with_common(std::move(routed.reply)), req.keep_alive(), head);
   Dispatch d;
   d.kind = Dispatch::Kind::kSliced;

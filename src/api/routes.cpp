@@ -213,14 +213,14 @@ void ApiCounters::write_metrics(std::string& out) const {
            std::to_string(m.value) + "\n";
 }
 
-namespace {
-
 Reply text_reply(std::string content_type, std::string body) {
   Reply r;
   r.content_type = std::move(content_type);
   r.body = std::move(body);
   return r;
 }
+
+namespace {
 
 // Entries the entry stages dropped before keeping them, by stage.
 void stage_drops(const Json& stats, std::string& out) {
@@ -294,21 +294,25 @@ Routed answer(Reply r) {
 
 }  // namespace
 
+std::optional<Reply> route_common(const Target& t, const std::string& ui_dir) {
+  if (!t.path.starts_with("/api/") && t.path != "/healthz" && t.path != "/metrics") {
+    if (auto file = ui_file(ui_dir, t.path)) return file;
+    if (t.path == "/") return text_reply("text/html; charset=utf-8", std::string(kLandingPage));
+  }
+  if (t.path == "/healthz") return text_reply("text/plain", "ok\n");
+  if (t.path == "/api/validate") return validate(t);
+  return std::nullopt;
+}
+
 Routed route_get(Worker& worker, const Target& t, const std::string& ui_dir,
                  ApiCounters* counters) {
-  if (!t.path.starts_with("/api/") && t.path != "/healthz" && t.path != "/metrics") {
-    if (auto file = ui_file(ui_dir, t.path)) return answer(std::move(*file));
-    if (t.path == "/")
-      return answer(text_reply("text/html; charset=utf-8", std::string(kLandingPage)));
-  }
-  if (t.path == "/healthz") return answer(text_reply("text/plain", "ok\n"));
+  if (auto common = route_common(t, ui_dir)) return answer(std::move(*common));
   if (t.path == "/api/stats") {
     Json stats = worker.stats();
     if (counters) stats.set("api", counters->to_json());
     return answer(text_reply("application/json", json_text(stats)));
   }
   if (t.path == "/metrics") return answer(metrics(worker, counters));
-  if (t.path == "/api/validate") return answer(validate(t));
   if (t.path == "/api/names") return answer(names(worker, t));
   if (t.path == "/api/entries") return entries_page(worker, t, counters);
   if (t.path.starts_with("/api/entries/"))

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/cancellation.h"
@@ -30,6 +31,7 @@ struct Target {
 };
 
 Reply error_reply(int status, std::string message);
+Reply text_reply(std::string content_type, std::string body);
 
 // What the server counts about its clients: X(member, key, metric, help), in
 // /api/stats ("api") by key and in /metrics as the named Prometheus counter;
@@ -103,6 +105,10 @@ struct Routed {
 // `counters`, when given, are served in /api/stats and /metrics.
 Routed route_get(Worker& worker, const Target& target, const std::string& ui_dir,
                  ApiCounters* counters = nullptr);
+
+// What every server answers alike: the dashboard's files (or a page listing
+// the API without them), /healthz and /api/validate; nothing for other paths.
+std::optional<Reply> route_common(const Target& target, const std::string& ui_dir);
 
 // route_get with any sliced reply made whole at once (tests, tools).
 Reply handle_get(Worker& worker, const Target& target, const std::string& ui_dir = "");

@@ -275,10 +275,10 @@ AccessSettings access_settings(const ServerSettings& s) {
 }  // namespace
 
 struct Server::Impl {
-  Impl(Worker& w, ServerSettings s)
+  Impl(Backend& b, ServerSettings s)
       : settings(std::move(s)),
         policy(access_settings(settings)),
-        context{w, settings, policy, pool, counters},
+        context{b, settings, policy, pool, counters},
         acceptor(io),
         retry(io),
         pool(settings.limits.query_threads, settings.limits.max_waiting_queries) {}
@@ -319,9 +319,18 @@ struct Server::Impl {
   QueryPool pool;
 };
 
-Server::Server(Worker& worker, ServerSettings settings) {
+Server::Server(Worker& worker, ServerSettings settings)
+    : worker_backend_(std::make_unique<WorkerBackend>(worker)) {
+  open(*worker_backend_, std::move(settings));
+}
+
+Server::Server(Backend& backend, ServerSettings settings) {
+  open(backend, std::move(settings));
+}
+
+void Server::open(Backend& backend, ServerSettings settings) {
   try {
-    impl_ = std::make_unique<Impl>(worker, std::move(settings));
+    impl_ = std::make_unique<Impl>(backend, std::move(settings));
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());
   }

@@ -1,4 +1,4 @@
-// The worker's HTTP/1.1 and WebSocket server (Boost.Beast): one I/O thread that
+// The HTTP/1.1 and WebSocket server of a worker or a hub (Boost.Beast): one I/O thread that
 // only reads, checks and writes, and a query pool for the work that scans.
 #pragma once
 
@@ -37,12 +37,16 @@ struct ServerSettings {
   ServerLimits limits;
 };
 
+class Backend;
+
 class Server {
  public:
   // Binds; throws std::runtime_error saying why it cannot (the port is taken,
   // an address other than loopback without a token, a token too short, an
   // allowed origin that is not one).
   Server(Worker& worker, ServerSettings settings);
+  // Serves another backend (a hub's); it outlives the server.
+  Server(Backend& backend, ServerSettings settings);
   ~Server();
   // Serves until stop().
   void run();
@@ -50,7 +54,9 @@ class Server {
   uint16_t port() const;
 
  private:
+  void open(Backend& backend, ServerSettings settings);
   struct Impl;
+  std::unique_ptr<Backend> worker_backend_;  // first: the sessions use it until impl_ goes
   std::unique_ptr<Impl> impl_;
 };
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "api/access.h"
+#include "api/backend.h"
 #include "api/beast.h"
 #include "api/query_pool.h"
 #include "api/routes.h"
@@ -16,7 +17,7 @@ using tcp = net::ip::tcp;
 using Request = http::request<http::string_body>;
 
 struct ServerContext {
-  Worker& worker;
+  Backend& backend;
   const ServerSettings& settings;
   const AccessPolicy& policy;
   QueryPool& pool;

@@ -62,11 +62,11 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
       status.set("line", error.line);
       status.set("column", error.column);
     } else {
-      if (sub_) context_.worker.hub().unsubscribe(sub_);
+      if (sub_) context_.backend.unsubscribe(sub_);
       std::weak_ptr<StreamSession> weak = shared_from_this();
       StreamQueueLimits limits;
       limits.max_bytes = context_.settings.limits.stream_client_bytes;
-      sub_ = context_.worker.hub().subscribe(std::move(*query), limits, [weak] {
+      sub_ = context_.backend.subscribe(std::move(*query), q, limits, [weak] {
         // From a capture thread: the session's own strand does the rest.
         if (auto self = weak.lock()) net::post(self->executor_, [self] { self->drain(); });
       });
@@ -120,7 +120,7 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
       ++context_.counters.stream_clients_cut;
     }
     closed_ = true;
-    if (sub_) context_.worker.hub().unsubscribe(sub_);
+    if (sub_) context_.backend.unsubscribe(sub_);
     sub_.reset();
   }
 

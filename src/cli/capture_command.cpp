@@ -167,22 +167,25 @@ StopSignals::~StopSignals() {
   thread_.join();
 }
 
-int serve_until_signal(Worker& worker, const ServeOptions& o, const std::string& what) {
-  ServeOptions opts = o;
-  if (opts.token.empty())
-    if (const char* t = std::getenv("TRAWL_TOKEN")) opts.token = t;
+api::ServerSettings server_settings(const ServeOptions& o) {
+  api::ServerSettings ss;
+  ss.address = o.address;
+  ss.port = o.port;
+  ss.token = o.token;
+  if (ss.token.empty())
+    if (const char* t = std::getenv("TRAWL_TOKEN")) ss.token = t;
+  ss.ui_dir = o.ui_dir.empty() ? api::default_ui_dir() : o.ui_dir;
+  ss.allowed_origins = o.allowed_origins;
+  ss.allowed_hosts = o.allowed_hosts;
+  ss.limits.query_timeout = std::chrono::milliseconds(int64_t(o.query_timeout_s * 1000));
+  ss.limits.write_timeout = std::chrono::milliseconds(int64_t(o.client_timeout_s * 1000));
+  return ss;
+}
+
+int serve_until_signal(Worker& worker, const ServeOptions& opts, const std::string& what) {
   // Signals are taken by one thread, which stops the server; the others never see them.
   block_stop_signals();
-  api::ServerSettings ss;
-  ss.address = opts.address;
-  ss.port = opts.port;
-  ss.token = opts.token;
-  ss.ui_dir = opts.ui_dir.empty() ? api::default_ui_dir() : opts.ui_dir;
-  ss.allowed_origins = opts.allowed_origins;
-  ss.allowed_hosts = opts.allowed_hosts;
-  ss.limits.query_timeout = std::chrono::milliseconds(int64_t(opts.query_timeout_s * 1000));
-  ss.limits.write_timeout = std::chrono::milliseconds(int64_t(opts.client_timeout_s * 1000));
-  api::Server server(worker, ss);
+  api::Server server(worker, server_settings(opts));
   std::cerr << "trawl: " << what << "\ntrawl: API and dashboard at http://"
             << (opts.address.find(':') != std::string::npos ? "[" + opts.address + "]"
                                                             : opts.address)

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   trawl::add_read_command(app, exit_code);
   trawl::add_capture_command(app, exit_code);
   trawl::add_client_commands(app, exit_code);
+  trawl::add_hub_command(app, exit_code);
   trawl::add_deploy_commands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -48,6 +48,9 @@ class StopSignals {
   std::thread thread_;
 };
 
+// The server's settings from the options (the token from TRAWL_TOKEN when not given).
+api::ServerSettings server_settings(const ServeOptions& o);
+
 // Serves until a signal; prints where. Returns the exit code.
 int serve_until_signal(Worker& worker, const ServeOptions& o, const std::string& what);
 

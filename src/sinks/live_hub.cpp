@@ -20,6 +20,21 @@ uint64_t LiveSubscription::skipped() const {
   return skipped_;
 }
 
+void LiveSubscription::push(SharedText text) {
+  bool was_empty;
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= limits_.max_entries || queued_bytes_ >= limits_.max_bytes) {
+      ++skipped_;
+      return;
+    }
+    queued_bytes_ += text->size();
+    queue_.push_back(std::move(text));
+    was_empty = queue_.size() == 1;
+  }
+  if (was_empty && wake_) wake_();
+}
+
 // `shared` is the entry's text, written by the first subscriber that wants it.
 void LiveSubscription::offer(const Entry& e, SharedText& shared, LiveHub& hub) {
   if (!query_.matches(e)) return;

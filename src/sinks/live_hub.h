@@ -37,6 +37,9 @@ class LiveSubscription {
   // Takes what is queued (entry JSON texts, oldest first).
   std::vector<SharedText> take();
   uint64_t skipped() const;
+  // Queues an entry's text matched elsewhere (a hub's worker streams); over
+  // the limits it is skipped and counted.
+  void push(SharedText text);
 
  private:
   friend class LiveHub;

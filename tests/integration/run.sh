@@ -14,6 +14,8 @@ python3 "$here/../kube/live_names_test.py" "$trawl"
 python3 "$here/../kube/cluster_test.py" "$trawl"
 # The deployment: `trawl manifests` against the Helm chart, least privilege.
 python3 "$here/../deploy/chart_test.py" "$trawl"
+# A hub over three workers: merged queries, paging, routing by id, partial answers, streams.
+python3 "$here/../hub/hub_test.py" "$trawl"
 
 "$here/traffic.sh" "$out/traffic.pcap"
 "$trawl" read "$out/traffic.pcap" --json > "$out/entries.jsonl"

@@ -1,0 +1,196 @@
+#include "hub/merge.h"
+
+#include <algorithm>
+
+#include "entries/json_parse.h"
+
+namespace trawl::hub {
+
+bool valid_member_name(std::string_view name) {
+  return !name.empty() && name.size() <= 253 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+  });
+}
+
+std::string hub_id(std::string_view member, std::string_view id) {
+  return std::string(member) + "~" + std::string(id);
+}
+
+bool split_hub_id(std::string_view id, std::string& member, std::string& rest) {
+  size_t tilde = id.find('~');
+  if (tilde == std::string_view::npos || tilde == 0 || tilde + 1 == id.size()) return false;
+  member = std::string(id.substr(0, tilde));
+  rest = std::string(id.substr(tilde + 1));
+  return valid_member_name(member);
+}
+
+bool Cursor::is_done(const std::string& m) const {
+  return std::find(done.begin(), done.end(), m) != done.end();
+}
+
+namespace {
+
+// A member's own cursor inside ours: its commas and percent signs escaped.
+std::string escape_commas(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    out += c == ',' ? std::string("%2C") : c == '%' ? std::string("%25") : std::string(1, c);
+  return out;
+}
+
+bool unescape_commas(std::string_view s, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] <= ' ' || s[i] > '~') return false;
+    if (s[i] != '%') {
+      out += s[i];
+    } else if (s.substr(i, 3) == "%2C") {
+      out += ',', i += 2;
+    } else if (s.substr(i, 3) == "%25") {
+      out += '%', i += 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Cursor::parse(std::string_view text, Cursor& out) {
+  out = {};
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    size_t tilde = part.find('~');
+    if (tilde == std::string_view::npos || !valid_member_name(part.substr(0, tilde))) return false;
+    std::string member(part.substr(0, tilde)), before;
+    if (!unescape_commas(part.substr(tilde + 1), before)) return false;
+    if (before.empty())
+      out.done.push_back(member);
+    else
+      out.before[member] = before;
+  }
+  return true;
+}
+
+std::string Cursor::text() const {
+  std::string out;
+  for (const auto& [m, b] : before) out += (out.empty() ? "" : ",") + m + "~" + escape_commas(b);
+  for (const std::string& m : done) out += (out.empty() ? "" : ",") + m + "~";
+  return out;
+}
+
+namespace {
+
+struct Source {
+  const Member* member;
+  std::vector<Json> entries;  // newest first
+  size_t taken = 0;
+  std::string last_id;      // of the last entry taken, as the member knows it
+  bool has_more = false;    // the member's page was full, or stopped at its deadline
+  std::string member_next;  // where the member said to continue
+  int64_t timestamp(size_t i) const {
+    const Json* t = entries[i].find("timestampUs");
+    return t && t->is_int() ? t->integer() : 0;
+  }
+};
+
+// A member's answer as a source of entries; false (with `error`) when it is not one.
+bool read_page(const MemberPage& p, Source& s, std::string& error, bool& partial) {
+  const Answer& a = *p.answer;
+  if (a.status == 0) return error = a.error, false;
+  Json body;
+  if (!parse_json(a.body, body) || !body.is_object())
+    return error = "HTTP " + std::to_string(a.status) + ": not JSON", false;
+  if (a.status != 200) {
+    const Json* e = body.find("error");
+    return error = "HTTP " + std::to_string(a.status) +
+                   (e && e->is_string() ? ": " + e->str() : std::string()),
+           false;
+  }
+  const Json* entries = body.find("entries");
+  if (!entries || !entries->is_array()) return error = "no entries in the answer", false;
+  s.entries = entries->items();
+  if (const Json* next = body.find("next"); next && next->is_string()) {
+    s.has_more = true;
+    s.member_next = next->str();
+  }
+  if (const Json* p = body.find("partial"); p && p->is_bool() && p->boolean()) {
+    partial = true;
+    if (const Json* e = body.find("error"); e && e->is_string()) error = e->str();
+  }
+  return true;
+}
+
+void set_hub_id(Json& entry, const std::string& member) {
+  for (auto& [key, value] : entry.fields_mut())
+    if (key == "id" && value.is_string()) value = Json(hub_id(member, value.str()));
+}
+
+// Takes up to `limit` entries, newest first over every source.
+Json::Array take_newest(std::vector<Source>& sources, size_t limit) {
+  Json::Array out;
+  while (out.size() < limit) {
+    Source* best = nullptr;
+    for (Source& s : sources)
+      if (s.taken < s.entries.size() &&
+          (!best || s.timestamp(s.taken) > best->timestamp(best->taken)))
+        best = &s;
+    if (!best) break;
+    Json e = std::move(best->entries[best->taken++]);
+    if (const Json* id = e.find("id"); id && id->is_string()) best->last_id = id->str();
+    set_hub_id(e, best->member->name);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+Json merge_pages(const std::vector<MemberPage>& pages, const Cursor& from, size_t limit) {
+  std::vector<Source> sources;
+  Json missing = Json::array(), errors = Json::object();
+  bool partial = false;
+  Cursor next = from;
+  for (const MemberPage& p : pages) {
+    Source s{p.member, {}};
+    std::string error;
+    bool member_partial = false;
+    if (!read_page(p, s, error, member_partial)) {
+      missing.push(p.member->name);
+      errors.set(p.member->name, error);
+      partial = true;
+      continue;  // its place in the cursor stays
+    }
+    if (member_partial) partial = true, errors.set(p.member->name, error);
+    sources.push_back(std::move(s));
+  }
+  Json::Array entries = take_newest(sources, limit);
+  for (const Source& s : sources) {
+    const std::string& m = s.member->name;
+    if (s.taken < s.entries.size()) {
+      if (!s.last_id.empty()) next.before[m] = s.last_id;
+    } else if (s.has_more) {
+      next.before[m] = s.member_next;
+    } else {
+      next.before.erase(m);
+      next.done.push_back(m);
+    }
+  }
+  Json out = Json::object();
+  out.set("count", entries.size());
+  out.set("entries", std::move(entries));
+  bool more = std::any_of(pages.begin(), pages.end(),
+                          [&](const MemberPage& p) { return !next.is_done(p.member->name); });
+  if (more) out.set("next", next.text());
+  if (partial) {
+    out.set("partial", true);
+    out.set("missing", std::move(missing));
+    out.set("errors", std::move(errors));
+  }
+  return out;
+}
+
+}  // namespace trawl::hub

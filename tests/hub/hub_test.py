@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""trawl hub over three workers, in a network namespace of its own.
+
+Three `trawl read --serve` workers hold the demo capture shifted in time (so
+their entries interleave); the hub federates them. Checks:
+- a hub query equals the union of the three workers' answers (ids made
+  <node>~<id>), newest first, also filtered, and paged with the hub's cursor
+  (every entry once, in order);
+- an entry and its pcap asked by hub id come from that worker, unchanged;
+- /api/stats per node and in total; /metrics with a node label per line;
+- a worker killed, and one stopped (SIGSTOP: it accepts but never answers):
+  the answer comes within the member timeout, `partial`, naming the missing node;
+- the live stream: two `trawl capture` workers on the loopback and a hub; one
+  `trawl tail` through the hub sees every request from both nodes.
+Usage: hub_test.py TRAWL   (root)
+"""
+import json, os, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from checks import check, finish  # noqa: E402
+
+TOKEN = "hub-test-token-0123456789"
+DEMO = os.path.join(HERE, "..", "..", "fixtures", "demo.pcap")
+
+
+def get(port, path, token=TOKEN, raw=False):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body = r.read()
+            return r.status, (body if raw else json.loads(body) if body[:1] in (b"{", b"[") else body.decode())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def wait_healthy(port, proc):
+    for _ in range(200):
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).status == 200:
+                return True
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def start(args, port, log):
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    if not wait_healthy(port, p):
+        raise SystemExit(f"did not start: {' '.join(args)}; see {log}")
+    return p
+
+
+def rewrite(entries, node):
+    return [dict(e, id=f"{node}~{e['id']}") for e in entries]
+
+
+def newest_first(lists):
+    """The workers' answers (each newest first as stored: a flow's entry comes
+    when it closes, with its start time) merged by the newest head."""
+    heads, out = [0] * len(lists), []
+    while True:
+        live = [i for i, l in enumerate(lists) if heads[i] < len(l)]
+        if not live:
+            return out
+        best = max(live, key=lambda i: (lists[i][heads[i]]["timestampUs"], -i))
+        out.append(lists[best][heads[best]])
+        heads[best] += 1
+
+
+def federated_queries(work):
+    ports = {"n1": 19201, "n2": 19202, "n3": 19203}
+    procs = {}
+    for i, (node, port) in enumerate(ports.items()):
+        pcap = f"{work}/{node}.pcap"
+        subprocess.run(["editcap", "-t", f"{i * 0.00037:.5f}", DEMO, pcap], check=True, capture_output=True)
+        procs[node] = start([TRAWL, "read", pcap, "--serve", "--port", str(port), "--node-name", node,
+                             "--token", TOKEN], port, f"{work}/{node}.log")
+    members = ",".join(f"{n}=http://127.0.0.1:{p}" for n, p in ports.items())
+    hub = start([TRAWL, "hub", "--workers", members, "--port", "19200", "--token", TOKEN,
+                 "--member-timeout", "1.5"], 19200, f"{work}/hub.log")
+    try:
+        for q in ("", "http", "dns or tcp"):
+            union, lists = [], []
+            for node, port in ports.items():
+                _, body = get(port, f"/api/entries?limit=10000&q={urllib.parse.quote(q)}")
+                lists.append(rewrite(body["entries"], node))
+                union += lists[-1]
+            _, body = get(19200, f"/api/entries?limit=10000&q={urllib.parse.quote(q)}")
+            got = body["entries"]
+            check(len(union) > 0 and sorted(json.dumps(e, sort_keys=True) for e in got) ==
+                  sorted(json.dumps(e, sort_keys=True) for e in union),
+                  f"q={q!r}: the hub's answer is the union of the workers' ({len(got)} vs {len(union)})")
+            check([e["id"] for e in got] == [e["id"] for e in newest_first(lists)],
+                  f"q={q!r}: merged newest first, each worker's order kept")
+            if q == "http":  # each worker's HTTP entries are in time order: so are the hub's
+                ts = [e["timestampUs"] for e in got]
+                check(ts == sorted(ts, reverse=True), f"q={q!r}: in time order across workers")
+            check(len({e["id"].split("~")[0] for e in got}) == 3, f"q={q!r}: entries of all three nodes")
+            check("next" not in body and not body.get("partial"), f"q={q!r}: complete, no cursor: {list(body)}")
+            if q == "":
+                everything = got
+        paged, cursor, pages = [], "", 0
+        while True:
+            _, body = get(19200, "/api/entries?limit=7" + (f"&before={urllib.parse.quote(cursor)}" if cursor else ""))
+            paged += body["entries"]
+            pages += 1
+            if "next" not in body or pages > 1000:
+                break
+            cursor = body["next"]
+        check([e["id"] for e in paged] == [e["id"] for e in everything],
+              f"paged by 7 over {pages} pages: every entry once, in order ({len(paged)} vs {len(everything)})")
+        status, body = get(19200, "/api/entries?before=nonsense")
+        check(status == 400, f"a malformed cursor: 400 ({status})")
+        status, body = get(19200, "/api/entries?q=http%20and")
+        check(status == 400 and body.get("valid") is False, "a bad query: 400 with the position, as a worker")
+
+        pick = [e for e in everything if e["id"].startswith("n2~")][3]
+        _, direct = get(ports["n2"], f"/api/entries/{pick['id'].split('~')[1]}")
+        _, via_hub = get(19200, f"/api/entries/{pick['id']}")
+        check(via_hub == dict(direct, id=pick["id"]), "an entry by hub id: the worker's, with the hub id")
+        _, pcap_direct = get(ports["n2"], f"/api/entries/{pick['id'].split('~')[1]}/pcap", raw=True)
+        _, pcap_hub = get(19200, f"/api/entries/{pick['id']}/pcap", raw=True)
+        check(len(pcap_hub) > 24 and pcap_hub == pcap_direct, "its pcap through the hub, byte for byte")
+        status, _ = get(19200, "/api/entries/n9~1")
+        check(status == 404, "an id of no member: 404")
+        status, _ = get(19200, "/api/entries", token="wrong-token-0123456789")
+        check(status == 401, "the hub asks its clients for the token")
+
+        _, stats = get(19200, "/api/stats")
+        per_node = [stats["nodes"][n]["store"]["entries"] for n in ports]
+        check(sorted(stats["nodes"]) == ["n1", "n2", "n3"] and stats["total"]["store"]["entries"] == sum(per_node)
+              == len(everything), f"stats per node and in total: {per_node} {stats['total'].get('store')}")
+        _, metrics = get(19200, "/metrics")
+        lines = [l for l in metrics.splitlines() if l.startswith("trawl_entries_total{")]
+        check(lines and all('node="' in l for l in lines) and {l.split('node="')[1].split('"')[0] for l in lines}
+              == {"n1", "n2", "n3"}, "metrics: every worker's lines with its node")
+        check(metrics.count("# TYPE trawl_entries_total ") == 1, "metrics: each family described once")
+        check('trawl_hub_member_up{member="n3"} 1' in metrics, "metrics: members up")
+
+        procs["n3"].kill()
+        procs["n3"].wait()
+        procs["n2"].send_signal(signal.SIGSTOP)
+        t0 = time.monotonic()
+        _, body = get(19200, "/api/entries?limit=10000")
+        took = time.monotonic() - t0
+        check(body.get("partial") is True and sorted(body.get("missing", [])) == ["n2", "n3"],
+              f"a killed and a stopped worker: partial, both named: {body.get('missing')} {body.get('errors')}")
+        check(took < 2.5, f"answered within the member timeout (1.5 s): {took:.2f} s")
+        check({e["id"].split("~")[0] for e in body["entries"]} == {"n1"} and
+              len(body["entries"]) == sum(1 for e in everything if e["id"].startswith("n1~")),
+              "the answering worker's entries all there")
+        _, members = get(19200, "/api/members")
+        check([m["up"] for m in members] == [True, False, False], f"members' health: {members}")
+        procs["n2"].send_signal(signal.SIGCONT)
+    finally:
+        for p in [hub, *procs.values()]:
+            if p.poll() is None:
+                p.send_signal(signal.SIGCONT)
+                p.kill()
+                p.wait()
+
+
+class Web(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"hello " + self.path.encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+def live_stream(work):
+    web = ThreadingHTTPServer(("127.0.0.1", 8080), Web)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    procs = []
+    try:
+        for node, port in (("n1", 19211), ("n2", 19212)):
+            procs.append(start([TRAWL, "capture", "-i", "lo", "--port", str(port), "--node-name", node,
+                                "--token", TOKEN, "--data-dir", f"{work}/{node}-data", "--threads", "1"],
+                               port, f"{work}/{node}-capture.log"))
+        procs.append(start([TRAWL, "hub", "--workers", "n1=127.0.0.1:19211,n2=127.0.0.1:19212",
+                            "--port", "19210", "--token", TOKEN], 19210, f"{work}/hub-live.log"))
+        tail = subprocess.Popen([TRAWL, "tail", 'http and request.path.startsWith("/live")', "--json",
+                                 "--server", "http://127.0.0.1:19210", "--token", TOKEN],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)  # the hub's streams to both workers open
+        paths = [f"/live/{i}" for i in range(20)]
+        for p in paths:
+            subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:8080{p}"], check=True)
+        time.sleep(2)
+        tail.terminate()
+        out, _ = tail.communicate(timeout=10)
+        got = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+        seen = {(e["id"].split("~")[0], e["request"]["path"]) for e in got}
+        check(seen == {(n, p) for n in ("n1", "n2") for p in paths},
+              f"the hub's live stream: every request from both nodes ({len(seen)} of {2 * len(paths)})")
+        check(all(e.get("node", {}).get("name") == e["id"].split("~")[0] for e in got),
+              "each streamed entry's id names the node it came from")
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        web.shutdown()
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="trawl-hub.")
+    try:
+        federated_queries(work)
+        live_stream(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    finish("hub_test")
+
+
+if __name__ == "__main__":
+    import urllib.parse
+    TRAWL = os.path.realpath(sys.argv[1])
+    if os.environ.get("TRAWL_HUB_NETNS") != "1":
+        os.environ["TRAWL_HUB_NETNS"] = "1"
+        os.execvp("unshare", ["unshare", "-n", "--", sys.executable, __file__, TRAWL])
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    main()
