@@ -71,34 +71,41 @@ std::string with_label(std::string_view line, std::string_view key, std::string_
 
 HubBackend::HubBackend(HubSettings settings)
     : settings_(std::move(settings)),
-      health_(settings_.members.size()),
-      streams_(std::make_unique<Streams>(settings_.members, settings_.token)) {}
+      members_(std::make_shared<const Members>(settings_.members)),
+      streams_(std::make_unique<Streams>(settings_.token)) {}
 
 HubBackend::~HubBackend() = default;
 
-const Member* HubBackend::member(const std::string& name) const {
-  for (const Member& m : settings_.members)
-    if (m.name == name) return &m;
-  return nullptr;
+void HubBackend::set_members(Members members) {
+  std::lock_guard lock(mutex_);
+  for (auto it = health_.begin(); it != health_.end();)
+    it = std::any_of(members.begin(), members.end(),
+                     [&](const Member& m) { return m.name == it->first; })
+             ? std::next(it)
+             : health_.erase(it);
+  members_ = std::make_shared<const Members>(std::move(members));
 }
 
-std::vector<const Member*> HubBackend::all() const {
-  std::vector<const Member*> out;
-  for (const Member& m : settings_.members) out.push_back(&m);
-  return out;
+std::shared_ptr<const Members> HubBackend::members() const {
+  std::lock_guard lock(mutex_);
+  return members_;
 }
 
-std::vector<Answer> HubBackend::ask(const std::vector<const Member*>& members,
+std::optional<Member> HubBackend::member(const std::string& name) const {
+  for (const Member& m : *members())
+    if (m.name == name) return m;
+  return std::nullopt;
+}
+
+std::vector<Answer> HubBackend::ask(const Members& members,
                                     const std::function<std::string(const Member&)>& target_of,
                                     size_t max_body) {
-  std::vector<Member> copies;
-  for (const Member* m : members) copies.push_back(*m);
   auto answers = get_all(
-      copies, [&](size_t i) { return target_of(copies[i]); }, settings_.token,
+      members, [&](size_t i) { return target_of(members[i]); }, settings_.token,
       settings_.member_timeout, max_body);
-  std::lock_guard lock(health_mutex_);
+  std::lock_guard lock(mutex_);
   for (size_t i = 0; i < members.size(); ++i) {
-    Health& h = health_[size_t(members[i] - settings_.members.data())];
+    Health& h = health_[members[i].name];
     h.asked = true;
     h.up = answers[i].status != 0 && answers[i].status != 401 && answers[i].status < 500;
     h.error = h.up                ? ""
@@ -110,11 +117,12 @@ std::vector<Answer> HubBackend::ask(const std::vector<const Member*>& members,
 }
 
 Json HubBackend::members_json() const {
-  std::lock_guard lock(health_mutex_);
+  auto list = members();
+  std::lock_guard lock(mutex_);
   Json out = Json::array();
-  for (size_t i = 0; i < settings_.members.size(); ++i) {
-    const Member& m = settings_.members[i];
-    const Health& h = health_[i];
+  for (const Member& m : *list) {
+    auto it = health_.find(m.name);
+    Health h = it == health_.end() ? Health{} : it->second;
     Json o = Json::object();
     o.set("name", m.name);
     o.set("url", "http://" + m.url.authority());
@@ -149,9 +157,9 @@ Reply HubBackend::entries(const api::Target& t) {
   Cursor cursor;
   if (!Cursor::parse(param("before"), cursor))
     return api::error_reply(400, "before: not a cursor this hub gave");
-  std::vector<const Member*> asked;
-  for (const Member* m : all())
-    if (!cursor.is_done(m->name)) asked.push_back(m);
+  Members asked;
+  for (const Member& m : *members())
+    if (!cursor.is_done(m.name)) asked.push_back(m);
   std::string common =
       "/api/entries?limit=" + std::to_string(limit) + "&q=" + api::url_encode(param("q"));
   auto answers = ask(asked, [&](const Member& m) {
@@ -159,7 +167,7 @@ Reply HubBackend::entries(const api::Target& t) {
     return common + (b == cursor.before.end() ? "" : "&before=" + api::url_encode(b->second));
   });
   std::vector<MemberPage> pages;
-  for (size_t i = 0; i < asked.size(); ++i) pages.push_back({asked[i], &answers[i]});
+  for (size_t i = 0; i < asked.size(); ++i) pages.push_back({&asked[i], &answers[i]});
   return json_reply(merge_pages(pages, cursor, limit));
 }
 
@@ -168,10 +176,11 @@ Reply HubBackend::entry(std::string_view id_and_rest) {
   std::string_view id = id_and_rest.substr(0, id_and_rest.find('/'));
   std::string_view rest = id_and_rest.substr(id.size());
   std::string name, member_id;
-  if (!split_hub_id(id, name, member_id) || !member(name))
+  std::optional<Member> m;
+  if (!split_hub_id(id, name, member_id) || !(m = member(name)))
     return api::error_reply(404, "no entry " + std::string(id) + " (ids here are <node>~<id>)");
   auto answers = ask(
-      {member(name)},
+      Members{*m},
       [&](const Member&) {
         return "/api/entries/" + api::url_encode(member_id) + std::string(rest);
       },
@@ -191,15 +200,16 @@ Reply HubBackend::entry(std::string_view id_and_rest) {
 }
 
 Reply HubBackend::stats(api::ApiCounters* counters) {
-  auto answers = ask(all(), [](const Member&) { return std::string("/api/stats"); });
+  auto list = members();
+  auto answers = ask(*list, [](const Member&) { return std::string("/api/stats"); });
   Json nodes = Json::object(), total = Json::object(), missing = Json::array();
   for (size_t i = 0; i < answers.size(); ++i) {
     Json s;
     if (answers[i].status == 200 && parse_json(answers[i].body, s) && s.is_object()) {
       add_numbers(total, s);
-      nodes.set(settings_.members[i].name, std::move(s));
+      nodes.set((*list)[i].name, std::move(s));
     } else {
-      missing.push(settings_.members[i].name);
+      missing.push((*list)[i].name);
     }
   }
   Json out = Json::object();
@@ -214,14 +224,15 @@ Reply HubBackend::stats(api::ApiCounters* counters) {
 // Every member's metrics with its name as a label ("node", or "cluster" for a
 // member hub whose lines name their nodes already), each family's help once.
 Reply HubBackend::metrics(api::ApiCounters* counters) {
-  auto answers = ask(all(), [](const Member&) { return std::string("/metrics"); });
+  auto list = members();
+  auto answers = ask(*list, [](const Member&) { return std::string("/metrics"); });
   Reply r = api::text_reply("text/plain; version=0.0.4", "");
   std::set<std::string> described;
   r.body +=
       "# HELP trawl_hub_member_up Whether the member answered the hub's last question.\n"
       "# TYPE trawl_hub_member_up gauge\n";
   for (size_t i = 0; i < answers.size(); ++i)
-    r.body += "trawl_hub_member_up{member=\"" + settings_.members[i].name + "\"} " +
+    r.body += "trawl_hub_member_up{member=\"" + (*list)[i].name + "\"} " +
               (answers[i].status == 200 ? "1" : "0") + "\n";
   for (size_t i = 0; i < answers.size(); ++i) {
     if (answers[i].status != 200) continue;
@@ -235,7 +246,7 @@ Reply HubBackend::metrics(api::ApiCounters* counters) {
         continue;
       }
       bool named = line.find("node=\"") != std::string_view::npos;
-      r.body += with_label(line, named ? "cluster" : "node", settings_.members[i].name) + "\n";
+      r.body += with_label(line, named ? "cluster" : "node", (*list)[i].name) + "\n";
     }
   }
   if (counters) counters->write_metrics(r.body);
@@ -267,7 +278,7 @@ api::Routed HubBackend::route_get(const api::Target& t, const std::string& ui_di
 std::shared_ptr<LiveSubscription> HubBackend::subscribe(kfl::Query query, const std::string& text,
                                                         StreamQueueLimits limits,
                                                         std::function<void()> wake) {
-  return streams_->subscribe(std::move(query), text, limits, std::move(wake));
+  return streams_->subscribe(std::move(query), text, limits, std::move(wake), *members());
 }
 
 void HubBackend::unsubscribe(const std::shared_ptr<LiveSubscription>& s) {

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,8 +20,10 @@ namespace trawl::hub {
 
 class Streams;
 
+using Members = std::vector<Member>;
+
 struct HubSettings {
-  std::vector<Member> members;
+  Members members;    // to start with (set_members changes them)
   std::string token;  // sent to the members (and asked of the hub's own clients)
   std::chrono::milliseconds member_timeout{5000};
 };
@@ -37,6 +41,9 @@ class HubBackend : public api::Backend {
 
   // Each member's health as the last fan-out found it.
   Json members_json() const;
+  // The members from now on (the workers found in the cluster come and go).
+  void set_members(Members members);
+  std::shared_ptr<const Members> members() const;
 
  private:
   struct Health {
@@ -45,19 +52,19 @@ class HubBackend : public api::Backend {
     std::string error;
     int64_t last_answer_us = 0;
   };
-  std::vector<Answer> ask(const std::vector<const Member*>& members,
+  std::vector<Answer> ask(const Members& members,
                           const std::function<std::string(const Member&)>& target_of,
                           size_t max_body = size_t(256) << 20);
   api::Reply entries(const api::Target& t);
   api::Reply entry(std::string_view id_and_rest);
   api::Reply stats(api::ApiCounters* counters);
   api::Reply metrics(api::ApiCounters* counters);
-  const Member* member(const std::string& name) const;
-  std::vector<const Member*> all() const;
+  std::optional<Member> member(const std::string& name) const;
 
   HubSettings settings_;
-  mutable std::mutex health_mutex_;
-  std::vector<Health> health_;  // by member
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Members> members_;
+  std::map<std::string, Health> health_;  // by member name
   std::unique_ptr<Streams> streams_;
 };
 

@@ -105,8 +105,8 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   net::io_context& io_;
   tcp::resolver resolver_;
   net::steady_timer retry_;
-  const Member& member_;
-  const std::string& token_;
+  const Member member_;
+  const std::string token_;
   std::string query_;
   std::weak_ptr<LiveSubscription> sub_;
   std::unique_ptr<websocket::stream<beast::tcp_stream>> ws_;
@@ -114,8 +114,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   bool stopped_ = false;
 };
 
-Streams::Streams(const std::vector<Member>& members, std::string token)
-    : members_(members), token_(std::move(token)), io_(std::make_unique<Io>()) {
+Streams::Streams(std::string token) : token_(std::move(token)), io_(std::make_unique<Io>()) {
   thread_ = std::thread([this] { io_->io.run(); });
 }
 
@@ -131,15 +130,17 @@ Streams::~Streams() {
 
 std::shared_ptr<LiveSubscription> Streams::subscribe(kfl::Query query, const std::string& text,
                                                      StreamQueueLimits limits,
-                                                     std::function<void()> wake) {
+                                                     std::function<void()> wake,
+                                                     const std::vector<Member>& members) {
   auto sub = std::make_shared<LiveSubscription>(std::move(query), limits, std::move(wake));
-  net::post(io_->io, [this, sub = std::weak_ptr<LiveSubscription>(sub), key = sub.get(), text] {
-    auto& ups = upstreams_[key];
-    for (const Member& m : members_) {
-      ups.push_back(std::make_shared<Upstream>(io_->io, m, token_, text, sub));
-      ups.back()->start();
-    }
-  });
+  net::post(io_->io,
+            [this, sub = std::weak_ptr<LiveSubscription>(sub), key = sub.get(), text, members] {
+              auto& ups = upstreams_[key];
+              for (const Member& m : members) {
+                ups.push_back(std::make_shared<Upstream>(io_->io, m, token_, text, sub));
+                ups.back()->start();
+              }
+            });
   return sub;
 }
 

@@ -18,15 +18,16 @@ class Upstream;
 
 class Streams {
  public:
-  Streams(const std::vector<Member>& members, std::string token);
+  explicit Streams(std::string token);
   ~Streams();
+  // Streams from `members` (as they are now) for one client.
   std::shared_ptr<LiveSubscription> subscribe(kfl::Query query, const std::string& text,
-                                              StreamQueueLimits limits, std::function<void()> wake);
+                                              StreamQueueLimits limits, std::function<void()> wake,
+                                              const std::vector<Member>& members);
   void unsubscribe(const std::shared_ptr<LiveSubscription>& subscription);
 
  private:
   struct Io;
-  const std::vector<Member>& members_;
   std::string token_;
   std::unique_ptr<Io> io_;
   std::map<const LiveSubscription*, std::vector<std::shared_ptr<Upstream>>> upstreams_;  // on io
