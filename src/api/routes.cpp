@@ -271,12 +271,21 @@ Reply validate(const Target& t) {
   return text_reply("application/json", json_text(o));
 }
 
-// The name history (what `--names` reads), or one address's owners (?ip=).
-Reply names(Worker& worker, const Target& t) {
-  const kube::NamesKeeper* keeper = worker.names();
+}  // namespace
+
+Reply names_reply(kube::NamesKeeper* keeper, const Target& t) {
   if (!keeper) return error_reply(404, "no Kubernetes names: start with --kubeconfig or in a pod");
   if (auto ip = t.params.find("ip"); ip != t.params.end())
     return text_reply("application/json", json_text(keeper->timeline(ip->second)));
+  if (t.path == "/api/names/changes") {
+    auto since = t.params.find("since");
+    auto c = keeper->changes_since(since == t.params.end() ? "" : since->second);
+    Json o = Json::object();
+    o.set("next", c.next);
+    o.set("snapshot", c.snapshot);
+    o.set("lines", std::move(c.lines));
+    return text_reply("application/json", json_text(o));
+  }
   std::string text;
   for (const std::string& path : keeper->history_files()) {
     std::ifstream in(path, std::ios::binary);
@@ -285,6 +294,8 @@ Reply names(Worker& worker, const Target& t) {
   }
   return text_reply("application/x-ndjson", std::move(text));
 }
+
+namespace {
 
 Routed answer(Reply r) {
   Routed out;
@@ -313,7 +324,8 @@ Routed route_get(Worker& worker, const Target& t, const std::string& ui_dir,
     return answer(text_reply("application/json", json_text(stats)));
   }
   if (t.path == "/metrics") return answer(metrics(worker, counters));
-  if (t.path == "/api/names") return answer(names(worker, t));
+  if (t.path == "/api/names" || t.path == "/api/names/changes")
+    return answer(names_reply(worker.names(), t));
   if (t.path == "/api/entries") return entries_page(worker, t, counters);
   if (t.path.starts_with("/api/entries/"))
     return entry_by_id(worker, std::string_view(t.path).substr(13));

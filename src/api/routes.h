@@ -110,6 +110,11 @@ Routed route_get(Worker& worker, const Target& target, const std::string& ui_dir
 // the API without them), /healthz and /api/validate; nothing for other paths.
 std::optional<Reply> route_common(const Target& target, const std::string& ui_dir);
 
+// /api/names: the name history as NDJSON; ?ip=ADDR one address's owners;
+// /api/names/changes?since=POS what a follower takes next ({"next",
+// "snapshot", "lines"}, kube/names_keeper.h). 404 without names.
+Reply names_reply(kube::NamesKeeper* keeper, const Target& target);
+
 // route_get with any sliced reply made whole at once (tests, tools).
 Reply handle_get(Worker& worker, const Target& target, const std::string& ui_dir = "");
 

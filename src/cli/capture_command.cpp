@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/pipeline_options.h"
 #include "cli/serve.h"
+#include "hub/names_follower.h"
 #include "kube/cluster_watch.h"
 #include "kube/names_file.h"
 
@@ -30,6 +31,7 @@ struct CaptureOptions {
   uint64_t packet_mb = 512;
   PipelineOptions pipeline;
   double kube_watch_idle_s = 180;
+  std::string names_from;  // a hub's URL: Kubernetes names from it, not from the API server
   bool no_packets = false;
   ServeOptions serve;
 };
@@ -100,9 +102,10 @@ int run_capture(const CaptureOptions& o) {
   s.keep_packets = !o.no_packets;
   std::unique_ptr<ProtoSchema> schema;  // outlives the worker
   try {
-    std::optional<kube::ClusterAccess> cluster = cluster_access(o.pipeline);
+    std::optional<kube::ClusterAccess> cluster;
+    if (o.names_from.empty()) cluster = cluster_access(o.pipeline);
     PipelineOptions pipeline = o.pipeline;
-    if (cluster) {
+    if (cluster || !o.names_from.empty()) {
       s.names = names_keeper(o, s.data_dir);
       if (pipeline.node_name.empty()) pipeline.node_name = this_node_name();
     }
@@ -115,6 +118,16 @@ int run_capture(const CaptureOptions& o) {
       std::cerr << "trawl: Kubernetes names from " << cluster->server << " (context "
                 << cluster->context << ")\n";
       watch = std::make_unique<kube::ClusterWatch>(*cluster, *s.names, ws);
+    }
+    std::unique_ptr<hub::NamesFollower> follower;
+    if (!o.names_from.empty()) {
+      hub::Member hub{"hub", {}};
+      std::string error;
+      if (!api::ServerUrl::parse(o.names_from, hub.url, error))
+        throw std::runtime_error("--names-from: " + error);
+      std::cerr << "trawl: Kubernetes names from the hub at " << o.names_from << "\n";
+      follower =
+          std::make_unique<hub::NamesFollower>(hub, server_settings(o.serve).token, *s.names);
     }
     worker.start_capture();
     std::string where = o.interfaces.empty() ? "every interface" : "";
@@ -249,6 +262,9 @@ void add_capture_command(CLI::App& app, int& exit_code) {
                 "reopened")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 86400.0));
+  c->add_option("--names-from", o->names_from,
+                "Kubernetes names from this hub (http://host:port, asked every second with the "
+                "API token), not from the API server: in a cluster only the hub watches it");
   c->add_option("--address", o->serve.address, "address the API listens on")->capture_default_str();
   c->add_option("--port", o->serve.port, "API port")->capture_default_str();
   add_serve_options(*c, o->serve);

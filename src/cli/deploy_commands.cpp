@@ -59,7 +59,8 @@ void finish(DeployOptions& o) {
   }
   if (o.all_namespaces) s.namespaces.clear();
   kfl::CompileError error;
-  if (!kfl::Query::compile(kube::keep_expression(s), error))  // a bad regex fails here, not on nodes
+  if (!kfl::Query::compile(kube::keep_expression(s),
+                           error))  // a bad regex fails here, not on nodes
     throw std::invalid_argument("the pod regex or a namespace: " + error.text());
   if (s.token.empty()) s.token = kube::generate_token();
 }

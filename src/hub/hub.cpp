@@ -217,6 +217,7 @@ Reply HubBackend::stats(api::ApiCounters* counters) {
   if (!missing.items().empty()) out.set("partial", true), out.set("missing", std::move(missing));
   out.set("total", std::move(total));
   out.set("nodes", std::move(nodes));
+  if (settings_.names) out.set("kube", settings_.names->stats(wall_clock_us()));
   if (counters) out.set("api", counters->to_json());
   return json_reply(out);
 }
@@ -249,6 +250,7 @@ Reply HubBackend::metrics(api::ApiCounters* counters) {
       r.body += with_label(line, named ? "cluster" : "node", (*list)[i].name) + "\n";
     }
   }
+  if (settings_.names) settings_.names->render_metrics(r.body, wall_clock_us());
   if (counters) counters->write_metrics(r.body);
   return r;
 }
@@ -265,6 +267,8 @@ api::Routed HubBackend::route_get(const api::Target& t, const std::string& ui_di
     return on_pool([this, rest = t.path.substr(13)] { return entry(rest); });
   if (t.path == "/api/stats") return on_pool([this, counters] { return stats(counters); });
   if (t.path == "/metrics") return on_pool([this, counters] { return metrics(counters); });
+  if (t.path == "/api/names" || t.path == "/api/names/changes")  // a snapshot may be large
+    return on_pool([this, t] { return api::names_reply(settings_.names.get(), t); });
   if (t.path == "/api/members") {
     api::Routed r;
     r.reply = json_reply(members_json());

@@ -15,6 +15,7 @@
 
 #include "api/backend.h"
 #include "hub/fan_out.h"
+#include "kube/names_keeper.h"
 
 namespace trawl::hub {
 
@@ -26,6 +27,9 @@ struct HubSettings {
   Members members;    // to start with (set_members changes them)
   std::string token;  // sent to the members (and asked of the hub's own clients)
   std::chrono::milliseconds member_timeout{5000};
+  // The cluster's names, when the hub watches its API server: served to the
+  // workers (/api/names/changes) and in stats and metrics.
+  std::shared_ptr<kube::NamesKeeper> names;
 };
 
 class HubBackend : public api::Backend {

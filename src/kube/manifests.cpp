@@ -114,6 +114,8 @@ A worker_args(const DeploySettings& s) {
       std::to_string(s.packet_mb),
       "--max-age-hours",
       std::to_string(s.retention_hours)};
+  a.insert(a.end(), {"--names-from", "http://" + hub_name(s) + "." + s.namespace_ +
+                                         ".svc:" + std::to_string(s.hub_port)});
   if (!s.cluster_name.empty()) a.insert(a.end(), {"--cluster-name", s.cluster_name});
   if (std::string keep = keep_expression(s); !keep.empty()) a.insert(a.end(), {"--keep", keep});
   return a;

@@ -3,17 +3,30 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <climits>
+#include <fstream>
+#include <random>
 #include <set>
 
+#include "base/clock.h"
 #include "kube/names_file.h"
+#include "kube/watch_stream.h"
 
 namespace trawl::kube {
 
 namespace {
 
 constexpr auto kPublishEvery = std::chrono::milliseconds(100);
+
+// A name for this run's journal: a follower's position in another is not ours.
+std::string new_journal_name() {
+  std::random_device random;
+  char text[17];
+  std::snprintf(text, sizeof text, "%08x%08x", random(), random());
+  return text;
+}
 
 bool file_exists(const std::string& path) {
   struct stat st;
@@ -40,7 +53,8 @@ NamesKeeper::NamesKeeper(std::shared_ptr<NameHistory> start, std::string history
                          size_t max_history_bytes)
     : history_(start ? std::move(start) : std::make_shared<NameHistory>()),
       path_(std::move(history_path)),
-      max_bytes_(max_history_bytes) {
+      max_bytes_(max_history_bytes),
+      journal_(new_journal_name()) {
   if (!path_.empty()) {
     for (const std::string& f : history_files()) lines_skipped_ += load_history_into(f, *history_);
     file_ = std::fopen(path_.c_str(), "a");
@@ -110,9 +124,13 @@ void NamesKeeper::write_line(const char* type, const Object& o, int64_t at_us) {
   append(type, o, at_us);
 }
 
+static std::string history_line(const char* type, const Object& o, int64_t at_us) {
+  return std::string("{\"type\":\"") + type + "\",\"object\":" + object_json(o) + ",\"seenAt\":\"" +
+         format_rfc3339_us(at_us) + "\"}\n";
+}
+
 void NamesKeeper::append(const char* type, const Object& o, int64_t at_us) {
-  std::string line = std::string("{\"type\":\"") + type + "\",\"object\":" + object_json(o) +
-                     ",\"seenAt\":\"" + format_rfc3339_us(at_us) + "\"}\n";
+  std::string line = history_line(type, o, at_us);
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) ++write_errors_;
   file_bytes_ += line.size();
 }
@@ -124,12 +142,83 @@ void NamesKeeper::rotate(int64_t at_us) {
   std::rename(path_.c_str(), (path_ + ".1").c_str());
   file_ = std::fopen(path_.c_str(), "a");
   file_bytes_ = snapshot_bytes_ = 0;
+  journal_ = new_journal_name();
   if (!file_) return void(++write_errors_);
-  for (const char* kind :
-       {"Namespace", "Node", "ReplicaSet", "Job", "EndpointSlice", "Service", "Pod"})
+  std::string snapshot = snapshot_lines(at_us);
+  if (std::fwrite(snapshot.data(), 1, snapshot.size(), file_) != snapshot.size()) ++write_errors_;
+  file_bytes_ = snapshot_bytes_ = snapshot.size();
+}
+
+// Owners before what they own: a pod comes after its ReplicaSet and slices.
+constexpr const char* kKindsInOrder[] = {"Namespace",     "Node",    "ReplicaSet", "Job",
+                                         "EndpointSlice", "Service", "Pod"};
+
+std::string NamesKeeper::snapshot_lines(int64_t at_us) const {
+  std::string out;
+  for (const char* kind : kKindsInOrder)
     for (const std::string& key : history_->keys_of(kind))
-      append("ADDED", *history_->find(key), at_us);
-  snapshot_bytes_ = file_bytes_;
+      out += history_line("ADDED", *history_->find(key), at_us);
+  return out;
+}
+
+NamesKeeper::Changes NamesKeeper::changes_since(std::string_view position, size_t max_bytes) {
+  std::lock_guard lock(mutex_);
+  if (file_ && std::fflush(file_) != 0) ++write_errors_;
+  Changes c;
+  size_t colon = position.rfind(':');
+  size_t offset = 0;
+  bool ours =
+      file_ && colon != std::string_view::npos && position.substr(0, colon) == journal_ &&
+      std::from_chars(position.data() + colon + 1, position.data() + position.size(), offset).ec ==
+          std::errc() &&
+      offset <= file_bytes_;
+  if (!ours) {
+    c.snapshot = true;
+    c.lines = snapshot_lines(wall_clock_us());
+    c.next = journal_ + ":" + std::to_string(file_bytes_);
+    return c;
+  }
+  std::ifstream in(path_, std::ios::binary);
+  in.seekg(std::streamoff(offset));
+  c.lines.resize(std::min(max_bytes, file_bytes_ - offset));
+  in.read(c.lines.data(), std::streamsize(c.lines.size()));
+  c.lines.resize(size_t(in.gcount()));
+  c.lines.resize(c.lines.rfind('\n') + 1);  // whole lines only (npos + 1: none)
+  c.next = journal_ + ":" + std::to_string(offset + c.lines.size());
+  return c;
+}
+
+std::vector<Object> NamesKeeper::objects_of(std::string_view kind) const {
+  std::lock_guard lock(mutex_);
+  std::vector<Object> out;
+  for (const std::string& key : history_->keys_of(kind)) out.push_back(*history_->find(key));
+  return out;
+}
+
+size_t NamesKeeper::apply_changes(const Changes& changes, int64_t now_us) {
+  std::map<std::string, std::vector<Object>> listed;  // a snapshot's, by kind
+  size_t bad = 0;
+  std::string_view text = changes.lines;
+  while (!text.empty()) {
+    std::string_view line = text.substr(0, text.find('\n'));
+    text.remove_prefix(std::min(text.size(), line.size() + 1));
+    WatchEvent e;
+    std::string error, seen;
+    int64_t at = 0;
+    if (!parse_watch_event(line, e, error, &seen) || (at = parse_rfc3339_us(seen)) == 0 ||
+        e.type == WatchEvent::Type::kBookmark || e.type == WatchEvent::Type::kError) {
+      ++bad;
+      continue;
+    }
+    if (changes.snapshot)
+      listed[std::string(kind_of(e.object))].push_back(std::move(e.object));
+    else
+      apply(e.object, e.type == WatchEvent::Type::kDeleted, at);
+  }
+  if (changes.snapshot)
+    for (const char* kind : kKindsInOrder) replace(kind, listed[kind], now_us);
+  publish_now();
+  return bad;
 }
 
 void NamesKeeper::publish_now() {

@@ -63,11 +63,30 @@ class NamesKeeper {
   // {"address", "spans": [{from, to, name, ...}]}.
   Json timeline(std::string_view address) const;
 
+  // What a follower (a worker taking its names from the hub) asks for: the
+  // history's lines after `position` (one this returned before), at most
+  // about `max_bytes`; or, for a position of another journal (none yet, this
+  // keeper restarted, the file rotated), every object held now as ADDED lines
+  // (`snapshot`: objects it does not list are gone).
+  struct Changes {
+    std::string lines;
+    std::string next;  // the position after them
+    bool snapshot = false;
+  };
+  Changes changes_since(std::string_view position, size_t max_bytes = 4 << 20);
+  // The objects of `kind` held now (copies).
+  std::vector<Object> objects_of(std::string_view kind) const;
+  // A follower's side: lines from changes_since applied (a snapshot as a
+  // whole list of every kind) and published. Returns the lines that were not
+  // history events.
+  size_t apply_changes(const Changes& changes, int64_t now_us);
+
  private:
   void record(const Object& o, bool deleted, const Object* held, int64_t at_us);
   void write_line(const char* type, const Object& o, int64_t at_us);
   void append(const char* type, const Object& o, int64_t at_us);
   void rotate(int64_t at_us);
+  std::string snapshot_lines(int64_t at_us) const;
   void publish_loop();
 
   mutable std::mutex mutex_;
@@ -78,6 +97,7 @@ class NamesKeeper {
   std::FILE* file_ = nullptr;
   size_t file_bytes_ = 0;
   size_t snapshot_bytes_ = 0;  // what the file began with: the objects held then
+  std::string journal_;        // names this file's lines for followers; new when it rotates
   uint64_t lines_written_ = 0, write_errors_ = 0, lines_skipped_ = 0, publishes_ = 0;
   bool dirty_ = false;
   std::map<std::string, ResourceWatchStats> watches_;

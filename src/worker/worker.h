@@ -52,7 +52,7 @@ class Worker {
   Store& store() { return *store_; }
   LiveHub& hub() { return hub_; }
   const EntryMetrics& metrics() const { return metrics_; }
-  const kube::NamesKeeper* names() const { return settings_.names.get(); }
+  kube::NamesKeeper* names() const { return settings_.names.get(); }
   std::string packets_dir() const { return settings_.data_dir + "/packets"; }
   // capture (per interface), pipeline counters summed over threads, store, stream.
   Json stats() const;

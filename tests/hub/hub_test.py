@@ -11,7 +11,12 @@ their entries interleave); the hub federates them. Checks:
 - a worker killed, and one stopped (SIGSTOP: it accepts but never answers):
   the answer comes within the member timeout, `partial`, naming the missing node;
 - the live stream: two `trawl capture` workers on the loopback and a hub; one
-  `trawl tail` through the hub sees every request from both nodes.
+  `trawl tail` through the hub sees every request from both nodes;
+- names through the hub: the hub alone watches the stand-in API server (one
+  watch per resource type for the whole cluster), finds the workers from their
+  DaemonSet's pods, and the workers take their names from it (--names-from):
+  entries name both ends; with the hub down the workers keep naming; a pod
+  made while it was down is named once it is back.
 Usage: hub_test.py TRAWL   (root)
 """
 import json, os, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
@@ -211,11 +216,120 @@ def live_stream(work):
         web.shutdown()
 
 
+def names_through_the_hub(work):
+    sys.path.insert(0, os.path.join(HERE, "..", "kube"))
+    import live_names_test as kube  # the stand-in API server and its users
+    subprocess.run([os.path.join(HERE, "..", "kube", "certs.sh"), work], check=True)
+    with open(f"{work}/tokens", "w") as f:
+        f.write("t-admin,admin\nt-viewer,viewer\n")
+    with open(f"{work}/token", "w") as f:
+        f.write("t-viewer\n")
+    kubeconfig = f"{work}/kubeconfig"
+    with open(kubeconfig, "w") as f:
+        json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "hub",
+                   "clusters": [{"name": "s", "cluster": {"server": f"https://127.0.0.1:{kube.API_PORT}",
+                                                          "certificate-authority": f"{work}/ca.crt"}}],
+                   "users": [{"name": "hub", "user": {"tokenFile": f"{work}/token"}}],
+                   "contexts": [{"name": "hub", "context": {"cluster": "s", "user": "hub"}}]}, f)
+
+    def worker_pod(node, ip):
+        return {"kind": "Pod", "metadata": {"name": f"trawl-worker-{node}", "namespace": "trawl", "labels": {
+            "app.kubernetes.io/name": "trawl", "app.kubernetes.io/component": "worker"}},
+            "spec": {"nodeName": node, "hostNetwork": True}, "status": {"podIP": ip, "phase": "Running"}}
+    state = [{"kind": "Namespace", "metadata": {"name": n}} for n in ("shop", "trawl")]
+    state += [kube.pod("client", "127.0.0.2", {"app": "client"}),
+              kube.pod("web-a", "127.0.0.3", {"app": "web"}),
+              worker_pod("n1", "127.0.0.11"), worker_pod("n2", "127.0.0.12")]
+    api = kube.StandIn(work)
+    api.start(state)
+    web = ThreadingHTTPServer(("127.0.0.3", 8080), Web)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    hub_args = [TRAWL, "hub", "--kubeconfig", kubeconfig, "--worker-namespace", "trawl", "--worker-port", "19221",
+                "--port", "19220", "--token", TOKEN, "--data-dir", f"{work}/hub-data", "--member-timeout", "2"]
+    procs = {"hub": start(hub_args, 19220, f"{work}/hub-names.log")}
+    try:
+        for node, ip in (("n1", "127.0.0.11"), ("n2", "127.0.0.12")):
+            procs[node] = subprocess.Popen(
+                [TRAWL, "capture", "-i", "lo", "--threads", "1", "--filter-bpf", "tcp port 8080", "--address", ip,
+                 "--port", "19221", "--node-name", node, "--names-from", "http://127.0.0.1:19220", "--token", TOKEN,
+                 "--data-dir", f"{work}/{node}-names"], stderr=open(f"{work}/{node}-names.log", "w"))
+        def synced(ip):
+            try:
+                kube_stats = get_at(ip, 19221, "/api/stats")["kube"]
+                return kube_stats["resources"]["hub"]["synced"] and kube_stats["addresses"] >= 2
+            except (OSError, KeyError, TypeError):
+                return False
+        check(wait(lambda: synced("127.0.0.11") and synced("127.0.0.12"), 15),
+              f"both workers took the cluster's names from the hub: {get_at('127.0.0.11', 19221, '/api/stats').get('kube')}")
+        check(wait(lambda: sorted(m["name"] for m in get(19220, "/api/members")[1]) == ["n1", "n2"], 10),
+              f"the hub found both workers from their pods: {get(19220, '/api/members')[1]}")
+
+        def called_and_named(path, client):
+            subprocess.run(["curl", "-s", "-o", "/dev/null", "--interface", "127.0.0.2", f"http://127.0.0.3:8080{path}"],
+                           check=True)
+            q = urllib.parse.quote(f'request.path == "{path}"')
+            ok = lambda: len(get(19220, f"/api/entries?q={q}")[1].get("entries", [])) == 2
+            if not wait(ok, 10):
+                return f"no entries for {path}: {get(19220, f'/api/entries?q={q}')[1]}"
+            entries = get(19220, f"/api/entries?q={q}")[1]["entries"]
+            return [(e["id"].split("~")[0], e["src"].get("name"), e["dst"].get("name"),
+                     e["dst"].get("workload", {}).get("name")) for e in entries]
+        got = called_and_named("/named", "client")
+        check(sorted(got) == [("n1", "client", "web-a", None), ("n2", "client", "web-a", None)],
+              f"entries of both nodes name both ends: {got}")
+        requests = [r["path"] for r in api.call("/standin/requests") if r["verb"] == "GET"]
+        watches = [r for r in requests if "watch=1" in r]
+        check(len(watches) == 7 and len({w.split("?")[0] for w in watches}) == 7,
+              f"one watch per resource type for the whole cluster: {watches}")
+
+        procs["hub"].kill()
+        procs["hub"].wait()
+        subprocess.run(["curl", "-s", "-o", "/dev/null", "--interface", "127.0.0.2", "http://127.0.0.3:8080/hub-down"],
+                       check=True)
+        q = urllib.parse.quote('request.path == "/hub-down"')
+        check(wait(lambda: get_at("127.0.0.11", 19221, f"/api/entries?q={q}")["entries"], 10) and
+              get_at("127.0.0.11", 19221, f"/api/entries?q={q}")["entries"][0]["src"].get("name") == "client",
+              "with the hub down, a worker still names its entries")
+        api.delete_pod("client")
+        api.create_pod(kube.pod("client-2", "127.0.0.2", {"app": "client"}))
+        procs["hub"] = start(hub_args, 19220, f"{work}/hub-names-2.log")
+        time.sleep(3)  # the hub lists; the workers take its snapshot
+        got = called_and_named("/after-restart", "client-2")
+        check(sorted(got) == [("n1", "client-2", "web-a", None), ("n2", "client-2", "web-a", None)],
+              f"after the hub's restart, a pod made meanwhile is named: {got}")
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        api.stop()
+        web.shutdown()
+
+
+def get_at(host, port, path):
+    req = urllib.request.Request(f"http://{host}:{port}{path}", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def wait(cond, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if cond():
+                return True
+        except (OSError, KeyError, IndexError, TypeError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
 def main():
     work = tempfile.mkdtemp(prefix="trawl-hub.")
     try:
         federated_queries(work)
         live_stream(work)
+        names_through_the_hub(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     finish("hub_test")
