@@ -206,7 +206,8 @@ Reply HubBackend::stats(api::ApiCounters* counters) {
   for (size_t i = 0; i < answers.size(); ++i) {
     Json s;
     if (answers[i].status == 200 && parse_json(answers[i].body, s) && s.is_object()) {
-      add_numbers(total, s);
+      const Json* member_total = s.find("total");  // a member hub's: its nodes summed
+      add_numbers(total, member_total && member_total->is_object() ? *member_total : s);
       nodes.set((*list)[i].name, std::move(s));
     } else {
       missing.push((*list)[i].name);

@@ -89,6 +89,8 @@ struct Source {
   std::vector<Json> entries;  // newest first
   size_t taken = 0;
   std::string last_id;      // of the last entry taken, as the member knows it
+  // A member hub's: the last entry taken of each of its members.
+  std::map<std::string, std::string> last_of_member;
   bool has_more = false;    // the member's page was full, or stopped at its deadline
   std::string member_next;  // where the member said to continue
   int64_t timestamp(size_t i) const {
@@ -140,11 +142,25 @@ Json::Array take_newest(std::vector<Source>& sources, size_t limit) {
         best = &s;
     if (!best) break;
     Json e = std::move(best->entries[best->taken++]);
-    if (const Json* id = e.find("id"); id && id->is_string()) best->last_id = id->str();
+    if (const Json* id = e.find("id"); id && id->is_string()) {
+      best->last_id = id->str();
+      if (std::string m, rest; split_hub_id(best->last_id, m, rest)) best->last_of_member[m] = rest;
+    }
     set_hub_id(e, best->member->name);
     out.push_back(std::move(e));
   }
   return out;
+}
+
+// Where a member hub's next page starts when part of its page was taken: its
+// cursor as we last gave it, with each of its members moved past what was taken.
+std::string member_hub_position(const Cursor& from, const std::string& member,
+                                const std::map<std::string, std::string>& last_of_member) {
+  Cursor c;
+  auto it = from.before.find(member);
+  if (it == from.before.end() || !Cursor::parse(it->second, c)) c = {};
+  for (const auto& [m, id] : last_of_member) c.before[m] = id;
+  return c.text();
 }
 
 }  // namespace
@@ -171,7 +187,10 @@ Json merge_pages(const std::vector<MemberPage>& pages, const Cursor& from, size_
   for (const Source& s : sources) {
     const std::string& m = s.member->name;
     if (s.taken < s.entries.size()) {
-      if (!s.last_id.empty()) next.before[m] = s.last_id;
+      if (!s.last_of_member.empty())
+        next.before[m] = member_hub_position(from, m, s.last_of_member);
+      else if (!s.last_id.empty())
+        next.before[m] = s.last_id;
     } else if (s.has_more) {
       next.before[m] = s.member_next;
     } else {

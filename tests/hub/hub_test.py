@@ -83,8 +83,9 @@ def federated_queries(work):
     for i, (node, port) in enumerate(ports.items()):
         pcap = f"{work}/{node}.pcap"
         subprocess.run(["editcap", "-t", f"{i * 0.00037:.5f}", DEMO, pcap], check=True, capture_output=True)
+        cluster = "us" if node == "n3" else "eu"
         procs[node] = start([TRAWL, "read", pcap, "--serve", "--port", str(port), "--node-name", node,
-                             "--token", TOKEN], port, f"{work}/{node}.log")
+                             "--cluster-name", cluster, "--token", TOKEN], port, f"{work}/{node}.log")
     members = ",".join(f"{n}=http://127.0.0.1:{p}" for n, p in ports.items())
     hub = start([TRAWL, "hub", "--workers", members, "--port", "19200", "--token", TOKEN,
                  "--member-timeout", "1.5"], 19200, f"{work}/hub.log")
@@ -162,12 +163,47 @@ def federated_queries(work):
         _, members = get(19200, "/api/members")
         check([m["up"] for m in members] == [True, False, False], f"members' health: {members}")
         procs["n2"].send_signal(signal.SIGCONT)
+        procs["n3"] = start([TRAWL, "read", f"{work}/n3.pcap", "--serve", "--port", "19203", "--node-name", "n3",
+                             "--cluster-name", "us", "--token", TOKEN], 19203, f"{work}/n3-again.log")
+        across_clusters(work, everything, procs)
     finally:
         for p in [hub, *procs.values()]:
             if p.poll() is None:
                 p.send_signal(signal.SIGCONT)
                 p.kill()
                 p.wait()
+
+
+def across_clusters(work, everything, procs):
+    """Two clusters' hubs (eu: n1 and n2; us: n3) under a top hub."""
+    procs["eu"] = start([TRAWL, "hub", "--workers", "n1=127.0.0.1:19201,n2=127.0.0.1:19202", "--port", "19205",
+                         "--token", TOKEN], 19205, f"{work}/hub-eu.log")
+    procs["us"] = start([TRAWL, "hub", "--workers", "n3=127.0.0.1:19203", "--port", "19206", "--token", TOKEN],
+                        19206, f"{work}/hub-us.log")
+    procs["top"] = start([TRAWL, "hub", "--workers", "eu=127.0.0.1:19205,us=127.0.0.1:19206", "--port", "19207",
+                          "--token", TOKEN], 19207, f"{work}/hub-top.log")
+    _, body = get(19207, "/api/entries?limit=10000")
+    got = body["entries"]
+    check(sorted(e["id"] for e in got) ==
+          sorted(("us~" if e["id"].startswith("n3~") else "eu~") + e["id"] for e in everything),
+          f"the top hub: every entry of both clusters, ids <cluster>~<node>~<id> ({len(got)} of {len(everything)})")
+    check(all(e["cluster"]["name"] == e["id"].split("~")[0] for e in got), "each entry carries its cluster.name")
+    _, us = get(19207, "/api/entries?limit=10000&q=" + urllib.parse.quote('cluster.name == "us"'))
+    check(us["entries"] and all(e["id"].startswith("us~n3~") for e in us["entries"]) and
+          len(us["entries"]) == sum(1 for e in everything if e["id"].startswith("n3~")), "KFL cluster.name across hubs")
+    paged, cursor = [], ""
+    for _ in range(1000):
+        _, page = get(19207, "/api/entries?limit=5" + (f"&before={urllib.parse.quote(cursor)}" if cursor else ""))
+        paged += page["entries"]
+        if "next" not in page:
+            break
+        cursor = page["next"]
+    check([e["id"] for e in paged] == [e["id"] for e in got], "paged through two levels of hubs: every entry once")
+    pick = got[len(got) // 2]
+    _, one = get(19207, f"/api/entries/{pick['id']}")
+    check(one == pick, "an entry asked by its nested id, through two hubs")
+    _, stats = get(19207, "/api/stats")
+    check(stats["total"]["store"]["entries"] == len(everything), "stats summed over clusters")
 
 
 class Web(BaseHTTPRequestHandler):

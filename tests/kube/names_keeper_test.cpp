@@ -74,6 +74,44 @@ TEST(KubeNamesKeeper, ARelistReleasesWhatVanishedAndOnlyChangesAreWritten) {
   EXPECT_EQ(load_names(path)->lookup("10.0.0.2", 80, kT0 + 1)->name, "b");
 }
 
+// A worker following a hub: first everything, then only what changed; a hub
+// that restarted answers everything again, and what it lost is gone.
+TEST(KubeNamesKeeper, AFollowerTakesASnapshotThenChangesThenASnapshotAgain) {
+  Dir d;
+  NamesKeeper hub(nullptr, (d.path / "hub.jsonl").string());
+  NamesKeeper worker(nullptr, "");
+  hub.replace("Pod", {pod("a", "10.0.0.1"), pod("b", "10.0.0.2")}, kT0);
+  auto first = hub.changes_since("");
+  EXPECT_TRUE(first.snapshot);
+  EXPECT_EQ(worker.apply_changes(first, kT0 + 1), 0u);
+  EXPECT_EQ(worker.feed()->current()->lookup("10.0.0.2", 80, kT0 + 2)->name, "b");
+  auto none = hub.changes_since(first.next);
+  EXPECT_FALSE(none.snapshot);
+  EXPECT_EQ(none.lines, "");
+  EXPECT_EQ(none.next, first.next);
+  hub.apply(pod("c", "10.0.0.3"), false, kT0 + 10);
+  hub.apply(pod("a", "10.0.0.1"), true, kT0 + 20);
+  auto changes = hub.changes_since(first.next);
+  EXPECT_FALSE(changes.snapshot);
+  EXPECT_EQ(std::count(changes.lines.begin(), changes.lines.end(), '\n'), 2);
+  worker.apply_changes(changes, kT0 + 30);
+  auto book = worker.feed()->current();
+  EXPECT_EQ(book->lookup("10.0.0.3", 80, kT0 + 15)->name, "c");
+  EXPECT_EQ(book->lookup("10.0.0.1", 80, kT0 + 15)->name, "a");      // at its time, still a
+  EXPECT_EQ(book->lookup("10.0.0.1", 80, kT0 + 25), nullptr);        // deleted at +20
+  NamesKeeper restarted(nullptr, (d.path / "hub2.jsonl").string());  // lost b meanwhile
+  restarted.replace("Pod", {pod("c", "10.0.0.3")}, kT0 + 40);
+  auto again = restarted.changes_since(changes.next);  // another journal's position
+  EXPECT_TRUE(again.snapshot);
+  worker.apply_changes(again, kT0 + 50);
+  book = worker.feed()->current();
+  EXPECT_EQ(book->lookup("10.0.0.2", 80, kT0 + 45)->name, "b");  // until the snapshot came
+  EXPECT_EQ(book->lookup("10.0.0.2", 80, kT0 + 55), nullptr);
+  EXPECT_EQ(book->lookup("10.0.0.3", 80, kT0 + 55)->name, "c");
+  NamesKeeper::Changes junk{"not json\n{\"type\":\"BOOKMARK\"}\n", "x:0", false};
+  EXPECT_EQ(worker.apply_changes(junk, kT0 + 60), 2u);
+}
+
 TEST(KubeNamesKeeper, ALineCutByACrashIsSkippedAndCounted) {
   Dir d;
   std::string path = (d.path / "names.jsonl").string();
