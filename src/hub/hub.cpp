@@ -43,9 +43,11 @@ Reply json_reply(const Json& j, int status = 200) {
   return r;
 }
 
-// Adds every number of `from` into `into`, member by member (objects nest).
+// Adds every number of `from` into `into`, member by member (objects nest);
+// a member hub's own members are in its sums already.
 void add_numbers(Json& into, const Json& from) {
   for (const auto& [key, value] : from.fields()) {
+    if (key == "nodes" || key == "members" || key == "api" || key == "kube") continue;
     if (value.is_int()) {
       Json& slot = into[key];
       slot = Json((slot.is_int() ? slot.integer() : 0) + value.integer());
@@ -206,17 +208,15 @@ Reply HubBackend::stats(api::ApiCounters* counters) {
   for (size_t i = 0; i < answers.size(); ++i) {
     Json s;
     if (answers[i].status == 200 && parse_json(answers[i].body, s) && s.is_object()) {
-      const Json* member_total = s.find("total");  // a member hub's: its nodes summed
-      add_numbers(total, member_total && member_total->is_object() ? *member_total : s);
+      add_numbers(total, s);
       nodes.set((*list)[i].name, std::move(s));
     } else {
       missing.push((*list)[i].name);
     }
   }
-  Json out = Json::object();
+  Json out = std::move(total);  // the shape of a worker's stats, summed: the dashboard reads it
   out.set("members", members_json());
   if (!missing.items().empty()) out.set("partial", true), out.set("missing", std::move(missing));
-  out.set("total", std::move(total));
   out.set("nodes", std::move(nodes));
   if (settings_.names) out.set("kube", settings_.names->stats(wall_clock_us()));
   if (counters) out.set("api", counters->to_json());
