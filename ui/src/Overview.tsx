@@ -8,6 +8,38 @@ import { timeSeries } from "./series";
 
 type Stats = Record<string, Record<string, unknown>>;
 
+// A hub's member (a node's worker, or another cluster's hub) as its last question found it.
+interface Member {
+  name: string;
+  url: string;
+  up: boolean | null;
+  error?: string;
+}
+
+// Served by a hub: each node's health; by a worker: nothing.
+function Nodes(props: { members: Member[]; missing: string[] }) {
+  const up = props.members.filter((m) => m.up).length;
+  return (
+    <section data-testid="nodes">
+      <h3>Nodes <span className="muted">({up} of {props.members.length} answering)</span></h3>
+      <table>
+        <tbody>
+          {props.members.map((m) => {
+            const down = m.up === false || props.missing.includes(m.name);
+            return (
+              <tr key={m.name} data-testid="node-health">
+                <td>{m.name}</td>
+                <td className={down ? "st bad" : m.up ? "st ok" : "st"}>{down ? "down" : m.up ? "up" : "not asked yet"}</td>
+                <td className="muted">{m.error ?? ""}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 export function Overview(props: { rows: Entry[] }) {
   const [stats, setStats] = useState<Stats | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -30,6 +62,8 @@ export function Overview(props: { rows: Entry[] }) {
   const byProtocol = (((stats ?? {}).entries ?? {}).by_protocol ?? {}) as Record<string, number>;
   const total = Object.values(byProtocol).reduce((a, b) => a + b, 0) || 1;
   const starts = series.buckets.map((b) => b.start);
+  const members = (stats as unknown as { members?: Member[] } | null)?.members;
+  const missing = (stats as unknown as { missing?: string[] } | null)?.missing ?? [];
   const shown = series.protocols.slice(0, 5);
   return (
     <div className="overview" data-testid="overview">
@@ -70,6 +104,7 @@ export function Overview(props: { rows: Entry[] }) {
               <dt>uptime</dt><dd>{String((stats as Record<string, unknown>).uptimeSeconds ?? 0)} s</dd>
             </dl>
           </section>
+          {members && <Nodes members={members} missing={missing} />}
         </div>
       )}
       <section className="over-time">
