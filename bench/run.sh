@@ -4,7 +4,7 @@
 # Kafka: librdkafka's mock cluster + kcat), in the same run (the machine is
 # shared: compare ratios, not absolute times); then the worker's store (append
 # and queries over 10M entries, beside zstd/grep) and live capture (beside tcpdump).
-# Usage: run.sh TRAWL [http1|dense|identity|http2|redis|kafka|store|live|ui|all]   (captures are made when absent)
+# Usage: run.sh TRAWL [http1|dense|identity|hub|http2|redis|kafka|store|live|ui|all]   (captures are made when absent)
 set -euo pipefail
 trawl=$(realpath "$1")
 which=${2:-all}
@@ -104,6 +104,11 @@ if [ "$which" = all ] || [ "$which" = identity ]; then
   capture=$here/out/dense.pcap
   [ -f "$capture" ] || "$here/make_http_capture.sh" "$capture" 200 /api/order.json
   "$here/identity_bench.sh" "$trawl" "$capture" 7
+fi
+if [ "$which" = all ] || [ "$which" = hub ]; then
+  capture=$here/out/dense.pcap
+  [ -f "$capture" ] || "$here/make_http_capture.sh" "$capture" 200 /api/order.json
+  python3 "$here/hub_bench.py" "$trawl" "$capture" 5
 fi
 if [ "$which" = all ] || [ "$which" = http2 ]; then
   capture=$here/out/h2.pcap
