@@ -17,6 +17,14 @@ jobs, deployments, cronjobs, daemonsets):
   Status for a version older than the compaction; timeoutSeconds.
 - POST, PUT, DELETE (one object, or a collection by labelSelector); every change
   gets the next resourceVersion and is an event.
+- Server-side apply: PATCH with application/apply-patch+yaml (JSON or YAML) and
+  a fieldManager creates or replaces the object (its status, uid and creation
+  time kept), recording the manager in managedFields; 400 without one.
+- The service proxy: /api/v1/namespaces/NS/services/NAME[:PORT]/proxy/PATH is
+  passed to the address the test registered for that service
+  (/standin/proxy?namespace=&name=&port=&target=HOST:PORT), WebSocket upgrades
+  included (the connection is then a tunnel); the caller's credentials are not
+  passed on.
 - Faults for the tests, under /standin/ (the admin token only): compact the
   event history, hang open watches (they stay open and send nothing), send a
   malformed event, close every watch, revoke a token.
@@ -33,6 +41,8 @@ import copy
 import datetime
 import http.server
 import json
+import select
+import socket
 import socketserver
 import ssl
 import threading
@@ -52,6 +62,10 @@ RESOURCES = {
     "daemonsets": ("apps", "v1", "DaemonSet", True),
     "jobs": ("batch", "v1", "Job", True),
     "cronjobs": ("batch", "v1", "CronJob", True),
+    "serviceaccounts": ("", "v1", "ServiceAccount", True),
+    "secrets": ("", "v1", "Secret", True),
+    "clusterroles": ("rbac.authorization.k8s.io", "v1", "ClusterRole", False),
+    "clusterrolebindings": ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", False),
 }
 KIND_TO_RESOURCE = {v[2]: k for k, v in RESOURCES.items()}
 
@@ -232,6 +246,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_DELETE(self):
         self.handle_verb("DELETE")
 
+    def do_PATCH(self):
+        self.handle_verb("PATCH")
+
     def handle_verb(self, verb):
         try:
             # Read whatever the verb, or it would be taken for the next request
@@ -243,6 +260,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
             if self.path.startswith("/standin/"):
                 return self.standin(who)
+            if self.proxied():
+                return
             if verb == "GET" and self.discovery():
                 return
             r = self.route()
@@ -257,6 +276,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.list(resource, namespace, query)
             if verb in ("POST", "PUT"):
                 return self.write(verb, resource, namespace, name)
+            if verb == "PATCH":
+                return self.apply(resource, namespace, name, query)
             return self.delete(resource, namespace, name, query)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             pass
@@ -279,7 +300,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/api/v1" or (path.startswith("/apis/") and path.count("/") == 3):
             group_version = "v1" if path == "/api/v1" else path[len("/apis/"):]
             listed = [{"name": r, "singularName": kind.lower(), "namespaced": ns, "kind": kind,
-                       "verbs": ["create", "delete", "deletecollection", "get", "list", "update", "watch"]}
+                       "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]}
                       for r, (g, v, kind, ns) in RESOURCES.items() if api_version(r) == group_version]
             if not listed:
                 return False
@@ -359,6 +380,102 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 meta["uid"], meta["creationTimestamp"] = old["uid"], old["creationTimestamp"]
             saved = store.put(resource, obj, "MODIFIED" if exists else "ADDED")
         self.send_json(200 if exists else 201, saved)
+
+    def apply(self, resource, namespace, name, query):
+        if self.headers.get("Content-Type", "").split(";")[0] != "application/apply-patch+yaml":
+            return self.send_json(415, status(415, "UnsupportedMediaType", "only server-side apply is served"))
+        if not query.get("fieldManager"):
+            raise ValueError("fieldManager is required for apply requests")
+        try:
+            obj = json.loads(self.request_body)
+        except json.JSONDecodeError:
+            import yaml
+            obj = yaml.safe_load(self.request_body)
+        if not isinstance(obj, dict):
+            raise ValueError("the apply body is not an object")
+        meta = obj.setdefault("metadata", {})
+        if meta.get("name") != name:
+            raise ValueError(f"the name in the body ({meta.get('name')}) is not the name in the path ({name})")
+        if RESOURCES[resource][3]:
+            meta["namespace"] = namespace
+        store = self.server.store
+        key = (resource, namespace, name)
+        with store.lock:
+            old = store.objects.get(key)
+            if old:
+                meta["uid"], meta["creationTimestamp"] = old["metadata"]["uid"], old["metadata"]["creationTimestamp"]
+                if "status" in old and "status" not in obj:
+                    obj["status"] = old["status"]
+            meta["managedFields"] = [{"manager": query["fieldManager"], "operation": "Apply",
+                                      "apiVersion": api_version(resource), "time": now_rfc3339()}]
+            saved = store.put(resource, obj, "MODIFIED" if old else "ADDED")
+        self.send_json(200 if old else 201, saved)
+
+    # -- the service proxy
+    def proxied(self):
+        url = urllib.parse.urlsplit(self.path)
+        parts = url.path.split("/")
+        # ['', 'api', 'v1', 'namespaces', NS, 'services', NAME[:PORT], 'proxy', ...]
+        if len(parts) < 8 or parts[1:4] != ["api", "v1", "namespaces"] or parts[5] != "services" \
+                or parts[7] != "proxy":
+            return False
+        name, _, port = parts[6].partition(":")
+        target = self.server.proxies.get((parts[4], name, port))
+        if target is None:
+            self.send_json(503, status(503, "ServiceUnavailable", f"no endpoints available for service \"{name}\""))
+            return True
+        path = "/" + "/".join(parts[8:]) + (("?" + url.query) if url.query else "")
+        host, _, tport = target.rpartition(":")
+        upstream = socket.create_connection((host, int(tport)), timeout=30)
+        headers = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items()
+                          if k.lower() not in ("authorization", "host", "content-length"))
+        upstream.sendall(f"{self.command} {path} HTTP/1.1\r\nHost: {target}\r\n{headers}"
+                         f"Content-Length: {len(self.request_body)}\r\n\r\n".encode() + self.request_body)
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self.tunnel(upstream)
+        else:
+            self.relay(upstream)
+        return True
+
+    def relay(self, upstream):
+        """One answer back; the connection to the client is then closed."""
+        upstream.settimeout(60)
+        while True:
+            data = upstream.recv(65536)
+            if not data:
+                break
+            self.wfile.write(data)
+        upstream.close()
+        self.close_connection = True
+
+    def tunnel(self, upstream):
+        """Bytes both ways until either side closes (a WebSocket), on this one
+        thread: a TLS connection must not be read and written at once."""
+        client = self.connection
+        upstream.setblocking(False)
+        client.setblocking(False)
+        try:
+            while True:
+                ready = [client] if client.pending() else select.select([client, upstream], [], [], 60)[0]
+                if not ready:
+                    continue
+                for src, dst in ((client, upstream), (upstream, client)):
+                    if src not in ready:
+                        continue
+                    try:
+                        data = src.recv(65536)
+                    except (ssl.SSLWantReadError, BlockingIOError):
+                        continue
+                    if not data:
+                        return
+                    dst.setblocking(True)
+                    dst.sendall(data)
+                    dst.setblocking(False)
+        except OSError:
+            pass
+        finally:
+            upstream.close()
+            self.close_connection = True
 
     def delete(self, resource, namespace, name, query):
         store = self.server.store
@@ -461,6 +578,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 store.malformed += 1
             elif path == "/standin/revoke":
                 self.server.revoked.add(self.server.tokens.get(query.get("token", ""), "\0"))
+            elif path == "/standin/proxy":
+                self.server.proxies[(query["namespace"], query["name"], query.get("port", ""))] = query["target"]
             elif path == "/standin/requests":
                 return self.send_json(200, [{"verb": v, "path": p} for v, p in self.server.requests])
             elif path != "/standin/state":
@@ -507,6 +626,7 @@ def main():
                 server.tokens[token] = user
     server.revoked = set()
     server.requests = []
+    server.proxies = {}  # (namespace, service, port) -> "host:port"
     server.verbose = args.verbose
     server.bookmark_seconds = args.bookmark_seconds
     server.max_watch_seconds = args.max_watch_seconds

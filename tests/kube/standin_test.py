@@ -221,6 +221,102 @@ def check_faults(s):
     print("stand-in: a malformed event, a hung watch, a revoked token")
 
 
+APPLIED = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: trawl, labels: {app.kubernetes.io/managed-by: trawl}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: trawl-hub, namespace: trawl, labels: {app.kubernetes.io/managed-by: trawl}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: trawl-token, namespace: trawl, labels: {app.kubernetes.io/managed-by: trawl}}
+stringData: {token: abc}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: trawl-hub, labels: {app.kubernetes.io/managed-by: trawl}}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list, watch]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: trawl-hub, namespace: trawl, labels: {app.kubernetes.io/managed-by: trawl}}
+spec: {ports: [{port: 8899}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: trawl-hub, namespace: trawl, labels: {app.kubernetes.io/managed-by: trawl}}
+spec: {replicas: 1}
+"""
+
+
+def check_apply_and_proxy(s, config, work):
+    """Server-side apply, delete by label, and the service proxy, with kubectl."""
+    path = os.path.join(work, "applied.yaml")
+    with open(path, "w") as f:
+        f.write(APPLIED)
+    out = kubectl(config, "apply", "--server-side", "--field-manager", "trawl", "--validate=false", "-f", path).stdout
+    assert out.count("serverside-applied") == 6, out
+    deploy = json.loads(kubectl(config, "get", "deployment", "-n", "trawl", "trawl-hub", "-o", "json",
+                                 "--show-managed-fields").stdout)
+    assert deploy["metadata"]["managedFields"][0]["manager"] == "trawl", deploy["metadata"]
+    uid = deploy["metadata"]["uid"]
+    kubectl(config, "apply", "--server-side", "--field-manager", "trawl", "--validate=false", "-f", path)
+    again = json.loads(kubectl(config, "get", "deployment", "-n", "trawl", "trawl-hub", "-o", "json").stdout)
+    assert again["metadata"]["uid"] == uid, "applying again keeps the object"
+    status, body = s.request("/apis/apps/v1/namespaces/trawl/deployments/trawl-hub?fieldManager=x", method="PATCH",
+                             body={"metadata": {"name": "trawl-hub"}})
+    assert status == 415, (status, body)  # a JSON merge patch is not served: only apply
+
+    # The service proxy: plain HTTP, then a WebSocket upgrade as a tunnel.
+    backend = socket.socket()
+    backend.bind(("127.0.0.1", 0))
+    backend.listen()
+    def serve():
+        for _ in range(2):
+            conn, _ = backend.accept()
+            request = conn.recv(65536)
+            if b"Upgrade: websocket" in request:
+                conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+                conn.sendall(b"echo:" + conn.recv(100))
+            else:
+                assert b"Authorization" not in request, request  # the caller's token stays at the API server
+                first = request.split(b"\r\n")[0]
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                             % (len(first), first))
+            conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+    s.request(f"/standin/proxy?namespace=trawl&name=trawl-hub&port=8899&target=127.0.0.1:{backend.getsockname()[1]}")
+    got = kubectl(config, "get", "--raw", "/api/v1/namespaces/trawl/services/trawl-hub:8899/proxy/api/x?q=1").stdout
+    assert got == "GET /api/x?q=1 HTTP/1.1", got
+    sock = s.context.wrap_socket(socket.create_connection(("127.0.0.1", s.port)), server_hostname="127.0.0.1")
+    sock.settimeout(10)
+    sock.sendall(b"GET /api/v1/namespaces/trawl/services/trawl-hub:8899/proxy/api/stream HTTP/1.1\r\nHost: x\r\n"
+                 b"Authorization: Bearer t-admin\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    sock.sendall(b"hello")
+    echoed = b""
+    while len(echoed) < 10:
+        echoed += sock.recv(100)
+    assert echoed == b"echo:hello", echoed
+    sock.close()
+    assert s.request("/api/v1/namespaces/trawl/services/other/proxy/")[0] == 503
+
+    kubectl(config, "delete", "deployment,service,secret,serviceaccount", "-n", "trawl",
+            "-l", "app.kubernetes.io/managed-by=trawl")
+    kubectl(config, "delete", "clusterrole,namespace", "-l", "app.kubernetes.io/managed-by=trawl")
+    state = json.loads(s.request("/standin/state")[1])["objects"]
+    left = [o["metadata"]["name"] for o in state if o["metadata"].get("labels", {}).get("app.kubernetes.io/managed-by")]
+    assert left == [], left
+    print("stand-in: kubectl applies server-side (fieldManager kept, uid kept on a second apply), deletes by "
+          "label; the service proxy passes HTTP and a WebSocket tunnel")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="trawl-standin.")
     s = StandIn(work)
@@ -230,6 +326,7 @@ def main():
         check_kubectl_watch(s, config, work)
         check_watch_semantics(s)
         check_faults(s)
+        check_apply_and_proxy(s, config, work)
     finally:
         s.stop()
         subprocess.run(["rm", "-rf", work])
