@@ -144,6 +144,7 @@ Access AccessPolicy::check(const RequestFacts& r) const {
     while (!auth.empty() && auth.back() == ' ') auth.remove_suffix(1);
     if (token_matches(auth)) return Access::kAllowed;
   }
+  if (!r.trawl_token.empty() && token_matches(r.trawl_token)) return Access::kAllowed;
   // Browsers cannot set headers on a WebSocket: there only, a parameter may carry it.
   if (r.websocket && r.access_token && token_matches(*r.access_token)) return Access::kAllowed;
   return Access::kUnauthorized;

@@ -28,6 +28,9 @@ struct RequestFacts {
   std::string_view sec_fetch_mode;
   std::string_view authorization;             // Authorization header
   const std::string* access_token = nullptr;  // ?access_token=, when present
+  // X-Trawl-Token: the token where Authorization carries another's (through
+  // the Kubernetes API server's service proxy, whose credential it is).
+  std::string_view trawl_token;
   std::string_view path;
   bool websocket = false;  // an upgrade to /api/stream
 };

@@ -64,6 +64,7 @@ Dispatch dispatch(const ServerContext& context, const Request& req) {
                      header(req, "Sec-Fetch-Mode"),
                      header(req, http::field::authorization),
                      token == t.params.end() ? nullptr : &token->second,
+                     header(req, "X-Trawl-Token"),
                      t.path,
                      upgrade};
   Reply refused = refusal(context.policy.check(facts), facts, context.counters);

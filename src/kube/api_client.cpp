@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <unistd.h>
 
+#include <array>
 #include <limits>
 
 // clang-format off
@@ -160,8 +162,8 @@ struct ApiClient::Impl {
     return use(s);
   }
 
-  template <class Stream>
-  void send(Stream& s, http::request<http::empty_body>& req, std::chrono::milliseconds timeout) {
+  template <class Stream, class Request>
+  void send(Stream& s, Request& req, std::chrono::milliseconds timeout) {
     beast::error_code ec;
     beast::get_lowest_layer(s).expires_after(timeout);
     http::async_write(s, req, [&](beast::error_code e, size_t) { ec = e; });
@@ -169,9 +171,9 @@ struct ApiClient::Impl {
     if (ec) fail("cannot send to", ec);
   }
 
-  template <class Stream>
-  std::pair<int, std::string> get_on(Stream& s, http::request<http::empty_body>& req,
-                                     std::chrono::milliseconds timeout, size_t max_body) {
+  template <class Stream, class Request>
+  std::pair<int, std::string> get_on(Stream& s, Request& req, std::chrono::milliseconds timeout,
+                                     size_t max_body) {
     send(s, req, timeout);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
@@ -183,6 +185,58 @@ struct ApiClient::Impl {
     if (ec) fail("no whole answer from", ec);
     auto res = parser.release();
     return {int(res.result_int()), std::move(res.body())};
+  }
+
+  // The request with Host and Authorization after its first line.
+  std::string with_host_and_auth(const std::string& request, const Credential& c) {
+    auto head = this->request("/", c);
+    std::string added;
+    for (const auto& field : head)
+      if (field.name() == http::field::host || field.name() == http::field::authorization)
+        added += std::string(field.name_string()) + ": " + std::string(field.value()) + "\r\n";
+    size_t line_end = request.find("\r\n");
+    if (line_end == std::string::npos) throw TransportError("a request without a first line");
+    return request.substr(0, line_end + 2) + added + request.substr(line_end + 2);
+  }
+
+  // Copies what `from` reads to `to` until it ends; `idle` of nothing ends both.
+  template <class From, class To>
+  void pump(From& from, To& to, std::array<char, 64 * 1024>& buffer, beast::tcp_stream& timer,
+            std::chrono::milliseconds idle, bool& over) {
+    timer.expires_after(idle);
+    from.async_read_some(net::buffer(buffer), [&, idle](beast::error_code ec, size_t n) {
+      if (ec || over) return void(over = true);
+      net::async_write(to, net::buffer(buffer.data(), n), [&, idle](beast::error_code ec, size_t) {
+        if (ec || over) return void(over = true);
+        pump(from, to, buffer, timer, idle, over);
+      });
+    });
+  }
+
+  template <class Stream>
+  void relay_on(Stream& s, const std::string& request, int local_fd,
+                std::chrono::milliseconds idle) {
+    beast::error_code ec;
+    beast::get_lowest_layer(s).expires_after(idle);
+    net::async_write(s, net::buffer(request), [&](beast::error_code e, size_t) { ec = e; });
+    drive();
+    if (ec) fail("cannot send to", ec);
+    tcp::socket local(ioc);
+    local.assign(tcp::v4(), ::dup(local_fd), ec);  // ours to close; the caller keeps its own
+    if (ec) throw TransportError("the local connection: " + ec.message());
+    std::array<char, 64 * 1024> up{}, down{};
+    bool over = false;
+    pump(s, local, down, beast::get_lowest_layer(s), idle, over);
+    pump(local, s, up, beast::get_lowest_layer(s), idle, over);
+    while (!over && !stopping) {
+      ioc.restart();
+      ioc.run_one();
+    }
+    beast::get_lowest_layer(s).socket().shutdown(tcp::socket::shutdown_both, ec);
+    local.shutdown(tcp::socket::shutdown_both, ec);
+    ioc.restart();
+    ioc.run();  // the other direction's handlers end with errors now: none may outlive this
+    if (stopping) throw Stopped();
   }
 
   template <class Stream>
@@ -240,6 +294,31 @@ int ApiClient::stream(const std::string& target, std::chrono::milliseconds idle,
   auto req = impl_->request(target, c);
   return impl_->with_connection(
       idle, c, [&](auto& s) { return impl_->stream_on(s, req, idle, on_bytes, error_body); });
+}
+
+std::pair<int, std::string> ApiClient::call(std::string_view method, const std::string& target,
+                                            const std::string& body,
+                                            const std::string& content_type,
+                                            std::chrono::milliseconds timeout) {
+  Credential c = impl_->credentials.current();
+  auto head = impl_->request(target, c);
+  http::request<http::string_body> req{
+      http::string_to_verb(beast::string_view(method.data(), method.size())), head.target(), 11};
+  for (const auto& field : head) req.set(field.name_string(), field.value());
+  if (!content_type.empty()) req.set(http::field::content_type, content_type);
+  req.body() = body;
+  req.prepare_payload();
+  return impl_->with_connection(
+      timeout, c, [&](auto& s) { return impl_->get_on(s, req, timeout, size_t(64) << 20); });
+}
+
+void ApiClient::relay(const std::string& request, int local_fd, std::chrono::milliseconds idle) {
+  Credential c = impl_->credentials.current();
+  std::string whole = impl_->with_host_and_auth(request, c);
+  impl_->with_connection(idle, c, [&](auto& s) {
+    impl_->relay_on(s, whole, local_fd, idle);
+    return 0;
+  });
 }
 
 void ApiClient::stop() {

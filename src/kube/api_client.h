@@ -35,12 +35,23 @@ class ApiClient {
   // body, at most `max_body` bytes. Throws TransportError or Stopped.
   std::pair<int, std::string> get(const std::string& target, std::chrono::milliseconds timeout,
                                   size_t max_body = 64u << 20);
+  // `method` (PATCH, DELETE, POST, PUT) `target` with `body` of `content_type`
+  // (none when empty): the status and the answer's body. Throws as get() does.
+  std::pair<int, std::string> call(std::string_view method, const std::string& target,
+                                   const std::string& body, const std::string& content_type,
+                                   std::chrono::milliseconds timeout);
   // GET `target` and hand its body to `on_bytes` as it arrives, until the
   // server ends it, `on_bytes` returns false, or nothing comes for `idle`
   // (TransportError). Returns the status; the body of any other than 200 is
   // in `error_body` instead.
   int stream(const std::string& target, std::chrono::milliseconds idle,
              const std::function<bool(std::string_view)>& on_bytes, std::string& error_body);
+  // Sends `request` (an HTTP/1.1 request's head and body, whose first line is
+  // followed by the Host and Authorization this client adds) and relays bytes
+  // both ways between the API server and the connected socket `local_fd` until
+  // either closes or neither sends for `idle`: a request through the API
+  // server's proxy, a WebSocket included. Throws TransportError or Stopped.
+  void relay(const std::string& request, int local_fd, std::chrono::milliseconds idle);
   // From any thread: the request in progress and every later one throw Stopped.
   void stop();
 

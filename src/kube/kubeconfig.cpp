@@ -112,6 +112,7 @@ ClusterAccess access_of(const YAML::Node& root, const std::string& dir, std::str
   a.namespace_ = scalar(ctx, "namespace");
   if (a.namespace_.empty()) a.namespace_ = "default";
   YAML::Node cluster = named(root, "clusters", scalar(ctx, "cluster"), "cluster");
+  a.cluster = scalar(ctx, "cluster");
   a.server = scalar(cluster, "server");
   if (!a.server.starts_with("https://") && !a.server.starts_with("http://"))
     fail("cluster \"" + scalar(ctx, "cluster") + "\" has no http(s):// server");

@@ -21,6 +21,7 @@ struct ExecPlugin {
 
 struct ClusterAccess {
   std::string context, namespace_;  // namespace_: the context's, else "default"
+  std::string cluster;              // the context's cluster's name in the kubeconfig
   std::string server;               // https://host:port[/path]
   std::string tls_server_name;      // when not the server's host
   std::string ca_pem;               // empty: the system's CAs

@@ -103,6 +103,16 @@ TEST(Access, TheTokenIsRequiredOnTheApiAndOnlyTheStreamTakesItAsAParameter) {
   std::string prefix = "Bearer " + token.substr(0, 8);
   r.authorization = prefix;
   EXPECT_EQ(policy.check(r), Access::kUnauthorized);
+  // Through the API server's service proxy, Authorization is the cluster's:
+  // the token comes in X-Trawl-Token.
+  std::string cluster = "Bearer the-cluster-credential";
+  r.authorization = cluster;
+  r.trawl_token = token;
+  EXPECT_EQ(policy.check(r), Access::kAllowed);
+  std::string wrong_token = token + "x";
+  r.trawl_token = wrong_token;
+  EXPECT_EQ(policy.check(r), Access::kUnauthorized);
+  r.trawl_token = {};
   r.authorization = {};
   r.access_token = &token;
   EXPECT_EQ(policy.check(r), Access::kUnauthorized);  // not on a plain request
