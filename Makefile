@@ -52,7 +52,7 @@ fuzz-build: bootstrap $(FUZZ_BUILD)/build.ninja
 fuzz-smoke: fuzz-build
 	scripts/fuzz.sh $(FUZZ_BUILD) $(SHARED) 20
 
-integration: build
+integration: build ui
 	tests/integration/run.sh $(BUILD)/trawl
 
 # The dashboard in Debian's chromium (playwright-core) against a real trawl.

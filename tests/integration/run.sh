@@ -14,6 +14,9 @@ python3 "$here/../kube/live_names_test.py" "$trawl"
 python3 "$here/../kube/cluster_test.py" "$trawl"
 # The deployment: `trawl manifests` against the Helm chart, least privilege.
 python3 "$here/../deploy/chart_test.py" "$trawl"
+# trawl tap, proxy and clean against the stand-in, the test as three nodes' kubelet;
+# the dashboard in chromium through the proxy.
+python3 "$here/../deploy/tap_test.py" "$trawl"
 # A hub over three workers: merged queries, paging, routing by id, partial answers, streams.
 python3 "$here/../hub/hub_test.py" "$trawl"
 
