@@ -5,6 +5,7 @@
 
 #include <cctype>
 
+#include "kube/cluster_apply.h"
 #include "kube/yaml_text.h"
 
 namespace trawl::kube {
@@ -93,6 +94,29 @@ TEST(DeployManifests, EveryObjectIsLabelledAndNamespacedWhereItShouldBe) {
     if (!cluster_scoped) EXPECT_EQ(meta->find("namespace")->str(), "observability");
     EXPECT_TRUE(meta->find("name")->str().starts_with("observability-")) << kind;
   }
+}
+
+}  // namespace
+}  // namespace trawl::kube
+
+namespace trawl::kube {
+namespace {
+
+TEST(DeployManifests, EveryObjectHasItsRestPath) {
+  DeploySettings s;
+  std::vector<std::string> paths;
+  for (const Json& o : manifests(s)) paths.push_back(object_path(o));
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{
+                "/api/v1/namespaces/trawl", "/api/v1/namespaces/trawl/serviceaccounts/trawl-worker",
+                "/api/v1/namespaces/trawl/serviceaccounts/trawl-hub",
+                "/api/v1/namespaces/trawl/secrets/trawl-token",
+                "/apis/rbac.authorization.k8s.io/v1/clusterroles/trawl-hub",
+                "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/trawl-hub",
+                "/api/v1/namespaces/trawl/services/trawl-hub",
+                "/apis/apps/v1/namespaces/trawl/deployments/trawl-hub",
+                "/apis/apps/v1/namespaces/trawl/daemonsets/trawl-worker"}));
+  EXPECT_EQ(object_path(Json::Object{{"kind", "ConfigMap"}}), "");
 }
 
 }  // namespace
