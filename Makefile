@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 SHARED ?= ../shared
 JOBS ?= 2
 
-.PHONY: all bootstrap build ui run test unit asan-test fuzz-build fuzz-smoke integration ui-test hostile oracle bench fixtures format clean
+.PHONY: all bootstrap build ui image image-test run test unit asan-test fuzz-build fuzz-smoke integration ui-test hostile oracle bench fixtures format clean
 
 all: build
 
@@ -68,9 +68,16 @@ oracle: build
 	@if [ -d $(SHARED)/pcaps ]; then scripts/oracle.sh $(BUILD)/trawl $(SHARED); \
 	else echo "oracle: $(SHARED)/pcaps not found, skipped"; fi
 
-test: build unit asan-test fuzz-smoke integration ui-test hostile oracle
+# The container image (deploy/Dockerfile) on a Debian 12 base made with debootstrap.
+image: build ui
+	scripts/image.sh $(BUILD)
+
+image-test: image
+	tests/deploy/image_test.sh
+
+test: build unit asan-test fuzz-smoke integration ui-test hostile oracle image-test
 	@echo "make test: all suites passed"
-	@echo "suites: 8 passed, 0 failed"
+	@echo "suites: 9 passed, 0 failed"
 
 bench: build
 	bench/run.sh $(BUILD)/trawl

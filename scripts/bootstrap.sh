@@ -15,8 +15,9 @@ packages=(
   slapd ldap-utils
   librdkafka-dev kcat socat rabbitmq-server amqp-tools
   chromium
-  # the Helm chart, rendered without Helm (tests/deploy/helmrender)
+  # the Helm chart, rendered without Helm (tests/deploy/helmrender); the image
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev python3-yaml
+  docker.io debootstrap
   # benchmarks
   wrk bc zstd
 )

@@ -177,8 +177,11 @@ std::string default_ui_dir() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return "";
-  auto dir = exe.parent_path().parent_path() / "ui" / "dist";
-  return std::filesystem::exists(dir / "index.html", ec) ? dir.string() : "";
+  // The build tree (build/trawl, ui/dist), or installed (/usr/bin, /usr/share/trawl/ui).
+  auto prefix = exe.parent_path().parent_path();
+  for (auto dir : {prefix / "ui" / "dist", prefix / "share" / "trawl" / "ui"})
+    if (std::filesystem::exists(dir / "index.html", ec)) return dir.string();
+  return "";
 }
 
 Json ApiCounters::to_json() const {

@@ -118,7 +118,8 @@ Reply names_reply(kube::NamesKeeper* keeper, const Target& target);
 // route_get with any sliced reply made whole at once (tests, tools).
 Reply handle_get(Worker& worker, const Target& target, const std::string& ui_dir = "");
 
-// The dashboard's built assets next to the binary (<exe>/../ui/dist), or "".
+// The dashboard's built assets next to the binary (<exe>/../ui/dist, or
+// installed: <exe>/../share/trawl/ui), or "".
 std::string default_ui_dir();
 
 }  // namespace trawl::api
