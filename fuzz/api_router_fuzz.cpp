@@ -20,6 +20,7 @@ using namespace trawl::api;
 struct Fixture {
   std::string dir;
   std::unique_ptr<Worker> worker;
+  std::unique_ptr<WorkerBackend> backend;
   ServerSettings settings[3];
   std::unique_ptr<AccessPolicy> policies[3];
   ApiCounters counters;
@@ -32,6 +33,7 @@ struct Fixture {
     s.data_dir = dir;
     worker = std::make_unique<Worker>(s);
     worker->ingest_file(std::string(TRAWL_SOURCE_DIR) + "/fixtures/demo.pcap");
+    backend = std::make_unique<WorkerBackend>(*worker);
     settings[1].token = "0123456789abcdef0123";
     settings[2].allowed_origins = {"https://ui.example"};
     settings[2].allowed_hosts = {"trawl.internal"};
@@ -45,6 +47,7 @@ struct Fixture {
     }
   }
   ~Fixture() {
+    backend.reset();
     worker.reset();
     std::filesystem::remove_all(dir);
   }
@@ -61,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   Fixture& f = fixture();
   int which = data[0] % 3;
-  ServerContext context{*f.worker, f.settings[which], *f.policies[which], f.pool, f.counters};
+  ServerContext context{*f.backend, f.settings[which], *f.policies[which], f.pool, f.counters};
   http::request_parser<http::string_body> parser;
   parser.header_limit(std::uint32_t(f.settings[which].limits.header_bytes));
   parser.body_limit(64 * 1024);
