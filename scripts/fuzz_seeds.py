@@ -116,7 +116,8 @@ def entry_records():
 def main():
     out, captures = sys.argv[1], sys.argv[2:]
     targets = ["pcap_fuzz", "decode_fuzz", "flows_fuzz", "icmp_fuzz", "kafka_body_fuzz", "kfl_fuzz",
-               "api_target_fuzz", "api_router_fuzz", "entry_record_fuzz", "kube_watch_fuzz", "kubeconfig_fuzz"] + STREAM_TARGETS
+               "api_target_fuzz", "api_router_fuzz", "entry_record_fuzz", "kube_watch_fuzz", "kubeconfig_fuzz",
+               "hub_merge_fuzz"] + STREAM_TARGETS
     for t in targets:
         os.makedirs(os.path.join(out, t), exist_ok=True)
 
@@ -198,6 +199,13 @@ contexts:
             (2, b"OPTIONS /api/entries HTTP/1.1\r\nHost: trawl.internal\r\n"
                 b"Origin: https://ui.example\r\nSec-Fetch-Site: cross-site\r\n\r\n")):
         write("api_router_fuzz", bytes([setting]) + request)
+    # A hub's cursor (or an id), a newline, then a member's /api/entries answer.
+    for head, body in ((b"n1~120,n2~88,n3~", b'{"entries":[{"id":"9","timestampUs":90},{"id":"8","timestampUs":70}],'
+                                              b'"next":"8"}'),
+                       (b"eu~n1~5%2Cn2~,us~", b'{"entries":[{"id":"n1~4","timestampUs":5}],"partial":true,'
+                                              b'"error":"timed out"}'),
+                       (b"prod~n1~123", b'{"id":"7","x":1}')):
+        write("hub_merge_fuzz", head + b"\n" + body)
 
     for cap in captures:
         if os.path.getsize(cap) <= 256 * 1024:
