@@ -85,7 +85,7 @@ std::string Cursor::text() const {
 namespace {
 
 struct Source {
-  const Member* member;
+  const Member* member = nullptr;
   std::vector<Json> entries;  // newest first
   size_t taken = 0;
   std::string last_id;      // of the last entry taken, as the member knows it
@@ -171,7 +171,8 @@ Json merge_pages(const std::vector<MemberPage>& pages, const Cursor& from, size_
   bool partial = false;
   Cursor next = from;
   for (const MemberPage& p : pages) {
-    Source s{p.member, {}};
+    Source s;
+    s.member = p.member;
     std::string error;
     bool member_partial = false;
     if (!read_page(p, s, error, member_partial)) {
