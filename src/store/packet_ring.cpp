@@ -92,6 +92,12 @@ PacketRing::PacketRing(PacketRingSettings settings, int thread)
 }
 
 PacketRing::~PacketRing() {
+  close();
+  for (Buffer* b : free_) release(b);  // every buffer is back, the writer done
+}
+
+void PacketRing::close() {
+  if (!writer_.joinable()) return;
   {
     std::lock_guard lock(mutex_);
     if (current_ && current_->used > 0)
@@ -104,7 +110,6 @@ PacketRing::~PacketRing() {
   }
   wake_writer_.notify_one();
   writer_.join();
-  for (Buffer* b : free_) release(b);  // every buffer is back, the writer done
 }
 
 PacketRingStats PacketRing::stats() const {

@@ -76,6 +76,9 @@ class PacketRing {
   // Hands what was added to the writer, to be visible to exports shortly
   // (called when the capture thread is idle, and at least every 100 ms).
   void flush();
+  // Writes what is buffered, closes the current file and waits for the
+  // writer: stats() are final after it. Nothing may be added after.
+  void close();
   PacketRingStats stats() const;
 
  private:

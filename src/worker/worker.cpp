@@ -100,7 +100,7 @@ void Worker::ingest_file(const std::string& path, const std::atomic<bool>* stop)
     pipeline.add(frame);
   }
   pipeline.finish();
-  if (ring) ring->flush();
+  if (ring) ring->close();  // its counts final before they are read
   store_->commit();
   std::lock_guard lock(stats_mutex_);
   pipeline_stats_.push_back(pipeline.stats());

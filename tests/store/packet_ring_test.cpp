@@ -241,6 +241,19 @@ TEST(PacketRing, PacketsAreKeptWhenWrittenAndLostWhenTheDiskRefuses) {
   EXPECT_GT(st.write_errors, 0u);
 }
 
+// A file read with --serve reports its counts once closed: no waiting.
+TEST(PacketRing, CountsAreFinalOnceClosed) {
+  TempDir dir;
+  PacketRingSettings s;
+  s.dir = dir.path;
+  PacketRing ring(s, 0);
+  for (uint32_t i = 0; i < 3000; ++i) ring.add(frame_of(tcp_frame(kClientA, i, 700), i));
+  ring.close();
+  EXPECT_EQ(ring.stats().kept_packets, 3000u);
+  ring.close();  // twice is once
+  EXPECT_EQ(ring.stats().kept_packets, 3000u);
+}
+
 TEST(PacketRing, BadSettingsAndUnwritableDirectoriesAreErrors) {
   PacketRingSettings s;
   s.dir = "/proc/trawl-cannot-be-here";
