@@ -19,6 +19,9 @@ python3 "$here/../deploy/chart_test.py" "$trawl"
 python3 "$here/../deploy/tap_test.py" "$trawl"
 # A hub over three workers: merged queries, paging, routing by id, partial answers, streams.
 python3 "$here/../hub/hub_test.py" "$trawl"
+# Two clusters (each its API server, worker and hub) under a top hub: one query,
+# one dashboard, a call between the clusters one edge of the service map.
+python3 "$here/../hub/clusters_test.py" "$trawl"
 
 "$here/traffic.sh" "$out/traffic.pcap"
 "$trawl" read "$out/traffic.pcap" --json > "$out/entries.jsonl"

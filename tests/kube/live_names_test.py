@@ -71,15 +71,15 @@ class Web(BaseHTTPRequestHandler):
 
 
 class StandIn:
-    def __init__(self, work):
-        self.work, self.proc = work, None
+    def __init__(self, work, port=API_PORT):
+        self.work, self.proc, self.port = work, None, port
         self.context = ssl.create_default_context(cafile=f"{work}/ca.crt")
 
     def start(self, state, start_rv=0):
         with open(f"{self.work}/state.json", "w") as f:
             json.dump(state, f)
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "apiserver.py"), "--port", str(API_PORT),
+            [sys.executable, os.path.join(HERE, "apiserver.py"), "--port", str(self.port),
              "--cert", f"{self.work}/server.crt", "--key", f"{self.work}/server.key",
              "--ca", f"{self.work}/ca.crt", "--tokens", f"{self.work}/tokens",
              "--state", f"{self.work}/state.json", "--bookmark-seconds", "0.5",
@@ -87,7 +87,7 @@ class StandIn:
         assert self.proc.stdout.readline().startswith("listening on ")
 
     def call(self, path, method="GET", body=None):
-        req = urllib.request.Request(f"https://127.0.0.1:{API_PORT}{path}", method=method,
+        req = urllib.request.Request(f"https://127.0.0.1:{self.port}{path}", method=method,
                                      data=json.dumps(body).encode() if body is not None else None,
                                      headers={"Authorization": "Bearer t-admin"})
         with urllib.request.urlopen(req, context=self.context, timeout=10) as r:

@@ -6,7 +6,7 @@ import { fieldsOf } from "./complete";
 import { Detail } from "./Detail";
 import { FilterBar } from "./FilterBar";
 import { initialShowFlows, streamQuery, wantsFlows } from "./flows";
-import { NameBook, endpointLabel, learnNames } from "./names";
+import { NameBook, acrossClusters, endpointLabel, learnNames } from "./names";
 import { Overview } from "./Overview";
 import { Scope } from "./Scope";
 import { ServiceMap } from "./ServiceMap";
@@ -75,6 +75,10 @@ export function App() {
     return book.current;
   }, [rows]);
   const fields = useMemo(() => fieldsOf(rows), [rows]);
+  // The stream and the map read each side with the names its cluster gives.
+  const shown = useMemo(() => acrossClusters(rows), [rows]);
+  // The detail shows the entry as stored.
+  const select = useCallback((e: Entry) => setSelected(rows.find((r) => r.id === e.id) ?? e), [rows]);
 
   // Validation as you type.
   useEffect(() => {
@@ -244,13 +248,13 @@ export function App() {
       )}
       <main>
         {view === "stream" && (
-          <Stream rows={rows} names={names} selected={selected} onSelect={setSelected} toTop={toTop}
+          <Stream rows={shown} names={names} selected={selected} onSelect={select} toTop={toTop}
                   onAway={(away) => { awayRef.current = away; }} />
         )}
         {view === "stream" && selected && (
           <Detail entry={selected} names={names} onClose={() => setSelected(null)} onPick={pick} onSelect={setSelected} />
         )}
-        {view === "map" && <ServiceMap rows={rows} names={names} onFilter={filterTo} />}
+        {view === "map" && <ServiceMap rows={shown} names={names} onFilter={filterTo} />}
         {view === "overview" && <Overview rows={rows} />}
       </main>
     </div>

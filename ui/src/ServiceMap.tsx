@@ -30,34 +30,68 @@ function nodeOf(ep: Endpoint, side: "client" | "service", grouping: Grouping, bo
   return endpointLabel(ep, book);
 }
 
-// The KFL that selects a group's side: its addresses (or its namespace).
+// The KFL that selects a group's side: its addresses (or its namespace or
+// workload). Names another cluster lent (names.ts acrossClusters) are not in
+// the entry: those sides are selected by address.
 function sideQuery(side: "src" | "dst", eps: Endpoint[], grouping: Grouping): string {
+  const own = eps.filter((e) => !e.borrowed);
+  const lent = eps.filter((e) => e.borrowed);
+  const parts = [];
+  if (own.length) parts.push(ownQuery(side, own, grouping));
+  if (lent.length) parts.push(ipQuery(side, lent, grouping === "endpoint" && side === "dst"));
+  return parts.length === 1 ? parts[0] : `(${parts.join(" or ")})`;
+}
+
+function ownQuery(side: "src" | "dst", eps: Endpoint[], grouping: Grouping): string {
   const ep = eps[0];
-  if (grouping === "namespace" && ep.namespace) return `${side}.namespace == ${JSON.stringify(ep.namespace)}`;
+  const cluster = ep.cluster ? `cluster.name == ${JSON.stringify(ep.cluster)} and ` : "";
+  if (grouping === "namespace" && ep.namespace) return `${cluster}${side}.namespace == ${JSON.stringify(ep.namespace)}`;
   if (grouping === "workload" && ep.workload) {
     const ns = ep.namespace ? `${side}.namespace == ${JSON.stringify(ep.namespace)} and ` : "";
-    return `${ns}${side}.workload.name == ${JSON.stringify(ep.workload.name)}`;
+    return `${cluster}${ns}${side}.workload.name == ${JSON.stringify(ep.workload.name)}`;
   }
+  return ipQuery(side, eps, grouping === "endpoint" && side === "dst");
+}
+
+function ipQuery(side: "src" | "dst", eps: Endpoint[], withPort: boolean): string {
   const ips = [...new Set(eps.map((e) => e.ip))].sort();
   const ip = ips.length === 1 ? `${side}.ip == "${ips[0]}"` : `${side}.ip in [${ips.map((i) => `"${i}"`).join(", ")}]`;
-  if (grouping !== "endpoint" || side === "src") return ip;
-  return `${ip} and ${side}.port == ${eps[0].port}`;
+  return withPort ? `${ip} and ${side}.port == ${eps[0].port}` : ip;
+}
+
+// A call between two captured clusters is seen by both: the view of the
+// client's cluster counts it, the server's twin (same connection, captured
+// where the client's names were borrowed) does not.
+function twinsOf(rows: Entry[]): Set<Entry> {
+  const connection = (e: Entry) => `${e.protocol.name} ${e.src.ip} ${e.src.port} ${e.dst.ip} ${e.dst.port}`;
+  const seenBy = new Map<string, Set<string>>();
+  for (const e of rows) {
+    if (!e.cluster?.name) continue;
+    const k = connection(e);
+    seenBy.set(k, (seenBy.get(k) ?? new Set()).add(e.cluster.name));
+  }
+  const twins = new Set<Entry>();
+  for (const e of rows)
+    if (e.src.borrowed && e.src.cluster && seenBy.get(connection(e))?.has(e.src.cluster)) twins.add(e);
+  return twins;
 }
 
 export function edgesOf(rows: Entry[], grouping: Grouping = "endpoint", book: NameBook = new Map()): Edge[] {
   type Group = { client: string; service: string; srcs: Endpoint[]; dsts: Endpoint[]; calls: number; errors: number;
                  latencies: number[]; protocols: Map<string, number> };
   const byPair = new Map<string, Group>();
+  const twins = twinsOf(rows);
   for (const e of rows) {
-    if (isFlow(e)) continue; // flows, not calls
+    if (isFlow(e) || twins.has(e)) continue; // flows, not calls; each call once
     const client = nodeOf(e.src, "client", grouping, book);
     const service = nodeOf(e.dst, "service", grouping, book);
     const key = `${client}\u0000${service}`;
     let g = byPair.get(key);
     if (!g) byPair.set(key, (g = { client, service, srcs: [], dsts: [], calls: 0, errors: 0, latencies: [], protocols: new Map() }));
     g.calls++;
-    if (g.srcs.length < 64 && !g.srcs.some((s) => s.ip === e.src.ip)) g.srcs.push(e.src);
-    if (g.dsts.length < 64 && !g.dsts.some((d) => d.ip === e.dst.ip)) g.dsts.push(e.dst);
+    const same = (a: Endpoint, b: Endpoint) => a.ip === b.ip && a.borrowed === b.borrowed;
+    if (g.srcs.length < 64 && !g.srcs.some((s) => same(s, e.src))) g.srcs.push(e.src);
+    if (g.dsts.length < 64 && !g.dsts.some((d) => same(d, e.dst))) g.dsts.push(e.dst);
     if (isError(e)) g.errors++;
     if (e.response) g.latencies.push(e.elapsedTime);
     g.protocols.set(e.protocol.abbr, (g.protocols.get(e.protocol.abbr) ?? 0) + 1);

@@ -14,6 +14,11 @@ export interface Endpoint {
   node?: string;
   pid?: number;
   process?: string;
+  // Set by the dashboard when the view spans clusters (names.ts acrossClusters):
+  // the cluster whose names these are, and whether they were borrowed from
+  // another cluster's entries (its worker could not name the address).
+  cluster?: string;
+  borrowed?: boolean;
 }
 
 export interface Entry {
@@ -32,6 +37,7 @@ export interface Entry {
   error?: string;
   summary?: string;  // the one-line summary the worker makes (the CLI table's)
   node?: { name: string };  // the node whose worker captured it
+  cluster?: { name: string };  // the cluster it was captured in
 }
 
 export interface QueryError {

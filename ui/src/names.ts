@@ -20,8 +20,13 @@ export function learnNames(rows: Entry[]): NameBook {
   return book;
 }
 
+// "east: " when the view spans clusters.
+function inCluster(ep: Endpoint): string {
+  return ep.cluster ? `${ep.cluster}: ` : "";
+}
+
 function host(ep: Endpoint, book?: NameBook): string {
-  if (ep.name) return ep.namespace ? `${ep.namespace}/${ep.name}` : ep.name;
+  if (ep.name) return inCluster(ep) + (ep.namespace ? `${ep.namespace}/${ep.name}` : ep.name);
   if (ep.dns) return ep.dns;
   const named = book?.get(ep.ip);
   if (named) return named;
@@ -41,17 +46,40 @@ export function hostLabel(ep: Endpoint, book?: NameBook): string {
 
 // The namespace, for grouping; addresses outside the cluster group by host.
 export function namespaceLabel(ep: Endpoint, book?: NameBook): string {
-  return ep.namespace ? `ns/${ep.namespace}` : `host ${host({ ...ep, name: undefined }, book)}`;
+  return ep.namespace ? `${inCluster(ep)}ns/${ep.namespace}` : `host ${host({ ...ep, name: undefined }, book)}`;
 }
 
 // The workload (namespace/Deployment name, ...); a pod or address without one
 // stands for itself.
 export function workloadLabel(ep: Endpoint, book?: NameBook): string {
-  if (ep.workload) return ep.namespace ? `${ep.namespace}/${ep.workload.name}` : ep.workload.name;
+  if (ep.workload) return inCluster(ep) + (ep.namespace ? `${ep.namespace}/${ep.workload.name}` : ep.workload.name);
   return host(ep, book);
 }
 
 // Whether any entry in view carries Kubernetes identity.
 export function hasIdentity(rows: { src: Endpoint; dst: Endpoint }[]): boolean {
   return rows.some((e) => e.src.kind !== undefined || e.dst.kind !== undefined);
+}
+
+// Entries of several clusters (a hub over hubs): each side is marked with the
+// cluster that names it. A cluster's worker cannot name another cluster's pod:
+// an address it leaves unnamed takes the names another cluster's entries give
+// it (the same address named there), so a call between two captured clusters
+// reads the same from both. Rows of one cluster come back as they are.
+export function acrossClusters(rows: Entry[]): Entry[] {
+  const clusters = new Set(rows.map((e) => e.cluster?.name).filter((c) => c));
+  if (clusters.size < 2) return rows;
+  const known = new Map<string, Endpoint>();
+  for (const e of rows) {
+    const c = e.cluster?.name;
+    if (!c) continue;
+    for (const ep of [e.src, e.dst]) if (ep.name && !known.has(ep.ip)) known.set(ep.ip, { ...ep, cluster: c });
+  }
+  const side = (ep: Endpoint, c: string | undefined): Endpoint => {
+    if (ep.name) return c ? { ...ep, cluster: c } : ep;
+    const other = known.get(ep.ip);
+    if (!other || other.cluster === c) return ep;
+    return { ...other, ip: ep.ip, port: ep.port, borrowed: true };
+  };
+  return rows.map((e) => ({ ...e, src: side(e.src, e.cluster?.name), dst: side(e.dst, e.cluster?.name) }));
 }

@@ -1,6 +1,7 @@
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ServiceMap, edgesOf } from "../../src/ServiceMap";
+import { acrossClusters } from "../../src/names";
 import { http, REDIS, entry, TCP } from "./entries";
 
 afterEach(cleanup);
@@ -85,5 +86,51 @@ describe("the map with Kubernetes identity", () => {
     const web = edgesOf(named, "workload").find((e) => e.service === "shop/web")!;
     expect(web.calls).toBe(2);
     expect(web.query).toBe('src.ip == "10.0.0.2" and dst.namespace == "shop" and dst.workload.name == "web" and not (tcp or udp or sctp)');
+  });
+});
+
+describe("the map across clusters (a hub over hubs)", () => {
+  const pod = (ip: string, port: number, name: string) => ({
+    ip, port, name, namespace: "shop", kind: "pod", workload: { kind: "Deployment", name },
+  });
+  const external = (ip: string, port: number) => ({ ip, port, kind: "external" });
+  // One call from east's client to west's web, seen by both clusters' workers;
+  // a call inside west; a call from east to an address neither cluster names.
+  const rows = [
+    http("GET", "/across", 200, { src: pod("10.61.0.2", 40001, "client"), dst: external("10.62.0.2", 8080),
+                                  cluster: { name: "east" } }),
+    http("GET", "/across", 200, { src: external("10.61.0.2", 40001), dst: pod("10.62.0.2", 8080, "web"),
+                                  cluster: { name: "west" } }),
+    http("GET", "/inside", 200, { src: pod("10.62.0.3", 40002, "cron"), dst: pod("10.62.0.2", 8080, "web"),
+                                  cluster: { name: "west" } }),
+    http("GET", "/out", 200, { src: pod("10.61.0.2", 40003, "client"), dst: external("203.0.113.9", 80),
+                               cluster: { name: "east" } }),
+  ];
+  const shown = acrossClusters(rows);
+  it("names each side with the cluster that knows it", () => {
+    expect(shown[0].dst).toMatchObject({ name: "web", cluster: "west", borrowed: true, port: 8080 });
+    expect(shown[1].src).toMatchObject({ name: "client", cluster: "east", borrowed: true, port: 40001 });
+    expect(shown[2].src).toMatchObject({ name: "cron", cluster: "west" });
+    expect(shown[3].dst.name).toBeUndefined();
+  });
+  it("draws a call between two captured clusters as one edge of one call", () => {
+    const edges = edgesOf(shown, "workload");
+    expect(edges.map((e) => `${e.client} -> ${e.service} ${e.calls}`).sort()).toEqual([
+      "east: shop/client -> 203.0.113.9 1",
+      "east: shop/client -> west: shop/web 1",
+      "west: shop/cron -> west: shop/web 1",
+    ]);
+  });
+  it("selects the call by what its entry holds", () => {
+    const across = edgesOf(shown, "workload").find((e) => e.service === "west: shop/web" && e.client.startsWith("east"))!;
+    expect(across.query).toBe('cluster.name == "east" and src.namespace == "shop" and src.workload.name == "client" and ' +
+                              'dst.ip == "10.62.0.2" and not (tcp or udp or sctp)');
+    const web = edgesOf(shown, "workload").find((e) => e.client === "west: shop/cron")!;
+    expect(web.query).toContain('cluster.name == "west" and dst.namespace == "shop" and dst.workload.name == "web"');
+  });
+  it("leaves a view of one cluster as it is", () => {
+    const one = rows.filter((e) => e.cluster?.name === "west");
+    expect(acrossClusters(one)).toBe(one);
+    expect(edgesOf(one, "workload").map((e) => e.client).sort()).toEqual(["10.61.0.2", "shop/cron"]);
   });
 });
