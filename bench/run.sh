@@ -109,6 +109,8 @@ if [ "$which" = all ] || [ "$which" = hub ]; then
   capture=$here/out/dense.pcap
   [ -f "$capture" ] || "$here/make_http_capture.sh" "$capture" 200 /api/order.json
   python3 "$here/hub_bench.py" "$trawl" "$capture" 5
+  command -v tcpreplay > /dev/null || apt-get install -y -o DPkg::Lock::Timeout=600 tcpreplay > /dev/null
+  python3 "$here/stream_bench.py" "$trawl" "$capture" 15 20000
 fi
 if [ "$which" = all ] || [ "$which" = http2 ]; then
   capture=$here/out/h2.pcap

@@ -121,7 +121,8 @@ int run_capture(const CaptureOptions& o) {
     }
     std::unique_ptr<hub::NamesFollower> follower;
     if (!o.names_from.empty()) {
-      hub::Member hub{"hub", {}};
+      hub::Member hub;
+      hub.name = "hub";
       std::string error;
       if (!api::ServerUrl::parse(o.names_from, hub.url, error))
         throw std::runtime_error("--names-from: " + error);

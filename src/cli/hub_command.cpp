@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -14,6 +16,7 @@ namespace {
 struct HubOptions {
   ServeOptions serve;
   std::vector<std::string> workers;
+  std::vector<std::string> member_token_files;  // NAME=PATH
   double member_timeout_s = 5;
   // What the cluster deployment passes (deploy/): where the workers are.
   std::string worker_namespace, cluster_name;
@@ -92,9 +95,28 @@ hub::Member parse_member(const std::string& text) {
   return m;
 }
 
+// --member-token-file NAME=PATH: the token member NAME asks for (another
+// cluster's hub has its own), read from a file so it is not on a command line.
+void set_member_tokens(hub::Members& members, const std::vector<std::string>& files) {
+  for (const std::string& text : files) {
+    size_t eq = text.find('=');
+    auto m = std::find_if(members.begin(), members.end(),
+                          [&](const hub::Member& m) { return m.name == text.substr(0, eq); });
+    if (eq == std::string::npos || m == members.end())
+      throw std::invalid_argument("--member-token-file " + text +
+                                  ": NAME=PATH, NAME one of --workers");
+    std::ifstream in(text.substr(eq + 1));
+    std::string token;
+    if (!(in >> token))
+      throw std::invalid_argument("--member-token-file " + text + ": no token in it");
+    m->token = token;
+  }
+}
+
 int run_hub(const HubOptions& o) {
   hub::HubSettings hs;
   for (const std::string& w : o.workers) hs.members.push_back(parse_member(w));
+  set_member_tokens(hs.members, o.member_token_files);
   std::optional<kube::ClusterAccess> cluster = cluster_of(o);
   bool discover = hs.members.empty() && !o.worker_namespace.empty();
   if (discover && !cluster)
@@ -147,6 +169,8 @@ void add_hub_command(CLI::App& app, int& exit_code) {
                 "members: NAME=http://host:port (a node's worker, or another cluster's hub), "
                 "comma-separated or repeated")
       ->delimiter(',');
+  c->add_option("--member-token-file", o->member_token_files,
+                "NAME=PATH: the token member NAME asks for, read from PATH (default: --token)");
   c->add_option("--member-timeout", o->member_timeout_s,
                 "seconds a member has to answer; slower ones are named in the answer (partial)")
       ->capture_default_str()

@@ -22,7 +22,8 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
     request_ = {http::verb::get, target, 11};
     request_.set(http::field::host, m.url.authority());
     request_.set(http::field::user_agent, "trawl-hub");
-    if (!token.empty()) request_.set(http::field::authorization, "Bearer " + token);
+    const std::string& sent = m.token.empty() ? token : m.token;
+    if (!sent.empty()) request_.set(http::field::authorization, "Bearer " + sent);
     parser_.body_limit(max_body);
     parser_.header_limit(64 * 1024);
   }

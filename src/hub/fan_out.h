@@ -14,6 +14,7 @@ namespace trawl::hub {
 struct Member {
   std::string name;  // a node's name (or a cluster's, for a hub of hubs)
   api::ServerUrl url;
+  std::string token;  // sent to this member; empty: the hub's own
 };
 
 struct Answer {
@@ -23,7 +24,8 @@ struct Answer {
 };
 
 // GET target_of(i) from members[i], all at once, with "Authorization: Bearer
-// token"; each answer within `timeout`, its body at most `max_body` bytes.
+// token" (the member's own, when it has one); each answer within `timeout`, its body at most
+// `max_body` bytes.
 std::vector<Answer> get_all(const std::vector<Member>& members,
                             const std::function<std::string(size_t)>& target_of,
                             const std::string& token, std::chrono::milliseconds timeout,

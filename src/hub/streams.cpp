@@ -33,7 +33,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
         resolver_(io),
         retry_(io),
         member_(m),
-        token_(token),
+        token_(m.token.empty() ? token : m.token),
         query_(std::move(query)),
         sub_(std::move(sub)) {}
 

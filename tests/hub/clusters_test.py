@@ -12,7 +12,8 @@ calls another inside west. Checks:
 - each side is named by the cluster that knows it: east's entry names its
   client and not west's server, west's the other way round;
 - each API server sees one watch per resource type, whatever watches names;
-- the top hub's members, stats and metrics cover both clusters;
+- the top hub's members, stats and metrics cover both clusters (west's hub
+  has a token of its own, given to the top hub in a file);
 - one dashboard (ui/tests/clusters_browser.mjs, chromium): the stream shows
   both clusters' rows, each side named by its cluster; the service map draws
   the call between the clusters as one edge of one call, and clicking it
@@ -35,12 +36,13 @@ CLUSTERS = {
     "east": {"api": 16451, "hub": 19341, "node": ("e1", "127.0.0.21"), "net": "127.0.61.0/24",
              "pods": [("client-6c4d-x", "127.0.61.2", "client")]},
     "west": {"api": 16452, "hub": 19342, "node": ("w1", "127.0.0.31"), "net": "127.0.62.0/24",
+             "token": "west-has-its-own-token-987654321",
              "pods": [("web-7f8b-y", "127.0.62.2", "web"), ("cron-5a1e-z", "127.0.62.3", "cron")]},
 }
 
 
-def get(port, path, host="127.0.0.1"):
-    req = urllib.request.Request(f"http://{host}:{port}{path}", headers={"Authorization": f"Bearer {TOKEN}"})
+def get(port, path, host="127.0.0.1", token=TOKEN):
+    req = urllib.request.Request(f"http://{host}:{port}{path}", headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=10) as r:
         body = r.read()
         return json.loads(body) if body[:1] in (b"{", b"[") else body.decode()
@@ -81,6 +83,7 @@ def state_of(name):
 def start_cluster(name, work, procs, apis):
     import live_names_test as kube  # the stand-in API server
     c, dir_ = CLUSTERS[name], f"{work}/{name}"
+    token = c.get("token", TOKEN)
     subprocess.run([os.path.join(HERE, "..", "kube", "certs.sh"), dir_], check=True)
     with open(f"{dir_}/tokens", "w") as f:
         f.write("t-admin,admin\nt-hub,system:serviceaccount:trawl:trawl-hub\n")
@@ -95,14 +98,14 @@ def start_cluster(name, work, procs, apis):
                    "contexts": [{"name": name, "context": {"cluster": name, "user": "hub"}}]}, f)
     procs[f"{name}-hub"] = subprocess.Popen(
         [TRAWL, "hub", "--kubeconfig", kubeconfig, "--worker-namespace", "trawl", "--worker-port", str(WORKER_PORT),
-         "--port", str(c["hub"]), "--token", TOKEN, "--data-dir", f"{dir_}/hub", "--cluster-name", name],
+         "--port", str(c["hub"]), "--token", token, "--data-dir", f"{dir_}/hub", "--cluster-name", name],
         stderr=open(f"{dir_}/hub.log", "w"))
     node, node_ip = c["node"]
     # The node sees its own pods' traffic: a call between clusters is seen by both.
     procs[node] = subprocess.Popen(
         [TRAWL, "capture", "-i", "lo", "--threads", "1", "--filter-bpf", f"tcp port 8080 and net {c['net']}",
          "--address", node_ip, "--port", str(WORKER_PORT), "--node-name", node, "--cluster-name", name,
-         "--names-from", f"http://127.0.0.1:{c['hub']}", "--token", TOKEN, "--data-dir", f"{dir_}/{node}"],
+         "--names-from", f"http://127.0.0.1:{c['hub']}", "--token", token, "--data-dir", f"{dir_}/{node}"],
         stderr=open(f"{dir_}/{node}.log", "w"))
 
 
@@ -129,7 +132,7 @@ def entries(q):
 
 def synced(name):
     c = CLUSTERS[name]
-    kube = get(WORKER_PORT, "/api/stats", c["node"][1])["kube"]
+    kube = get(WORKER_PORT, "/api/stats", c["node"][1], c.get("token", TOKEN))["kube"]
     return kube["resources"]["hub"]["synced"] and kube["addresses"] >= len(c["pods"])
 
 
@@ -192,8 +195,11 @@ def main():
         for name in CLUSTERS:
             start_cluster(name, work, procs, apis)
         members = ",".join(f"{n}=127.0.0.1:{c['hub']}" for n, c in CLUSTERS.items())
+        with open(f"{work}/west.token", "w") as f:
+            f.write(CLUSTERS["west"]["token"] + "\n")
         procs["top"] = subprocess.Popen([TRAWL, "hub", "--workers", members, "--port", str(TOP_PORT),
-                                         "--token", TOKEN], stderr=open(f"{work}/top.log", "w"))
+                                         "--token", TOKEN, "--member-token-file", f"west={work}/west.token"],
+                                        stderr=open(f"{work}/top.log", "w"))
         check(wait(lambda: get(TOP_PORT, "/healthz"), 10), "the top hub answers")
         check_query(apis)
         check_dashboard()
