@@ -1,5 +1,7 @@
 #include "hub/merge.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 
 #include "entries/json_parse.h"
@@ -86,49 +88,82 @@ namespace {
 
 struct Source {
   const Member* member = nullptr;
-  std::vector<Json> entries;  // newest first
+  simdjson::padded_string text;  // the member's page: the entries' texts are in it
+  struct Item {
+    std::string_view json;
+    std::string id;
+    int64_t timestamp = 0;
+  };
+  std::vector<Item> entries;  // newest first
   size_t taken = 0;
-  std::string last_id;      // of the last entry taken, as the member knows it
+  std::string last_id;  // of the last entry taken, as the member knows it
   // A member hub's: the last entry taken of each of its members.
   std::map<std::string, std::string> last_of_member;
   bool has_more = false;    // the member's page was full, or stopped at its deadline
   std::string member_next;  // where the member said to continue
-  int64_t timestamp(size_t i) const {
-    const Json* t = entries[i].find("timestampUs");
-    return t && t->is_int() ? t->integer() : 0;
-  }
 };
 
-// A member's answer as a source of entries; false (with `error`) when it is not one.
+// Each entry's text where it is in the page: an entry is passed on as its
+// member wrote it, not parsed into a tree and written again.
+bool entry_texts(Source& s) {
+  thread_local simdjson::ondemand::parser parser;
+  size_t i = 0;
+  try {
+    simdjson::ondemand::document doc = parser.iterate(s.text);
+    for (simdjson::ondemand::value e : doc["entries"].get_array()) {
+      if (i == s.entries.size()) return false;
+      simdjson::ondemand::object entry = e.get_object();
+      s.entries[i++].json = entry.raw_json();
+    }
+  } catch (const simdjson::simdjson_error&) {
+    return false;
+  }
+  return i == s.entries.size();
+}
+
+// A member's answer as a source of entries; false (with `error`) when it is
+// not one. The whole page is checked first: a member may answer anything.
 bool read_page(const MemberPage& p, Source& s, std::string& error, bool& partial) {
   const Answer& a = *p.answer;
   if (a.status == 0) return error = a.error, false;
-  Json body;
-  if (!parse_json(a.body, body) || !body.is_object())
-    return error = "HTTP " + std::to_string(a.status) + ": not JSON", false;
-  if (a.status != 200) {
-    const Json* e = body.find("error");
-    return error = "HTTP " + std::to_string(a.status) +
-                   (e && e->is_string() ? ": " + e->str() : std::string()),
-           false;
+  const std::string status = "HTTP " + std::to_string(a.status);
+  s.text = simdjson::padded_string(a.body);
+  thread_local simdjson::dom::parser checker;
+  simdjson::dom::object body;
+  if (checker.parse(s.text).get(body)) return error = status + ": not JSON", false;
+  std::string_view text;
+  if (a.status != 200)
+    return error = status + (body["error"].get(text) ? "" : ": " + std::string(text)), false;
+  simdjson::dom::array entries;
+  if (body["entries"].get(entries)) return error = "no entries in the answer", false;
+  for (simdjson::dom::element e : entries) {
+    if (!e.is_object()) return error = status + ": an entry is not an object", false;
+    Source::Item item;
+    if (e["timestampUs"].get(item.timestamp)) item.timestamp = 0;
+    if (!e["id"].get(text)) item.id = text;
+    s.entries.push_back(std::move(item));
   }
-  const Json* entries = body.find("entries");
-  if (!entries || !entries->is_array()) return error = "no entries in the answer", false;
-  s.entries = entries->items();
-  if (const Json* next = body.find("next"); next && next->is_string()) {
-    s.has_more = true;
-    s.member_next = next->str();
-  }
-  if (const Json* p = body.find("partial"); p && p->is_bool() && p->boolean()) {
+  if (!entry_texts(s)) return error = status + ": not JSON", false;
+  if (!body["next"].get(text)) s.has_more = true, s.member_next = text;
+  if (bool member_partial = false; !body["partial"].get(member_partial) && member_partial) {
     partial = true;
-    if (const Json* e = body.find("error"); e && e->is_string()) error = e->str();
+    if (!body["error"].get(text)) error = text;
   }
   return true;
 }
 
-void set_hub_id(Json& entry, const std::string& member) {
-  for (auto& [key, value] : entry.fields_mut())
+// The entry's text with its hub id: its member wrote the id first, as a
+// worker does; any other text is rewritten through a tree.
+std::string with_member_id(const Source::Item& e, const std::string& member) {
+  constexpr std::string_view kStart = R"({"id":")";
+  if (e.json.starts_with(kStart) && e.json.substr(kStart.size()).starts_with(e.id) &&
+      e.json.substr(kStart.size() + e.id.size()).starts_with('"'))
+    return std::string(kStart) + member + "~" + std::string(e.json.substr(kStart.size()));
+  Json tree;
+  parse_json(e.json, tree);
+  for (auto& [key, value] : tree.fields_mut())
     if (key == "id" && value.is_string()) value = Json(hub_id(member, value.str()));
+  return tree.dump();
 }
 
 // Takes up to `limit` entries, newest first over every source.
@@ -138,16 +173,13 @@ Json::Array take_newest(std::vector<Source>& sources, size_t limit) {
     Source* best = nullptr;
     for (Source& s : sources)
       if (s.taken < s.entries.size() &&
-          (!best || s.timestamp(s.taken) > best->timestamp(best->taken)))
+          (!best || s.entries[s.taken].timestamp > best->entries[best->taken].timestamp))
         best = &s;
     if (!best) break;
-    Json e = std::move(best->entries[best->taken++]);
-    if (const Json* id = e.find("id"); id && id->is_string()) {
-      best->last_id = id->str();
-      if (std::string m, rest; split_hub_id(best->last_id, m, rest)) best->last_of_member[m] = rest;
-    }
-    set_hub_id(e, best->member->name);
-    out.push_back(std::move(e));
+    const Source::Item& e = best->entries[best->taken++];
+    if (!e.id.empty()) best->last_id = e.id;
+    if (std::string m, rest; split_hub_id(e.id, m, rest)) best->last_of_member[m] = rest;
+    out.push_back(Json::raw(with_member_id(e, best->member->name)));
   }
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "entries/json_parse.h"
 #include "hub/streams.h"
 
 namespace trawl::hub {
@@ -17,7 +18,10 @@ std::string page(std::initializer_list<std::pair<int, int64_t>> entries, const c
 
 std::vector<std::string> ids(const Json& merged) {
   std::vector<std::string> out;
-  for (const Json& e : merged.find("entries")->items()) out.push_back(e.find("id")->str());
+  for (Json e : merged.find("entries")->items()) {
+    expand_raw(e);
+    out.push_back(e.find("id")->str());
+  }
   return out;
 }
 
@@ -60,6 +64,31 @@ TEST(HubMerge, AMemberThatDoesNotAnswerIsNamedAndKeepsItsPlace) {
   Json both = merge_pages({{&m[0], &bad}, {&m[1], &junk}}, {}, 10);
   EXPECT_EQ(both.find("errors")->find("n1")->str(), "HTTP 500: disk on fire");
   EXPECT_EQ(both.find("errors")->find("n2")->str(), "HTTP 200: not JSON");
+}
+
+// An entry goes through as its member wrote it, only the id made the hub's,
+// wherever the id is; a page with an entry that is not JSON is not taken.
+TEST(HubMerge, EntriesPassThroughAsWrittenButTheirIds) {
+  std::vector<Member> m(2);
+  m[0].name = "n1", m[1].name = "n2";
+  Answer a{200,
+           R"({"entries":[{"id":"5","timestampUs":20,"src":{"labels":{"id":"x","timestampUs":99}},)"
+           R"("request":{"path":"/\u00e9\"q"}}]})",
+           ""};
+  Answer b{200, R"({"entries":[{"timestampUs":10,"id":"n9~3"},{"timestampUs":5,"id":"a\"b"}]})",
+           ""};
+  Json merged = merge_pages({{&m[0], &a}, {&m[1], &b}}, {}, 10);
+  EXPECT_EQ(
+      merged.dump(),
+      R"({"count":3,"entries":[{"id":"n1~5","timestampUs":20,"src":{"labels":{"id":"x",)"
+      R"("timestampUs":99}},"request":{"path":"/\u00e9\"q"}},{"timestampUs":10,"id":"n2~n9~3"},)"
+      R"({"timestampUs":5,"id":"n2~a\"b"}]})");
+  Answer broken{200, R"({"entries":[{"id":"1","timestampUs":tru}]})", ""};
+  Answer scalar{200, R"({"entries":[7]})", ""};
+  Json none = merge_pages({{&m[0], &broken}, {&m[1], &scalar}}, {}, 10);
+  EXPECT_EQ(none.find("count")->integer(), 0);
+  EXPECT_EQ(none.find("errors")->find("n1")->str(), "HTTP 200: not JSON");
+  EXPECT_EQ(none.find("errors")->find("n2")->str(), "HTTP 200: an entry is not an object");
 }
 
 TEST(HubIds, NestAndSplitAtTheFirstMember) {
