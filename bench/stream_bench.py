@@ -4,7 +4,8 @@ fed a capture by tcpreplay at RATE entries/s over a veth pair of its own, and a
 hub over them; a client opens the hub's /api/stream as the dashboard does
 (calls only) for the whole replay. Reported: what each worker stored and at
 what rate, its kernel drops, what the one stream delivered against the calls
-the three stored, what it skipped, and the CPU each process used.
+the three stored, what it skipped, and the CPU each process used (the
+client's too: a client slower than the stream is told what it missed).
 Usage: stream_bench.py TRAWL CAPTURE [SECONDS] [RATE]   (root; needs tcpreplay)"""
 import json, os, re, subprocess, sys, tempfile, time, urllib.request
 
@@ -74,23 +75,24 @@ try:
         wait(port)
     entries, packets = entries_and_packets()
     pps = rate * packets / entries
-    client = subprocess.Popen(["node", os.path.join(HERE, "stream_client.mjs"), f"http://127.0.0.1:{HUB}", TOKEN,
-                               str(seconds + 6)], stdout=subprocess.PIPE, text=True)
-    time.sleep(2)  # the hub's streams to the workers open
+    client = subprocess.Popen(["node", os.path.join(HERE, "stream_client.mjs"), f"http://127.0.0.1:{HUB}", TOKEN],
+                              stdout=subprocess.PIPE, text=True)
+    assert client.stdout.readline().strip() == "listening"
+    time.sleep(1)  # the hub's streams to the workers open
     before = [get(p, "/api/stats") for p in PORTS]
     cpu_before = [cpu_seconds(p.pid) for p in procs]
     started = time.monotonic()
-    replays = [subprocess.Popen(["tcpreplay", "-K", "-q", "-i", a, f"--pps={pps:.0f}", f"--duration={seconds}",
-                                 capture], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for a, _ in links]
-    for r in replays:
-        r.wait()
-    replayed = time.monotonic() - started
-    time.sleep(2)  # the last entries leave the workers
+    replays = [subprocess.Popen(["tcpreplay", "-q", "-i", a, f"--pps={pps:.0f}", f"--duration={seconds}",
+                                 capture], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+               for a, _ in links]
+    sent = [re.search(r"sent in ([0-9.]+) seconds", r.communicate()[0]) for r in replays]
+    replayed = max(float(m.group(1)) for m in sent)
+    time.sleep(3)  # the last entries leave the workers and the hub
     after = [get(p, "/api/stats") for p in PORTS]
     cpu = [cpu_seconds(p.pid) - c for p, c in zip(procs, cpu_before)]
     elapsed = time.monotonic() - started
-    out, _ = client.communicate(timeout=60)
-    got = json.loads(out)
+    client.terminate()
+    got = json.loads(client.communicate(timeout=60)[0])
 
     print(f"## The hub's merged live stream: three workers fed {os.path.basename(capture)} by tcpreplay at "
           f"{rate:,} entries/s each ({pps:,.0f} packets/s), {seconds} s; one client on the hub's /api/stream "
@@ -108,7 +110,7 @@ try:
     print(f"\nthe hub's stream delivered {got['entries']:,} of the {stored_calls:,} calls the three stored "
           f"({100 * got['entries'] / max(1, stored_calls):.1f}%), {got['entries'] / replayed:,.0f} entries/s, "
           f"skipped {got['skipped']:,}; the hub used {cpu[3]:.1f} CPU s ({100 * cpu[3] / elapsed:.0f}% of a core) "
-          f"over {elapsed:.1f} s")
+          f"over {elapsed:.1f} s; the client used {got['cpuSeconds']:.1f} CPU s")
     print(f"entries per second at the client: {got['perSecond']}")
 finally:
     for p in procs:

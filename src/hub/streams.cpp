@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 
+#include "entries/json_parse.h"
 #include "hub/merge.h"
 
 namespace trawl::hub {
@@ -39,6 +40,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
 
   void start() {
     if (stopped_) return;
+    member_skipped_ = 0;  // a new stream counts from zero
     ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(io_);
     resolver_.async_resolve(
         member_.url.host, member_.url.port,
@@ -82,14 +84,28 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
       if (ec) return self->again();
       auto data = self->buffer_.cdata();
       std::string_view text(static_cast<const char*>(data.data()), data.size());
-      if (!text.starts_with(R"({"control")")) {
-        auto sub = self->sub_.lock();
-        if (!sub) return;
+      auto sub = self->sub_.lock();
+      if (!sub) return;
+      if (!text.starts_with(R"({"control")"))
         sub->push(std::make_shared<const std::string>(with_hub_id(text, self->member_.name)));
-      }
+      else
+        self->pass_skipped(text, *sub);
       self->buffer_.consume(self->buffer_.size());
       self->read();
     });
+  }
+
+  // What the member skipped before it reached the hub is the client's loss too:
+  // its running total's growth is added to the client's.
+  void pass_skipped(std::string_view control, LiveSubscription& sub) {
+    Json c;
+    const Json *body, *skipped;
+    if (!parse_json(control, c) || !(body = c.find("control")) || !body->is_object() ||
+        !(skipped = body->find("skipped")) || !skipped->is_int() || skipped->integer() < 0)
+      return;
+    uint64_t total = uint64_t(skipped->integer());
+    if (total > member_skipped_) sub.add_skipped(total - member_skipped_);
+    member_skipped_ = std::max(member_skipped_, total);
   }
 
   // The member went away (or was never there): try again in a second.
@@ -111,6 +127,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   std::weak_ptr<LiveSubscription> sub_;
   std::unique_ptr<websocket::stream<beast::tcp_stream>> ws_;
   beast::flat_buffer buffer_;
+  uint64_t member_skipped_ = 0;  // the member's running total on this stream
   bool stopped_ = false;
 };
 

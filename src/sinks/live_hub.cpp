@@ -35,6 +35,14 @@ void LiveSubscription::push(SharedText text) {
   if (was_empty && wake_) wake_();
 }
 
+void LiveSubscription::add_skipped(uint64_t n) {
+  {
+    std::lock_guard lock(mutex_);
+    skipped_ += n;
+  }
+  if (wake_) wake_();  // the client is told even when nothing else comes
+}
+
 // `shared` is the entry's text, written by the first subscriber that wants it.
 void LiveSubscription::offer(const Entry& e, SharedText& shared, LiveHub& hub) {
   if (!query_.matches(e)) return;

@@ -40,6 +40,8 @@ class LiveSubscription {
   // Queues an entry's text matched elsewhere (a hub's worker streams); over
   // the limits it is skipped and counted.
   void push(SharedText text);
+  // Counts `n` entries skipped before they reached here (by a hub's member).
+  void add_skipped(uint64_t n);
 
  private:
   friend class LiveHub;

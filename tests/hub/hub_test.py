@@ -219,6 +219,45 @@ class Web(BaseHTTPRequestHandler):
         pass
 
 
+# A member that says it skipped entries before the hub got them (as a worker
+# does to a slow reader), then sends one: a WebSocket server on node's ws.
+SKIPPING_MEMBER = r"""
+const { createRequire } = require("node:module");
+const WebSocket = createRequire(process.argv[1] + "/package.json")("ws");
+const server = new WebSocket.WebSocketServer({ host: "127.0.0.1", port: 19219 });
+server.on("connection", (ws) => ws.on("message", () => {
+  ws.send(JSON.stringify({ control: { query: "" } }));
+  ws.send(JSON.stringify({ control: { skipped: 3 } }));
+  ws.send(JSON.stringify({ control: { skipped: 7 } }));
+  ws.send(JSON.stringify({ id: "1", timestampUs: 1, protocol: { name: "http" } }));
+}));
+console.log("listening");
+"""
+
+
+def skipped_upstream(work):
+    ui = os.path.join(HERE, "..", "..", "ui")
+    member = subprocess.Popen(["node", "-e", SKIPPING_MEMBER, ui], stdout=subprocess.PIPE, text=True)
+    hub = None
+    try:
+        member.stdout.readline()
+        hub = start([TRAWL, "hub", "--workers", "n9=127.0.0.1:19219", "--port", "19218", "--token", TOKEN],
+                    19218, f"{work}/hub-skip.log")
+        tail = subprocess.Popen([TRAWL, "tail", "", "--json", "--server", "http://127.0.0.1:19218", "--token", TOKEN],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2)
+        tail.terminate()
+        out, err = tail.communicate(timeout=10)
+        check(any(json.loads(l)["id"] == "n9~1" for l in out.splitlines() if l.startswith("{")) and
+              "trawl tail: 7 entries skipped" in err,
+              f"what a member skipped reaches the hub's client: {out!r} {err!r}")
+    finally:
+        for p in (member, hub):
+            if p:
+                p.kill()
+                p.wait()
+
+
 def live_stream(work):
     web = ThreadingHTTPServer(("127.0.0.1", 8080), Web)
     threading.Thread(target=web.serve_forever, daemon=True).start()
@@ -366,6 +405,7 @@ def main():
     try:
         federated_queries(work)
         live_stream(work)
+        skipped_upstream(work)
         names_through_the_hub(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

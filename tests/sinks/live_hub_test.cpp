@@ -50,5 +50,16 @@ TEST(LiveHub, FullQueueSkipsAndCountsAlsoAfterTheClientLeft) {
   EXPECT_EQ(hub.skipped(), 3u);
 }
 
+// A hub's client hears of what a member skipped before it reached the hub.
+TEST(LiveHub, SkippedUpstreamIsCountedAndTheClientWoken) {
+  int wakes = 0;
+  LiveSubscription sub(query(""), {.max_entries = 1, .max_bytes = 1 << 20}, [&] { ++wakes; });
+  sub.push(std::make_shared<const std::string>("{}"));
+  sub.push(std::make_shared<const std::string>("{}"));  // over the limit: skipped here
+  sub.add_skipped(40);
+  EXPECT_EQ(sub.skipped(), 41u);
+  EXPECT_EQ(wakes, 2);  // the first entry, and the count with nothing new queued
+}
+
 }  // namespace
 }  // namespace trawl
