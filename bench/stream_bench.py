@@ -97,8 +97,8 @@ try:
     print(f"## The hub's merged live stream: three workers fed {os.path.basename(capture)} by tcpreplay at "
           f"{rate:,} entries/s each ({pps:,.0f} packets/s), {seconds} s; one client on the hub's /api/stream "
           f"(the dashboard's calls-only query)")
-    print("| worker | entries stored | entries/s | calls stored | kernel drops | CPU s (% of a core) |")
-    print("|---|---|---|---|---|---|")
+    print("| worker | entries stored | entries/s | calls stored | kernel drops | skipped toward the hub | CPU s (% of a core) |")
+    print("|---|---|---|---|---|---|---|")
     stored_calls = 0
     for i, (a, b) in enumerate(zip(before, after)):
         n = b["store"]["entries"] - a["store"]["entries"]
@@ -106,7 +106,9 @@ try:
         stored_calls += c
         drops = sum(x["kernel_drops"] for x in b["live"]["interfaces"]) - \
             sum(x["kernel_drops"] for x in a["live"]["interfaces"])
-        print(f"| n{i + 1} | {n:,} | {n / replayed:,.0f} | {c:,} | {drops:,} | {cpu[i]:.1f} ({100 * cpu[i] / elapsed:.0f}%) |")
+        skipped = b["stream"]["skipped"] - a["stream"]["skipped"]
+        print(f"| n{i + 1} | {n:,} | {n / replayed:,.0f} | {c:,} | {drops:,} | {skipped:,} | "
+              f"{cpu[i]:.1f} ({100 * cpu[i] / elapsed:.0f}%) |")
     print(f"\nthe hub's stream delivered {got['entries']:,} of the {stored_calls:,} calls the three stored "
           f"({100 * got['entries'] / max(1, stored_calls):.1f}%), {got['entries'] / replayed:,.0f} entries/s, "
           f"skipped {got['skipped']:,}; the hub used {cpu[3]:.1f} CPU s ({100 * cpu[3] / elapsed:.0f}% of a core) "
