@@ -3,8 +3,10 @@
 # --count) on one thread with a names file that names both ends of every entry
 # (a pod of a Deployment with labels, a pod of a StatefulSet behind a Service),
 # against the same read without, alternating runs in the same session; medians
-# of user and wall seconds and their ratio. Then the name history's budget
-# (trawl_names_bench: 10,000 pods, 5,000 services, 100,000 events).
+# of user and wall seconds, their ratio, and the ratio of the read without
+# names to itself (the noise). Then the instructions of both reads (callgrind),
+# and the name history's budget (trawl_names_bench: 10,000 pods, 5,000
+# services, 100,000 events).
 # Usage: identity_bench.sh TRAWL CAPTURE [RUNS]
 set -euo pipefail
 trawl=$(realpath "$1")
@@ -36,13 +38,15 @@ total=$("$trawl" read "$capture" --count 2>&1 | sed -n 's/^counted \([0-9]*\) en
 echo "## Kubernetes identity on $(basename "$capture") (one thread, $runs runs each, alternating)"
 echo "entries named: $named of $total"
 # Times from getrusage and perf_counter: /usr/bin/time's 10 ms steps are too
-# coarse for reads of 0.4 s.
+# coarse for reads of 0.4 s. The read without names runs twice per round: the
+# ratio of its two medians is this machine's noise, the resolution of the rest.
 python3 - "$runs" "$trawl" "$capture" "$work/names.json" <<'PY'
 import resource, statistics, subprocess, sys, time
 runs, trawl, capture, names = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-variants = {"without names": [], "with names (both ends)": []}
+variants = {"without names": [], "without names, again": [], "with names (both ends)": []}
 for _ in range(runs):
-    for name, extra in (("without names", []), ("with names (both ends)", ["--names", names])):
+    for name in variants:
+        extra = ["--names", names] if "with names" in name else []
         for fmt in ("--json", "--count"):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
@@ -58,10 +62,33 @@ print("|---|---|---|---|---|")
 for name in variants:
     print(f"| {name} | {med(name, '--json', 1):.3f} | {med(name, '--json', 2):.3f} | "
           f"{med(name, '--count', 1):.3f} | {med(name, '--count', 2):.3f} |")
-a, b = variants
-print(f"| ratio | {med(b, '--json', 1) / med(a, '--json', 1):.3f} | {med(b, '--json', 2) / med(a, '--json', 2):.3f} | "
-      f"{med(b, '--count', 1) / med(a, '--count', 1):.3f} | {med(b, '--count', 2) / med(a, '--count', 2):.3f} |")
+def ratio(label, b, a):
+    print(f"| {label} | {med(b, '--json', 1) / med(a, '--json', 1):.3f} | "
+          f"{med(b, '--json', 2) / med(a, '--json', 2):.3f} | "
+          f"{med(b, '--count', 1) / med(a, '--count', 1):.3f} | "
+          f"{med(b, '--count', 2) / med(a, '--count', 2):.3f} |")
+a, again, b = variants
+ratio("ratio, with names / without", b, a)
+ratio("noise: without, again / without", again, a)
 PY
+# Instructions, which this machine's noise does not touch (valgrind's
+# callgrind, both reads at once: a minute or two for the dense capture).
+if command -v valgrind > /dev/null; then
+  for v in without with; do
+    extra=()
+    [ $v = with ] && extra=(--names "$work/names.json")
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$trawl" read "$capture" --json \
+      --threads 1 "${extra[@]}" > /dev/null 2> "$work/$v.callgrind" &
+  done
+  wait
+  python3 - "$work" <<'PY'
+import re, sys
+count = {v: int(re.search(r"Collected : (\d+)", open(f"{sys.argv[1]}/{v}.callgrind").read()).group(1))
+         for v in ("without", "with")}
+print(f"instructions (--json): without names {count['without']:,}, with {count['with']:,}, "
+      f"ratio {count['with'] / count['without']:.3f}")
+PY
+fi
 echo
 echo "## Name history budget (10,000 pods, 5,000 services, 100,000 events)"
 "$(dirname "$trawl")/trawl_names_bench"

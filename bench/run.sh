@@ -103,7 +103,8 @@ fi
 if [ "$which" = all ] || [ "$which" = identity ]; then
   capture=$here/out/dense.pcap
   [ -f "$capture" ] || "$here/make_http_capture.sh" "$capture" 200 /api/order.json
-  "$here/identity_bench.sh" "$trawl" "$capture" 7
+  command -v valgrind > /dev/null || apt-get install -y -o DPkg::Lock::Timeout=600 valgrind > /dev/null
+  "$here/identity_bench.sh" "$trawl" "$capture" 15
 fi
 if [ "$which" = all ] || [ "$which" = hub ]; then
   capture=$here/out/dense.pcap

@@ -30,6 +30,22 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Equal texts; two overlapping words compare the short ones (addresses, 4 to
+// 16 bytes) without a call to memcmp.
+inline bool same_text(std::string_view a, std::string_view b) {
+  size_t n = a.size();
+  if (n != b.size()) return false;
+  auto differ = [&](size_t at, auto word) {
+    decltype(word) x, y;
+    std::memcpy(&x, a.data() + at, sizeof x);
+    std::memcpy(&y, b.data() + at, sizeof y);
+    return x ^ y;
+  };
+  if (n >= 8 && n <= 16) return (differ(0, uint64_t()) | differ(n - 8, uint64_t())) == 0;
+  if (n >= 4 && n < 8) return (differ(0, uint32_t()) | differ(n - 4, uint32_t())) == 0;
+  return a == b;
+}
+
 // ASCII letters of p[0, n) lowered in place, eight bytes a step (header
 // names); the last word overlaps the one before (lowering twice is harmless).
 inline void lower_ascii_in_place(char* p, size_t n) {

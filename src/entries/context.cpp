@@ -98,14 +98,12 @@ bool EntryContext::set(ContextField f, Json value) {
   return true;
 }
 
-void EntryContext::share(int side, std::shared_ptr<const SharedContextFields> fields) {
-  if (fields)
-    std::erase_if(fields_, [&](const Field& own) {
-      for (const Field& f : fields->fields)
-        if (f.first == own.first) return true;
-      return false;
-    });
-  shared_[side] = std::move(fields);
+void EntryContext::drop_own(const SharedContextFields& shared) {
+  std::erase_if(fields_, [&](const Field& own) {
+    for (const Field& f : shared.fields)
+      if (f.first == own.first) return true;
+    return false;
+  });
 }
 
 void EntryContext::clear() {

@@ -92,7 +92,12 @@ class EntryContext {
   bool set(ContextField f, Json value);
   // Shares `fields` as src's (side 0) or dst's (side 1); own fields they also
   // hold are dropped.
-  void share(int side, std::shared_ptr<const SharedContextFields> fields);
+  // (By reference: a by-value copy built on the stack and read back stalls
+  // on every entry.)
+  void share(int side, const std::shared_ptr<const SharedContextFields>& fields) {
+    if (fields && !fields_.empty()) drop_own(*fields);
+    shared_[side] = fields;
+  }
   const SharedContextFields* shared(int side) const { return shared_[side].get(); }
   // Own fields only, in declaration order.
   const std::vector<Field>& own() const { return fields_; }
@@ -100,6 +105,7 @@ class EntryContext {
 
  private:
   void unshare(int side);
+  void drop_own(const SharedContextFields& shared);
   std::vector<Field> fields_;
   std::shared_ptr<const SharedContextFields> shared_[2];
 };

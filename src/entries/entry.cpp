@@ -117,12 +117,15 @@ class EntryWriter : public JsonWriter {
     }
     literal(last.text);
   }
-  void endpoint(const EntryEndpoint& ep, const EntryContext& context, std::string_view group) {
+  void endpoint(const EntryEndpoint& ep, const EntryContext& context, int side) {
     literal("{\"ip\":");
     string(ep.ip);
     literal(",\"port\":");
     number(int64_t(ep.port));
-    if (!context.empty()) context_fields(context, group, false);
+    if (!context.own().empty())
+      context_fields(context, side == 0 ? "src" : "dst", false);
+    else if (const SharedContextFields* shared = context.shared(side))
+      literal(shared->json);  // (each of its fields after a comma)
     literal("}");
   }
   // The context fields of one group (entries/context.h), each after a comma
@@ -207,9 +210,9 @@ namespace {
 void write_after_id(EntryWriter& w, const Entry& e) {
   w.protocol(e);
   w.literal(",\"src\":");
-  w.endpoint(e.src, e.context, "src");
+  w.endpoint(e.src, e.context, 0);
   w.literal(",\"dst\":");
-  w.endpoint(e.dst, e.context, "dst");
+  w.endpoint(e.dst, e.context, 1);
   w.timestamps(e.timestamp_us);
   w.literal(",\"elapsedTime\":");
   w.number(e.elapsed_ms);

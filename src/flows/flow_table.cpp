@@ -124,11 +124,16 @@ struct FlowTable::Flow {
   bool isn_known = false;
   uint64_t retransmissions = 0;
   // NAT twins, when the table registers them: what the session emits passes
-  // emit_for.
+  // emit_for, but for a first view screened with no server to name (most).
   struct Twin : EntrySink {
     FlowTable* table = nullptr;
     Flow* flow = nullptr;
-    void emit(Entry&& e) override { table->emit_for(*flow, std::move(e)); }
+    void emit(Entry&& e) override {
+      if (!later && !pending && !reached)
+        table->sink_.emit(std::move(e));
+      else
+        table->emit_for(*flow, std::move(e));
+    }
     uint64_t fingerprint = 0;              // the connection's
     bool later = false, pending = false;   // a later view; a first view not yet screened
     int64_t hold_until_us = 0;             // a first view to a virtual address: its wait

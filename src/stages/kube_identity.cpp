@@ -1,7 +1,10 @@
 #include "stages/kube_identity.h"
 
+#include <algorithm>
 #include <array>
 #include <unordered_map>
+
+#include "base/text.h"
 
 namespace trawl {
 
@@ -51,15 +54,16 @@ class KubeIdentityStage : public EntryStage {
   KubeIdentityStage(std::shared_ptr<const kube::NameFeed> feed, std::shared_ptr<DnsNames> dns)
       : feed_(std::move(feed)), dns_(std::move(dns)) {}
   bool process(Entry& e) override {
-    if (dns_) dns_->learn(e);
+    if (dns_ && e.protocol.size() == 3 && e.protocol == "dns") dns_->learn(e);
     if (uint64_t g = feed_->generation(); g != generation_ || !book_) {
       book_ = feed_->current();
       generation_ = g;
       cache_.clear();  // its identities may be gone, their addresses reused
       memo_ = {};
     }
-    name_side(e, 0, e.src);
-    name_side(e, 1, e.dst);
+    uint64_t dns_generation = dns_ ? dns_->generation() : 0;
+    name_side(e, 0, e.src, dns_generation);
+    name_side(e, 1, e.dst, dns_generation);
     return true;
   }
 
@@ -91,44 +95,82 @@ class KubeIdentityStage : public EntryStage {
     uint64_t dns_generation = 0;
     kube::AddressBook::Validity valid{0, 0};
     const kube::Identity* identity = nullptr;
-    bool by_port = false;  // the address has owners by port: ask by address and port
+    // The answer depends on the port: always (the address has owners by port,
+    // or its services list many ports), or for the ports listed here, which
+    // set bit port % 64 of `listed_bits` (most ports are ruled out by it).
+    bool by_port = false;
+    uint8_t listed_count = 0;
+    std::array<uint16_t, 4> listed{};
+    uint64_t listed_bits = 0;
     std::shared_ptr<const SharedContextFields> fields;  // null: nothing to say
     bool holds(const std::string& address, int32_t p, uint64_t dns_gen, int64_t ts) const {
-      return port == p && dns_generation == dns_gen && ts >= valid.from_us && ts < valid.to_us &&
-             ip == address;
+      return ts >= valid.from_us && ts < valid.to_us && port == p && dns_generation == dns_gen &&
+             same_text(ip, address);
+    }
+    bool depends_on(uint16_t p) const {
+      if (by_port) return true;
+      if (!((listed_bits >> (p % 64)) & 1)) return false;
+      return std::find(listed.begin(), listed.begin() + listed_count, p) !=
+             listed.begin() + listed_count;
+    }
+    // The ports the identity's services list, kept when they are few.
+    void list_ports() {
+      listed_count = 0, listed_bits = 0;
+      if (!identity) return;
+      for (const auto& [name, ports] : identity->common->services)
+        for (int p : ports) {
+          if (depends_on(uint16_t(p))) continue;
+          if (listed_count == listed.size()) {
+            by_port = true;
+            return;
+          }
+          listed[listed_count++] = uint16_t(p);
+          listed_bits |= uint64_t(1) << (uint16_t(p) % 64);
+        }
     }
   };
   static constexpr size_t kMemoSlots = 16;
 
   // Most answers hold whatever the port: asked by address. A hostNetwork pod's
   // node address, or a port a service lists, is asked by address and port.
-  void name_side(Entry& e, int side, const EntryEndpoint& ep) {
-    uint64_t dns_generation = dns_ ? dns_->generation() : 0;
+  // The hit is the common case, kept small enough to inline; the rest is not.
+  [[gnu::always_inline]] void name_side(Entry& e, int side, const EntryEndpoint& ep,
+                                        uint64_t dns_generation) {
     const std::string& ip = ep.ip;
-    size_t hash = ip.empty() ? 0 : size_t(ip.back()) * 7 + size_t(ip[ip.size() / 2]) + ip.size();
-    Memo& by_ip = memo_[size_t(side)][hash % kMemoSlots];
-    if (!by_ip.holds(ip, -1, dns_generation, e.timestamp_us))
-      remember(by_ip, side, ep, -1, dns_generation, e.timestamp_us);
-    const Memo* answer = &by_ip;
-    if (by_ip.by_port || (by_ip.identity && by_ip.identity->lists_port(ep.port))) {
-      Memo& by_both = memo_[size_t(side)][kMemoSlots + (hash * 31 + ep.port) % kMemoSlots];
-      if (!by_both.holds(ip, ep.port, dns_generation, e.timestamp_us))
-        remember(by_both, side, ep, ep.port, dns_generation, e.timestamp_us);
-      answer = &by_both;
-    }
+    const char* text = ip.c_str();  // (its terminating zero when empty)
+    size_t last = ip.empty() ? 0 : ip.size() - 1;
+    size_t hash = (size_t(uint8_t(text[last])) * 7 + uint8_t(text[last / 2])) ^ ip.size();
+    Memo* answer = &memo_[size_t(side)][hash % kMemoSlots];
+    if (!answer->holds(ip, -1, dns_generation, e.timestamp_us) || answer->depends_on(ep.port))
+      answer = &ask(*answer, hash, side, ep, dns_generation, e.timestamp_us);
     if (answer->fields) e.context.share(side, answer->fields);
+  }
+
+  // The memo holding the answer for ep, `by_ip` (its memo by address) filled
+  // anew if it did not hold.
+  [[gnu::noinline]] Memo& ask(Memo& by_ip, size_t hash, int side, const EntryEndpoint& ep,
+                              uint64_t dns_generation, int64_t ts) {
+    if (!by_ip.holds(ep.ip, -1, dns_generation, ts))
+      remember(by_ip, side, ep, -1, dns_generation, ts);
+    if (!by_ip.depends_on(ep.port)) return by_ip;
+    Memo& by_both = memo_[size_t(side)][kMemoSlots + (hash * 31 + ep.port) % kMemoSlots];
+    if (!by_both.holds(ep.ip, ep.port, dns_generation, ts))
+      remember(by_both, side, ep, ep.port, dns_generation, ts);
+    return by_both;
   }
 
   // Fills `m` with the answer for ep's address (port -1) or ep's address and port.
   void remember(Memo& m, int side, const EntryEndpoint& ep, int32_t port, uint64_t dns_generation,
                 int64_t ts) {
     m.ip = ep.ip, m.port = port, m.dns_generation = dns_generation;
+    m.listed_count = 0, m.listed_bits = 0;
     m.by_port = port < 0 && book_->has_port_owners(ep.ip);
     if (m.by_port) {  // asked again by port, whatever the time
       m.valid = {}, m.identity = nullptr, m.fields = nullptr;
       return;
     }
     m.fields = fields_of(side, ep.ip, ep.port, port >= 0, ts, m.valid, m.identity);
+    if (port < 0) m.list_ports();
   }
 
   // The fields for ip:port, showing the services that list the port when

@@ -17,6 +17,22 @@ TEST(Text, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));  // surrogate
 }
 
+// Every length from 0 to 40, and a difference at every position: the two
+// overlapping words of the short lengths must miss none.
+TEST(Text, SameTextFindsEveryDifference) {
+  std::string a = "2001:db8::1:10.244.13.200-abcdefghijklmno";
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string x = a.substr(0, n), y = x;
+    EXPECT_TRUE(same_text(x, y)) << n;
+    EXPECT_FALSE(same_text(x, x + "z")) << n;
+    for (size_t i = 0; i < n; ++i) {
+      std::string z = x;
+      z[i] ^= 1;
+      EXPECT_FALSE(same_text(x, z)) << n << " at " << i;
+    }
+  }
+}
+
 // Every byte value at every position of a word and of the tail: only 'A'..'Z' change.
 TEST(Text, LowerAsciiInPlaceChangesOnlyCapitals) {
   for (int b = 0; b < 256; ++b) {

@@ -208,5 +208,52 @@ TEST(KubeIdentityStage, AnswersThatDependOnThePortDoSoEntryAfterEntry) {
       << out;
 }
 
+// The memo keeps up to four listed ports of an address, and rules ports out by
+// a bit per port % 64: a port sharing a listed port's bit, and an address whose
+// services list more ports than it keeps, must still be answered by port.
+TEST(KubeIdentityStage, ManyListedPortsAndPortsSharingABitAreAnsweredByPort) {
+  for (int services : {2, 6}) {
+    NameHistory h;
+    Pod web;
+    web.meta.name = "web-1", web.meta.namespace_ = "shop";
+    web.ips = {"10.1.1.7"}, web.phase = "Running";
+    h.apply(web, false, 100);
+    std::string all;
+    for (int i = 0; i < services; ++i) {
+      EndpointSlice slice;
+      slice.meta.name = "s" + std::to_string(i) + "-x", slice.meta.namespace_ = "shop";
+      slice.service = "s" + std::to_string(i);
+      slice.ports = {{"", "TCP", 8080 + i}};
+      slice.endpoints = {{{"10.1.1.7"}, "web-1", "n1", true}};
+      h.apply(slice, false, 100);
+      all += (i ? ",\"s" : "\"s") + std::to_string(i) + "\"";
+    }
+    auto stage =
+        kube_identity_stage(std::make_shared<NameFeed>(std::make_shared<AddressBook>(h.book())))
+            .make();
+    auto services_at = [&](uint16_t port) {
+      Entry e;
+      e.src = {"10.9.9.9", 40000};
+      e.dst = {"10.1.1.7", port};
+      e.timestamp_us = 200;
+      EXPECT_TRUE(stage->process(e));
+      std::string out;
+      write_entry_json(out, e);
+      auto at = out.find(R"("services":)", out.find(R"("dst":)"));
+      return at == std::string::npos ? out : out.substr(at, out.find(']', at) + 1 - at);
+    };
+    for (int round = 0; round < 2; ++round) {
+      SCOPED_TRACE(services);
+      EXPECT_EQ(services_at(8081), R"("services":["s1"])");
+      EXPECT_EQ(services_at(8080 + 64), R"("services":[)" + all + "]");  // 8080's bit
+      EXPECT_EQ(services_at(8080), R"("services":["s0"])");
+      EXPECT_EQ(services_at(8081 + 128), R"("services":[)" + all + "]");
+      if (services > 4) {
+        EXPECT_EQ(services_at(8085), R"("services":["s5"])");
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace trawl::kube
