@@ -108,6 +108,8 @@ TEST(Json, QuoteOnlyEscaperStopsAtEveryByteTheFullEscaperMustSee) {
 }
 
 TEST(Entry, TextsGivenBackAreTakenAgainEmpty) {
+  while (take_entry_text().capacity() > std::string().capacity()) {
+  }  // what tests before this one gave back
   Entry e;
   std::string text(200, 'x');
   const char* buffer = text.data();
