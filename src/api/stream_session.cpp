@@ -71,6 +71,9 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
         if (auto self = weak.lock()) net::post(self->executor_, [self] { self->drain(); });
       });
       status.set("query", q);
+      ack_ = std::move(status);  // once the subscription is fed (drain)
+      acked_ = false;
+      return drain();
     }
     send_control(std::move(status));
   }
@@ -85,8 +88,16 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
 
   // Moves queued entries to the socket; only when the last batch is written,
   // so a slow client backs up into its bounded queue (and skips), not memory.
+  // The query is acknowledged first, once its subscription is fed: a client
+  // that reads history after the acknowledgement misses nothing in between.
   void drain() {
-    if (closed_ || !sub_ || !out_.empty()) return;
+    if (closed_ || !sub_) return;
+    if (!acked_) {
+      if (!sub_->ready()) return;
+      acked_ = true;
+      return send_control(std::move(ack_));  // its write drains again
+    }
+    if (!out_.empty()) return;
     uint64_t skipped = sub_->skipped();
     if (skipped != reported_skipped_) {
       reported_skipped_ = skipped;
@@ -132,6 +143,8 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
   std::deque<SharedText> out_;
   std::shared_ptr<LiveSubscription> sub_;
   uint64_t reported_skipped_ = 0;
+  Json ack_;  // the query's acknowledgement, until the subscription is ready
+  bool acked_ = true;
   bool cut_ = false, closed_ = false;
 };
 

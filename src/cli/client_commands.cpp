@@ -110,6 +110,8 @@ int run_tail(const ClientOptions& o) {
         if (const Json* skipped = s->find("skipped"))
           std::cerr << "trawl tail: " << skipped->integer()
                     << " entries skipped so far (this client fell behind)\n";
+        else if (s->find("query"))  // from here on, every entry stored that matches
+          std::cerr << "trawl tail: live\n";
         return true;
       }
       printer.print(message);

@@ -33,6 +33,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
       : io_(io),
         resolver_(io),
         retry_(io),
+        ack_wait_(io),
         member_(m),
         token_(m.token.empty() ? token : m.token),
         query_(std::move(query)),
@@ -40,6 +41,12 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
 
   void start() {
     if (stopped_) return;
+    if (!settled_) {
+      ack_wait_.expires_after(kAckWait);
+      ack_wait_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) self->settled();
+      });
+    }
     member_skipped_ = 0;  // a new stream counts from zero
     ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(io_);
     resolver_.async_resolve(
@@ -55,6 +62,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   void stop() {
     stopped_ = true;
     retry_.cancel();
+    ack_wait_.cancel();
     if (ws_) beast::get_lowest_layer(*ws_).close();
   }
 
@@ -89,27 +97,39 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
       if (!text.starts_with(R"({"control")"))
         sub->push(std::make_shared<const std::string>(with_hub_id(text, self->member_.name)));
       else
-        self->pass_skipped(text, *sub);
+        self->on_control(text, *sub);
       self->buffer_.consume(self->buffer_.size());
       self->read();
     });
   }
 
-  // What the member skipped before it reached the hub is the client's loss too:
-  // its running total's growth is added to the client's.
-  void pass_skipped(std::string_view control, LiveSubscription& sub) {
+  // The member's acknowledgement (or refusal) of the query: its stream is on.
+  // What it skipped before it reached the hub is the client's loss too: its
+  // running total's growth is added to the client's.
+  void on_control(std::string_view control, LiveSubscription& sub) {
     Json c;
-    const Json *body, *skipped;
-    if (!parse_json(control, c) || !(body = c.find("control")) || !body->is_object() ||
-        !(skipped = body->find("skipped")) || !skipped->is_int() || skipped->integer() < 0)
-      return;
+    const Json* body;
+    if (!parse_json(control, c) || !(body = c.find("control")) || !body->is_object()) return;
+    if (body->find("query") || body->find("error")) settled();
+    const Json* skipped = body->find("skipped");
+    if (!skipped || !skipped->is_int() || skipped->integer() < 0) return;
     uint64_t total = uint64_t(skipped->integer());
     if (total > member_skipped_) sub.add_skipped(total - member_skipped_);
     member_skipped_ = std::max(member_skipped_, total);
   }
 
+  // The client's query is acknowledged once every member's stream is on, or
+  // has failed once, or kAckWait passed: a member down does not hold it.
+  void settled() {
+    if (settled_) return;
+    settled_ = true;
+    ack_wait_.cancel();
+    if (auto sub = sub_.lock()) sub->source_ready();
+  }
+
   // The member went away (or was never there): try again in a second.
   void again() {
+    settled();
     if (stopped_) return;
     buffer_.consume(buffer_.size());
     retry_.expires_after(std::chrono::seconds(1));
@@ -120,7 +140,8 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
 
   net::io_context& io_;
   tcp::resolver resolver_;
-  net::steady_timer retry_;
+  static constexpr auto kAckWait = std::chrono::seconds(3);
+  net::steady_timer retry_, ack_wait_;
   const Member member_;
   const std::string token_;
   std::string query_;
@@ -128,7 +149,7 @@ class Upstream : public std::enable_shared_from_this<Upstream> {
   std::unique_ptr<websocket::stream<beast::tcp_stream>> ws_;
   beast::flat_buffer buffer_;
   uint64_t member_skipped_ = 0;  // the member's running total on this stream
-  bool stopped_ = false;
+  bool stopped_ = false, settled_ = false;
 };
 
 Streams::Streams(std::string token) : token_(std::move(token)), io_(std::make_unique<Io>()) {
@@ -150,6 +171,7 @@ std::shared_ptr<LiveSubscription> Streams::subscribe(kfl::Query query, const std
                                                      std::function<void()> wake,
                                                      const std::vector<Member>& members) {
   auto sub = std::make_shared<LiveSubscription>(std::move(query), limits, std::move(wake));
+  sub->wait_for_sources(int(members.size()));
   net::post(io_->io,
             [this, sub = std::weak_ptr<LiveSubscription>(sub), key = sub.get(), text, members] {
               auto& ups = upstreams_[key];

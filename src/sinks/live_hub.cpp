@@ -43,6 +43,10 @@ void LiveSubscription::add_skipped(uint64_t n) {
   if (wake_) wake_();  // the client is told even when nothing else comes
 }
 
+void LiveSubscription::source_ready() {
+  if (--sources_waited_ == 0 && wake_) wake_();
+}
+
 // `shared` is the entry's text, written by the first subscriber that wants it.
 void LiveSubscription::offer(const Entry& e, SharedText& shared, LiveHub& hub) {
   if (!query_.matches(e)) return;

@@ -42,6 +42,12 @@ class LiveSubscription {
   void push(SharedText text);
   // Counts `n` entries skipped before they reached here (by a hub's member).
   void add_skipped(uint64_t n);
+  // Whether everything that will feed it is feeding it, so its query can be
+  // acknowledged: at once for a worker's; a hub's waits for `n` sources (its
+  // members' streams), each calling source_ready() once (wakes at the last).
+  bool ready() const { return sources_waited_.load() <= 0; }
+  void wait_for_sources(int n) { sources_waited_ = n; }
+  void source_ready();
 
  private:
   friend class LiveHub;
@@ -54,6 +60,7 @@ class LiveSubscription {
   std::deque<SharedText> queue_;
   size_t queued_bytes_ = 0;
   uint64_t skipped_ = 0;
+  std::atomic<int> sources_waited_{0};
 };
 
 class LiveHub : public EntryOutput {

@@ -170,8 +170,7 @@ def browser_check(named_from_all):
     out = []
     for line in browser.stdout:
         out.append(line.rstrip())
-        if line.strip() == "ready":
-            time.sleep(1.5)  # the hub's streams to the three workers open for the new query
+        if line.strip() == "ready":  # (the dashboard reads history once the stream is on)
             subprocess.run(["curl", "-s", "-o", "/dev/null", "--interface", "127.0.0.2",
                             "http://127.0.0.3:8080/browser-live"], check=True)
     browser.wait(timeout=120)

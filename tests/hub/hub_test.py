@@ -19,7 +19,7 @@ their entries interleave); the hub federates them. Checks:
   made while it was down is named once it is back.
 Usage: hub_test.py TRAWL   (root)
 """
-import json, os, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
+import json, os, select, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -219,20 +219,39 @@ class Web(BaseHTTPRequestHandler):
         pass
 
 
-# A member that says it skipped entries before the hub got them (as a worker
-# does to a slow reader), then sends one: a WebSocket server on node's ws.
+# A member slow to acknowledge the query (a second), that then says it skipped
+# entries before the hub got them (as a worker does to a slow reader), and
+# sends one: a WebSocket server on node's ws.
 SKIPPING_MEMBER = r"""
 const { createRequire } = require("node:module");
 const WebSocket = createRequire(process.argv[1] + "/package.json")("ws");
 const server = new WebSocket.WebSocketServer({ host: "127.0.0.1", port: 19219 });
-server.on("connection", (ws) => ws.on("message", () => {
+server.on("connection", (ws) => ws.on("message", () => setTimeout(() => {
   ws.send(JSON.stringify({ control: { query: "" } }));
   ws.send(JSON.stringify({ control: { skipped: 3 } }));
   ws.send(JSON.stringify({ control: { skipped: 7 } }));
   ws.send(JSON.stringify({ id: "1", timestampUs: 1, protocol: { name: "http" } }));
-}));
+}, 1000)));
 console.log("listening");
 """
+
+
+def wait_live(tail, timeout=10):
+    """Seconds until `trawl tail` says its query is acknowledged (None: not
+    within `timeout`). Reads stderr's bytes itself, leaving the rest in the pipe
+    for communicate()."""
+    start, line, fd = time.monotonic(), b"", tail.stderr.fileno()
+    while select.select([fd], [], [], max(0, start + timeout - time.monotonic()))[0]:
+        c = os.read(fd, 1)
+        if not c:
+            return None
+        if c != b"\n":
+            line += c
+        elif line == b"trawl tail: live":
+            return time.monotonic() - start
+        else:
+            line = b""
+    return None
 
 
 def skipped_upstream(work):
@@ -241,11 +260,16 @@ def skipped_upstream(work):
     hub = None
     try:
         member.stdout.readline()
-        hub = start([TRAWL, "hub", "--workers", "n9=127.0.0.1:19219", "--port", "19218", "--token", TOKEN],
-                    19218, f"{work}/hub-skip.log")
+        # n8 is down: it must not hold the acknowledgement back.
+        hub = start([TRAWL, "hub", "--workers", "n9=127.0.0.1:19219,n8=127.0.0.1:19217", "--port", "19218",
+                     "--token", TOKEN], 19218, f"{work}/hub-skip.log")
         tail = subprocess.Popen([TRAWL, "tail", "", "--json", "--server", "http://127.0.0.1:19218", "--token", TOKEN],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2)
+        live_after = wait_live(tail)
+        check(live_after is not None and 0.9 <= live_after < 2.5,
+              f"the hub acknowledges a query once its live members' streams have (a second), "
+              f"not waiting for one that is down: {live_after}")
+        time.sleep(1)
         tail.terminate()
         out, err = tail.communicate(timeout=10)
         check(any(json.loads(l)["id"] == "n9~1" for l in out.splitlines() if l.startswith("{")) and
@@ -272,7 +296,9 @@ def live_stream(work):
         tail = subprocess.Popen([TRAWL, "tail", 'http and request.path.startsWith("/live")', "--json",
                                  "--server", "http://127.0.0.1:19210", "--token", TOKEN],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)  # the hub's streams to both workers open
+        # Acknowledged once the hub's streams to both workers are on: the
+        # calls made right after must all arrive.
+        check(wait_live(tail) is not None, "the hub's live stream acknowledges the query")
         paths = [f"/live/{i}" for i in range(20)]
         for p in paths:
             subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:8080{p}"], check=True)

@@ -111,21 +111,35 @@ export function App() {
     else url.searchParams.delete("flows");
     window.history.replaceState(null, "", url);
     const asked = streamQuery(query, showFlows);
-    fetchEntries(asked, Math.min(500, capRef.current))
-      .then(({ entries, partial }) => {
-        if (!active) return;
-        setNeedsToken(false);
-        setProblem(partial ? `history is partial: ${partial}` : null);
-        setRows((live) => {
-          const seen = new Set(live.map((e) => e.id));
-          return [...live, ...entries.filter((e) => !seen.has(e.id))].slice(0, capRef.current);
+    // History is read once the stream has acknowledged the query (its entries
+    // flow from then on), so nothing stored in between is missed; the two
+    // overlap and are told apart by id. A stream that fails, or does not
+    // answer within two seconds, does not hold the history back.
+    const fetchHistory = () =>
+      fetchEntries(asked, Math.min(500, capRef.current))
+        .then(({ entries, partial }) => {
+          if (!active) return;
+          setNeedsToken(false);
+          setProblem(partial ? `history is partial: ${partial}` : null);
+          setRows((live) => {
+            const seen = new Set(live.map((e) => e.id));
+            return [...live, ...entries.filter((e) => !seen.has(e.id))].slice(0, capRef.current);
+          });
+        })
+        .catch((e: Error) => {
+          if (!active) return;
+          if (e instanceof NeedsToken) setNeedsToken(true);
+          else setProblem(`cannot load entries: ${e.message} (retrying with the stream)`);
         });
-      })
-      .catch((e: Error) => {
-        if (!active) return;
-        if (e instanceof NeedsToken) setNeedsToken(true);
-        else setProblem(`cannot load entries: ${e.message} (retrying with the stream)`);
-      });
+    let historyAsked = false;
+    let historyFallback: number | undefined = undefined;
+    const readHistory = () => {
+      if (historyAsked || !active) return;
+      historyAsked = true;
+      window.clearTimeout(historyFallback);
+      fetchHistory();
+    };
+    historyFallback = window.setTimeout(readHistory, 2000);
     const close = openStream(
       asked,
       (e) => {
@@ -137,6 +151,7 @@ export function App() {
         // Said plainly above the last rows, which stay; cleared once it is back.
         if (s === "live") setProblem(null);
         else if (s.startsWith("stream disconnected")) setProblem("lost the connection to the worker: retrying every second");
+        readHistory(); // the stream answered, or failed
       },
     );
     // Entries arriving are added in batches, a few times a second.
@@ -161,6 +176,7 @@ export function App() {
       active = false;
       close();
       window.clearInterval(flush);
+      window.clearTimeout(historyFallback);
     };
   }, [query, showFlows, attempt]);
 
