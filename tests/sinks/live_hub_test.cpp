@@ -61,5 +61,21 @@ TEST(LiveHub, SkippedUpstreamIsCountedAndTheClientWoken) {
   EXPECT_EQ(wakes, 2);  // the first entry, and the count with nothing new queued
 }
 
+// A hub's subscription is acknowledged once all its sources feed it: ready
+// at the last source, and the client woken then (to send the acknowledgement).
+TEST(LiveHub, ASubscriptionWaitingForSourcesIsReadyAtTheLast) {
+  int wakes = 0;
+  LiveSubscription sub(query(""), {}, [&] { ++wakes; });
+  EXPECT_TRUE(sub.ready());  // a worker's: at once
+  sub.wait_for_sources(2);
+  EXPECT_FALSE(sub.ready());
+  sub.source_ready();
+  EXPECT_FALSE(sub.ready());
+  EXPECT_EQ(wakes, 0);
+  sub.source_ready();
+  EXPECT_TRUE(sub.ready());
+  EXPECT_EQ(wakes, 1);
+}
+
 }  // namespace
 }  // namespace trawl
