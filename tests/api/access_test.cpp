@@ -85,10 +85,14 @@ TEST(Access, CrossSiteSubresourcesWithoutOriginAreRefused) {
 }
 
 TEST(Access, TheTokenIsRequiredOnTheApiAndOnlyTheStreamTakesItAsAParameter) {
-  EXPECT_THROW(AccessPolicy({"short"}), std::invalid_argument);
-  EXPECT_THROW(AccessPolicy({"", {"not an origin"}}), std::invalid_argument);
+  AccessSettings short_token, bad_origin, settings;
+  short_token.token = "short";
+  bad_origin.allowed_origins = {"not an origin"};
+  EXPECT_THROW(AccessPolicy{short_token}, std::invalid_argument);
+  EXPECT_THROW(AccessPolicy{bad_origin}, std::invalid_argument);
   const std::string token = "0123456789abcdef-token";
-  AccessPolicy policy({token});
+  settings.token = token;
+  AccessPolicy policy(settings);
   RequestFacts r = request("127.0.0.1:8899");
   EXPECT_EQ(policy.check(r), Access::kUnauthorized);
   std::string header = "Bearer " + token;
