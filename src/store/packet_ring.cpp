@@ -314,7 +314,11 @@ void PacketRing::writer_loop() {
     free_.insert(free_.end(), run.begin(), run.end());
     run.clear();
   }
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && open_seq_ == broken_seq_) {
+    close_file(open_seq_, broken_size_);  // its end is where the failed write began
+  } else if (fd_ >= 0) {
+    ::close(fd_);
+  }
 }
 
 void PacketRing::open_file(uint64_t seq) {
@@ -344,13 +348,18 @@ void PacketRing::write_run(const std::vector<Buffer*>& run) {
     packets += b->packets;
     bytes += b->packet_bytes;
   }
-  if (write_buffers(run)) {
+  if (run.empty()) return;
+  bool broken = run[0]->file_seq == broken_seq_;
+  if (!broken && write_buffers(run)) {
     add_own(kept_packets_, packets);
     add_own(kept_bytes_, bytes);
-  } else {
-    add_own(write_errors_, 1);
-    add_own(lost_packets_, packets);
+    return;
   }
+  if (!broken) {
+    add_own(write_errors_, 1);
+    broken_seq_ = run[0]->file_seq, broken_size_ = run[0]->offset;
+  }
+  add_own(lost_packets_, packets);
 }
 
 // Buffers that follow each other in one file, all but the last full pages.
@@ -393,9 +402,14 @@ bool PacketRing::write_buffers(const std::vector<Buffer*>& run) {
 
 void PacketRing::close_file(uint64_t seq, uint64_t size) {
   if (fd_ < 0 || open_seq_ != seq) return;
+  if (seq == broken_seq_) size = broken_size_;
   if (::ftruncate(fd_, off_t(size)) != 0) add_own(write_errors_, 1);
   ::close(fd_);
   fd_ = -1;
+  if (size == 0) {  // not even its header was written
+    ::unlink(open_path_.c_str());
+    return;
+  }
   closed_.emplace_back(open_path_, size);
   closed_bytes_ += size;
 }

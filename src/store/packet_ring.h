@@ -137,6 +137,10 @@ class PacketRing {
   // The writer thread's side.
   int fd_ = -1;
   uint64_t open_seq_ = 0;
+  // A file whose write failed (a full disk) ends where that write began: the
+  // rest of its buffers are lost, not written past a hole (zeros are not
+  // pcapng), and it is closed at that size.
+  uint64_t broken_seq_ = UINT64_MAX, broken_size_ = 0;
   std::string open_path_;
   std::deque<std::pair<std::string, uint64_t>> closed_;  // oldest first, with sizes
   uint64_t closed_bytes_ = 0;

@@ -239,6 +239,14 @@ TEST(PacketRing, PacketsAreKeptWhenWrittenAndLostWhenTheDiskRefuses) {
   EXPECT_GT(st.lost_packets, 0u);
   EXPECT_LT(st.kept_bytes, 8192u);  // never more than the disk took
   EXPECT_GT(st.write_errors, 0u);
+  // Space is back, but this file ends where its failed write began: what
+  // follows is lost, not written past a hole of zeros (not pcapng).
+  for (uint32_t i = 400; i < 500; ++i) ring.add(frame_of(tcp_frame(kClientA, i, 1000), i));
+  ring.close();
+  st = ring.stats();
+  EXPECT_EQ(st.kept_packets + st.lost_packets, 500u);
+  for (const auto& f : std::filesystem::directory_iterator(dir.path))
+    EXPECT_LE(std::filesystem::file_size(f.path()), 8192u) << f.path();
 }
 
 // A file read with --serve reports its counts once closed: no waiting.
