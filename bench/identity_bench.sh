@@ -3,7 +3,7 @@
 # --count) on one thread with a names file that names both ends of every entry
 # (a pod of a Deployment with labels, a pod of a StatefulSet behind a Service),
 # against the same read without, alternating runs in the same session; medians
-# of user and wall seconds, their ratio, and the ratio of the read without
+# of CPU (user and system) and wall seconds, their ratio, and the ratio of the read without
 # names to itself (the noise). Then the instructions of both reads (callgrind),
 # and the name history's budget (trawl_names_bench: 10,000 pods, 5,000
 # services, 100,000 events).
@@ -38,26 +38,32 @@ total=$("$trawl" read "$capture" --count 2>&1 | sed -n 's/^counted \([0-9]*\) en
 echo "## Kubernetes identity on $(basename "$capture") (one thread, $runs runs each, alternating)"
 echo "entries named: $named of $total"
 # Times from getrusage and perf_counter: /usr/bin/time's 10 ms steps are too
-# coarse for reads of 0.4 s. The read without names runs twice per round: the
-# ratio of its two medians is this machine's noise, the resolution of the rest.
+# coarse for reads of 0.4 s. CPU seconds are user and system together: the
+# kernel splits a run's time between the two by its ticks, so user seconds
+# alone scattered by 4% between runs of the same read here, their sum by 1%.
+# The read without names runs twice per round: the ratio of its two is this
+# machine's noise, the resolution of the rest. Each round runs the variants
+# in a new random order, so none is always the one after the others.
 python3 - "$runs" "$trawl" "$capture" "$work/names.json" <<'PY'
-import resource, statistics, subprocess, sys, time
+import random, resource, statistics, subprocess, sys, time
 runs, trawl, capture, names = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 variants = {"without names": [], "without names, again": [], "with names (both ends)": []}
+random.seed(16)
 for _ in range(runs):
-    for name in variants:
-        extra = ["--names", names] if "with names" in name else []
-        for fmt in ("--json", "--count"):
+    for fmt in ("--json", "--count"):
+        for name in random.sample(list(variants), len(variants)):
+            extra = ["--names", names] if "with names" in name else []
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             subprocess.run([trawl, "read", capture, fmt, "--threads", "1", *extra],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             wall = time.perf_counter() - start
-            user = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before.ru_utime
-            variants[name].append((fmt, user, wall))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            variants[name].append((fmt, cpu, wall))
 def med(name, fmt, i):
     return statistics.median(r[i] for r in variants[name] if r[0] == fmt)
-print("| | --json user s | --json wall s | --count user s | --count wall s |")
+print("| | --json CPU s | --json wall s | --count CPU s | --count wall s |")
 print("|---|---|---|---|---|")
 for name in variants:
     print(f"| {name} | {med(name, '--json', 1):.3f} | {med(name, '--json', 2):.3f} | "

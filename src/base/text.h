@@ -30,20 +30,31 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Equal texts; two overlapping words compare the short ones (addresses, 4 to
-// 16 bytes) without a call to memcmp.
-inline bool same_text(std::string_view a, std::string_view b) {
-  size_t n = a.size();
-  if (n != b.size()) return false;
-  auto differ = [&](size_t at, auto word) {
-    decltype(word) x, y;
-    std::memcpy(&x, a.data() + at, sizeof x);
-    std::memcpy(&y, b.data() + at, sizeof y);
-    return x ^ y;
-  };
-  if (n >= 8 && n <= 16) return (differ(0, uint64_t()) | differ(n - 8, uint64_t())) == 0;
-  if (n >= 4 && n < 8) return (differ(0, uint32_t()) | differ(n - 4, uint32_t())) == 0;
-  return a == b;
+// A short text (an address) as its length and two words, read without a call
+// to memcpy or memcmp: texts of up to 16 bytes with equal keys are equal;
+// longer ones must also be compared whole.
+struct ShortTextKey {
+  uint64_t head = 0, tail = 0;
+  size_t size = 0;
+  bool operator==(const ShortTextKey&) const = default;
+  bool decides() const { return size <= 16; }
+};
+
+inline ShortTextKey short_text_key(std::string_view s) {
+  ShortTextKey k{0, 0, s.size()};
+  size_t n = s.size();
+  if (n >= 8) {  // two overlapping words
+    std::memcpy(&k.head, s.data(), 8);
+    std::memcpy(&k.tail, s.data() + n - 8, 8);
+  } else if (n >= 4) {  // two overlapping halves, in one word
+    uint32_t a, b;
+    std::memcpy(&a, s.data(), 4);
+    std::memcpy(&b, s.data() + n - 4, 4);
+    k.head = a | uint64_t(b) << 32;
+  } else {
+    for (size_t i = 0; i < n; ++i) k.head |= uint64_t(uint8_t(s[i])) << (8 * i);
+  }
+  return k;
 }
 
 // ASCII letters of p[0, n) lowered in place, eight bytes a step (header

@@ -237,17 +237,31 @@ void write_after_id(EntryWriter& w, const Entry& e) {
   w.literal("}");
 }
 
-}  // namespace
-
-void write_entry_json(std::string& out, const Entry& e) {
-  EntryWriter w(out);
+void write_with_id(EntryWriter& w, const Entry& e) {
   w.literal("{\"id\":\"");
   w.number(int64_t(e.id));
   w.literal("\",");
   write_after_id(w, e);
 }
 
+}  // namespace
+
+void write_entry_json(std::string& out, const Entry& e) {
+  EntryWriter w(out);
+  write_with_id(w, e);
+}
+
+void write_entry_json(TextBuffer& out, const Entry& e) {
+  EntryWriter w(out);
+  write_with_id(w, e);
+}
+
 void write_entry_json_after_id(std::string& out, const Entry& e) {
+  EntryWriter w(out);
+  write_after_id(w, e);
+}
+
+void write_entry_json_after_id(TextBuffer& out, const Entry& e) {
   EntryWriter w(out);
   write_after_id(w, e);
 }

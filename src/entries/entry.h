@@ -7,6 +7,7 @@
 
 #include "entries/context.h"
 #include "entries/json.h"
+#include "entries/text_buffer.h"
 
 namespace trawl {
 
@@ -54,10 +55,13 @@ void expand_raw(Entry& e);
 std::string take_entry_text();
 void give_back_entry_texts(Entry& e);
 
-// Appends the entry as one JSON object (no newline).
+// Appends the entry as one JSON object (no newline); into a TextBuffer (an
+// output's lines) it is written in place.
 void write_entry_json(std::string& out, const Entry& e);
+void write_entry_json(TextBuffer& out, const Entry& e);
 // The same without the leading `{"id":"N",`, for a writer that numbers entries later.
 void write_entry_json_after_id(std::string& out, const Entry& e);
+void write_entry_json_after_id(TextBuffer& out, const Entry& e);
 
 // Receives entries from dissectors; sinks implement it.
 class EntrySink {

@@ -1,6 +1,7 @@
 // JSON text gathered in a stack buffer and appended to a string in a few
 // pieces: on hot paths (an entry's line, a dissector's request and response
-// text) dozens of small appends cost more than the fields themselves.
+// text) dozens of small appends cost more than the fields themselves. Over a
+// TextBuffer (an output's lines) it is written in place, not gathered.
 #pragma once
 
 #include <cstdint>
@@ -10,20 +11,30 @@
 
 #include "entries/json.h"
 #include "entries/json_simd.h"
+#include "entries/text_buffer.h"
 
 namespace trawl {
 
 class JsonWriter {
  public:
-  explicit JsonWriter(std::string& out) : out_(out) {}
-  ~JsonWriter() { flush(); }
+  explicit JsonWriter(std::string& out) : str_(&out) {}
+  explicit JsonWriter(TextBuffer& out) : text_(&out) {
+    q_ = out.room(kSize);
+    end_ = out.room_end();
+  }
+  ~JsonWriter() {
+    if (str_)
+      flush();
+    else
+      settle();
+  }
   JsonWriter(const JsonWriter&) = delete;
   JsonWriter& operator=(const JsonWriter&) = delete;
 
   // Text written as is: punctuation, keys, JSON text made elsewhere.
   void literal(std::string_view s) {
     if (s.size() > kSize) {
-      out().append(s);
+      append_large(s);
       return;
     }
     char* q = room(s.size());
@@ -67,10 +78,19 @@ class JsonWriter {
   }
 
   // The string written to, with everything gathered so far: for a writer of
-  // its own to append to (this one then goes on after it).
+  // its own to append to (this one then goes on after it). Over a TextBuffer,
+  // a string whose text the next write (or the end) appends to it.
   std::string& out() {
-    flush();
-    return out_;
+    if (str_) {
+      flush();
+      return *str_;
+    }
+    settle();
+    q_ = end_ = buf_;  // (no room: the next write settles first)
+    std::string& s = scratch();
+    s.clear();
+    scratch_used_ = true;
+    return s;
   }
   // A place with room for n (at most kSize) bytes; commit() says where the
   // writing there ended.
@@ -82,15 +102,46 @@ class JsonWriter {
 
  private:
   static constexpr size_t kSize = 2048, kSimpleMax = (kSize - 18) / 2;
-  void flush() {
-    out_.append(buf_, size_t(q_ - buf_));
-    q_ = buf_;
+  // Room for kSize bytes again.
+  [[gnu::noinline]] void flush() {
+    if (str_) {
+      str_->append(buf_, size_t(q_ - buf_));
+      q_ = buf_;
+      return;
+    }
+    settle();
+    q_ = text_->room(kSize);
+    end_ = text_->room_end();
+  }
+  // Over a TextBuffer: what was written in place, then any out() text, is its.
+  void settle() {
+    if (scratch_used_)
+      text_->append(scratch());
+    else
+      text_->commit(q_);
+    scratch_used_ = false;
+  }
+  void append_large(std::string_view s) {
+    if (str_) {
+      out().append(s);
+      return;
+    }
+    settle();
+    text_->append(s);
+    q_ = text_->room(kSize);
+    end_ = text_->room_end();
+  }
+  static std::string& scratch() {
+    thread_local std::string text;
+    return text;
   }
 
-  std::string& out_;
+  std::string* str_ = nullptr;  // the string gathered into, or
+  TextBuffer* text_ = nullptr;  // the buffer written in place
+  bool scratch_used_ = false;
   char buf_[kSize];
   char* q_ = buf_;
-  char* const end_ = buf_ + kSize;
+  char* end_ = buf_ + kSize;
 };
 
 }  // namespace trawl

@@ -39,7 +39,7 @@ struct Key {
 struct Chunk {
   // Entries after their id, each ending in '\n'. An entry the filter did not
   // match has a mark and no text: it still takes its id.
-  std::string text;
+  TextBuffer text;
   struct Mark {
     Key key;
     size_t end;

@@ -14,7 +14,7 @@ class FileOutput {
  public:
   explicit FileOutput(std::FILE* f) : file_(f) {}
   ~FileOutput() { flush(); }
-  std::string& buffer() { return buffer_; }
+  TextBuffer& buffer() { return buffer_; }
   void maybe_flush() {
     if (buffer_.size() >= (128 << 10)) flush();
   }
@@ -22,7 +22,7 @@ class FileOutput {
 
  private:
   std::FILE* file_;
-  std::string buffer_;
+  TextBuffer buffer_;
 };
 
 class JsonlSink : public EntrySink {
@@ -43,7 +43,7 @@ class CountingSink : public EntrySink {
   uint64_t entries() const { return entries_; }
 
  private:
-  std::string buffer_;
+  TextBuffer buffer_;
   uint64_t bytes_ = 0, entries_ = 0;
 };
 

@@ -55,19 +55,31 @@ class KubeIdentityStage : public EntryStage {
       : feed_(std::move(feed)), dns_(std::move(dns)) {}
   bool process(Entry& e) override {
     if (dns_ && e.protocol.size() == 3 && e.protocol == "dns") dns_->learn(e);
-    if (uint64_t g = feed_->generation(); g != generation_ || !book_) {
-      book_ = feed_->current();
-      generation_ = g;
-      cache_.clear();  // its identities may be gone, their addresses reused
-      memo_ = {};
-    }
     uint64_t dns_generation = dns_ ? dns_->generation() : 0;
-    name_side(e, 0, e.src, dns_generation);
-    name_side(e, 1, e.dst, dns_generation);
+    if (feed_->generation() != generation_ || !book_ || dns_generation >> 32 != dns_epoch_)
+      refresh(dns_generation);
+    name_side(e, 0, e.src, uint32_t(dns_generation));
+    name_side(e, 1, e.dst, uint32_t(dns_generation));
     return true;
   }
 
  private:
+  // Out of line, like every path but the hit: the hit's frame stays small
+  // (a cleared array of memos built in it took 8 KiB of stack, cold each call).
+  [[gnu::noinline]] void refresh(uint64_t dns_generation) {
+    if (uint64_t g = feed_->generation(); g != generation_ || !book_) {
+      book_ = feed_->current();
+      generation_ = g;
+      cache_.clear();  // its identities may be gone, their addresses reused
+    }
+    dns_epoch_ = dns_generation >> 32;
+    forget_memos();
+  }
+  void forget_memos() {
+    for (auto& side : memo_)
+      for (Memo& m : side) m = Memo{};
+  }
+
   struct Key {
     const kube::Identity* identity;  // nullptr: an external address
     int side;
@@ -88,28 +100,36 @@ class KubeIdentityStage : public EntryStage {
   static constexpr size_t kMaxCached = 1 << 16;
 
   // An address's last answer, while the book, the DNS names and the time
-  // interval it holds for stay: busy addresses skip the lookups.
-  struct Memo {
-    std::string ip;
-    int32_t port = -1;  // -1: any port (the memo by address)
-    uint64_t dns_generation = 0;
+  // interval it holds for stay: busy addresses skip the lookups. What a hit
+  // reads is one cache line: the stage runs between a dissector and the
+  // output, which leave little of it in the first-level cache.
+  struct alignas(64) Memo {
+    uint64_t head = 0, tail = 0;  // the address's ShortTextKey
     kube::AddressBook::Validity valid{0, 0};
-    const kube::Identity* identity = nullptr;
+    std::shared_ptr<const SharedContextFields> fields;  // null: nothing to say
     // The answer depends on the port: always (the address has owners by port,
-    // or its services list many ports), or for the ports listed here, which
-    // set bit port % 64 of `listed_bits` (most ports are ruled out by it).
+    // or its services list many ports), or for the ports listed, which set
+    // bit port % 32 of `listed_bits` (most ports are ruled out by it).
+    uint32_t listed_bits = 0;
+    uint32_t dns_generation = 0;  // its low half (memos go when the high half changes)
+    int32_t port = -1;            // -1: any port (the memo by address)
+    uint8_t size = 0;             // the address's length, up to 255
     bool by_port = false;
+    // Read when filled, and for addresses of more than 16 bytes.
     uint8_t listed_count = 0;
     std::array<uint16_t, 4> listed{};
-    uint64_t listed_bits = 0;
-    std::shared_ptr<const SharedContextFields> fields;  // null: nothing to say
-    bool holds(const std::string& address, int32_t p, uint64_t dns_gen, int64_t ts) const {
+    std::string ip;
+    const kube::Identity* identity = nullptr;
+
+    bool holds(const ShortTextKey& k, const std::string& address, int32_t p, uint32_t dns_gen,
+               int64_t ts) const {
       return ts >= valid.from_us && ts < valid.to_us && port == p && dns_generation == dns_gen &&
-             same_text(ip, address);
+             head == k.head && tail == k.tail && size == uint8_t(std::min<size_t>(k.size, 255)) &&
+             (k.decides() || ip == address);
     }
     bool depends_on(uint16_t p) const {
       if (by_port) return true;
-      if (!((listed_bits >> (p % 64)) & 1)) return false;
+      if (!((listed_bits >> (p % 32)) & 1)) return false;
       return std::find(listed.begin(), listed.begin() + listed_count, p) !=
              listed.begin() + listed_count;
     }
@@ -125,7 +145,7 @@ class KubeIdentityStage : public EntryStage {
             return;
           }
           listed[listed_count++] = uint16_t(p);
-          listed_bits |= uint64_t(1) << (uint16_t(p) % 64);
+          listed_bits |= uint32_t(1) << (uint16_t(p) % 32);
         }
     }
   };
@@ -135,33 +155,32 @@ class KubeIdentityStage : public EntryStage {
   // node address, or a port a service lists, is asked by address and port.
   // The hit is the common case, kept small enough to inline; the rest is not.
   [[gnu::always_inline]] void name_side(Entry& e, int side, const EntryEndpoint& ep,
-                                        uint64_t dns_generation) {
-    const std::string& ip = ep.ip;
-    const char* text = ip.c_str();  // (its terminating zero when empty)
-    size_t last = ip.empty() ? 0 : ip.size() - 1;
-    size_t hash = (size_t(uint8_t(text[last])) * 7 + uint8_t(text[last / 2])) ^ ip.size();
+                                        uint32_t dns_generation) {
+    ShortTextKey k = short_text_key(ep.ip);
+    size_t hash = size_t(((k.head ^ k.tail) * 0x9e3779b97f4a7c15ull) >> 59) ^ k.size;
     Memo* answer = &memo_[size_t(side)][hash % kMemoSlots];
-    if (!answer->holds(ip, -1, dns_generation, e.timestamp_us) || answer->depends_on(ep.port))
-      answer = &ask(*answer, hash, side, ep, dns_generation, e.timestamp_us);
+    if (!answer->holds(k, ep.ip, -1, dns_generation, e.timestamp_us) || answer->depends_on(ep.port))
+      answer = &ask(*answer, k, hash, side, ep, dns_generation, e.timestamp_us);
     if (answer->fields) e.context.share(side, answer->fields);
   }
 
   // The memo holding the answer for ep, `by_ip` (its memo by address) filled
   // anew if it did not hold.
-  [[gnu::noinline]] Memo& ask(Memo& by_ip, size_t hash, int side, const EntryEndpoint& ep,
-                              uint64_t dns_generation, int64_t ts) {
-    if (!by_ip.holds(ep.ip, -1, dns_generation, ts))
-      remember(by_ip, side, ep, -1, dns_generation, ts);
+  [[gnu::noinline]] Memo& ask(Memo& by_ip, const ShortTextKey& k, size_t hash, int side,
+                              const EntryEndpoint& ep, uint32_t dns_generation, int64_t ts) {
+    if (!by_ip.holds(k, ep.ip, -1, dns_generation, ts))
+      remember(by_ip, k, side, ep, -1, dns_generation, ts);
     if (!by_ip.depends_on(ep.port)) return by_ip;
     Memo& by_both = memo_[size_t(side)][kMemoSlots + (hash * 31 + ep.port) % kMemoSlots];
-    if (!by_both.holds(ep.ip, ep.port, dns_generation, ts))
-      remember(by_both, side, ep, ep.port, dns_generation, ts);
+    if (!by_both.holds(k, ep.ip, ep.port, dns_generation, ts))
+      remember(by_both, k, side, ep, ep.port, dns_generation, ts);
     return by_both;
   }
 
   // Fills `m` with the answer for ep's address (port -1) or ep's address and port.
-  void remember(Memo& m, int side, const EntryEndpoint& ep, int32_t port, uint64_t dns_generation,
-                int64_t ts) {
+  void remember(Memo& m, const ShortTextKey& k, int side, const EntryEndpoint& ep, int32_t port,
+                uint32_t dns_generation, int64_t ts) {
+    m.head = k.head, m.tail = k.tail, m.size = uint8_t(std::min<size_t>(k.size, 255));
     m.ip = ep.ip, m.port = port, m.dns_generation = dns_generation;
     m.listed_count = 0, m.listed_bits = 0;
     m.by_port = port < 0 && book_->has_port_owners(ep.ip);
@@ -188,7 +207,7 @@ class KubeIdentityStage : public EntryStage {
     Key key{id, side, shown_port, dns.get()};
     auto it = cache_.find(key);
     if (it == cache_.end()) {
-      if (cache_.size() >= kMaxCached) cache_.clear(), memo_ = {};
+      if (cache_.size() >= kMaxCached) cache_.clear(), forget_memos();
       std::vector<EntryContext::Field> fields;
       if (id) fields = side_fields(kSides[side], *id, shown_port);
       if (external) fields.emplace_back(kSides[side].kind, "external");
@@ -202,6 +221,7 @@ class KubeIdentityStage : public EntryStage {
   std::shared_ptr<DnsNames> dns_;
   std::shared_ptr<const kube::AddressBook> book_;
   uint64_t generation_ = 0;
+  uint64_t dns_epoch_ = 0;  // the DNS generation's high half
   std::unordered_map<Key, Cached, KeyHash> cache_;
   std::array<std::array<Memo, 2 * kMemoSlots>, 2> memo_;  // by address, then by address and port
 };

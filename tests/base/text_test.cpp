@@ -17,18 +17,25 @@ TEST(Text, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));  // surrogate
 }
 
-// Every length from 0 to 40, and a difference at every position: the two
-// overlapping words of the short lengths must miss none.
-TEST(Text, SameTextFindsEveryDifference) {
+// Every length from 0 to 40, and a difference at every position: the keys of
+// texts of up to 16 bytes miss none (longer ones are compared whole too), and
+// a text and its longer self never share a key.
+TEST(Text, ShortTextKeyFindsEveryDifferenceInShortTexts) {
   std::string a = "2001:db8::1:10.244.13.200-abcdefghijklmno";
   for (size_t n = 0; n <= 40; ++n) {
     std::string x = a.substr(0, n), y = x;
-    EXPECT_TRUE(same_text(x, y)) << n;
-    EXPECT_FALSE(same_text(x, x + "z")) << n;
+    ShortTextKey k = short_text_key(x);
+    EXPECT_EQ(k.decides(), n <= 16) << n;
+    EXPECT_TRUE(k == short_text_key(y)) << n;
+    EXPECT_FALSE(k == short_text_key(x + "z")) << n;
+    std::string zeros = x + std::string(1, '\0');  // a zero byte is not nothing
+    EXPECT_FALSE(k == short_text_key(zeros)) << n;
     for (size_t i = 0; i < n; ++i) {
       std::string z = x;
       z[i] ^= 1;
-      EXPECT_FALSE(same_text(x, z)) << n << " at " << i;
+      if (n <= 16 || i < 8 || i >= n - 8) {
+        EXPECT_FALSE(k == short_text_key(z)) << n << " at " << i;
+      }
     }
   }
 }

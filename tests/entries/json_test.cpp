@@ -122,8 +122,9 @@ TEST(Entry, TextsGivenBackAreTakenAgainEmpty) {
   EXPECT_EQ(take_entry_text().capacity(), std::string().capacity());
 }
 
-TEST(JsonWriter, GathersPiecesInOrderWhateverTheirSize) {
-  std::string out = "[";
+// Writes the same pieces to `out` through a JsonWriter and to the expected text.
+template <typename Target>
+std::string write_pieces(Target& out) {
   std::string expected = "[";
   {
     JsonWriter w(out);
@@ -137,15 +138,41 @@ TEST(JsonWriter, GathersPiecesInOrderWhateverTheirSize) {
         w.out() += "0,";  // a writer of its own, in between
         expected += "0,";
       }
+      if (i % 11 == 0) {  // two in a row, then at once another
+        w.out() += "1,";
+        w.out() += "2,";
+        w.out() += "3,";
+        expected += "1,2,3,";
+      }
       w.number(int64_t(i) * 1000003);
       expected += std::to_string(int64_t(i) * 1000003);
-      w.literal(std::string(size_t(i) * 3, ' '));  // up to past the buffer's size
-      expected += std::string(size_t(i) * 3, ' ');
+      size_t spaces = i % 50 == 0 ? 5000 : size_t(i) * 3;  // some past the buffer's size
+      w.literal(std::string(spaces, ' '));
+      expected += std::string(spaces, ' ');
     }
     w.literal("]");
     expected += "]";
   }
-  EXPECT_EQ(out, expected);
+  return expected;
+}
+
+TEST(JsonWriter, GathersPiecesInOrderWhateverTheirSize) {
+  std::string out = "[";
+  EXPECT_EQ(out, write_pieces(out));
+}
+
+// Over a TextBuffer the same pieces are written in place, the buffer growing
+// under the writer (it starts empty but for the bracket).
+TEST(JsonWriter, WritesInPlaceTheSameText) {
+  TextBuffer out;
+  out += '[';
+  std::string expected = write_pieces(out);
+  EXPECT_EQ(out.view(), expected);
+  out.clear();
+  EXPECT_TRUE(out.empty());
+  out += std::string_view("x");
+  { JsonWriter w(out); }  // nothing written: nothing added
+  EXPECT_EQ(out.view(), "x");
 }
 
 TEST(Json, DoublesAreCompact) {
