@@ -73,9 +73,36 @@ const Json* EntryContext::get(ContextField f) const {
   return nullptr;
 }
 
+EntryContext& EntryContext::operator=(const EntryContext& other) {
+  fields_ = other.fields_;
+  for (int side = 0; side < 2; ++side) {
+    shared_[side] = other.shared_[side];
+    owned_[side] = other.owned_[side];
+  }
+  own_shared();
+  return *this;
+}
+
+EntryContext& EntryContext::operator=(EntryContext&& other) noexcept {
+  fields_ = std::move(other.fields_);
+  for (int side = 0; side < 2; ++side) {
+    shared_[side] = std::exchange(other.shared_[side], nullptr);
+    owned_[side] = std::move(other.owned_[side]);
+  }
+  own_shared();
+  return *this;
+}
+
+// Lent fields become owned: the context is leaving the call that lent them.
+void EntryContext::own_shared() {
+  for (int side = 0; side < 2; ++side)
+    if (shared_[side] && !owned_[side]) owned_[side] = shared_[side]->shared_from_this();
+}
+
 void EntryContext::unshare(int side) {
   if (!shared_[side]) return;
-  std::shared_ptr<const SharedContextFields> block = std::move(shared_[side]);
+  const SharedContextFields* block = std::exchange(shared_[side], nullptr);
+  std::shared_ptr<const SharedContextFields> keep = std::move(owned_[side]);
   for (const Field& field : block->fields) set(field.first, field.second);
 }
 
@@ -108,8 +135,9 @@ void EntryContext::drop_own(const SharedContextFields& shared) {
 
 void EntryContext::clear() {
   fields_.clear();
-  shared_[0].reset();
-  shared_[1].reset();
+  shared_[0] = shared_[1] = nullptr;
+  owned_[0].reset();
+  owned_[1].reset();
 }
 
 }  // namespace trawl

@@ -48,7 +48,8 @@ std::vector<EntryContext::Field> side_fields(const SideFields& f, const kube::Id
 
 // An identity's fields are made and written once, then shared by every entry
 // that shows it (on that side, with that port if a service lists it, with
-// that DNS name).
+// that DNS name). They are lent to each entry (EntryContext::lend): the cache
+// and the memos keep them, and are cleared only between entries (refresh).
 class KubeIdentityStage : public EntryStage {
  public:
   KubeIdentityStage(std::shared_ptr<const kube::NameFeed> feed, std::shared_ptr<DnsNames> dns)
@@ -56,7 +57,8 @@ class KubeIdentityStage : public EntryStage {
   bool process(Entry& e) override {
     if (dns_ && e.protocol.size() == 3 && e.protocol == "dns") dns_->learn(e);
     uint64_t dns_generation = dns_ ? dns_->generation() : 0;
-    if (feed_->generation() != generation_ || !book_ || dns_generation >> 32 != dns_epoch_)
+    if (feed_->generation() != generation_ || !book_ || dns_generation >> 32 != dns_epoch_ ||
+        cache_full_)
       refresh(dns_generation);
     name_side(e, 0, e.src, uint32_t(dns_generation));
     name_side(e, 1, e.dst, uint32_t(dns_generation));
@@ -66,12 +68,14 @@ class KubeIdentityStage : public EntryStage {
  private:
   // Out of line, like every path but the hit: the hit's frame stays small
   // (a cleared array of memos built in it took 8 KiB of stack, cold each call).
+  // Between entries: what the last entry was lent goes only here.
   [[gnu::noinline]] void refresh(uint64_t dns_generation) {
     if (uint64_t g = feed_->generation(); g != generation_ || !book_) {
       book_ = feed_->current();
       generation_ = g;
       cache_.clear();  // its identities may be gone, their addresses reused
     }
+    if (cache_full_) cache_.clear(), cache_full_ = false;
     dns_epoch_ = dns_generation >> 32;
     forget_memos();
   }
@@ -161,7 +165,7 @@ class KubeIdentityStage : public EntryStage {
     Memo* answer = &memo_[size_t(side)][hash % kMemoSlots];
     if (!answer->holds(k, ep.ip, -1, dns_generation, e.timestamp_us) || answer->depends_on(ep.port))
       answer = &ask(*answer, k, hash, side, ep, dns_generation, e.timestamp_us);
-    if (answer->fields) e.context.share(side, answer->fields);
+    if (answer->fields) e.context.lend(side, answer->fields.get());
   }
 
   // The memo holding the answer for ep, `by_ip` (its memo by address) filled
@@ -207,7 +211,7 @@ class KubeIdentityStage : public EntryStage {
     Key key{id, side, shown_port, dns.get()};
     auto it = cache_.find(key);
     if (it == cache_.end()) {
-      if (cache_.size() >= kMaxCached) cache_.clear(), forget_memos();
+      cache_full_ = cache_.size() >= kMaxCached;  // cleared before the next entry
       std::vector<EntryContext::Field> fields;
       if (id) fields = side_fields(kSides[side], *id, shown_port);
       if (external) fields.emplace_back(kSides[side].kind, "external");
@@ -222,6 +226,7 @@ class KubeIdentityStage : public EntryStage {
   std::shared_ptr<const kube::AddressBook> book_;
   uint64_t generation_ = 0;
   uint64_t dns_epoch_ = 0;  // the DNS generation's high half
+  bool cache_full_ = false;
   std::unordered_map<Key, Cached, KeyHash> cache_;
   std::array<std::array<Memo, 2 * kMemoSlots>, 2> memo_;  // by address, then by address and port
 };

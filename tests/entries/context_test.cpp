@@ -53,6 +53,33 @@ TEST(EntryContext, SharedFieldsAreTheSameAsOwnOnes) {
   EXPECT_EQ(shared.context.get(F::kDstNamespace)->dump(), "\"shop\"");
 }
 
+// Lent fields are the lender's until the entry moves or is copied: then the
+// entry holds them, and they outlive the lender's reference (ASan would see
+// a read of freed fields here).
+TEST(EntryContext, AMovedOrCopiedEntryOwnsWhatWasLent) {
+  auto block = SharedContextFields::make(dst_identity());
+  Entry lent;
+  lent.dst = {"10.0.0.1", 80};
+  lent.context.lend(1, block.get());
+  EXPECT_EQ(block.use_count(), 1);  // lending takes no reference
+  std::string before;
+  write_entry_json(before, lent);
+  Entry moved = std::move(lent);
+  Entry copied = moved;
+  EXPECT_EQ(block.use_count(), 3);
+  EXPECT_EQ(lent.context.shared(1), nullptr);
+  block.reset();  // the lender lets go
+  for (const Entry* e : {&moved, &copied}) {
+    std::string after;
+    write_entry_json(after, *e);
+    EXPECT_EQ(after, before);
+    ASSERT_TRUE(e->context.get(F::kDstName));
+    EXPECT_EQ(e->context.get(F::kDstName)->dump(), "\"web-0\"");
+  }
+  moved.context.clear();
+  EXPECT_EQ(moved.context.shared(1), nullptr);
+}
+
 TEST(EntryContext, SettingASharedFieldMakesTheSideOwn) {
   auto block = SharedContextFields::make(dst_identity());
   EntryContext c;
