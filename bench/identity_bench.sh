@@ -45,17 +45,20 @@ echo "entries named: $named of $total"
 # machine's noise, the resolution of the rest. Each round runs the variants
 # in a new random order, so none is always the one after the others.
 python3 - "$runs" "$trawl" "$capture" "$work/names.json" <<'PY'
-import random, resource, statistics, subprocess, sys, time
+import os, random, resource, shutil, statistics, subprocess, sys, time
 runs, trawl, capture, names = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 variants = {"without names": [], "without names, again": [], "with names (both ends)": []}
 random.seed(16)
+# Every run on the same core (the last): a run the scheduler moves to another
+# core halfway starts again with cold caches.
+pin = ["taskset", "-c", str(max(os.sched_getaffinity(0)))] if shutil.which("taskset") else []
 for _ in range(runs):
     for fmt in ("--json", "--count"):
         for name in random.sample(list(variants), len(variants)):
             extra = ["--names", names] if "with names" in name else []
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
-            subprocess.run([trawl, "read", capture, fmt, "--threads", "1", *extra],
+            subprocess.run([*pin, trawl, "read", capture, fmt, "--threads", "1", *extra],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             wall = time.perf_counter() - start
             after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -183,26 +183,38 @@ int run_read(const ReadOptions& o) {
   }
   std::unique_ptr<EntrySink> sink;
   CountingSink* counting = nullptr;
+  FileOutput* output = nullptr;
   if (o.count) {
     auto c = std::make_unique<CountingSink>();
     counting = c.get();
     sink = std::move(c);
   } else if (o.json) {
-    sink = std::make_unique<JsonlSink>(stdout);
+    auto jsonl = std::make_unique<JsonlSink>(stdout);
+    output = &jsonl->output();
+    sink = std::move(jsonl);
   } else {
-    sink = std::make_unique<TableSink>(stdout);
+    auto table = std::make_unique<TableSink>(stdout);
+    output = &table->output();
+    sink = std::move(table);
   }
   FilterSink filter(*query, *sink);
   EntrySink& first = query->matches_everything() ? *sink : filter;
   auto pipeline = std::make_unique<Pipeline>(first, settings);
   Frame frame;
-  while (!filter.done() && source->next(frame)) pipeline->add(frame);
+  // A failed write stops the read: what follows could not be written either.
+  while (!filter.done() && !(output && output->failed()) && source->next(frame))
+    pipeline->add(frame);
   pipeline->finish();
   if (counting)
     std::cerr << "counted " << counting->entries() << " entries, " << counting->bytes()
               << " bytes of JSON\n";
-  sink.reset();  // flushes
+  if (output) output->flush();
   int rc = 0;
+  if (output && output->failed()) {
+    std::cerr << "trawl read: writing the output: " << output->error() << "\n";
+    rc = 1;
+  }
+  sink.reset();
   if (!source->error().empty()) {
     std::cerr << "trawl read: " << o.path << ": input ended early: " << source->error() << "\n";
     rc = 1;

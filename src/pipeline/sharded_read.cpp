@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/wait_writable.h"
 #include "capture/pcap_source.h"
 #include "capture/readers_in_step.h"
 #include "query/kfl.h"
@@ -261,6 +262,10 @@ class Writer {
       ssize_t n = ::writev(fd_, iov_ + first, int(iov_count_ - first));
       if (n < 0) {
         if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          wait_writable(fd_);
+          continue;
+        }
         error_ = std::strerror(errno);
         failed_ = true;
         shared_.stop = true;

@@ -1,13 +1,34 @@
 #include "sinks/sinks.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+
+#include "base/wait_writable.h"
 
 namespace trawl {
 
 void FileOutput::flush() {
-  if (!buffer_.empty()) std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
-  buffer_.clear();
   std::fflush(file_);
+  const char* at = buffer_.data();
+  size_t left = failed() ? 0 : buffer_.size();
+  while (left > 0) {
+    ssize_t n = ::write(fileno(file_), at, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      wait_writable(fileno(file_));
+      continue;
+    }
+    if (n <= 0) {
+      error_ = n < 0 ? std::strerror(errno) : "nothing written";
+      break;
+    }
+    at += n;
+    left -= size_t(n);
+  }
+  buffer_.clear();
 }
 
 void JsonlSink::emit(Entry&& e) {

@@ -171,4 +171,26 @@ assert len(got) == len(all_) and all(e.pop('node') == {'name': 'n1'} and e.pop('
 echo '{"kind":"List","items":[{"kind":"Pod"}]}' > "$tmp/bad-names.json"
 "$trawl" read "$fixtures/demo.pcap" --names "$tmp/bad-names.json" > /dev/null 2> "$tmp/err"; rc=$?
 expect "bad names: exit 2 naming the file and the item" test $rc -eq 2 -a -n "$(grep -- "--names: $tmp/bad-names.json: item 0: an object without kind or metadata.name" "$tmp/err")"
+
+# Output that cannot be written is an error, not a silently cut file.
+for mode in "--json --threads 1" "--json --threads 3" ""; do
+  "$trawl" read "$fixtures/demo.pcap" $mode > /dev/full 2> "$tmp/err"; rc=$?
+  expect "a full disk ($mode): exit 1, saying why" test $rc -eq 1 -a -n "$(grep 'writing the output: No space left on device' "$tmp/err")"
+done
+# Standard output another program left non-blocking (a 4 KiB pipe, read late):
+# EAGAIN waits for room, and every byte arrives.
+for threads in 1 3; do
+  expect "a non-blocking pipe, $threads thread(s): all of the output" python3 -c "
+import fcntl, os, subprocess, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 4096)
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen(['$trawl', 'read', '$fixtures/demo.pcap', '--json', '--threads', '$threads'], stdout=w)
+os.close(w)
+time.sleep(0.3)
+out = b''
+while chunk := os.read(r, 1024):
+    out += chunk
+assert p.wait() == 0 and out == open('$tmp/a.jsonl', 'rb').read(), len(out)"
+done
 exit $failed
