@@ -65,20 +65,30 @@ export function hasIdentity(rows: { src: Endpoint; dst: Endpoint }[]): boolean {
 // cluster that names it. A cluster's worker cannot name another cluster's pod:
 // an address it leaves unnamed takes the names another cluster's entries give
 // it (the same address named there), so a call between two captured clusters
-// reads the same from both. Rows of one cluster come back as they are.
+// reads the same from both. Clusters' pod ranges often overlap (every cluster
+// made with the same defaults): an address the entry's own cluster names
+// elsewhere, or that two other clusters name, is that cluster's own or
+// ambiguous, and keeps what its entry says. Rows of one cluster come back as
+// they are.
 export function acrossClusters(rows: Entry[]): Entry[] {
   const clusters = new Set(rows.map((e) => e.cluster?.name).filter((c) => c));
   if (clusters.size < 2) return rows;
-  const known = new Map<string, Endpoint>();
+  const known = new Map<string, Map<string, Endpoint>>(); // ip -> cluster -> its names
   for (const e of rows) {
     const c = e.cluster?.name;
     if (!c) continue;
-    for (const ep of [e.src, e.dst]) if (ep.name && !known.has(ep.ip)) known.set(ep.ip, { ...ep, cluster: c });
+    for (const ep of [e.src, e.dst]) {
+      if (!ep.name) continue;
+      if (!known.has(ep.ip)) known.set(ep.ip, new Map());
+      const byCluster = known.get(ep.ip)!;
+      if (!byCluster.has(c)) byCluster.set(c, { ...ep, cluster: c });
+    }
   }
   const side = (ep: Endpoint, c: string | undefined): Endpoint => {
     if (ep.name) return c ? { ...ep, cluster: c } : ep;
-    const other = known.get(ep.ip);
-    if (!other || other.cluster === c) return ep;
+    const byCluster = known.get(ep.ip);
+    if (!byCluster || byCluster.size !== 1 || (c && byCluster.has(c))) return ep;
+    const other = [...byCluster.values()][0];
     return { ...other, ip: ep.ip, port: ep.port, borrowed: true };
   };
   return rows.map((e) => ({ ...e, src: side(e.src, e.cluster?.name), dst: side(e.dst, e.cluster?.name) }));

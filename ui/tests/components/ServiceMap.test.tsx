@@ -128,6 +128,26 @@ describe("the map across clusters (a hub over hubs)", () => {
     const web = edgesOf(shown, "workload").find((e) => e.client === "west: shop/cron")!;
     expect(web.query).toContain('cluster.name == "west" and dst.namespace == "shop" and dst.workload.name == "web"');
   });
+  it("borrows no name for an address its own cluster names, or several others do (overlapping pod ranges)", () => {
+    const overlapping = [
+      // 10.244.0.5 is a pod in south, north and east; north's entry leaves it unnamed once.
+      http("GET", "/s", 200, { src: pod("10.244.0.5", 40012, "south-api"), dst: external("10.0.9.9", 80),
+                               cluster: { name: "south" } }),
+      http("GET", "/n", 200, { src: pod("10.244.0.5", 40010, "north-api"), dst: pod("10.244.0.9", 80, "db"),
+                               cluster: { name: "north" } }),
+      http("GET", "/n2", 200, { src: external("10.244.0.5", 40011), dst: pod("10.244.0.9", 80, "db"),
+                                cluster: { name: "north" } }),
+      http("GET", "/e", 200, { src: pod("10.244.0.5", 40013, "east-api"), dst: external("10.0.9.9", 80),
+                               cluster: { name: "east" } }),
+      // An address several other clusters name: whose it is cannot be told.
+      http("GET", "/w", 200, { src: pod("10.0.5.5", 40014, "west-api"), dst: external("10.244.0.5", 80),
+                               cluster: { name: "west" } }),
+    ];
+    const named = acrossClusters(overlapping);
+    expect(named[2].src.name).toBeUndefined();
+    expect(named[2].src.borrowed).toBeUndefined();
+    expect(named[4].dst.name).toBeUndefined();
+  });
   it("leaves a view of one cluster as it is", () => {
     const one = rows.filter((e) => e.cluster?.name === "west");
     expect(acrossClusters(one)).toBe(one);
