@@ -94,6 +94,12 @@ EntryContext& EntryContext::operator=(EntryContext&& other) noexcept {
 }
 
 // Lent fields become owned: the context is leaving the call that lent them.
+void EntryContext::lend_with_own(int side, const SharedContextFields* fields) {
+  if (fields && !fields_.empty()) drop_own(*fields);
+  shared_[side] = fields;
+  owned_[side].reset();
+}
+
 void EntryContext::own_shared() {
   for (int side = 0; side < 2; ++side)
     if (shared_[side] && !owned_[side]) owned_[side] = shared_[side]->shared_from_this();

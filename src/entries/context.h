@@ -110,9 +110,11 @@ class EntryContext {
   // increment and decrement per side and entry (full barriers amid the
   // stores of the dissector and the writer): about 1% of a dense read.
   void lend(int side, const SharedContextFields* fields) {
-    if (fields && !fields_.empty()) drop_own(*fields);
+    if (!fields_.empty() || owned_[side]) [[unlikely]] {
+      lend_with_own(side, fields);
+      return;
+    }
     shared_[side] = fields;
-    owned_[side].reset();
   }
   const SharedContextFields* shared(int side) const { return shared_[side]; }
   // Own fields only, in declaration order.
@@ -121,6 +123,9 @@ class EntryContext {
 
  private:
   void unshare(int side);
+  // Out of line: the identity stage's hit lends to an entry that has no
+  // fields of its own and owns none, and its code stays small.
+  void lend_with_own(int side, const SharedContextFields* fields);
   void drop_own(const SharedContextFields& shared);
   void own_shared();
   std::vector<Field> fields_;
